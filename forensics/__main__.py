@@ -1,0 +1,5 @@
+"""Run the CLI as `python -m forensics`."""
+
+from forensics.cli import main
+
+main()
