@@ -1,0 +1,47 @@
+# The two-command quickstart: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := demo-out
+
+.PHONY: setup demo test lint format typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## demo: synthesize 24 h of staging logs, load them, and run the main job on them.
+demo: setup
+	rm -f $(DEMO)/demo.duckdb $(DEMO)/demo.duckdb.wal
+	$(BIN)/forensics demo --out $(DEMO)/demo-export.jsonl
+	$(BIN)/forensics ingest --db $(DEMO)/demo.duckdb $(DEMO)/demo-export.jsonl
+	$(BIN)/forensics analyze --db $(DEMO)/demo.duckdb --hours 24
+	@echo ""
+	@echo "Demo output: $(DEMO)/ (export: demo-export.jsonl, store: demo.duckdb)."
+	@echo "Explore it:  $(BIN)/forensics query --db $(DEMO)/demo.duckdb \"SELECT * FROM entries LIMIT 5\""
+
+## test: lint, type-check and run the whole test suite.
+test: setup lint typecheck
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check forensics tests benchmarks
+	$(BIN)/ruff format --check forensics tests benchmarks
+
+format: setup
+	$(BIN)/ruff check --fix forensics tests benchmarks
+	$(BIN)/ruff format forensics tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy forensics
+
+bench: setup
+	$(BIN)/python benchmarks/bench_ingest.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,50 @@
+"""The main job's content: what the store says about one window, as plain data.
+
+``analyze_window`` returns a dict that the CLI renders with rich and prints as JSON, and that
+reports reuse. Later stages (signatures, incidents, issue status) add keys here rather than
+adding commands, so that `forensics analyze` stays the one command to run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from forensics.sql import run_named
+from forensics.store import Store
+from forensics.timeutil import Window
+
+__all__ = ["analyze_window", "volume_pivot"]
+
+TOP_ERRORS = 15
+
+
+def volume_pivot(volume: pl.DataFrame) -> pl.DataFrame:
+    """Hour × service rows with one column per severity present (ordered by level)."""
+    if volume.is_empty():
+        return volume
+    order = (
+        volume.select("severity", "severity_number")
+        .unique()
+        .sort("severity_number")["severity"]
+        .to_list()
+    )
+    pivot = volume.pivot(on="severity", index=["hour", "service"], values="n").fill_null(0)
+    pivot = pivot.select(["hour", "service", *order])
+    return pivot.with_columns(pl.sum_horizontal(order).alias("total")).sort("hour", "service")
+
+
+def analyze_window(store: Store, window: Window) -> dict[str, Any]:
+    """Everything `forensics analyze` shows for ``window``, as JSON-ready data."""
+    params = {**window.params(), "limit": TOP_ERRORS}
+    volume = run_named(store, "hour_service_severity_volume", params)
+    errors = run_named(store, "window_error_messages_top", params)
+    held = run_named(store, "store_time_range")
+    return {
+        "window": window.as_dict(),
+        "entries_in_window": int(volume["n"].sum()) if not volume.is_empty() else 0,
+        "volume": volume,
+        "top_errors": errors,
+        "store_range": held,
+    }

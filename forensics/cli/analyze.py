@@ -1,0 +1,72 @@
+"""`forensics analyze`: the main job — what happened in the last N hours."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.rule import Rule
+
+from forensics.analysis import analyze_window, volume_pivot
+from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
+from forensics.console import console, frame_table
+from forensics.store import open_store
+from forensics.timeutil import window_ending
+
+HoursOption = Annotated[float, typer.Option("--hours", help="Window length in hours.")]
+UntilOption = Annotated[
+    str | None,
+    typer.Option("--until", help="Window end (ISO 8601, UTC); default now. For older exports."),
+]
+
+
+def analyze(
+    hours: HoursOption = 24,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Analyse the window: volume by service and severity per hour, and the top errors.
+
+    Example:
+        forensics analyze --hours 24
+        forensics analyze --hours 48 --until 2025-09-17T00:00:00Z --json
+    """
+    window = window_ending(hours, until)
+    with open_store(db_path(db)) as store:
+        result = analyze_window(store, window)
+    if as_json:
+        print(dump_json(result))
+        return
+    render_analysis(result)
+
+
+def render_analysis(result: dict[str, Any]) -> None:
+    """Print the analysis for a person at a terminal."""
+    win = result["window"]
+    console.print(Rule(f"forensics analyze: {win['since']} → {win['until']}"))
+    if result["entries_in_window"] == 0:
+        console.print("[yellow]No entries in this window.[/yellow]")
+        held = result["store_range"]
+        if held.is_empty():
+            console.print("The store is empty: run `forensics ingest FILE` or `make demo`.")
+        else:
+            console.print(
+                f"The store holds {int(held['entries'].sum()):,} entries from "
+                f"{held['first_entry'].min()} to {held['last_entry'].max()}; "
+                "use --until to analyse that range."
+            )
+            console.print(frame_table(held, "What the store holds"))
+        return
+    console.print(f"{result['entries_in_window']:,} entries in the window.")
+    console.print(frame_table(volume_pivot(result["volume"]), "Volume per hour, service, severity"))
+    errors = result["top_errors"]
+    if errors.is_empty():
+        console.print("No ERROR-or-worse entries and no 5xx responses in the window.")
+    else:
+        console.print(
+            frame_table(
+                errors.select("n", "service", "message", "first_seen", "last_seen"),
+                "Most frequent errors (numbers masked)",
+            )
+        )

@@ -1,0 +1,49 @@
+"""Options and helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+
+from forensics.store import default_db_path
+
+__all__ = ["DbOption", "JsonOption", "db_path", "dump_json", "to_jsonable"]
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="FORENSICS_DB",
+        help="Evidence store (DuckDB file). Default: $FORENSICS_DB or ./forensics.duckdb.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead.")]
+
+
+def db_path(db: Path | None) -> Path:
+    return db if db is not None else default_db_path()
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert frames, datetimes and nested containers to JSON-ready values."""
+    if isinstance(value, pl.DataFrame):
+        return [to_jsonable(row) for row in value.to_dicts()]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)

@@ -1,0 +1,169 @@
+"""Stream LogEntry JSON text out of exported log files, one entry at a time, with its line.
+
+Reads `gcloud logging read --format=json` output (one JSON array, usually pretty-printed),
+newline-delimited LogEntry JSON (log sinks to GCS), and ``.gz`` of either. The format is
+detected from the first non-blank character, not the file name. Memory stays bounded by one
+entry (plus a read buffer) whatever the file size.
+
+Each yielded ``RawEntry`` carries the entry's text untouched (parsing and typing happen later
+in DuckDB, vectorized), and where it sits in the file so that errors can name it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from forensics.errors import InputError
+
+__all__ = ["RawEntry", "detect_format", "open_text", "read_entries"]
+
+_CHUNK = 1 << 20
+# A LogEntry is at most 256 KiB (512 KiB for audit logs); an array element far larger than that
+# is a syntax error we failed to see, not an entry still arriving.
+_MAX_ELEMENT_CHARS = 8 << 20
+_WS = " \t\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One entry's JSON text and its place in the file."""
+
+    line_no: int  # 1-based line where the entry starts
+    text: str
+    element: int | None = None  # 0-based array index, for JSON-array files
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a file for text reading, transparently gunzipping by magic number."""
+    try:
+        raw = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not an export file") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror}") from None
+    magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+    stream = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+
+
+def detect_format(path: Path) -> str:
+    """Return "json" (one array), "ndjson" (one entry per line) or "empty"."""
+    with open_text(path) as fh:
+        try:
+            while True:
+                chunk = fh.read(4096)
+                if not chunk:
+                    return "empty"
+                stripped = chunk.lstrip(_WS + "\ufeff")
+                if stripped:
+                    first = stripped[0]
+                    break
+        except (OSError, EOFError) as err:
+            raise InputError(f"{path}: cannot read: {err}") from None
+    if first == "[":
+        return "json"
+    if first == "{":
+        return "ndjson"
+    raise InputError(
+        f"{path}: line 1: not a log export (expected a JSON array or one JSON object per line, "
+        f"found {first!r})"
+    )
+
+
+def read_entries(path: Path) -> Iterator[RawEntry]:
+    """Yield every entry of an export file in order. Raises InputError for unreadable files.
+
+    A malformed entry is still yielded (its text fails JSON validation downstream and is reported
+    with its line); only damage that makes the rest of the file unreadable raises, after every
+    entry before it has been yielded.
+    """
+    fmt = detect_format(path)
+    if fmt == "empty":
+        raise InputError(f"{path}: empty file, no entries")
+    with open_text(path) as fh:
+        try:
+            if fmt == "ndjson":
+                yield from _read_ndjson(fh)
+            else:
+                yield from _read_array(path, fh)
+        except (OSError, EOFError, gzip.BadGzipFile) as err:
+            raise InputError(f"{path}: file is damaged or truncated: {err}") from None
+
+
+def _read_ndjson(fh: IO[str]) -> Iterator[RawEntry]:
+    for line_no, line in enumerate(fh, start=1):
+        text = line.strip(_WS)
+        if text:
+            yield RawEntry(line_no, text)
+
+
+def _read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
+    """Walk a JSON array element by element with raw_decode over a sliding buffer."""
+    decoder = json.JSONDecoder()
+    buf = fh.read(_CHUNK).lstrip(_WS + "\ufeff")
+    line_no = 1 + 0  # lines consumed before buf[0]
+    pos = 1  # past '['
+    eof = False
+    element = 0
+
+    def more() -> bool:
+        nonlocal buf, pos, line_no, eof
+        if eof:
+            return False
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            eof = True
+            return False
+        line_no += buf.count("\n", 0, pos)
+        buf = buf[pos:] + chunk
+        pos = 0
+        return True
+
+    expect_value = True
+    while True:
+        while True:  # skip blanks and one separating comma
+            while pos < len(buf) and buf[pos] in _WS:
+                pos += 1
+            if pos < len(buf) or not more():
+                break
+        if pos >= len(buf):
+            raise InputError(
+                f"{path}: line {line_no + buf.count(chr(10), 0, pos)}: truncated JSON array "
+                f"(no closing ']' after element {element - 1})"
+            )
+        ch = buf[pos]
+        if ch == "]":
+            return
+        if ch == "," and not expect_value:
+            pos += 1
+            expect_value = True
+            continue
+        start_line = line_no + buf.count("\n", 0, pos)
+        while True:
+            try:
+                _, end = decoder.raw_decode(buf, pos)
+                break
+            except json.JSONDecodeError as err:
+                if len(buf) - pos < _MAX_ELEMENT_CHARS and more():
+                    continue
+                if eof and err.pos >= len(buf) - 1:
+                    raise InputError(
+                        f"{path}: line {start_line}: truncated JSON array: element {element} "
+                        "is cut off"
+                    ) from None
+                raise InputError(
+                    f"{path}: line {line_no + buf.count(chr(10), 0, err.pos)}: element {element}: "
+                    f"malformed JSON ({err.msg}); the array cannot be read past this point"
+                ) from None
+        yield RawEntry(start_line, buf[pos:end], element)
+        element += 1
+        pos = end
+        expect_value = False

@@ -1,0 +1,149 @@
+"""The evidence store's fixed schema: every table and column, declared once.
+
+Columns are never inferred from the data. DuckDB's and polars' JSON inference both sample the
+first rows and silently drop a field that first appears later, and a rare field that appears
+only during an incident is exactly the one an investigation needs. So the LogEntry columns are
+listed here, and the whole entry as received is kept in ``raw`` so that no field is ever lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "LOG_ENTRY_COLUMNS",
+    "SEVERITY_LEVELS",
+    "Column",
+    "all_ddl",
+    "column_names",
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a store table: its name, DuckDB type and what it holds."""
+
+    name: str
+    sql_type: str
+    doc: str
+
+
+# LogSeverity as Cloud Logging numbers it (google.logging.type.LogSeverity); used for floors.
+SEVERITY_LEVELS: dict[str, int] = {
+    "DEFAULT": 0,
+    "DEBUG": 100,
+    "INFO": 200,
+    "NOTICE": 300,
+    "WARNING": 400,
+    "ERROR": 500,
+    "CRITICAL": 600,
+    "ALERT": 700,
+    "EMERGENCY": 800,
+}
+
+LOG_ENTRY_COLUMNS: tuple[Column, ...] = (
+    Column("timestamp", "TIMESTAMPTZ NOT NULL", "When the event happened (UTC, microseconds)."),
+    Column("receive_timestamp", "TIMESTAMPTZ", "When Cloud Logging received the entry."),
+    Column("severity", "VARCHAR NOT NULL", "LogSeverity name; DEFAULT when the export omits it."),
+    Column("severity_number", "SMALLINT NOT NULL", "LogSeverity number (ERROR = 500)."),
+    Column(
+        "log_name",
+        "VARCHAR NOT NULL",
+        "logName, URL-decoded: projects/P/logs/run.googleapis.com/stderr.",
+    ),
+    Column(
+        "log_id", "VARCHAR", "The part of log_name after /logs/, e.g. run.googleapis.com/requests."
+    ),
+    Column(
+        "insert_id", "VARCHAR NOT NULL", "insertId; 'sha256:<hex>' of the entry when it had none."
+    ),
+    Column(
+        "resource_type", "VARCHAR", "resource.type, e.g. cloud_run_revision, cloudsql_database."
+    ),
+    Column("project_id", "VARCHAR", "resource.labels.project_id, else the project in log_name."),
+    Column(
+        "service", "VARCHAR", "Cloud Run service_name, Cloud SQL database_id or connector_name."
+    ),
+    Column("revision", "VARCHAR", "Cloud Run revision_name."),
+    Column("location", "VARCHAR", "resource.labels.location or region."),
+    Column(
+        "instance_id", "VARCHAR", "labels.instanceId: the Cloud Run instance that wrote the entry."
+    ),
+    Column("trace", "VARCHAR", "trace: projects/P/traces/<id>."),
+    Column("span_id", "VARCHAR", "spanId."),
+    Column("http_status", "INTEGER", "httpRequest.status."),
+    Column("http_method", "VARCHAR", "httpRequest.requestMethod."),
+    Column("http_url", "VARCHAR", "httpRequest.requestUrl."),
+    Column("http_latency_ms", "DOUBLE", "httpRequest.latency in milliseconds."),
+    Column("payload_kind", "VARCHAR NOT NULL", "text, json, proto, or none."),
+    Column(
+        "message",
+        "VARCHAR",
+        "The human text: textPayload; jsonPayload.message (or msg/text/error/event); a one-line "
+        "summary for request logs; methodName and status message for audit logs. ANSI colour "
+        "codes removed.",
+    ),
+    Column("json_payload", "JSON", "jsonPayload or protoPayload as JSON."),
+    Column("labels", "JSON", "The entry's labels."),
+    Column("raw", "JSON NOT NULL", "The whole entry as received: the catch-all, nothing is lost."),
+    Column(
+        "source", "VARCHAR NOT NULL", "Where the entry came from: a file path or an API source."
+    ),
+    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row that added the entry."),
+)
+
+METRIC_POINT_COLUMNS: tuple[Column, ...] = (
+    Column("metric_type", "VARCHAR NOT NULL", "e.g. run.googleapis.com/request_count."),
+    Column("resource_type", "VARCHAR NOT NULL", "Monitored resource type."),
+    Column("resource_labels", "JSON NOT NULL", "Monitored resource labels."),
+    Column("metric_labels", "JSON NOT NULL", "Metric labels, e.g. response_code_class."),
+    Column("service", "VARCHAR", "service_name, database_id or connector_name from the labels."),
+    Column("start_time", "TIMESTAMPTZ", "Interval start (DELTA and CUMULATIVE points)."),
+    Column("point_time", "TIMESTAMPTZ NOT NULL", "Interval end: the point's time."),
+    Column("value", "DOUBLE", "int64/double/bool value, or a distribution's mean."),
+    Column("value_count", "BIGINT", "A distribution's count; NULL for scalar points."),
+    Column("value_kind", "VARCHAR NOT NULL", "int64, double, bool, distribution or string."),
+    Column("source", "VARCHAR NOT NULL", "Where the point came from."),
+    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row that added the point."),
+)
+
+INGEST_RUN_COLUMNS: tuple[Column, ...] = (
+    Column("ingest_id", "BIGINT PRIMARY KEY", "Run number."),
+    Column("source", "VARCHAR NOT NULL", "File path or API source."),
+    Column("started", "TIMESTAMPTZ NOT NULL", "When the run started."),
+    Column("finished", "TIMESTAMPTZ", "When it finished; NULL if it was interrupted."),
+    Column("accepted", "BIGINT NOT NULL DEFAULT 0", "Entries added."),
+    Column(
+        "duplicates", "BIGINT NOT NULL DEFAULT 0", "Entries already in the store (or repeated)."
+    ),
+    Column("rejected", "BIGINT NOT NULL DEFAULT 0", "Entries refused as malformed."),
+    Column("status", "VARCHAR NOT NULL", "running, complete, failed."),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "log_entries": LOG_ENTRY_COLUMNS,
+    "metric_points": METRIC_POINT_COLUMNS,
+    "ingest_runs": INGEST_RUN_COLUMNS,
+}
+
+# The documented view that users and named queries read; `raw` stays reachable for the rare field.
+ENTRIES_VIEW = """
+CREATE OR REPLACE VIEW entries AS
+SELECT * EXCLUDE (ingest_id)
+FROM log_entries
+"""
+
+
+def column_names(table: str = "log_entries") -> list[str]:
+    """Return the column names of a store table, in declared order."""
+    return [c.name for c in TABLES[table]]
+
+
+def all_ddl() -> list[str]:
+    """Return the statements that create every table and view (idempotent)."""
+    statements = ["CREATE SEQUENCE IF NOT EXISTS ingest_id_seq START 1"]
+    for table, columns in TABLES.items():
+        body = ",\n  ".join(f'"{c.name}" {c.sql_type}' for c in columns)
+        statements.append(f"CREATE TABLE IF NOT EXISTS {table} (\n  {body}\n)")
+    statements.append(ENTRIES_VIEW)
+    return statements

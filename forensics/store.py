@@ -1,0 +1,124 @@
+"""Open the DuckDB evidence store, create its schema, and run SQL against it.
+
+Usage:
+  1. ``with open_store(path) as store:`` opens (and creates) the file, waiting a bounded time
+     for another process's lock, and makes sure every table and the ``entries`` view exist.
+  2. ``store.conn`` is a plain DuckDB connection; ``store.query(sql, params)`` returns a polars
+     DataFrame.
+  3. Sessions are pinned to UTC so every timestamp reads the same on every machine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from forensics.errors import StoreBusyError, StoreError
+from forensics.schema import all_ddl
+
+__all__ = ["DEFAULT_DB", "Store", "default_db_path", "open_store"]
+
+DEFAULT_DB = "forensics.duckdb"
+DEFAULT_LOCK_TIMEOUT_S = 30.0
+
+
+def default_db_path() -> Path:
+    """The store path: $FORENSICS_DB when set, else ./forensics.duckdb."""
+    return Path(os.environ.get("FORENSICS_DB") or DEFAULT_DB)
+
+
+@dataclass
+class Store:
+    """An open evidence store."""
+
+    path: Path
+    conn: duckdb.DuckDBPyConnection
+    read_only: bool = False
+
+    def query(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pl.DataFrame:
+        """Run one SQL statement and return its rows as a polars DataFrame."""
+        try:
+            rel = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
+            return rel.pl()
+        except duckdb.Error as err:
+            raise StoreError(f"query failed: {err}") from err
+
+    def scalar(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> Any:
+        """Run one SQL statement and return the first column of its first row (or None)."""
+        row = (
+            self.conn.execute(sql, params).fetchone()
+            if params
+            else self.conn.execute(sql).fetchone()
+        )
+        return row[0] if row else None
+
+
+def _is_lock_error(err: duckdb.Error) -> bool:
+    text = str(err).lower()
+    return "lock" in text or "conflicting" in text or "being used" in text
+
+
+def _connect(path: Path, read_only: bool, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
+    """Connect, retrying while another process holds the file lock (DuckDB allows one writer)."""
+    deadline = time.monotonic() + lock_timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as err:
+            if not _is_lock_error(err):
+                raise StoreError(f"{path}: cannot open the store: {err}") from err
+            if time.monotonic() >= deadline:
+                raise StoreBusyError(
+                    f"{path}: the store is in use by another forensics process (waited "
+                    f"{lock_timeout_s:.0f}s). Try again when it finishes, raise "
+                    "FORENSICS_LOCK_TIMEOUT, or point --db at another file."
+                ) from err
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+@contextmanager
+def open_store(
+    path: Path | str | None = None,
+    *,
+    read_only: bool = False,
+    lock_timeout_s: float | None = None,
+) -> Iterator[Store]:
+    """Open the store at ``path`` (default: ``default_db_path()``), creating the schema.
+
+    Args:
+        path: DuckDB file; ``":memory:"`` for a throwaway store.
+        read_only: open without taking the write lock (the file must already exist).
+        lock_timeout_s: how long to wait for another process's lock;
+            default $FORENSICS_LOCK_TIMEOUT or 30 s.
+
+    Example:
+        >>> with open_store(":memory:") as store:
+        ...     store.scalar("SELECT count(*) FROM entries")
+        0
+    """
+    db_path = Path(path) if path is not None else default_db_path()
+    if lock_timeout_s is None:
+        lock_timeout_s = float(os.environ.get("FORENSICS_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S))
+    if read_only and str(db_path) != ":memory:" and not db_path.exists():
+        raise StoreError(f"{db_path}: no store here yet; run `forensics ingest` or `make demo`")
+    if str(db_path) != ":memory:":
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = _connect(db_path, read_only, lock_timeout_s)
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            for statement in all_ddl():
+                conn.execute(statement)
+        yield Store(db_path, conn, read_only)
+    finally:
+        conn.close()

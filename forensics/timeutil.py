@@ -1,0 +1,75 @@
+"""Parse times and build analysis windows; every time is UTC."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from forensics.errors import InputError
+
+__all__ = ["Window", "parse_duration", "parse_time", "utcnow", "window_ending"]
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, truncated to the second (reports should not flicker in microseconds)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def parse_time(text: str, field: str = "time") -> datetime:
+    """Parse an ISO 8601 / RFC 3339 time ('2025-09-16T10:00:00Z', '+00:00', or a bare date).
+
+    A time without an offset is taken as UTC.
+    """
+    value = text.strip()
+    if value.lower() == "now":
+        return utcnow()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"{field}: {text!r} is not a time; use ISO 8601, e.g. 2025-09-16T10:00:00Z"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, field: str = "duration") -> timedelta:
+    """Parse '30m', '1h', '7d', '90s', '2w'."""
+    match = _DURATION.match(text)
+    if not match:
+        raise InputError(f"{field}: {text!r} is not a duration; use e.g. 30m, 1h, 7d")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time window [since, until)."""
+
+    since: datetime
+    until: datetime
+
+    @property
+    def hours(self) -> float:
+        return (self.until - self.since).total_seconds() / 3600
+
+    def params(self) -> dict[str, datetime]:
+        return {"since": self.since, "until": self.until}
+
+    def as_dict(self) -> dict[str, str | float]:
+        return {
+            "since": self.since.isoformat().replace("+00:00", "Z"),
+            "until": self.until.isoformat().replace("+00:00", "Z"),
+            "hours": round(self.hours, 3),
+        }
+
+
+def window_ending(hours: float, until: str | datetime | None = None) -> Window:
+    """The window of ``hours`` ending at ``until`` (default now)."""
+    if hours <= 0:
+        raise InputError(f"--hours must be positive, got {hours}")
+    end = until if isinstance(until, datetime) else parse_time(until) if until else utcnow()
+    return Window(end - timedelta(hours=hours), end)

@@ -1,0 +1,32 @@
+"""Shared test fixtures: real DuckDB stores, fixture paths, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from forensics.store import Store, open_store
+
+# Tests touch nothing beyond 127.0.0.1 (emulator); keep any proxy settings off loopback.
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_REAL_STAGING = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real-staging"
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh store in a real DuckDB file."""
+    with open_store(tmp_path / "store.duckdb") as opened:
+        yield opened
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
