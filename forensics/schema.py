@@ -120,10 +120,52 @@ INGEST_RUN_COLUMNS: tuple[Column, ...] = (
     Column("status", "VARCHAR NOT NULL", "running, complete, failed."),
 )
 
+# One row per (entry, signature) that matched; written by the classification pass.
+SIGNATURE_MATCH_COLUMNS: tuple[Column, ...] = (
+    Column("timestamp", "TIMESTAMPTZ NOT NULL", "The entry's timestamp (identity, part 1)."),
+    Column("log_name", "VARCHAR NOT NULL", "The entry's log_name (identity, part 2)."),
+    Column("insert_id", "VARCHAR NOT NULL", "The entry's insert_id (identity, part 3)."),
+    Column("signature", "VARCHAR NOT NULL", "Signature id, e.g. startup/exit-code-3."),
+    Column(
+        "is_primary", "BOOLEAN NOT NULL", "True for the one match the catalog's precedence picks."
+    ),
+    Column("service", "VARCHAR", "Copied from the entry so incidents need no join."),
+    Column("revision", "VARCHAR", "Copied from the entry."),
+    Column("instance_id", "VARCHAR", "Copied from the entry."),
+    Column("trace", "VARCHAR", "Copied from the entry."),
+    Column("params", "JSON", "Extracted parameters: exit_code, timeout_s, port, instance, ..."),
+    Column("catalog_version", "VARCHAR NOT NULL", "Hash of the pattern files that matched."),
+)
+
+# Metric-derived signals (threshold crossings) with a time range, joinable like signatures.
+SIGNAL_COLUMNS: tuple[Column, ...] = (
+    Column("signal", "VARCHAR NOT NULL", "e.g. capacity/cloudsql-connections-high."),
+    Column("service", "VARCHAR", "Cloud Run service, Cloud SQL database_id or connector."),
+    Column("resource_type", "VARCHAR NOT NULL", "Monitored resource type."),
+    Column("metric_type", "VARCHAR NOT NULL", "The metric the signal was computed from."),
+    Column("start", "TIMESTAMPTZ NOT NULL", "First point over the threshold."),
+    Column("end", "TIMESTAMPTZ NOT NULL", "Last point over the threshold."),
+    Column("peak", "DOUBLE", "Highest value seen in the range."),
+    Column("threshold", "DOUBLE", "The threshold crossed."),
+    Column("details", "JSON", "Labels and anything else worth citing."),
+)
+
+# Sources that could not be collected completely: shown as "incomplete data", never dropped.
+DATA_GAP_COLUMNS: tuple[Column, ...] = (
+    Column("source", "VARCHAR NOT NULL", "What could not be read, e.g. logging:netra-staging:run."),
+    Column("start", "TIMESTAMPTZ NOT NULL", "Gap start."),
+    Column("end", "TIMESTAMPTZ NOT NULL", "Gap end."),
+    Column("reason", "VARCHAR NOT NULL", "The last error."),
+    Column("recorded", "TIMESTAMPTZ NOT NULL", "When the gap was recorded."),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "log_entries": LOG_ENTRY_COLUMNS,
     "metric_points": METRIC_POINT_COLUMNS,
     "ingest_runs": INGEST_RUN_COLUMNS,
+    "signature_matches": SIGNATURE_MATCH_COLUMNS,
+    "signals": SIGNAL_COLUMNS,
+    "data_gaps": DATA_GAP_COLUMNS,
 }
 
 # The documented view that users and named queries read; `raw` stays reachable for the rare field.
