@@ -67,7 +67,7 @@ def detect_format(path: Path) -> str:
                     first = stripped[0]
                     break
         except (OSError, EOFError) as err:
-            raise InputError(f"{path}: cannot read: {err}") from None
+            raise InputError(f"{path}: file is damaged or truncated: {err}") from None
     if first == "[":
         return "json"
     if first == "{":
