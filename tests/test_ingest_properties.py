@@ -20,9 +20,24 @@ _json_value = st.recursive(
     ),
     max_leaves=8,
 )
+_LOG_ENTRY_KEYS = {
+    "timestamp",
+    "receiveTimestamp",
+    "severity",
+    "logName",
+    "insertId",
+    "resource",
+    "labels",
+    "trace",
+    "spanId",
+    "httpRequest",
+    "textPayload",
+    "jsonPayload",
+    "protoPayload",
+}
 # Field names that are not LogEntry columns: a rare field must survive in `raw`.
 _extra_keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=3, max_size=12).filter(
-    lambda k: k not in {"timestamp", "severity", "logName", "insertId", "resource", "labels"}
+    lambda k: k not in _LOG_ENTRY_KEYS
 )
 
 
