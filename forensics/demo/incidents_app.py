@@ -116,7 +116,7 @@ def plan_auth_timeouts(p: Planner) -> None:
     """#395: backend -> auth validation calls time out at 0.5 s while auth scales from zero."""
     start, end = incident_windows(p.tl)[KEY_395]
     instances = incident_instances(KEY_395, 2)
-    t, n = start, 0
+    t, n = start + p.s(0.1 + 0.8 * p.rng.random()), 0
     while t < end - p.s(20):
         rev = (BACKEND, REV["backend-0"], instances[n % 2])
         lat = 0.50 + p.rng.random() * 0.04
@@ -183,7 +183,7 @@ def plan_memory(p: Planner) -> None:
     instances = incident_instances(KEY_131, 5)
     for i, inst in enumerate(instances[:3]):
         rev = (BACKEND, REV["backend-2"], inst)
-        oom = start + p.s(120 + i * 420)
+        oom = start + p.s(120 + i * 420 + p.rng.random())
         t = oom - p.s(100)
         for _ in range(4):
             t += p.s(12 + p.rng.random() * 8)
@@ -206,7 +206,7 @@ def plan_memory(p: Planner) -> None:
 
     for j, inst in enumerate(instances[3:]):
         rev = (BACKEND, REV["backend-2"], inst)
-        at = start + p.s(480 + j * 480)
+        at = start + p.s(480 + j * 480 + p.rng.random())
         p.system(at, rev, "INFO", START_AUTOSCALING)
         p.text(
             at + p.s(3.1),

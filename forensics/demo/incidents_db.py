@@ -54,7 +54,7 @@ def plan_cascade(p: Planner) -> None:
     pids = iter(range(301_200, 309_999, 7))
 
     # The database side: connection exhaustion for the whole incident, from its first second.
-    t, n = start, 0
+    t, n = start + p.s(0.1 + 0.8 * rng.random()), 0
     while t < end - p.s(60):
         pid = next(pids)
         p.sql(

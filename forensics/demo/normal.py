@@ -42,6 +42,7 @@ from forensics.demo.texts import (
     BACKEND_JSON,
     CLIENT_ERRORS,
     CONFIG_DUMPS,
+    DEFAULT_HOST,
     FRONTEND_PATHS,
     HOST,
     LOGURU_INFO,
@@ -140,7 +141,7 @@ class NormalTraffic:
     ) -> dict:
         rng = f.rng
         revision, inst = self.where(service, us, rng)
-        url = HOST.get(service, "https://app.staging.netrasystems.ai") + path
+        url = HOST.get(service, DEFAULT_HOST) + path
         arg = (
             service,
             revision,
