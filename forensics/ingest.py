@@ -28,7 +28,14 @@ from forensics.readers import RawBatch, read_batches
 from forensics.schema import column_names
 from forensics.store import Store
 
-__all__ = ["BATCH_SIZE", "IngestResult", "Rejection", "ingest_files", "ingest_texts"]
+__all__ = [
+    "BATCH_SIZE",
+    "IngestResult",
+    "Rejection",
+    "ingest_files",
+    "ingest_texts",
+    "normalized_batch",
+]
 
 # Entries per transaction. Larger batches amortize per-statement work and, past a DuckDB row
 # group (122,880 rows), skip the WAL; smaller ones bound memory. 60k keeps peak RSS under 1 GB
@@ -113,16 +120,7 @@ def _load_batch(
     not add up (malformed entries, duplicates) does a second, slim pass name the problems.
     """
     conn = store.conn
-    conn.register(
-        "batch",
-        pa.table(
-            {
-                "line_no": pa.array(batch.line_nos, pa.int64()),
-                "line": pa.array(batch.texts, pa.string()),
-            }
-        ),
-    )
-    try:
+    with normalized_batch(conn, batch, minify) as normalized:
         entries = sum(1 for text in batch.texts if text and not text.isspace())
         lo, hi = conn.execute(
             "SELECT min(ts), max(ts) FROM (SELECT try(CAST(line->>'$.timestamp' AS TIMESTAMPTZ)) "
@@ -130,7 +128,7 @@ def _load_batch(
         ).fetchone() or (None, None)
         result = IngestResult()
         if lo is not None:
-            result.accepted = _insert_new(conn, normalize_sql(minify), source, ingest_id, lo, hi)
+            result.accepted = _insert_new(conn, normalized, source, ingest_id, lo, hi)
         if result.accepted < entries:
             problems = conn.execute(
                 f"SELECT line_no, problem FROM ({normalize_sql(minify, check_only=True)}) "
@@ -148,9 +146,30 @@ def _load_batch(
             "rejected = rejected + ? WHERE ingest_id = ?",
             [result.accepted, result.duplicates, result.rejected, ingest_id],
         )
+    return result
+
+
+@contextmanager
+def normalized_batch(
+    conn: duckdb.DuckDBPyConnection, batch: RawBatch, minify: bool = False
+) -> Iterator[str]:
+    """Register ``batch`` and yield the normalizing SELECT (store columns, line_no, problem).
+
+    Also used by `forensics classify`, so classifying a file normalizes exactly as ingest does.
+    """
+    conn.register(
+        "batch",
+        pa.table(
+            {
+                "line_no": pa.array(batch.line_nos, pa.int64()),
+                "line": pa.array(batch.texts, pa.string()),
+            }
+        ),
+    )
+    try:
+        yield normalize_sql(minify)
     finally:
         conn.unregister("batch")
-    return result
 
 
 def _insert_new(
