@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from forensics.errors import InputError
@@ -26,7 +27,14 @@ from forensics.readers import RawEntry, read_entries
 from forensics.schema import column_names
 from forensics.store import Store
 
-__all__ = ["BATCH_SIZE", "IngestResult", "Rejection", "ingest_files", "ingest_texts"]
+__all__ = [
+    "BATCH_SIZE",
+    "IngestResult",
+    "Rejection",
+    "ingest_files",
+    "ingest_texts",
+    "normalize_batch",
+]
 
 BATCH_SIZE = 50_000
 
@@ -96,23 +104,33 @@ def _finish_run(store: Store, ingest_id: int, result: IngestResult, status: str)
     )
 
 
-def _load_batch(
-    store: Store, batch: list[RawEntry], source: str, ingest_id: int, minify: bool
-) -> IngestResult:
-    """Normalize and insert one batch in a single transaction."""
-    conn = store.conn
-    table = pa.table(
+def normalize_batch(
+    conn: duckdb.DuckDBPyConnection,
+    batch: list[RawEntry],
+    minify: bool = False,
+    table: str = "_normalized",
+) -> None:
+    """Normalize entries into the temp table ``table``: store columns plus line_no and problem."""
+    arrow = pa.table(
         {
             "line_no": pa.array([e.line_no for e in batch], pa.int64()),
             "line": pa.array([e.text for e in batch], pa.string()),
         }
     )
-    elements = {e.line_no: e.element for e in batch} if minify else {}
-    conn.register("batch", table)
+    conn.register("batch", arrow)
     try:
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE _normalized AS {normalize_sql(minify)}")
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {normalize_sql(minify)}")
     finally:
         conn.unregister("batch")
+
+
+def _load_batch(
+    store: Store, batch: list[RawEntry], source: str, ingest_id: int, minify: bool
+) -> IngestResult:
+    """Normalize and insert one batch in a single transaction."""
+    conn = store.conn
+    elements = {e.line_no: e.element for e in batch} if minify else {}
+    normalize_batch(conn, batch, minify)
     result = IngestResult()
     for line_no, problem in conn.execute(
         "SELECT line_no, problem FROM _normalized WHERE problem IS NOT NULL ORDER BY line_no"
