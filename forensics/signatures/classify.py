@@ -10,7 +10,6 @@ Usage:
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from forensics.errors import InputError
-from forensics.ingest import BATCH_SIZE, normalize_batch
-from forensics.readers import RawEntry, read_entries
+from forensics.ingest import BATCH_SIZE, normalized_batch
+from forensics.readers import RawBatch, read_batches
 from forensics.schema import column_names
 from forensics.signatures.catalog import Catalog, load_catalog
 from forensics.signatures.compile import classification_sql
@@ -141,26 +140,41 @@ class ClassifyRun:
     errors: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Located:
-    entry: RawEntry  # line_no here is the global input index
-    where: str  # "file: line N (element E)" for error messages
+def _where(source: str | None, batch: RawBatch, offset: int) -> str:
+    if source is None:
+        return f"entry {batch.line_nos[offset]}"
+    where = f"{source}: line {batch.line_nos[offset]}"
+    if batch.elements is not None:
+        where += f" (element {batch.elements[offset]})"
+    return where
 
 
-def _classify(located: Iterable[_Located], catalog: Catalog) -> list[EntryResult]:
+def _classify(
+    batches: Iterable[tuple[str | None, RawBatch]], catalog: Catalog
+) -> list[EntryResult]:
+    """Normalize every batch into a throwaway store, classify it, read back in input order."""
     cols = ", ".join(f'"{c}"' for c in _ENTRY_COLUMNS)
-    where: dict[int, str] = {}
+    errors: dict[int, str] = {}
     with open_store(":memory:") as store:
         conn = store.conn
         conn.execute(
             f"CREATE TEMP TABLE _input AS SELECT {cols}, 0::BIGINT AS line_no, "
             "''::VARCHAR AS problem FROM log_entries WHERE FALSE"
         )
-        stream = iter(located)
-        while batch := list(itertools.islice(stream, BATCH_SIZE)):
-            where.update((item.entry.line_no, item.where) for item in batch)
-            normalize_batch(conn, [item.entry for item in batch], table="_batch")
-            conn.execute(f"INSERT INTO _input SELECT {cols}, line_no, problem FROM _batch")
+        first = 0
+        for source, batch in batches:
+            # line_no carries the input index through normalization; `batch` keeps the lines
+            indexed = RawBatch(list(range(first, first + len(batch))), batch.texts)
+            with normalized_batch(conn, indexed) as normalized:
+                conn.execute(
+                    f"INSERT INTO _input SELECT {cols}, line_no, problem FROM ({normalized})"
+                )
+            for index, problem in conn.execute(
+                "SELECT line_no, problem FROM _input WHERE line_no >= ? AND problem IS NOT NULL",
+                [first],
+            ).fetchall():
+                errors[index] = f"{_where(source, batch, index - first)}: {problem}"
+            first += len(batch)
         conn.execute(
             f"INSERT INTO log_entries ({cols}, source, ingest_id) "
             f"SELECT {cols}, 'classify', 0 FROM _input WHERE problem IS NULL "
@@ -169,8 +183,8 @@ def _classify(located: Iterable[_Located], catalog: Catalog) -> list[EntryResult
         )
         classify_store(store, catalog)
         rows = conn.execute(
-            'SELECT i.line_no, i.insert_id, i."timestamp", m.signature, i.problem, i.service, '
-            "i.message FROM _input AS i LEFT JOIN signature_matches AS m "
+            'SELECT i.line_no, i.insert_id, i."timestamp", m.signature, i.service, i.message '
+            "FROM _input AS i LEFT JOIN signature_matches AS m "
             'ON m.is_primary AND m."timestamp" = i."timestamp" AND m.insert_id = i.insert_id '
             "AND m.log_name = i.log_name ORDER BY i.line_no"
         ).fetchall()
@@ -178,15 +192,15 @@ def _classify(located: Iterable[_Located], catalog: Catalog) -> list[EntryResult
     return [
         EntryResult(
             index=index,
-            insert_id=None if problem else insert_id,
-            timestamp=None if problem else stamp,
+            insert_id=None if index in errors else insert_id,
+            timestamp=None if index in errors else stamp,
             signature=signature,
             issues=issues.get(signature, []) if signature else [],
-            error=f"{where[index]}: {problem}" if problem else None,
+            error=errors.get(index),
             service=service,
             message=message,
         )
-        for index, insert_id, stamp, signature, problem, service, message in rows
+        for index, insert_id, stamp, signature, service, message in rows
     ]
 
 
@@ -200,8 +214,13 @@ def classify_texts(texts: Iterable[str], catalog: Catalog | None = None) -> list
         >>> classify_texts([text])[0].signature
         'startup/exit-code-3'
     """
-    located = (_Located(RawEntry(i, text), f"entry {i}") for i, text in enumerate(texts))
-    return _classify(located, catalog or load_catalog())
+    items = list(texts)
+    batches = (
+        (None, RawBatch(list(range(i, i + len(chunk))), chunk))
+        for i in range(0, len(items), BATCH_SIZE)
+        if (chunk := items[i : i + BATCH_SIZE])
+    )
+    return _classify(batches, catalog or load_catalog())
 
 
 def classify_files(paths: Iterable[Path], catalog: Catalog | None = None) -> ClassifyRun:
@@ -211,18 +230,14 @@ def classify_files(paths: Iterable[Path], catalog: Catalog | None = None) -> Cla
     is damaged part-way, is reported in ``errors``; every entry before the damage is kept.
     """
     run = ClassifyRun()
-    counter = itertools.count()
 
-    def entries() -> Iterator[_Located]:
+    def batches() -> Iterator[tuple[str | None, RawBatch]]:
         for path in paths:
             try:
-                for raw in read_entries(path):
-                    where = f"{path}: line {raw.line_no}"
-                    if raw.element is not None:
-                        where += f" (element {raw.element})"
-                    yield _Located(RawEntry(next(counter), raw.text), where)
+                for batch in read_batches(path, BATCH_SIZE):
+                    yield str(path), batch
             except InputError as err:
                 run.errors.append(str(err))
 
-    run.results = _classify(entries(), catalog or load_catalog())
+    run.results = _classify(batches(), catalog or load_catalog())
     return run
