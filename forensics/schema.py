@@ -162,6 +162,23 @@ DATA_GAP_COLUMNS: tuple[Column, ...] = (
     Column("recorded", "TIMESTAMPTZ NOT NULL", "When the gap was recorded."),
 )
 
+# One row per UTC day and item: what scheduled jobs compare (`forensics snapshot` / `diff`).
+# A day is replaced as a whole in one transaction, so re-running a day's snapshot is idempotent.
+SNAPSHOT_COLUMNS: tuple[Column, ...] = (
+    Column("day", "DATE NOT NULL", "The UTC day the snapshot covers, [00:00, 24:00)."),
+    Column(
+        "kind",
+        "VARCHAR NOT NULL",
+        "day (one summary row), signature, template (unknown errors) or issue.",
+    ),
+    Column("key", "VARCHAR NOT NULL", "Signature id, template id, issue id; 'summary' for day."),
+    Column("service", "VARCHAR", "Service the count belongs to; NULL for issue and day rows."),
+    Column("count", "BIGINT NOT NULL", "Entries that day (matches, template entries, evidence)."),
+    Column("status", "VARCHAR", "Issue status (ACTIVE, RESOLVED, ...); NULL for other kinds."),
+    Column("details", "JSON", "First/last seen, example insert_id, claims, what was recorded."),
+    Column("taken_at", "TIMESTAMPTZ NOT NULL", "When the snapshot was taken."),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "log_entries": LOG_ENTRY_COLUMNS,
     "metric_points": METRIC_POINT_COLUMNS,
@@ -169,6 +186,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "signature_matches": SIGNATURE_MATCH_COLUMNS,
     "signals": SIGNAL_COLUMNS,
     "data_gaps": DATA_GAP_COLUMNS,
+    "snapshots": SNAPSHOT_COLUMNS,
 }
 
 # The documented view that users and named queries read; `raw` stays reachable for the rare field.

@@ -10,7 +10,9 @@ Usage:
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,13 +23,15 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from forensics.errors import StoreBusyError, StoreError
+from forensics.errors import InputError, StoreBusyError, StoreError
 from forensics.schema import all_ddl
 
 __all__ = ["DEFAULT_DB", "Store", "default_db_path", "open_store"]
 
 DEFAULT_DB = "forensics.duckdb"
 DEFAULT_LOCK_TIMEOUT_S = 30.0
+
+_log = logging.getLogger(__name__)
 
 
 def default_db_path() -> Path:
@@ -61,15 +65,31 @@ class Store:
         return row[0] if row else None
 
 
+# DuckDB 1.x (checked on 1.5 by tests/test_concurrency.py with two real processes):
+#   IO Error: Could not set lock on file "/x/f.duckdb": Conflicting lock is held in
+#   /usr/bin/python3 (PID 20829). See also https://duckdb.org/docs/stable/connect/concurrency
+# Windows says the file "is being used by another process". Matched narrowly: a damaged file
+# ("block checksum") must fail at once instead of being retried as if it were busy.
+_LOCK_MARKERS = ("could not set lock", "conflicting lock", "being used by another process")
+_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
 def _is_lock_error(err: duckdb.Error) -> bool:
     text = str(err).lower()
-    return "lock" in text or "conflicting" in text or "being used" in text
+    return any(marker in text for marker in _LOCK_MARKERS)
+
+
+def _holder(err: duckdb.Error) -> str:
+    """'PID 123 (/usr/bin/python3)' when DuckDB names the process holding the lock."""
+    match = _HOLDER.search(str(err))
+    return f"PID {match['pid']} ({match['program']})" if match else "another process"
 
 
 def _connect(path: Path, read_only: bool, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
     """Connect, retrying while another process holds the file lock (DuckDB allows one writer)."""
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.05
+    announced = False
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
@@ -78,12 +98,33 @@ def _connect(path: Path, read_only: bool, lock_timeout_s: float) -> duckdb.DuckD
                 raise StoreError(f"{path}: cannot open the store: {err}") from err
             if time.monotonic() >= deadline:
                 raise StoreBusyError(
-                    f"{path}: the store is in use by another forensics process (waited "
-                    f"{lock_timeout_s:.0f}s). Try again when it finishes, raise "
+                    f"{path}: the store is in use by {_holder(err)} (waited "
+                    f"{lock_timeout_s:g}s). Try again when it finishes, raise "
                     "FORENSICS_LOCK_TIMEOUT, or point --db at another file."
                 ) from err
-            time.sleep(delay)
+            if not announced:  # a person at a terminal should know why nothing happens yet
+                _log.warning(
+                    "%s: waiting up to %gs for %s to release the store",
+                    path,
+                    lock_timeout_s,
+                    _holder(err),
+                )
+                announced = True
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 1.0)
+
+
+def _env_lock_timeout() -> float:
+    text = os.environ.get("FORENSICS_LOCK_TIMEOUT", "")
+    if not text.strip():
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise InputError(f"FORENSICS_LOCK_TIMEOUT: {text!r} is not a number of seconds >= 0")
+    return value
 
 
 @contextmanager
@@ -108,7 +149,7 @@ def open_store(
     """
     db_path = Path(path) if path is not None else default_db_path()
     if lock_timeout_s is None:
-        lock_timeout_s = float(os.environ.get("FORENSICS_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S))
+        lock_timeout_s = _env_lock_timeout()
     if read_only and str(db_path) != ":memory:" and not db_path.exists():
         raise StoreError(f"{db_path}: no store here yet; run `forensics ingest` or `make demo`")
     if str(db_path) != ":memory:":

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from forensics.errors import InputError
 
-__all__ = ["Window", "parse_duration", "parse_time", "utcnow", "window_ending"]
+__all__ = [
+    "Window",
+    "day_window",
+    "parse_day",
+    "parse_duration",
+    "parse_time",
+    "utcnow",
+    "window_ending",
+]
 
 
 def utcnow() -> datetime:
@@ -73,3 +81,25 @@ def window_ending(hours: float, until: str | datetime | None = None) -> Window:
         raise InputError(f"--hours must be positive, got {hours}")
     end = until if isinstance(until, datetime) else parse_time(until) if until else utcnow()
     return Window(end - timedelta(hours=hours), end)
+
+
+def parse_day(text: str, field: str = "--date") -> date:
+    """Parse a UTC day: 'YYYY-MM-DD', 'today' or 'yesterday' (UTC)."""
+    value = text.strip().lower()
+    today = utcnow().date()
+    if value == "today":
+        return today
+    if value == "yesterday":
+        return today - timedelta(days=1)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{field}: {text!r} is not a day; use YYYY-MM-DD, 'today' or 'yesterday' (UTC)"
+        ) from None
+
+
+def day_window(day: date) -> Window:
+    """The UTC day as a window [00:00, next 00:00)."""
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    return Window(start, start + timedelta(days=1))

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from forensics import __version__
-from forensics.cli import analyze, demo, ingest, query
+from forensics.cli import analyze, demo, diff, ingest, query, snapshot, watch
 from forensics.console import err_console
 from forensics.errors import ForensicsError
 
@@ -42,6 +42,9 @@ app.command()(analyze.analyze)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
+app.command()(snapshot.snapshot)
+app.command()(diff.diff)
+app.command()(watch.watch)
 
 
 def _version(value: bool) -> None:

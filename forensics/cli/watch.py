@@ -1,0 +1,179 @@
+"""`forensics watch`: every interval collect, analyse, compare with the last run, and alert."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Annotated
+
+import typer
+
+from forensics.cli.common import DbOption, JsonOption, db_path, to_jsonable
+from forensics.cli.diff import MinCountOption, PValueOption, RatioOption, spike_rule
+from forensics.console import console, err_console
+from forensics.errors import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, InputError
+from forensics.snapshots.render import finding_lines, headline
+from forensics.timeutil import parse_duration
+from forensics.watch.loop import run_every, stop_on_signals
+from forensics.watch.monitor import Monitor, WatchRun
+from forensics.watch.webhook import check_url, mask_url, post_json, slack_payload
+
+__all__ = ["watch"]
+
+
+def watch(
+    interval: Annotated[
+        str, typer.Option("--interval", help="Time between runs: 30m, 1h, 90s.")
+    ] = "30m",
+    lookback: Annotated[
+        str, typer.Option("--lookback", help="Window each run analyses, ending now.")
+    ] = "24h",
+    alert_on_change: Annotated[
+        bool,
+        typer.Option(
+            "--alert-on-change", help="Post to the webhook only for runs that found a change."
+        ),
+    ] = False,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            envvar="FORENSICS_WEBHOOK",
+            help="Slack-compatible incoming-webhook URL (a secret: prefer the env variable).",
+            show_envvar=False,
+        ),
+    ] = None,
+    webhook_attempts: Annotated[
+        int, typer.Option("--webhook-attempts", min=1, max=10, help="POST attempts per alert.")
+    ] = 4,
+    webhook_backoff: Annotated[
+        float,
+        typer.Option("--webhook-backoff", min=0, help="Seconds before the first retry; doubles."),
+    ] = 1.0,
+    iterations: Annotated[
+        int | None, typer.Option("--iterations", min=1, help="Stop after N runs.")
+    ] = None,
+    spike_min_count: MinCountOption = 10,
+    spike_ratio: RatioOption = 3.0,
+    spike_p: PValueOption = 0.001,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Watch the store: every interval analyse the last --lookback, compare with the previous
+    run, print the changes and optionally POST them to a webhook.
+
+    Changes: signatures and unknown-error templates that appeared or left the window, spikes
+    in the last interval against the rest of the window, issue status changes. The store is
+    open only during a run. SIGINT or SIGTERM stops cleanly; a failed run is reported and
+    the next one runs on time. Exit codes: 0 stopped by a signal, or --iterations done with
+    nothing needing attention; 1 --iterations done and a run needed attention; 2 usage error,
+    or every run failed.
+
+    Example:
+        export FORENSICS_WEBHOOK=https://hooks.slack.com/services/...
+        forensics watch --interval 30m --alert-on-change
+        forensics watch --interval 5m --lookback 6h --iterations 1 --json
+    """
+    every = parse_duration(interval, "--interval")
+    window = parse_duration(lookback, "--lookback")
+    if every.total_seconds() <= 0 or window < every:
+        raise InputError("--interval must be positive and --lookback at least one interval")
+    url = check_url(webhook) if webhook else None
+    monitor = Monitor(db_path(db), window, every, spike_rule(spike_min_count, spike_ratio, spike_p))
+    attention = False
+    shown_notes: list[str] = []
+
+    def report(run_no: int, run: WatchRun) -> None:
+        nonlocal attention, shown_notes
+        attention = attention or run.changes.needs_attention
+        _print_run(run_no, run, as_json, shown_notes)
+        shown_notes = run.changes.notes
+        if url and (run.changed or not alert_on_change):
+            _post(url, run_no, run, webhook_attempts, webhook_backoff, stop)
+
+    def failed(run_no: int, err: BaseException) -> None:
+        err_console.print(f"run {run_no} failed: {type(err).__name__}: {err}", markup=False)
+
+    with stop_on_signals() as stop:
+        if not as_json:
+            target = f"; alerts → {mask_url(url)}" if url else ""
+            console.print(
+                f"watching {monitor.db} every {interval}, window {lookback}{target}",
+                markup=False,
+            )
+        summary = run_every(
+            monitor.run_once,
+            every.total_seconds(),
+            stop=stop,
+            iterations=iterations,
+            on_result=report,
+            on_failure=failed,
+        )
+    runs = summary.completed + summary.failed
+    why = f" on {stop.reason}" if stop.reason else ""
+    abandoned = " (the run in progress was abandoned)" if summary.abandoned else ""
+    err_console.print(
+        f"stopped{why} after {runs} run(s), {summary.failed} failed{abandoned}", markup=False
+    )
+    if stop.reason:
+        raise typer.Exit(EXIT_OK)
+    if summary.completed == 0:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_ATTENTION if attention else EXIT_OK)
+
+
+def _print_run(run_no: int, run: WatchRun, as_json: bool, shown_notes: list[str]) -> None:
+    lines = finding_lines(run.changes)
+    if as_json:
+        doc = {
+            "run": run_no,
+            "window": run.window.as_dict(),
+            "entries": run.state.entries,
+            "first": run.first,
+            "collected": run.collected,
+            "changes": run.changes.as_dict(),
+        }
+        print(json.dumps(to_jsonable(doc)), flush=True)
+        return
+    what = "baseline taken" if run.first and not lines else headline(run.changes)
+    until = run.window.as_dict()["until"]
+    console.print(
+        f"{until} run {run_no}: {run.state.entries:,} entries in the window; {what}",
+        markup=False,
+        style="bold red" if run.changes.needs_attention else None,
+    )
+    if run.collected:
+        console.print(f"  {run.collected}", markup=False)
+    for line in lines:
+        console.print(f"  {line}", markup=False)
+    for note in run.changes.notes:
+        if note not in shown_notes:  # a note repeats every run; say it when it first appears
+            console.print(f"  note: {note}", markup=False, style="yellow")
+
+
+def _post(
+    url: str,
+    run_no: int,
+    run: WatchRun,
+    attempts: int,
+    backoff: float,
+    stop: threading.Event,
+) -> None:
+    title = f"forensics watch: {headline(run.changes)}"
+    lines = finding_lines(run.changes) or ["no changes since the last run"]
+    footer = f"window {run.state.label} · run {run_no} · {run.state.entries:,} entries"
+    delivery = post_json(
+        url,
+        slack_payload(title, lines, footer),
+        attempts=attempts,
+        backoff_s=backoff,
+        stop=stop,
+    )
+    where = mask_url(url)
+    if delivery.ok:
+        err_console.print(f"  posted to {where} (attempt {delivery.attempts})", markup=False)
+    else:
+        err_console.print(
+            f"  webhook {where} failed after {delivery.attempts} attempt(s): {delivery.error}",
+            markup=False,
+        )

@@ -1,0 +1,88 @@
+"""Compute the State of a window from the store: signature counts, templates, issue statuses.
+
+Usage:
+  1. ``window_state(store, window)`` classifies the window's entries (idempotent: the scope's
+     previous matches are replaced) and reads every part in ``PARTS``.
+  2. A part that fails is skipped with a note, never fatal: the other kinds are still recorded,
+     and ``State.recorded`` says which ones were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from forensics.errors import ForensicsError
+from forensics.signatures import classify_store
+from forensics.snapshots.model import Item, State
+from forensics.sql import run_named
+from forensics.store import Store
+from forensics.timeutil import Window
+
+__all__ = ["PARTS", "signature_items", "window_state"]
+
+
+def _stamp(value: Any) -> Any:
+    return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else value
+
+
+def signature_items(store: Store, window: Window) -> list[Item]:
+    """One item per (signature, service): entries that matched it in the window."""
+    rows = run_named(store, "window_signature_service_counts", window.params())
+    return [
+        Item(
+            kind="signature",
+            key=row["signature"],
+            service=row["service"],
+            count=int(row["n"]),
+            details={
+                "primary": int(row["n_primary"]),
+                "first_seen": _stamp(row["first_seen"]),
+                "last_seen": _stamp(row["last_seen"]),
+                "example_insert_id": row["example_insert_id"],
+            },
+        )
+        for row in rows.iter_rows(named=True)
+    ]
+
+
+# Each kind of item and the function that reads it; kinds without a reader are not recorded.
+PARTS: dict[str, Callable[[Store, Window], list[Item]]] = {
+    "signature": signature_items,
+}
+
+
+def window_state(store: Store, window: Window, *, label: str, classify: bool = True) -> State:
+    """Everything a snapshot or a watch run records about ``window``.
+
+    Args:
+        store: an open store (writable when ``classify`` is true).
+        window: the period, e.g. one UTC day.
+        label: how reports name the period (a date, or the window).
+        classify: re-run the signature classification over the window first.
+    """
+    if classify:
+        classify_store(store, since=window.since, until=window.until)
+    entries = int(
+        store.scalar(
+            'SELECT count(*) FROM entries WHERE "timestamp" >= $since AND "timestamp" < $until',
+            window.params(),
+        )
+        or 0
+    )
+    gaps = [
+        {"source": r["source"], "start": _stamp(r["start"]), "end": _stamp(r["end"]),
+         "reason": r["reason"]}
+        for r in run_named(store, "window_data_gaps", window.params()).iter_rows(named=True)
+    ]  # fmt: skip
+    state = State(label=label, entries=entries, gaps=gaps)
+    recorded: set[str] = set()
+    for kind, read in PARTS.items():
+        try:
+            state.items.extend(read(store, window))
+        except ForensicsError as err:
+            state.notes.append(f"{kind}s not recorded: {err}")
+            continue
+        recorded.add(kind)
+    state.recorded = frozenset(recorded)
+    return state

@@ -1,0 +1,125 @@
+"""One `forensics watch` interval: collect, classify, analyse, and compare with the previous run.
+
+Usage:
+  1. ``Monitor(db, lookback, interval, rule, collect=...)`` keeps the previous run's State.
+  2. ``monitor.run_once(cancel)`` opens the store for the interval only (so a person or a
+     cron job can use it in between), attaches the connection to ``cancel`` so a stop
+     interrupts it, and returns a WatchRun whose ``changes`` is a DiffResult.
+
+What counts as a change, run to run, over the lookback window (default 24 h):
+  - a signature (on a service) or unknown-error template that was not in the previous run's
+    window, or one that left it (gone);
+  - an issue whose status changed, or that is regressed or contradicted on the first run;
+  - a spike: the last interval's count against the rate over the rest of the lookback window,
+    with the diff's spike rule; reported when it starts, not again while it lasts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from forensics.snapshots.diff import DiffResult, Spike, compare
+from forensics.snapshots.model import ItemKey, State
+from forensics.snapshots.spike import SpikeRule
+from forensics.snapshots.state import signature_items, window_state
+from forensics.store import open_store
+from forensics.timeutil import Window, utcnow
+from forensics.watch.loop import Cancel
+
+__all__ = ["CollectStep", "Monitor", "WatchRun"]
+
+CollectStep = Callable[[Window], str | None]  # collects the window; returns a one-line summary
+
+
+@dataclass
+class WatchRun:
+    """One interval's outcome."""
+
+    window: Window
+    state: State
+    changes: DiffResult
+    first: bool
+    collected: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        c = self.changes
+        return bool(
+            c.issue_changes or c.new_signatures or c.spikes or c.new_templates or c.gone_signatures
+        )
+
+
+class Monitor:
+    """Runs intervals and remembers what the previous one saw."""
+
+    def __init__(
+        self,
+        db: Path,
+        lookback: timedelta,
+        interval: timedelta,
+        rule: SpikeRule,
+        *,
+        collect: CollectStep | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.lookback = lookback
+        self.interval = min(interval, lookback)
+        self.rule = rule
+        self.collect = collect
+        self.clock = clock
+        self.previous: State | None = None
+        self.spiking: set[ItemKey] = set()
+
+    def run_once(self, cancel: Cancel) -> WatchRun:
+        """Collect (when configured), then read the window and compare with the last run."""
+        now = self.clock()
+        window = Window(now - self.lookback, now)
+        collected = self.collect(window) if self.collect is not None else None
+        with open_store(self.db) as store:
+            cancel.attach(store.conn)
+            try:
+                state = window_state(store, window, label=_label(self.lookback))
+                recent = signature_items(store, Window(now - self.interval, now))
+            finally:
+                cancel.detach()
+        first = self.previous is None
+        changes = compare(
+            state, [self.previous] if self.previous else [], self.rule, first_run=first
+        )
+        spikes = self._spikes(state, {i.ident: i.count for i in recent})
+        changes.spikes = [
+            s for s in spikes if (("signature", s.key, s.service)) not in self.spiking
+        ]
+        self.spiking = {("signature", s.key, s.service) for s in spikes}
+        self.previous = state
+        return WatchRun(window, state, changes, first, collected)
+
+    def _spikes(self, state: State, recent: dict[ItemKey, int]) -> list[Spike]:
+        """The last interval against the rest of the lookback window, as a rate per interval."""
+        rest = self.lookback - self.interval
+        if rest <= timedelta(0):
+            return []
+        scale = self.interval / rest
+        totals = state.counts("signature")
+        spikes = []
+        for ident, count in recent.items():
+            baseline = (totals.get(ident, count) - count) * scale
+            if baseline <= 0:
+                continue  # nothing before: that is a new signature, not a spike
+            spike, p = self.rule.test(count, baseline)
+            if spike:
+                spikes.append(Spike(ident[1], ident[2], count, baseline, count / baseline, p))
+        return sorted(spikes, key=lambda s: s.p_value)
+
+
+def _label(lookback: timedelta) -> str:
+    """'the last 24h': the same every run, so notes that repeat can be recognised."""
+    seconds = lookback.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"the last {int(seconds // size)}{unit}"
+    return f"the last {seconds:g}s"
