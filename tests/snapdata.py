@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ def log_entry(
 ) -> dict[str, Any]:
     """One Cloud Run LogEntry as the export writes it."""
     return {
-        "insertId": f"snap-{next(_ids):08d}",
+        "insertId": f"snap-{os.getpid()}-{next(_ids):08d}",  # unique across processes
         "logName": f"projects/netra-staging/logs/{log}",
         "resource": {
             "type": "cloud_run_revision",

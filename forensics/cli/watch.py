@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 from typing import Annotated
 
@@ -115,6 +117,13 @@ def watch(
     err_console.print(
         f"stopped{why} after {runs} run(s), {summary.failed} failed{abandoned}", markup=False
     )
+    if summary.still_running:
+        # The abandoned thread may be inside DuckDB or a network call; letting the interpreter
+        # finalize around it can abort the process. Leave now, as a kill would: DuckDB's
+        # write-ahead log keeps the store whole (tests/test_concurrency.py kills a writer).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_OK)
     if stop.reason:
         raise typer.Exit(EXIT_OK)
     if summary.completed == 0:

@@ -59,11 +59,14 @@ class Cancel:
         with self._lock:
             self._conn = None
 
-    def cancel(self) -> None:
+    def cancel(self) -> bool:
+        """Interrupt the attached connection; returns whether one was attached."""
         with self._lock:
             self.cancelled = True
-            if self._conn is not None:
-                self._conn.interrupt()
+            if self._conn is None:
+                return False
+            self._conn.interrupt()
+            return True
 
 
 @contextmanager
@@ -97,11 +100,13 @@ class LoopSummary:
     completed: int = 0
     failed: int = 0
     abandoned: bool = False
+    still_running: bool = False  # the abandoned step's thread did not finish in the grace time
     last: Any = None
 
 
 def _run_step(step: Callable[[Cancel], Any], stop: StopFlag, grace_s: float) -> tuple[str, Any]:
-    """Run one step in a worker thread; ('ok', result), ('failed', error) or ('abandoned', None)."""
+    """Run one step in a worker thread: ('ok', result), ('failed', error), or
+    ('abandoned', still_running) when a stop came first."""
     cancel = Cancel()
     outcome: dict[str, Any] = {}
 
@@ -116,9 +121,11 @@ def _run_step(step: Callable[[Cancel], Any], stop: StopFlag, grace_s: float) -> 
     while worker.is_alive() and not stop.is_set():
         worker.join(_POLL_S)
     if worker.is_alive():  # stopping: interrupt DuckDB, let the step unwind and close the store
-        cancel.cancel()
-        worker.join(grace_s)
-        return ("abandoned", None)
+        holds_store = cancel.cancel()
+        # a step that has not opened the store yet (waiting for its lock, or on the network)
+        # holds nothing that could be left half-written: no reason to wait for it
+        worker.join(grace_s if holds_store else min(grace_s, _POLL_S))
+        return ("abandoned", worker.is_alive())
     if "failed" in outcome:
         return ("failed", outcome["failed"])
     return ("ok", outcome.get("ok"))
@@ -153,6 +160,7 @@ def run_every(
         status, value = _run_step(step, stop, grace_s)
         if status == "abandoned":
             summary.abandoned = True
+            summary.still_running = bool(value)
             break
         if status == "failed":
             summary.failed += 1
