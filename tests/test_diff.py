@@ -16,6 +16,7 @@ from forensics.snapshots.model import Item, State
 from forensics.snapshots.render import finding_lines, markdown
 from forensics.store import open_store
 
+from .hookserver import hook_server
 from .snapdata import EXIT3, MEMORY, ingest_spread
 
 DAY = date(2025, 9, 16)
@@ -267,3 +268,25 @@ def test_markdown_escapes_log_text() -> None:
     assert row.count(" | ") == 4  # five cells: the pipe in the text did not add one
     assert "&lt;img src=x&gt;" in row and "\\[x\\](http" in row and "\\`rm" in row
     assert "<" not in row and "next line" in row
+
+
+def test_webhook_gets_the_findings_only_when_they_need_attention(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    plan = {(EXIT3, "svc-a"): {days_before(1): 8, DAY: 30}, (MEMORY, "svc-b"): {days_before(1): 1}}
+    db = build(tmp_path, plan, [days_before(1), DAY])
+    with hook_server([503, 200]) as hook:
+        loud = runner.invoke(
+            app, ["diff", "--db", db, "--webhook", hook.url, "--webhook-backoff", "0.01"]
+        )
+        quiet = runner.invoke(
+            app, ["diff", "--db", db, "--spike-min-count", "100", "--webhook", hook.url],
+        )  # fmt: skip
+    assert loud.exit_code == 1 and "(attempt 2)" in loud.output
+    assert "secret-token" not in loud.output
+    assert quiet.exit_code == 0  # the memory limit is gone, which needs nobody: nothing posted
+    assert len(hook.received) == 2 and hook.received[0] == hook.received[1]
+    text = hook.received[1]["text"]
+    assert text.startswith("forensics diff 2025-09-16: needs attention: 1 spike(s)")
+    assert f"spike {SIG} on svc-a: 30 against 8" in text
+    assert f"gone {MEM} on svc-b" in text

@@ -7,12 +7,14 @@ from typing import Annotated
 import typer
 
 from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
+from forensics.cli.notify import AttemptsOption, BackoffOption, WebhookOption, notify
 from forensics.console import console
 from forensics.errors import EXIT_ATTENTION, EXIT_OK, InputError
 from forensics.snapshots import SpikeRule, diff_days
 from forensics.snapshots.render import markdown, print_rich
 from forensics.store import open_store
 from forensics.timeutil import parse_day
+from forensics.watch.webhook import check_url
 
 __all__ = ["MinCountOption", "PValueOption", "RatioOption", "diff", "spike_rule"]
 
@@ -50,6 +52,9 @@ def diff(
     spike_min_count: MinCountOption = 10,
     spike_ratio: RatioOption = 3.0,
     spike_p: PValueOption = 0.001,
+    webhook: WebhookOption = None,
+    webhook_attempts: AttemptsOption = 4,
+    webhook_backoff: BackoffOption = 1.0,
     db: DbOption = None,
 ) -> None:
     """Compare a day's snapshot with a baseline: new and gone signatures, spikes, new unknown
@@ -59,7 +64,8 @@ def diff(
     unknown-error template, a regressed, newly active or contradicted issue), 2 usage or data
     error (e.g. no snapshot for the day: the message lists the days that have one).
     A spike needs all of: count >= --spike-min-count, count >= --spike-ratio x baseline, and
-    P(X >= count) < --spike-p for X ~ Poisson(baseline per day).
+    P(X >= count) < --spike-p for X ~ Poisson(baseline per day). With --webhook, the findings
+    are posted (Slack-compatible JSON) when something needs attention.
 
     Example:
         forensics snapshot --date yesterday && forensics diff --date yesterday --baseline 7d
@@ -68,6 +74,7 @@ def diff(
     if as_markdown and as_json:
         raise InputError("--markdown and --json: choose one")
     rule = spike_rule(spike_min_count, spike_ratio, spike_p)
+    url = check_url(webhook) if webhook else None
     day = parse_day(date) if date else None
     with open_store(db_path(db), read_only=True) as store:
         result = diff_days(store, day, baseline, rule)
@@ -77,4 +84,8 @@ def diff(
         print(markdown(result))
     else:
         print_rich(result, console)
+    if url and result.needs_attention:
+        footer = f"baseline {result.baseline}: {', '.join(result.baseline_days)}"
+        notify(url, f"forensics diff {result.current}", result, footer,
+               attempts=webhook_attempts, backoff_s=webhook_backoff)  # fmt: skip
     raise typer.Exit(EXIT_ATTENTION if result.needs_attention else EXIT_OK)

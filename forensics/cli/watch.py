@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 from typing import Annotated
 
 import typer
 
 from forensics.cli.common import DbOption, JsonOption, db_path, to_jsonable
 from forensics.cli.diff import MinCountOption, PValueOption, RatioOption, spike_rule
+from forensics.cli.notify import AttemptsOption, BackoffOption, WebhookOption, notify
 from forensics.console import console, err_console
 from forensics.errors import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, InputError
 from forensics.snapshots.render import finding_lines, headline
 from forensics.timeutil import parse_duration
 from forensics.watch.loop import run_every, stop_on_signals
 from forensics.watch.monitor import Monitor, WatchRun
-from forensics.watch.webhook import check_url, mask_url, post_json, slack_payload
+from forensics.watch.webhook import check_url, mask_url
 
 __all__ = ["watch"]
 
@@ -36,22 +36,9 @@ def watch(
             "--alert-on-change", help="Post to the webhook only for runs that found a change."
         ),
     ] = False,
-    webhook: Annotated[
-        str | None,
-        typer.Option(
-            "--webhook",
-            envvar="FORENSICS_WEBHOOK",
-            help="Slack-compatible incoming-webhook URL (a secret: prefer the env variable).",
-            show_envvar=False,
-        ),
-    ] = None,
-    webhook_attempts: Annotated[
-        int, typer.Option("--webhook-attempts", min=1, max=10, help="POST attempts per alert.")
-    ] = 4,
-    webhook_backoff: Annotated[
-        float,
-        typer.Option("--webhook-backoff", min=0, help="Seconds before the first retry; doubles."),
-    ] = 1.0,
+    webhook: WebhookOption = None,
+    webhook_attempts: AttemptsOption = 4,
+    webhook_backoff: BackoffOption = 1.0,
     iterations: Annotated[
         int | None, typer.Option("--iterations", min=1, help="Stop after N runs.")
     ] = None,
@@ -91,7 +78,9 @@ def watch(
         _print_run(run_no, run, as_json, shown_notes)
         shown_notes = run.changes.notes
         if url and (run.changed or not alert_on_change):
-            _post(url, run_no, run, webhook_attempts, webhook_backoff, stop)
+            footer = f"window {run.state.label} · run {run_no} · {run.state.entries:,} entries"
+            notify(url, "forensics watch", run.changes, footer,
+                   attempts=webhook_attempts, backoff_s=webhook_backoff, stop=stop)  # fmt: skip
 
     def failed(run_no: int, err: BaseException) -> None:
         err_console.print(f"run {run_no} failed: {type(err).__name__}: {err}", markup=False)
@@ -158,31 +147,3 @@ def _print_run(run_no: int, run: WatchRun, as_json: bool, shown_notes: list[str]
     for note in run.changes.notes:
         if note not in shown_notes:  # a note repeats every run; say it when it first appears
             console.print(f"  note: {note}", markup=False, style="yellow")
-
-
-def _post(
-    url: str,
-    run_no: int,
-    run: WatchRun,
-    attempts: int,
-    backoff: float,
-    stop: threading.Event,
-) -> None:
-    title = f"forensics watch: {headline(run.changes)}"
-    lines = finding_lines(run.changes) or ["no changes since the last run"]
-    footer = f"window {run.state.label} · run {run_no} · {run.state.entries:,} entries"
-    delivery = post_json(
-        url,
-        slack_payload(title, lines, footer),
-        attempts=attempts,
-        backoff_s=backoff,
-        stop=stop,
-    )
-    where = mask_url(url)
-    if delivery.ok:
-        err_console.print(f"  posted to {where} (attempt {delivery.attempts})", markup=False)
-    else:
-        err_console.print(
-            f"  webhook {where} failed after {delivery.attempts} attempt(s): {delivery.error}",
-            markup=False,
-        )
