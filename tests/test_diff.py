@@ -159,7 +159,8 @@ def test_date_baseline(runner: CliRunner, tmp_path: Path) -> None:
             "no snapshot for 2025-09-17; snapshots exist for: 2025-09-15..2025-09-16",
         ),
         (["--baseline", "2025-09-10"], "no snapshot in the baseline 2025-09-10 for 2025-09-10"),
-        (["--date", "2025-09-15"], "no snapshot in the baseline 1d for 2025-09-14"),
+        (["--date", "2025-09-15"], "no snapshot in the baseline 7d for 2025-09-08..2025-09-14"),
+        (["--date", "2025-09-15", "--baseline", "1d"], "baseline 1d for 2025-09-14"),
         (["--baseline", "2025-09-16"], "must be another day"),
         (["--baseline", "week"], "is not a day"),
         (["--markdown"], "choose one"),
@@ -184,7 +185,7 @@ def test_markdown_and_table_outputs(runner: CliRunner, tmp_path: Path) -> None:
     db = build(tmp_path, plan, [days_before(1), DAY])
     md = runner.invoke(app, ["diff", "--db", db, "--markdown"])
     assert md.exit_code == 1
-    assert md.stdout.startswith("## forensics diff: 2025-09-16 vs 1d (2025-09-15)")
+    assert md.stdout.startswith("## forensics diff: 2025-09-16 vs 7d (2025-09-15)")
     assert "**needs attention: 1 new signature(s), 1 spike(s)**" in md.stdout
     assert f"| {MEM} | svc-b | 2 |" in md.stdout and "### Spikes" in md.stdout
     table = runner.invoke(app, ["diff", "--db", db])

@@ -45,8 +45,11 @@ def diff(
     ] = None,
     baseline: Annotated[
         str,
-        typer.Option("--baseline", help="1d (the day before), 7d (mean per day), or a DATE."),
-    ] = "1d",
+        typer.Option(
+            "--baseline",
+            help="7d (mean per day of the 7 days before), 1d (the day before), or a DATE.",
+        ),
+    ] = "7d",
     as_markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown.")] = False,
     as_json: JsonOption = False,
     spike_min_count: MinCountOption = 10,
