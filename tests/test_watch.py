@@ -89,8 +89,16 @@ def test_loop_survives_a_failed_run_and_stops_on_request() -> None:
             stop.request("test")
         return len(calls)
 
-    summary = run_every(step, 0.01, stop=stop, on_failure=lambda n, e: failures.append(f"{n}: {e}"))
-    assert calls == [1, 2, 3, 4] and failures == ["2: collector down"]
+    def report(run: int, result: int) -> None:
+        if run == 3:
+            raise OSError("stdout closed")
+
+    summary = run_every(
+        step, 0.01, stop=stop, on_result=report,
+        on_failure=lambda n, e: failures.append(f"{n}: {e}"),
+    )  # fmt: skip
+    assert calls == [1, 2, 3, 4]
+    assert failures == ["2: collector down", "3: stdout closed"]  # neither ended the loop
     assert summary.completed == 3 and summary.failed == 1 and summary.last == 4
 
 

@@ -168,7 +168,10 @@ def run_every(
         else:
             summary.completed += 1
             summary.last = value
-            on_result(run, value)
+            try:
+                on_result(run, value)
+            except Exception as err:  # reporting (printing, posting) must not end the loop
+                on_failure(run, err)
         if iterations is not None and run >= iterations:
             break
         deadline = started + interval_s
