@@ -66,12 +66,13 @@ def literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-# Python tracebacks: match only the exception line (the last unindented line), so the source
-# lines and frames a traceback quotes never match; a chunk of frames without it matches nothing.
+# Python tracebacks: match only the exception (the last unindented line and the indented lines
+# that continue it, as psycopg2's "\n\tIs the server running..."), so the source lines and
+# frames a traceback quotes never match; a chunk of frames without it matches nothing.
 MATCH_TEXT_SQL = (
     "CASE WHEN starts_with(message, 'Traceback (most recent call last)') "
     "OR starts_with(message, '  File \"') "
-    "THEN coalesce(regexp_extract(message, '\\n(\\S[^\\n]*)\\s*$', 1), '') "
+    "THEN coalesce(regexp_extract(message, '\\n(\\S[^\\n]*(?:\\n[ \\t][^\\n]*)*)\\s*$', 1), '') "
     "ELSE coalesce(message, '') END"
 )
 
