@@ -202,3 +202,19 @@ def test_classify_files_reads_arrays_and_names_lines(tmp_path: Path) -> None:
     assert run.errors == []
     missing = classify_files([tmp_path / "nope.json"], CATALOG)
     assert missing.results == [] and "no such file" in missing.errors[0]
+
+
+def test_demo_incidents_show_their_whole_chain() -> None:
+    """Every planted incident of the demo day shows each signature of its causal chain."""
+    from datetime import timedelta
+
+    from forensics.demo import generate_entries, scenario
+
+    end = datetime(2025, 9, 16, 12, 0, tzinfo=UTC)
+    entries = list(generate_entries(20_000, end=end))
+    results = classify_texts([json.dumps(e) for e in entries], CATALOG)
+    stamps = [datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00")) for e in entries]
+    for incident in scenario(end).incidents:
+        lo, hi = incident.start - timedelta(minutes=1), incident.end + timedelta(minutes=1)
+        seen = {r.signature for r, ts in zip(results, stamps, strict=True) if lo <= ts <= hi}
+        assert set(incident.chain) <= seen, (incident.key, set(incident.chain) - seen)

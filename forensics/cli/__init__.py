@@ -7,7 +7,7 @@ import sys
 import typer
 
 from forensics import __version__
-from forensics.cli import analyze, demo, ingest, query
+from forensics.cli import analyze, classify, demo, ingest, patterns, query
 from forensics.console import err_console
 from forensics.errors import EXIT_USAGE, ForensicsError
 
@@ -25,6 +25,8 @@ app.command()(analyze.analyze)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
+app.command()(classify.classify)
+app.add_typer(patterns.app, name="patterns")
 
 
 def _version(value: bool) -> None:
@@ -45,7 +47,10 @@ def _root(
 def main() -> None:
     """Entry point: run the app, turning library errors into one clear line and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # without standalone mode click returns typer.Exit(n)'s code instead of exiting with it
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ForensicsError as err:
         err_console.print(f"error: {err}", markup=False)
         sys.exit(err.exit_code)

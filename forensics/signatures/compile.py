@@ -278,11 +278,9 @@ def gate_sql(signatures: list[Signature]) -> str:
     tests = []
     if found["kw"]:
         pattern = "(?i)" + "|".join(sorted(found["kw"]))
-        tests.append(D.regex_match.format(field=_RAW_MESSAGE, pattern=literal(pattern)))
+        tests.append(D.regex_match.format(field="message", pattern=literal(pattern)))
     if found["re"]:
-        tests.append(
-            D.regex_match.format(field=_RAW_MESSAGE, pattern=literal("|".join(found["re"])))
-        )
+        tests.append(D.regex_match.format(field="message", pattern=literal("|".join(found["re"]))))
     tests.extend(found["sql"])
     return " OR ".join(tests) if tests else "FALSE"
 
