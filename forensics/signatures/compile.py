@@ -69,10 +69,15 @@ def literal(value: object) -> str:
 # Python tracebacks: match only the exception (the last unindented line and the indented lines
 # that continue it, as psycopg2's "\n\tIs the server running..."), so the source lines and
 # frames a traceback quotes never match; a chunk of frames without it matches nothing.
+# Some collectors store the traceback's newlines as the two characters backslash-n.
+_TRACEBACK_LINES = (
+    "CASE WHEN contains(message, chr(10)) THEN message ELSE replace(message, '\\n', chr(10)) END"
+)
 MATCH_TEXT_SQL = (
     "CASE WHEN starts_with(message, 'Traceback (most recent call last)') "
     "OR starts_with(message, '  File \"') "
-    "THEN coalesce(regexp_extract(message, '\\n(\\S[^\\n]*(?:\\n[ \\t][^\\n]*)*)\\s*$', 1), '') "
+    f"THEN coalesce(regexp_extract({_TRACEBACK_LINES}, "
+    "'\\n(\\S[^\\n]*(?:\\n[ \\t][^\\n]*)*)\\s*$', 1), '') "
     "ELSE coalesce(message, '') END"
 )
 
