@@ -8,7 +8,17 @@ import typer
 from typer.core import TyperGroup
 
 from forensics import __version__
-from forensics.cli import analyze, demo, diff, ingest, query, snapshot, watch
+from forensics.cli import (
+    analyze,
+    classify,
+    demo,
+    diff,
+    ingest,
+    patterns,
+    query,
+    snapshot,
+    watch,
+)
 from forensics.console import err_console
 from forensics.errors import ForensicsError
 
@@ -42,6 +52,8 @@ app.command()(analyze.analyze)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
+app.command()(classify.classify)
+app.add_typer(patterns.app, name="patterns")
 app.command()(snapshot.snapshot)
 app.command()(diff.diff)
 app.command()(watch.watch)

@@ -9,6 +9,7 @@ from rich.rule import Rule
 
 from forensics.analysis import analyze_window, volume_pivot
 from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
+from forensics.cli.signatures_view import render_signatures
 from forensics.console import console, frame_table
 from forensics.store import open_store
 from forensics.timeutil import window_ending
@@ -70,3 +71,4 @@ def render_analysis(result: dict[str, Any]) -> None:
                 "Most frequent errors (numbers masked)",
             )
         )
+    render_signatures(result)
