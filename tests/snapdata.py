@@ -24,7 +24,6 @@ MEMORY = (
     "Memory limit of 512 MiB exceeded with 519 MiB used. Consider increasing the memory limit.",
     "run.googleapis.com%2Fvarlog%2Fsystem",
 )
-UNKNOWN = (None, "ValueError: unexpected tenant shard 17", "run.googleapis.com%2Fstderr")
 
 _ids = itertools.count(1)
 

@@ -251,7 +251,9 @@ def test_new_templates_and_unrecorded_kinds() -> None:
     result = compare(after, [before], SpikeRule())
     assert [(n.key, n.count) for n in result.new_templates] == [("t2", 3)]
     assert result.needs_attention
-    assert "new unknown error (3 entries): KeyError: <*> in tenant map" in finding_lines(result)
+    assert "new unknown error on svc-a (3 entries): KeyError: <*> in tenant map" in (
+        finding_lines(result)
+    )
     # a baseline taken before templates were recorded must not make every template new
     old = state("d1", [], recorded=("signature",))
     skipped = compare(after, [old], SpikeRule())
@@ -291,3 +293,52 @@ def test_webhook_gets_the_findings_only_when_they_need_attention(
     assert text.startswith("forensics diff 2025-09-16: needs attention: 1 spike(s)")
     assert f"spike {SIG} on svc-a: 30 against 8" in text
     assert f"gone {MEM} on svc-b" in text
+
+
+def unknown(text: str) -> tuple[None, str, str]:
+    return (None, text, "run.googleapis.com%2Fstderr")
+
+
+def test_new_unknown_template_from_stored_days(runner: CliRunner, tmp_path: Path) -> None:
+    """Errors no signature explains, mined into templates per day by the real miner."""
+    shard = "ValueError: unexpected tenant shard {} in region europe"
+    plan = {
+        (EXIT3, "svc-a"): {days_before(1): 3, DAY: 3},
+        (unknown(shard.format(17)), "svc-a"): {days_before(1): 2},
+        (unknown(shard.format(42)), "svc-a"): {DAY: 4},  # the same shape: numbers are masked
+        (unknown("KeyError: 'tenant_map' while routing websocket"), "svc-b"): {DAY: 5},
+    }
+    db = build(tmp_path, plan, [days_before(1), DAY])
+    code, doc, _ = run_diff(runner, db)
+    assert code == 1
+    assert [(n["count"], n["details"]["services"]) for n in doc["new_templates"]] == [
+        (5, ["svc-b"])
+    ]
+    assert "tenant_map" in doc["new_templates"][0]["details"]["template"]
+    assert doc["new_templates"][0]["details"]["example_insert_id"].startswith("snap-")
+    assert not any("templates were not recorded" in n for n in doc["notes"])
+
+
+def test_a_template_merged_differently_is_not_new() -> None:
+    """Yesterday one variant, today two merged under <*>: the id changes, the members overlap."""
+    alone = "user alice not found in tenant map"
+    before = state("d1", [Item("template", "t-a", None, 3, None, {"members": [alone]})])
+    merged = {"template": "user <*> not found in tenant map",
+              "members": [alone, "user bob not found in tenant map"]}  # fmt: skip
+    after = state("d2", [Item("template", "t-b", None, 5, None, merged)])
+    assert not compare(after, [before], SpikeRule()).new_templates
+    fresh = {"template": "pool exhausted", "members": ["pool exhausted"]}
+    later = state("d2", [Item("template", "t-c", None, 5, None, fresh)])
+    assert [n.key for n in compare(later, [before], SpikeRule()).new_templates] == ["t-c"]
+
+
+def test_long_sections_are_capped_in_text_but_complete_in_json() -> None:
+    many = [template(f"t{i:02d}", 100 - i, f"error shape {i:02d}") for i in range(25)]
+    result = compare(state("d2", many), [state("d1", [])], SpikeRule())
+    assert len(result.new_templates) == 25 and len(result.as_dict()["new_templates"]) == 25
+    text = markdown(result)
+    assert "error shape 19" in text and "error shape 20" not in text
+    assert "5 more not shown (all of them are in --json)" in text
+    lines = finding_lines(result)
+    assert sum(line.startswith("new unknown error") for line in lines) == 10
+    assert "... and 15 more new unknown errors" in lines

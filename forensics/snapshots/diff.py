@@ -128,7 +128,7 @@ class Baseline:
     means: dict[ItemKey, float]
     recorded: frozenset[str]
     issue_status: dict[str, str]
-    template_keys: set[str]
+    template_keys: set[str]  # template ids and the masked texts merged into them
 
     @classmethod
     def of(cls, states: list[State]) -> Baseline:
@@ -144,6 +144,13 @@ class Baseline:
                 statuses[item.key] = item.status or ""
         recorded = frozenset(k for s in states for k in s.recorded)
         templates = {i.key for s in states for i in s.items if i.kind == "template"}
+        templates |= {
+            member
+            for s in states
+            for i in s.items
+            if i.kind == "template"
+            for member in i.details.get("members", [])
+        }
         return cls({k: v / n for k, v in totals.items()}, recorded, statuses, templates)
 
 
@@ -226,6 +233,7 @@ def compare(
             NewItem("template", i.key, i.service, i.count, i.details)
             for i in sorted(current.of_kind("template").values(), key=lambda i: -i.count)
             if i.key not in base.template_keys
+            and base.template_keys.isdisjoint(i.details.get("members", []))
         ]
     result.spikes.sort(key=lambda s: s.p_value)
     return result

@@ -7,7 +7,7 @@ cells are Text objects (never parsed as markup), and Slack text escapes its cont
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -20,6 +20,8 @@ __all__ = ["finding_lines", "headline", "markdown", "print_rich"]
 
 # (title, attribute, columns as (header, getter))
 _Getter = Any
+MAX_ROWS = 20  # rows per section in tables; JSON always has every row
+MAX_LINES = 10  # unknown-error templates in the one-line findings (watch output, webhook)
 
 
 def _fmt(value: Any) -> str:
@@ -141,16 +143,25 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str
     return lines
 
 
+def _sections(
+    result: DiffResult,
+) -> Iterator[tuple[str, Sequence[tuple[str, _Getter]], list[Any], str]]:
+    """Each non-empty section: title, columns, the rows shown, and a line about the rest."""
+    for title, attr, columns in SECTIONS:
+        rows = getattr(result, attr)
+        if rows:
+            rest = len(rows) - MAX_ROWS
+            more = f"{rest} more not shown (all of them are in --json)" if rest > 0 else ""
+            yield title, columns, rows[:MAX_ROWS], more
+
+
 def markdown(result: DiffResult) -> str:
     """The diff as a Markdown document (GitHub-flavoured tables)."""
     lines = [f"## forensics diff: {_title(result)}", "", f"**{headline(result)}**", ""]
-    for title, attr, columns in SECTIONS:
-        rows = getattr(result, attr)
-        if not rows:
-            continue
+    for title, columns, rows, more in _sections(result):
         lines += [f"### {title}", ""]
         lines += _md_table([h for h, _ in columns], ([get(r) for _, get in columns] for r in rows))
-        lines.append("")
+        lines += ["", more, ""] if more else [""]
     if result.notes:
         lines += ["### Notes", "", *(f"- {_md_cell(n)}" for n in result.notes), ""]
     return "\n".join(lines)
@@ -161,11 +172,8 @@ def print_rich(result: DiffResult, console: Console) -> None:
     console.rule(f"forensics diff: {_title(result)}")
     style = "bold red" if result.needs_attention else "green"
     console.print(Text(headline(result), style=style))
-    for title, attr, columns in SECTIONS:
-        rows = getattr(result, attr)
-        if not rows:
-            continue
-        table = Table(title=title, title_justify="left")
+    for title, columns, rows, more in _sections(result):
+        table = Table(title=title, title_justify="left", caption=more or None)
         for header, _ in columns:
             table.add_column(header, overflow="fold")
         for row in rows:
@@ -190,9 +198,13 @@ def finding_lines(result: DiffResult) -> list[str]:
             f"spike {s.key} on {s.service or '(no service)'}: {s.count} against "
             f"{_fmt(s.baseline)} (x{_fmt(s.ratio)}, p={_fmt(s.p_value)})"
         )
-    for n in result.new_templates:
+    for n in result.new_templates[:MAX_LINES]:
         text = " ".join(_template_text(n.details, n.key).split())[:160]
-        lines.append(f"new unknown error ({n.count} entries): {text}")
+        services = _fmt(n.details.get("services") or n.service or "")
+        where = f" on {services}" if services else ""
+        lines.append(f"new unknown error{where} ({n.count} entries): {text}")
+    if len(result.new_templates) > MAX_LINES:
+        lines.append(f"... and {len(result.new_templates) - MAX_LINES} more new unknown errors")
     for g in result.gone_signatures:
         lines.append(f"gone {g.key} on {g.service or '(no service)'} (was {_fmt(g.baseline)})")
     return lines

@@ -14,12 +14,13 @@ from typing import Any
 
 from forensics.errors import ForensicsError
 from forensics.signatures import classify_store
+from forensics.signatures.mining import mine_templates
 from forensics.snapshots.model import Item, State
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
 
-__all__ = ["PARTS", "signature_items", "window_state"]
+__all__ = ["PARTS", "signature_items", "template_items", "window_state"]
 
 
 def _stamp(value: Any) -> Any:
@@ -46,9 +47,35 @@ def signature_items(store: Store, window: Window) -> list[Item]:
     ]
 
 
+def template_items(store: Store, window: Window) -> list[Item]:
+    """One item per unknown-error template (errors no signature explains) in the window.
+
+    ``members`` keeps the masked texts merged into the template: a template's text (and so its
+    id) depends on which variants a day happened to hold, so "new" is decided on members too.
+    """
+    return [
+        Item(
+            kind="template",
+            key=t.id,
+            service=None,
+            count=t.count,
+            details={
+                "template": t.template,
+                "services": t.services,
+                "first_seen": _stamp(t.first_seen),
+                "last_seen": _stamp(t.last_seen),
+                "example_insert_id": t.example_insert_id,
+                "members": sorted(t.members or [t.template]),
+            },
+        )
+        for t in mine_templates(store, window.since, window.until)
+    ]
+
+
 # Each kind of item and the function that reads it; kinds without a reader are not recorded.
 PARTS: dict[str, Callable[[Store, Window], list[Item]]] = {
     "signature": signature_items,
+    "template": template_items,
 }
 
 
