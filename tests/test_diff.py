@@ -342,3 +342,16 @@ def test_long_sections_are_capped_in_text_but_complete_in_json() -> None:
     lines = finding_lines(result)
     assert sum(line.startswith("new unknown error") for line in lines) == 10
     assert "... and 15 more new unknown errors" in lines
+
+
+def test_a_changed_catalog_is_named_in_the_notes(runner: CliRunner, tmp_path: Path) -> None:
+    db = build(tmp_path, {(EXIT3, "svc-a"): {days_before(1): 2, DAY: 2}}, [days_before(1), DAY])
+    assert not any("catalog changed" in n for n in run_diff(runner, db)[1]["notes"])
+    with open_store(db) as store:  # as if the baseline was taken before a pattern was added
+        store.conn.execute(
+            "UPDATE snapshots SET details = json_merge_patch(details, "
+            """'{"catalog_version": "older"}') WHERE day = ? AND kind = 'day'""",
+            [days_before(1)],
+        )
+    notes = run_diff(runner, db)[1]["notes"]
+    assert any(n.startswith("the signature catalog changed since 2025-09-15") for n in notes)

@@ -254,6 +254,12 @@ def _notes(current: State, baseline: list[State], base: Baseline) -> list[str]:
         if baseline and (kind not in current.recorded or kind not in base.recorded):
             side = current.label if kind not in current.recorded else "the baseline"
             notes.append(f"{what} were not recorded for {side}; not compared")
+    older = sorted({s.label for s in baseline if s.catalog_version != current.catalog_version})
+    if older:  # a signature added since would look new though its failure is old
+        notes.append(
+            f"the signature catalog changed since {older[0]}: a new signature may be an old "
+            "failure recognised now; re-take the baseline days to compare like with like"
+        )
     for state in baseline:
         notes.extend(f"baseline {state.label}: {note}" for note in state.notes)
     notes.extend(f"{current.label}: {note}" for note in current.notes)

@@ -48,6 +48,7 @@ class State:
     recorded: frozenset[str] = frozenset()
     gaps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    catalog_version: str = ""  # the signature catalog the counts were classified with
 
     def of_kind(self, kind: str) -> dict[ItemKey, Item]:
         return {item.ident: item for item in self.items if item.kind == kind}
@@ -57,4 +58,9 @@ class State:
 
     def summary(self) -> dict[str, Any]:
         """The day row's details: what was recorded and what was missing."""
-        return {"recorded": sorted(self.recorded), "gaps": self.gaps, "notes": self.notes}
+        return {
+            "recorded": sorted(self.recorded),
+            "gaps": self.gaps,
+            "notes": self.notes,
+            "catalog_version": self.catalog_version,
+        }

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from forensics.errors import ForensicsError
-from forensics.signatures import classify_store
+from forensics.signatures import Catalog, classify_store, load_catalog
 from forensics.signatures.mining import mine_templates
 from forensics.snapshots.model import Item, State
 from forensics.sql import run_named
@@ -79,7 +79,14 @@ PARTS: dict[str, Callable[[Store, Window], list[Item]]] = {
 }
 
 
-def window_state(store: Store, window: Window, *, label: str, classify: bool = True) -> State:
+def window_state(
+    store: Store,
+    window: Window,
+    *,
+    label: str,
+    classify: bool = True,
+    catalog: Catalog | None = None,
+) -> State:
     """Everything a snapshot or a watch run records about ``window``.
 
     Args:
@@ -87,9 +94,11 @@ def window_state(store: Store, window: Window, *, label: str, classify: bool = T
         window: the period, e.g. one UTC day.
         label: how reports name the period (a date, or the window).
         classify: re-run the signature classification over the window first.
+        catalog: the signature catalog (default ``load_catalog()``); its version is recorded.
     """
+    catalog = catalog or load_catalog()
     if classify:
-        classify_store(store, since=window.since, until=window.until)
+        classify_store(store, catalog, since=window.since, until=window.until)
     entries = int(
         store.scalar(
             'SELECT count(*) FROM entries WHERE "timestamp" >= $since AND "timestamp" < $until',
@@ -102,7 +111,7 @@ def window_state(store: Store, window: Window, *, label: str, classify: bool = T
          "reason": r["reason"]}
         for r in run_named(store, "window_data_gaps", window.params()).iter_rows(named=True)
     ]  # fmt: skip
-    state = State(label=label, entries=entries, gaps=gaps)
+    state = State(label=label, entries=entries, gaps=gaps, catalog_version=catalog.version)
     recorded: set[str] = set()
     for kind, read in PARTS.items():
         try:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from forensics.errors import InputError
 from forensics.schema import column_names
-from forensics.signatures import classify_store
+from forensics.signatures import Catalog, classify_store, load_catalog
 from forensics.snapshots.model import Item, State
 from forensics.snapshots.state import window_state
 from forensics.store import Store
@@ -43,9 +43,12 @@ _INSERT = (
 EXPORT_FORMATS = {"json": "FORMAT json, ARRAY true", "parquet": "FORMAT parquet"}
 
 
-def take_snapshot(store: Store, day: date, *, classify: bool = True) -> State:
+def take_snapshot(
+    store: Store, day: date, *, classify: bool = True, catalog: Catalog | None = None
+) -> State:
     """Compute ``day``'s State from the store and save it, replacing that day's snapshot."""
-    state = window_state(store, day_window(day), label=day.isoformat(), classify=classify)
+    window = day_window(day)
+    state = window_state(store, window, label=day.isoformat(), classify=classify, catalog=catalog)
     write_state(store, day, state)
     return state
 
@@ -54,8 +57,10 @@ def take_snapshots(store: Store, days: Sequence[date]) -> list[State]:
     """Snapshot several days, classifying their whole span once (not once per day)."""
     if not days:
         return []
-    classify_store(store, since=day_window(min(days)).since, until=day_window(max(days)).until)
-    return [take_snapshot(store, day, classify=False) for day in days]
+    catalog = load_catalog()
+    span = day_window(min(days)).since, day_window(max(days)).until
+    classify_store(store, catalog, since=span[0], until=span[1])
+    return [take_snapshot(store, day, classify=False, catalog=catalog) for day in days]
 
 
 def write_state(store: Store, day: date, state: State, taken_at: datetime | None = None) -> int:
@@ -152,6 +157,7 @@ def load_day(store: Store, day: date) -> State:
         recorded=frozenset(meta.get("recorded", [])),
         gaps=list(meta.get("gaps", [])),
         notes=list(meta.get("notes", [])),
+        catalog_version=str(meta.get("catalog_version", "")),
     )
 
 
