@@ -25,7 +25,7 @@ metrics AS (
         service,
         sum(value) AS metric_requests,
         coalesce(sum(value) FILTER (
-            WHERE metric_labels ->> 'response_code_class' = '5xx'
+            WHERE json_extract_string(metric_labels, '$.response_code_class') = '5xx'
         ), 0) AS metric_5xx
     FROM metric_points
     WHERE metric_type = 'run.googleapis.com/request_count'

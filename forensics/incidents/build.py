@@ -13,11 +13,15 @@ from typing import Any
 
 import polars as pl
 
+from forensics.incidents.checks import run_checks
 from forensics.incidents.classified import ensure_classified
+from forensics.incidents.correlate import IncidentContext, build_incidents
 from forensics.incidents.coverage import window_coverage
+from forensics.incidents.deploys import deploys_and_drift
 from forensics.incidents.evidence import attribute_symptoms, issue_evidence, load_matches
 from forensics.incidents.model import Check, DeployMarker, Drift, Incident, IssueStatus
 from forensics.incidents.registry import Registry, load_registry
+from forensics.incidents.revisions import signature_revisions
 from forensics.incidents.status import IssueEvidence, compute_statuses
 from forensics.signatures import load_catalog
 from forensics.sql import run_named
@@ -81,10 +85,12 @@ def _issue_rows(
         hits = signals.filter(pl.col("signal").is_in(list(issue.signals)))
         parts.append(_rows(hits.rename({"start": "timestamp", "signal": "signature"})))
     if issue.drift and drift:
+        # a new image is an ordinary deploy; everything else that changes is drift
         rows = [
-            (d.time, f"drift/{c['field']}", d.service, d.to_revision)
+            (d.time, f"drift/{c['kind']}", d.service, d.to_revision)
             for d in drift
             for c in d.changes
+            if c["kind"] != "image"
         ]
         parts.append(pl.DataFrame(rows, schema=_ROW_SCHEMA, orient="row"))
     return pl.concat(parts).sort("timestamp", nulls_last=True)
@@ -102,9 +108,23 @@ def analyze_incidents(
     symptoms = attribute_symptoms(store, window.until, registry)
     evidence = issue_evidence(matches, symptoms, registry, ranks)
     signals = run_named(store, "store_signals", {"until": window.until})
-    drift: list[Drift] = []
+    deploys, drift = deploys_and_drift(store, window.until)
+    ctx = IncidentContext(
+        registry,
+        ranks,
+        {s.id: s.title for s in catalog.signatures},
+        matches,
+        symptoms,
+        evidence,
+        signals,
+    )
+    incidents = build_incidents(store, window, ctx)
     per_issue = {
-        i.id: IssueEvidence(i, _issue_rows(i.id, registry, evidence, signals, drift), [])
+        i.id: IssueEvidence(
+            i,
+            _issue_rows(i.id, registry, evidence, signals, drift),
+            [inc.id for inc in incidents if i.id in inc.issues],
+        )
         for i in registry.issues
         if not i.meta
     }
@@ -116,7 +136,17 @@ def analyze_incidents(
         "classified_ingest_runs": classified,
         "read_only_store": store.read_only,
     }
-    return Analysis(window, statuses, notes=notes)
+    in_window = window.since.__le__
+    return Analysis(
+        window,
+        statuses,
+        incidents,
+        deploys=[d for d in deploys if in_window(d.time)],
+        drift=[d for d in drift if in_window(d.time)],
+        checks=run_checks(store, window, registry.settings),
+        signature_revisions=signature_revisions(matches, window),
+        notes=notes,
+    )
 
 
 def build_analysis(

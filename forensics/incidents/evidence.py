@@ -24,6 +24,7 @@ from forensics.store import Store
 __all__ = [
     "IDENTITY",
     "attribute_symptoms",
+    "fetch_lines",
     "issue_evidence",
     "load_matches",
 ]
@@ -112,3 +113,26 @@ def _empty_schema(matches: pl.DataFrame) -> dict[str, pl.DataType]:
     schema: dict[str, pl.DataType] = dict.fromkeys(_EVIDENCE_COLUMNS, pl.String())
     schema["timestamp"] = matches.schema.get("timestamp", pl.Datetime("us", "UTC"))
     return schema
+
+
+def fetch_lines(store: Store, identities: pl.DataFrame, max_chars: int = 500) -> pl.DataFrame:
+    """Message, revision and instance of the entries with these identities (one SQL join).
+
+    Messages are cut to ``max_chars``: they are cited, not reproduced.
+    """
+    wanted = identities.select(IDENTITY).unique()
+    if wanted.is_empty():
+        return wanted.with_columns(
+            pl.lit(None, pl.String).alias(c) for c in ("message", "revision", "instance_id")
+        )
+    store.conn.register("_wanted_lines", wanted.to_arrow())
+    try:
+        return store.query(
+            'SELECT e."timestamp", e.log_name, e.insert_id, left(e.message, $n) AS message, '
+            "e.revision, e.instance_id FROM entries AS e JOIN _wanted_lines AS w "
+            'ON e."timestamp" = w."timestamp" AND e.log_name = w.log_name '
+            "AND e.insert_id = w.insert_id",
+            {"n": max_chars},
+        )
+    finally:
+        store.conn.unregister("_wanted_lines")

@@ -71,6 +71,10 @@ class Settings:
     incident_gap_minutes: float = 10.0
     attribution_window_seconds: float = 300.0
     boot_lookahead_seconds: float = 60.0
+    check_db_connection_seconds: float = 10.0
+    check_startup_seconds: float = 30.0
+    check_health_seconds: float = 10.0
+    check_5xx_ratio: float = 0.01
 
 
 @dataclass(frozen=True)

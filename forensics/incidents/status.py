@@ -24,6 +24,7 @@ import polars as pl
 from forensics.incidents.coverage import Coverage, traffic
 from forensics.incidents.model import STATUSES, IssueStatus, iso
 from forensics.incidents.registry import Registry, TrackedIssue
+from forensics.incidents.revisions import first_last_revision
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -90,6 +91,10 @@ def _after_fix(rows: pl.DataFrame, fix: dict[str, Any]) -> tuple[pl.DataFrame, i
     return after.join(older, on=after.columns, how="anti"), older.height
 
 
+def _noun(issue: TrackedIssue) -> str:
+    return "configuration changes" if issue.drift else "evidence lines"
+
+
 def _last(rows: pl.DataFrame) -> str:
     last = rows.row(-1, named=True)
     return f"the last at {iso(last['timestamp'])} on {last['revision'] or last['service']}"
@@ -107,6 +112,7 @@ def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Covera
     counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     first = rows.row(0, named=True) if rows.height else None
     last = rows.row(-1, named=True) if rows.height else None
+    first_revision, last_revision = first_last_revision(rows)
     out = IssueStatus(
         id=issue.id,
         title=issue.title,
@@ -117,8 +123,8 @@ def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Covera
         evidence=counts,
         first_seen=first["timestamp"] if first else None,
         last_seen=last["timestamp"] if last else None,
-        first_seen_revision=first["revision"] if first else None,
-        last_seen_revision=last["revision"] if last else None,
+        first_seen_revision=first_revision,
+        last_seen_revision=last_revision,
         basis="",
         evidence_total=rows.height,
         incidents=list(ev.incidents),
@@ -154,7 +160,7 @@ def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Covera
     if after.height:
         out.status = "REGRESSED"
         out.basis = (
-            f"{after.height:,} evidence lines {since}, {_last(after)}; {volume} since the fix."
+            f"{after.height:,} {_noun(issue)} {since}, {_last(after)}; {volume} since the fix."
         )
     elif seen.requests >= issue.min_requests_after_fix or (
         seen.instance_starts >= issue.min_starts_after_fix
@@ -186,7 +192,7 @@ def _unfixed(
     if in_window.height:
         out.status = "ACTIVE"
         out.basis = (
-            f"{in_window.height:,} evidence lines in the window ({_top(counts)}), "
+            f"{in_window.height:,} {_noun(issue)} in the window ({_top(counts)}), "
             f"{_last(in_window)}; {claim}."
         )
     else:
