@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from forensics.incidents.checks import run_checks
-from forensics.incidents.classified import ensure_classified
+from forensics.incidents.classified import current_catalog, ensure_classified
 from forensics.incidents.correlate import IncidentContext, build_incidents
 from forensics.incidents.coverage import window_coverage
 from forensics.incidents.deploys import deploys_and_drift
@@ -23,7 +23,6 @@ from forensics.incidents.model import Check, DeployMarker, Drift, Incident, Issu
 from forensics.incidents.registry import Registry, load_registry
 from forensics.incidents.revisions import signature_revisions
 from forensics.incidents.status import IssueEvidence, compute_statuses
-from forensics.signatures import load_catalog
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -101,7 +100,7 @@ def analyze_incidents(
 ) -> Analysis:
     """Classify what is missing, then compute statuses, incidents, deploys and checks."""
     registry = registry or load_registry()
-    catalog = load_catalog()
+    catalog = current_catalog()
     classified = ensure_classified(store, catalog)
     ranks = {s.id: i for i, s in enumerate(catalog.signatures)}
     matches = load_matches(store, window.until)

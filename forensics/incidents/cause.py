@@ -72,8 +72,10 @@ def root_cause(
         insert_id = rows["cause_insert_id"][0]
         text = error_text(messages.get(insert_id))
         # the issues these symptoms would count for, had a cause of theirs come first
-        claimed = [set(symptom_issues.get(s, [])) for s in symptoms["signature"].unique()]
-        common = sorted(set.intersection(*claimed)) if claimed else []
+        lists = [
+            symptom_issues.get(s, []) for s in symptoms["signature"].unique(maintain_order=True)
+        ]
+        common = [i for i in lists[0] if all(i in other for other in lists)] if lists else []
         not_them = f", so not {', '.join(common)}" if common else ""
         root = {"kind": "error", "id": cause, "text": text, "insert_id": insert_id, "issues": []}
         return root, (

@@ -295,9 +295,9 @@ def _parse_issue(
 
 
 def _known_signatures() -> set[str] | None:
-    from forensics.signatures import load_catalog  # the catalog validates itself
+    from forensics.incidents.classified import current_catalog  # checked when loaded
 
-    return {s.id for s in load_catalog().signatures}
+    return {s.id for s in current_catalog().signatures}
 
 
 def load_registry(
