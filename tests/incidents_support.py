@@ -8,6 +8,7 @@ import tempfile
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from forensics.demo import Scenario, generate_entries, scenario
 from forensics.incidents import Registry, load_registry
@@ -25,10 +26,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @lru_cache(maxsize=1)
+def demo_entries() -> tuple[dict[str, Any], ...]:
+    """The demo day's entries as generated (the raw side of independent checks)."""
+    return tuple(generate_entries(DEMO_ENTRIES, DEMO_END, DEMO_HOURS))
+
+
+@lru_cache(maxsize=1)
 def _demo_master() -> Path:
     """The demo window ingested and classified once; tests copy it before writing."""
     path = Path(tempfile.mkdtemp(prefix="forensics-incidents-")) / "demo.duckdb"
-    texts = [json.dumps(e) for e in generate_entries(DEMO_ENTRIES, DEMO_END, DEMO_HOURS)]
+    texts = [json.dumps(e) for e in demo_entries()]
     with open_store(path) as store:
         ingest_texts(store, texts, "demo")
         classify_store(store, load_catalog())
