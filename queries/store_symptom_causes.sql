@@ -16,7 +16,7 @@ signature_cause AS (
            0 AS kind_rank
     FROM signature_matches
     WHERE is_primary
-      AND "timestamp" < $until + to_seconds($lookahead_s)
+      AND "timestamp" < CAST($until AS TIMESTAMPTZ) + to_seconds($lookahead_s)
       AND NOT list_contains($symptoms, signature)
 ),
 -- Errors no signature knows (a ModuleNotFoundError, ...) on the symptoms' instances and revisions.
@@ -29,7 +29,7 @@ error_cause AS (
            CASE WHEN regexp_matches(e.message, '\b[A-Z][A-Za-z0-9_]*(?:Error|Exception)\b')
                 THEN 1 ELSE 2 END AS kind_rank
     FROM entries AS e
-    WHERE e."timestamp" < $until + to_seconds($lookahead_s)
+    WHERE e."timestamp" < CAST($until AS TIMESTAMPTZ) + to_seconds($lookahead_s)
       AND (e.instance_id IN (SELECT instance_id FROM symptom)
            OR e.revision IN (SELECT revision FROM symptom)
            OR e.service IN (SELECT service FROM symptom WHERE coalesce(revision, '') = ''))

@@ -20,7 +20,7 @@ WITH event AS (
         END AS kind
     FROM entries
     WHERE "timestamp" >= $since
-      AND "timestamp" < $until + INTERVAL 10 MINUTE
+      AND "timestamp" < CAST($until AS TIMESTAMPTZ) + INTERVAL 10 MINUTE
       AND resource_type = 'cloud_run_revision'
       AND coalesce(instance_id, '') <> ''
 )

@@ -7,11 +7,13 @@ kept by NAME only: their values may be secrets and never leave this module.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = ["FIELD_KIND", "RevisionConfig", "config_changes", "describe_change", "run_config"]
 
 RevisionConfig = dict[str, Any]
+_DIGEST = re.compile(r"(sha256:[0-9a-f]{12})[0-9a-f]+")  # a person needs 12 digits, not 64
 
 # v1 annotation → flat key (the settings that drift matters for).
 _ANNOTATIONS = {
@@ -163,4 +165,5 @@ def describe_change(change: dict[str, Any]) -> str:
         if change["removed"]:
             parts.append("env removed: " + ", ".join(change["removed"]))
         return "; ".join(parts)
-    return f"{change['field']}: {change['from']} -> {change['to']}"
+    old, new = (_DIGEST.sub(r"\1…", str(change[k])) for k in ("from", "to"))
+    return f"{change['field']}: {old} -> {new}"

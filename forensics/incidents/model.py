@@ -18,6 +18,7 @@ __all__ = [
     "Incident",
     "IssueStatus",
     "iso",
+    "jsonable",
 ]
 
 # In the order a person should read them: what is burning first.
@@ -27,6 +28,17 @@ STATUSES = ("REGRESSED", "ACTIVE", "QUIET", "RESOLVED", "NO_DATA")
 def iso(value: datetime | None) -> str | None:
     """RFC 3339 UTC with a Z, or None."""
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def jsonable(value: Any) -> Any:
+    """Nested dicts and lists with every datetime as RFC 3339 text (json.dumps-ready)."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -77,9 +89,6 @@ class IssueStatus:
     claim_source: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        fix = dict(self.fix) if self.fix else None
-        if fix and isinstance(fix.get("time"), datetime):
-            fix["time"] = iso(fix["time"])
         return {
             "id": self.id,
             "title": self.title,
@@ -95,10 +104,10 @@ class IssueStatus:
             "first_seen_revision": self.first_seen_revision,
             "last_seen_revision": self.last_seen_revision,
             "basis": self.basis,
-            "fix": fix,
-            "after_fix": self.after_fix,
+            "fix": jsonable(self.fix),
+            "after_fix": jsonable(self.after_fix),
             "incidents": list(self.incidents),
-            "data_gaps": list(self.data_gaps),
+            "data_gaps": jsonable(self.data_gaps),
             "claim_source": self.claim_source,
         }
 
@@ -142,9 +151,9 @@ class Incident:
             "evidence": [e.as_dict() for e in self.evidence],
             "cause": self.cause,
             "root_cause": dict(self.root_cause),
-            "links": [dict(x) for x in self.links],
+            "links": jsonable(self.links),
             "attribution": {k: dict(v) for k, v in self.attribution.items()},
-            "signals": [dict(s) for s in self.signals],
+            "signals": jsonable(self.signals),
             "related_services": list(self.related_services),
         }
 
@@ -200,7 +209,7 @@ class Drift:
             "time": iso(self.time),
             "from_revision": self.from_revision,
             "to_revision": self.to_revision,
-            "changes": [dict(c) for c in self.changes],
+            "changes": jsonable(self.changes),
             "insert_id": self.insert_id,
         }
 
@@ -225,5 +234,5 @@ class Check:
             "status": self.status,
             "measured": self.measured,
             "source": self.source,
-            "details": [dict(d) for d in self.details],
+            "details": jsonable(self.details),
         }
