@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -76,3 +77,52 @@ def test_real_auth_db_timeouts_contradict_1263s_claim(store: Store) -> None:
 
 def incident_causes(incident: dict[str, Any]) -> set[str]:
     return {c for causes in incident["attribution"].values() for c in causes}
+
+
+DEPLOYS = FIXTURES / "incidents" / "real_deploys.jsonl"
+
+
+def _env_values(entry: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("env"), list):
+                found.update(str(e["value"]) for e in node["env"] if "value" in e)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(entry)
+    return found
+
+
+def test_real_deploys_pairing_and_drift(store: Store) -> None:
+    """2025-08-25: the call is logged 6 s after its Revision went Ready; 2025-09-16: calls with
+    no Ready event, one of which the next revision label (00740-47l) names."""
+    ingest_files(store, [DEPLOYS])
+    window = Window(datetime(2025, 8, 25, tzinfo=UTC), datetime(2025, 9, 17, tzinfo=UTC))
+    result = build_analysis(store, window, registry=load_registry(None))
+    markers = result["deploys"]
+    first = markers[0]
+    assert (first["kind"], first["revision"], first["ready"]) == (
+        "revision",
+        "netra-backend-staging-00139-mqn",
+        True,
+    )
+    assert first["time"] > first["ready_at"]  # paired with the Ready event just before it
+    calls = [m for m in markers if m["time"].startswith("2025-09-16")]
+    assert [m["kind"] for m in calls] == ["call", "call"]
+    assert [m["revision"] for m in calls] == [None, "netra-backend-staging-00740-47l"]
+    (drift, *_) = result["drift"]
+    changed = {c["field"]: c for c in drift["changes"]}
+    assert (changed["memory"]["from"], changed["memory"]["to"]) == ("1Gi", "4Gi")
+    assert (changed["cpu"]["from"], changed["cpu"]["to"]) == ("2", "4")
+    assert "netra-staging-postgres" in changed["cloudsql_instances"]["to"]
+    assert "startup_cpu_boost" not in changed  # "True" and "true" are the same setting
+    assert next(i for i in result["issues"] if i["id"] == "#367")["status"] == "ACTIVE"
+    text = json.dumps(result)
+    leaked = [v for e in map(json.loads, DEPLOYS.read_text().splitlines()) for v in _env_values(e)]
+    assert leaked and not [v for v in leaked if len(v) >= 12 and v in text]

@@ -58,6 +58,8 @@ def _norm(value: Any) -> Any:
         return str(value).lower()
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # JSON writers disagree on 80 and 80.0
     return value
 
 

@@ -40,7 +40,7 @@ class _Event:
     time: datetime
     insert_id: str
     service: str
-    kind: str  # call | revision | service | connector
+    kind: str  # call | revision | service | connector | label
     method: str
     severity: str
     revision: str | None = None
@@ -77,7 +77,14 @@ def _parse(row: dict[str, Any]) -> _Event | None:
     except ValueError:
         return None
     method = str(payload.get("methodName") or "")
-    service = row["service"] or str(payload.get("resourceName") or "").rsplit("/", 1)[-1]
+    labels = ((payload.get("response") or {}).get("metadata") or {}).get("labels") or {}
+    resource = str(payload.get("resourceName") or "")
+    service = (
+        row["service"]
+        or labels.get("serving.knative.dev/service")
+        or (resource.rsplit("/", 1)[-1] if "/services/" in resource else None)
+        or resource.rsplit("/", 1)[-1]
+    )
     base = {
         "time": row["timestamp"],
         "insert_id": row["insert_id"],
@@ -123,53 +130,98 @@ def _pair(call: _Event, events: list[_Event], kind: str) -> _Event | None:
     return found
 
 
+def _marker(event: _Event, kind: str, **facts: Any) -> DeployMarker:
+    values: dict[str, Any] = {
+        "time": event.time,
+        "service": event.service,
+        "kind": kind,
+        "method": event.method,
+        "revision": event.revision,
+        "previous_revision": None,
+        "ready_at": event.time if event.ready else None,
+        "ready": event.ready,
+        "principal": event.principal,
+        "insert_id": event.insert_id,
+        "message": event.message,
+    }
+    return DeployMarker(**{**values, **facts})
+
+
+def _call_marker(call: _Event, events: list[_Event]) -> tuple[DeployMarker, RevisionConfig | None]:
+    if call.kind == "connector":
+        return _marker(call, "connector", revision=None), call.config
+    rev = _pair(call, events, "revision")
+    svc = _pair(call, events, "service")
+    ready = rev.ready if rev else (svc.ready if svc else None)
+    if ready is False or call.severity in ("ERROR", "CRITICAL"):
+        kind = "failed"
+    elif rev or svc:
+        kind = "revision" if rev else "traffic"
+    else:
+        kind = "call"  # no Ready event in the store: the outcome is not in the logs
+    marker = _marker(
+        call,
+        kind,
+        revision=rev.revision if rev else (svc.revision if svc else None),
+        ready=ready,
+        ready_at=rev.time if rev and rev.ready else None,
+        message=(rev.message if rev else None) or (svc.message if svc else None),
+    )
+    return marker, call.config or (rev.config if rev else None)
+
+
 def _markers(events: list[_Event]) -> list[tuple[DeployMarker, RevisionConfig | None]]:
-    out: list[tuple[DeployMarker, RevisionConfig | None]] = []
-    last_revision: dict[str, str | None] = {}
-    for call in [e for e in events if e.kind in ("call", "connector")]:
-        rev = _pair(call, events, "revision") if call.kind == "call" else None
-        svc = _pair(call, events, "service") if call.kind == "call" else None
-        ready = rev.ready if rev else (svc.ready if svc else None)
-        if call.kind == "connector":
-            kind = "connector"
-        elif ready is False or call.severity in ("ERROR", "CRITICAL"):
-            kind = "failed"
+    """Calls paired with their Ready events; revisions only Ready events or labels show."""
+    out = [_call_marker(e, events) for e in events if e.kind in ("call", "connector")]
+    named = {m.revision for m, _ in out if m.revision}
+    for rev in (e for e in events if e.kind == "revision" and not e.used):
+        if rev.revision and rev.revision not in named:  # one revision may be Ready twice
+            named.add(rev.revision)
+            out.append(
+                (_marker(rev, "revision" if rev.ready is not False else "failed"), rev.config)
+            )
+    for label in (e for e in events if e.kind == "label" and e.revision not in named):
+        # the revision a call created: the last call of that service shortly before it
+        calls = [
+            m
+            for m, _ in out
+            if m.kind == "call"
+            and m.revision is None
+            and m.service == label.service
+            and label.time - _AFTER <= m.time <= label.time + _BEFORE
+        ]
+        if calls:
+            max(calls, key=lambda m: m.time).revision = label.revision
         else:
-            kind = "revision" if rev else "traffic"
-        revision = (
-            rev.revision if rev else (svc.revision if svc else last_revision.get(call.service))
+            out.append((_marker(label, "first-seen"), None))
+    out.sort(key=lambda pair: pair[0].time)
+    last: dict[str, str] = {}
+    for marker, _ in out:
+        marker.previous_revision = last.get(marker.service)
+        if marker.kind == "revision" and marker.revision == marker.previous_revision:
+            marker.kind = "traffic"  # Ready again for the revision already serving
+        if marker.revision:
+            last[marker.service] = marker.revision
+    return out
+
+
+def _labels(store: Store, until: datetime) -> list[_Event]:
+    """Revisions as the logs' revision labels show them: one event at each one's first entry."""
+    rows = run_named(store, "store_revision_first_seen", {"until": until}).to_dicts()
+    return [
+        _Event(
+            time=r["first_seen"],
+            insert_id=r["first_insert_id"],
+            service=r["service"],
+            kind="label",
+            method="revision label",
+            severity="DEFAULT",
+            revision=r["revision"],
+            message=f"first entry of {r['revision']} (no audit entry names it)",
         )
-        marker = DeployMarker(
-            time=call.time,
-            service=call.service,
-            kind=kind,
-            method=call.method,
-            revision=revision,
-            previous_revision=last_revision.get(call.service),
-            ready_at=rev.time if rev and rev.ready else None,
-            ready=ready,
-            principal=call.principal,
-            insert_id=call.insert_id,
-            message=(rev.message if rev else None) or (svc.message if svc else None),
-        )
-        last_revision[call.service] = revision
-        out.append((marker, call.config or (rev.config if rev else None)))
-    for rev in [e for e in events if e.kind == "revision" and not e.used]:
-        marker = DeployMarker(
-            time=rev.time,
-            service=rev.service,
-            kind="revision" if rev.ready is not False else "failed",
-            method=rev.method,
-            revision=rev.revision,
-            previous_revision=None,
-            ready_at=rev.time if rev.ready else None,
-            ready=rev.ready,
-            principal=None,
-            insert_id=rev.insert_id,
-            message=rev.message,
-        )
-        out.append((marker, rev.config))
-    return sorted(out, key=lambda pair: pair[0].time)
+        for r in rows
+        if r["service"]
+    ]
 
 
 def deploys_and_drift(store: Store, until: datetime) -> tuple[list[DeployMarker], list[Drift]]:
@@ -179,7 +231,7 @@ def deploys_and_drift(store: Store, until: datetime) -> tuple[list[DeployMarker]
     markers: list[DeployMarker] = []
     drift: list[Drift] = []
     previous: dict[str, tuple[RevisionConfig, str | None]] = {}
-    for marker, config in _markers(events):
+    for marker, config in _markers(events + _labels(store, until)):
         markers.append(marker)
         if not config:
             continue

@@ -164,7 +164,7 @@ class DeployMarker:
 
     time: datetime
     service: str
-    kind: str  # revision | traffic | failed | connector
+    kind: str  # revision | traffic | failed | call | first-seen | connector
     method: str
     revision: str | None
     previous_revision: str | None
