@@ -34,7 +34,8 @@ error_cause AS (
            OR e.revision IN (SELECT revision FROM symptom)
            OR e.service IN (SELECT service FROM symptom WHERE coalesce(revision, '') = ''))
       AND (e.severity_number >= 500
-           OR regexp_matches(e.message, '\b[A-Z][A-Za-z0-9_]*(?:Error|Exception): '))
+           OR ((e.message LIKE '%Error: %' OR e.message LIKE '%Exception: %')
+               AND regexp_matches(e.message, '\b[A-Z][A-Za-z0-9_]*(?:Error|Exception): ')))
       AND coalesce(e.log_id, '') <> 'run.googleapis.com/requests'
       AND coalesce(e.log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'
       AND NOT EXISTS (

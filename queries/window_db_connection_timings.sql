@@ -17,9 +17,10 @@ candidate AS (
     FROM entries
     WHERE "timestamp" >= $since
       AND "timestamp" < $until
-      AND (lower(message) LIKE '%database%' OR lower(message) LIKE '%postgres%'
-           OR lower(message) LIKE '%cloud sql%')
-      AND regexp_matches(message, '(?i)\b(?:connected|connection (?:established|succeeded|successful|ok)|initiali[sz]ed)\b[^\n]{0,40}?\b(?:in|after|took)\s+\d+(?:\.\d+)?\s*(?:ms|s)\b')
+      AND coalesce(log_id, '') NOT IN ('run.googleapis.com/requests', 'run.googleapis.com/varlog/system')
+      AND coalesce(log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'
+      AND (message LIKE '%onnect%' OR message LIKE '%nitiali%')  -- LIKE is vectorized; ILIKE is not
+      AND regexp_matches(message, '(?i)\b(?:database|postgres(?:ql)?|cloud sql|db)\b[^\n]{0,80}?\b(?:connected|connection (?:established|succeeded|successful|ok)|initiali[sz]ed)\b[^\n]{0,40}?\b(?:in|after|took)\s+\d+(?:\.\d+)?\s*(?:ms|s)\b')
 ),
 succeeded AS (
     SELECT

@@ -16,6 +16,7 @@ WHERE "timestamp" >= $since
   AND "timestamp" < $until
   AND log_id = 'run.googleapis.com/requests'
   AND http_latency_ms IS NOT NULL
+  AND http_url LIKE '%/health%'
   AND regexp_extract(http_url, '^[A-Za-z]+://[^/]+(/[^?#]*)', 1) LIKE '/health%'
 GROUP BY service
 ORDER BY service

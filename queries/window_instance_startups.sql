@@ -23,6 +23,14 @@ WITH event AS (
       AND "timestamp" < CAST($until AS TIMESTAMPTZ) + INTERVAL 10 MINUTE
       AND resource_type = 'cloud_run_revision'
       AND coalesce(instance_id, '') <> ''
+      -- cheap text tests first: only these lines can be starts, readiness or failures
+      AND (
+          log_id = 'run.googleapis.com/varlog/system'
+          OR message LIKE '%startup%'
+          OR message LIKE '%Uvicorn running on%'
+          OR message LIKE '%Worker failed to boot%'
+          OR message LIKE '%eady in %'
+      )
 )
 SELECT
     instance_id,
