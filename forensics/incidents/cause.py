@@ -85,8 +85,8 @@ def root_cause(
         )
     kind = "signature" if cause in titles else "signal"
     issues = cause_issues.get(cause, [])
-    title = titles.get(cause, cause)
-    sentence = f"{title} ({cause})"
+    title = titles.get(cause, f"Metric signal {cause}")
+    sentence = f"{title} ({cause})" if kind == "signature" else title
     if total:
         sentence += (
             f": {explained:,} of {_plural(total, 'symptom')} ({shown}) follow it on the same "
