@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from forensics.incidents import Registry, build_analysis
+from forensics.signatures.summary import signature_summary
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -48,6 +49,7 @@ def analyze_window(
     volume = run_named(store, "hour_service_severity_volume", params)
     errors = run_named(store, "window_error_messages_top", params)
     held = run_named(store, "store_time_range")
+    signatures = signature_summary(store, window)
     return {
         **build_analysis(store, window, registry=registry),
         "window": window.as_dict(),
@@ -55,4 +57,5 @@ def analyze_window(
         "volume": volume,
         "top_errors": errors,
         "store_range": held,
+        **signatures,
     }

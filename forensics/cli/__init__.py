@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from forensics import __version__
-from forensics.cli import analyze, demo, incidents, ingest, issues, query
+from forensics.cli import analyze, classify, demo, incidents, ingest, issues, patterns, query
 from forensics.console import err_console
 from forensics.errors import ForensicsError
 
@@ -44,6 +44,8 @@ app.command()(query.query)
 app.command()(demo.demo)
 app.command()(incidents.incidents)
 app.command()(issues.issues)
+app.command()(classify.classify)
+app.add_typer(patterns.app, name="patterns")
 
 
 def _version(value: bool) -> None:

@@ -10,6 +10,7 @@ from rich.rule import Rule
 from forensics.analysis import analyze_window, volume_pivot
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.render_incidents import render_summary
+from forensics.cli.signatures_view import render_signatures
 from forensics.console import console, frame_table
 from forensics.incidents import load_registry
 from forensics.store import open_store
@@ -78,3 +79,4 @@ def render_analysis(result: dict[str, Any]) -> None:
                 "Most frequent errors (numbers masked)",
             )
         )
+    render_signatures(result)
