@@ -8,12 +8,10 @@ import typer
 from rich.rule import Rule
 
 from forensics.cli.analyze import HoursOption, UntilOption
-from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
+from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, dump_json
+from forensics.cli.issues import analysis_for
 from forensics.cli.render_incidents import render_incident_detail, render_incidents
 from forensics.console import console
-from forensics.incidents import build_analysis, load_registry
-from forensics.store import open_store
-from forensics.timeutil import window_ending
 
 __all__ = ["incidents"]
 
@@ -41,10 +39,7 @@ def incidents(
         forensics incidents --hours 24
         forensics incidents --issue '#1278' --json
     """
-    window = window_ending(hours, until)
-    registry = load_registry(issues_file)
-    with open_store(db_path(db)) as store:
-        result = build_analysis(store, window, registry=registry)
+    result = analysis_for(hours, until, issues_file, db)
     shown = [
         i
         for i in result["incidents"]

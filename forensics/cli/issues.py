@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.rule import Rule
@@ -16,7 +17,17 @@ from forensics.incidents import build_analysis, load_registry
 from forensics.store import open_store
 from forensics.timeutil import window_ending
 
-__all__ = ["issues"]
+__all__ = ["analysis_for", "issues"]
+
+
+def analysis_for(
+    hours: float, until: str | None, issues_file: Path | None, db: Path | None
+) -> dict[str, Any]:
+    """build_analysis for the window the options name, with the user's registry."""
+    window = window_ending(hours, until)
+    registry = load_registry(issues_file)
+    with open_store(db_path(db)) as store:
+        return build_analysis(store, window, registry=registry)
 
 
 def issues(
@@ -47,10 +58,7 @@ def issues(
         forensics issues --hours 24
         forensics issues --issue '#1278' --until 2025-09-17T00:00:00Z --json
     """
-    window = window_ending(hours, until)
-    registry = load_registry(issues_file)
-    with open_store(db_path(db)) as store:
-        result = build_analysis(store, window, registry=registry)
+    result = analysis_for(hours, until, issues_file, db)
     shown = result["issues"]
     if issue:
         known = {i["id"] for i in shown}
