@@ -13,7 +13,9 @@ from forensics.cli import (
     classify,
     demo,
     diff,
+    incidents,
     ingest,
+    issues,
     patterns,
     query,
     snapshot,
@@ -52,6 +54,8 @@ app.command()(analyze.analyze)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
+app.command()(incidents.incidents)
+app.command()(issues.issues)
 app.command()(classify.classify)
 app.add_typer(patterns.app, name="patterns")
 app.command()(snapshot.snapshot)
