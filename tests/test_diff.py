@@ -14,6 +14,7 @@ from forensics.cli import app
 from forensics.snapshots import SpikeRule, compare, take_snapshots
 from forensics.snapshots.model import Item, State
 from forensics.snapshots.render import finding_lines, markdown
+from forensics.snapshots.state import Sources
 from forensics.store import open_store
 
 from .hookserver import hook_server
@@ -28,12 +29,19 @@ def days_before(n: int) -> date:
     return DAY - timedelta(days=n)
 
 
-def build(tmp_path: Path, plan: dict[Any, dict[date, int]], snap: list[date]) -> str:
-    """A store holding ``plan`` with snapshots of ``snap`` taken; returns its path."""
+def build(
+    tmp_path: Path, plan: dict[Any, dict[date, int]], snap: list[date], issues: str = ""
+) -> str:
+    """A store holding ``plan`` with snapshots of ``snap`` taken; returns its path.
+
+    ``issues`` is a user registry (YAML) layered over patterns/issues.yaml for the snapshots.
+    """
     db = tmp_path / "diff.duckdb"
+    registry = tmp_path / "issues.yaml"
+    registry.write_text(issues or "version: 1\nissues: []\n")
     with open_store(db) as store:
         ingest_spread(store, plan)
-        take_snapshots(store, snap)
+        take_snapshots(store, snap, Sources.load(registry))
     return str(db)
 
 
@@ -355,3 +363,24 @@ def test_a_changed_catalog_is_named_in_the_notes(runner: CliRunner, tmp_path: Pa
         )
     notes = run_diff(runner, db)[1]["notes"]
     assert any(n.startswith("the signature catalog changed since 2025-09-15") for n in notes)
+
+
+def test_regressed_issue_comes_first_from_stored_snapshots(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """#131 claimed fixed at 06:00 on DAY; its memory-limit evidence goes on after the fix."""
+    claim = (
+        'version: 1\nissues:\n  - id: "#131"\n    claimed_status: resolved\n'
+        "    claimed_resolved_at: 2025-09-16T06:00:00Z\n"
+    )
+    plan = {(MEMORY, "svc-a"): {days_before(1): 4, DAY: 8}}
+    db = build(tmp_path, plan, [days_before(1), DAY], issues=claim)
+    code, doc, _ = run_diff(runner, db, "--baseline", "1d")
+    assert code == 1
+    first = doc["issue_changes"][0]
+    assert (first["id"], first["status"], first["previous"]) == ("#131", "REGRESSED", "ACTIVE")
+    assert first["contradiction"] is True and first["attention"] is True
+    assert first["claimed_status"] == "resolved" and "fix" in first["basis"].lower()
+    md = runner.invoke(app, ["diff", "--db", db, "--baseline", "1d", "--markdown"]).stdout
+    assert "**needs attention: 1 regressed issue(s), 1 contradicted claim(s)**" in md
+    assert "| #131 | REGRESSED | ACTIVE | resolved | yes |" in md

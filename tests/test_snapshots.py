@@ -13,12 +13,14 @@ from typer.testing import CliRunner
 
 from forensics.cli import app
 from forensics.errors import InputError
-from forensics.ingest import ingest_texts
+from forensics.incidents import build_analysis
+from forensics.ingest import ingest_files, ingest_texts
 from forensics.signatures import classify_files
 from forensics.snapshots import export_snapshots, load_day, stored_days, take_snapshot
 from forensics.snapshots.model import Item, State
 from forensics.snapshots.storage import describe_days, write_state
 from forensics.store import Store, open_store
+from forensics.timeutil import day_window
 
 from .conftest import SHARED_REAL_STAGING
 from .snapdata import EXIT3, MEMORY, ingest_spread, log_entry
@@ -102,7 +104,9 @@ def test_export_round_trips(planned: Store, tmp_path: Path, fmt: str) -> None:
     for day in (D1, D2):
         take_snapshot(planned, day)
     path = tmp_path / "out" / f"snap.{fmt}"
-    assert export_snapshots(planned, path, fmt, [D2]) == 3  # the day row and two signatures
+    rows = planned.scalar("SELECT count(*) FROM snapshots WHERE day = ?", [D2])
+    assert rows >= 3  # the day row, two signatures, the issues
+    assert export_snapshots(planned, path, fmt, [D2]) == rows
     reader = "read_json" if fmt == "json" else "read_parquet"
     got = duckdb.sql(
         f"SELECT day::VARCHAR, kind, key, service, count FROM {reader}('{path}') ORDER BY ALL"
@@ -113,11 +117,13 @@ def test_export_round_trips(planned: Store, tmp_path: Path, fmt: str) -> None:
     ).fetchall()
     assert got == want
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
-    assert export_snapshots(planned, path, fmt, None) == 5  # every day, over the old file
+    every = planned.scalar("SELECT count(*) FROM snapshots")
+    assert every > rows and export_snapshots(planned, path, fmt, None) == every  # over the old
 
 
-def test_primary_counts_agree_with_per_entry_classification(tmp_path: Path) -> None:
-    """The stored counts equal what `forensics classify` says entry by entry (another path)."""
+def test_real_day_agrees_with_classify_and_issue_status(tmp_path: Path) -> None:
+    """Counts equal what `forensics classify` says entry by entry (another path), and issue
+    statuses what `forensics issues` computes for the day."""
     source = SHARED_REAL_STAGING / "entries.jsonl"
     day = D3
     expected: Counter[tuple[str, str | None]] = Counter()
@@ -126,10 +132,14 @@ def test_primary_counts_agree_with_per_entry_classification(tmp_path: Path) -> N
             expected[(result.signature, result.service)] += 1
     assert sum(expected.values()) > 100
     with open_store(tmp_path / "real.duckdb") as store:
-        from forensics.ingest import ingest_files
-
         ingest_files(store, [source])
         state = take_snapshot(store, day)
+        analysis = build_analysis(store, day_window(day))
+    # the issue statuses are issue 5's, for the same UTC day
+    assert {(i.key, i.status) for i in state.of_kind("issue").values()} == {
+        (i["id"], i["status"]) for i in analysis["issues"]
+    }
+    assert {"signature", "template", "issue"} <= state.recorded
     primary = {
         (i.key, i.service): i.details["primary"]
         for i in state.items
@@ -149,7 +159,9 @@ def test_cli_snapshot_list_and_exports(planned: Store, runner: CliRunner, tmp_pa
     assert took.exit_code == 0, took.output
     assert "snapshot 2025-09-15: 10 entries" in took.output
     assert "stored days: 2025-09-14..2025-09-15" in took.output
-    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{out}')").fetchone() == (5,)
+    with open_store(db, read_only=True) as store:
+        rows = store.scalar("SELECT count(*) FROM snapshots")
+    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{out}')").fetchone() == (rows,)
     listed = runner.invoke(app, ["snapshot", "--db", db, "--list", "--json"])
     assert listed.exit_code == 0
     doc = json.loads(listed.output)

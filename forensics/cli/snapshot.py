@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
+from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.console import console
 from forensics.snapshots import State, export_snapshots, stored_days, take_snapshots
+from forensics.snapshots.state import Sources
 from forensics.snapshots.storage import describe_days
 from forensics.store import open_store
 from forensics.timeutil import parse_day
@@ -37,6 +38,7 @@ def snapshot(
     export_parquet: Annotated[
         Path | None, typer.Option("--export-parquet", help="Write the rows as Parquet.")
     ] = None,
+    issues_file: IssuesFileOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -57,10 +59,8 @@ def snapshot(
     exported: dict[str, int] = {}
     with open_store(db_path(db)) as store:
         if not list_only:
-            taken = [
-                (d.isoformat(), s)
-                for d, s in zip(wanted, take_snapshots(store, wanted), strict=True)
-            ]
+            states = take_snapshots(store, wanted, Sources.load(issues_file))
+            taken = [(d.isoformat(), s) for d, s in zip(wanted, states, strict=True)]
         held = stored_days(store)
         scope = None if list_only else wanted
         for fmt, path in (("json", export_json), ("parquet", export_parquet)):

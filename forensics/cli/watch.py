@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from forensics.cli.common import DbOption, JsonOption, db_path, to_jsonable
+from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, to_jsonable
 from forensics.cli.diff import MinCountOption, PValueOption, RatioOption, spike_rule
 from forensics.cli.notify import AttemptsOption, BackoffOption, WebhookOption, notify
 from forensics.console import console, err_console
@@ -45,6 +45,7 @@ def watch(
     spike_min_count: MinCountOption = 10,
     spike_ratio: RatioOption = 3.0,
     spike_p: PValueOption = 0.001,
+    issues_file: IssuesFileOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -68,7 +69,8 @@ def watch(
     if every.total_seconds() <= 0 or window < every:
         raise InputError("--interval must be positive and --lookback at least one interval")
     url = check_url(webhook) if webhook else None
-    monitor = Monitor(db_path(db), window, every, spike_rule(spike_min_count, spike_ratio, spike_p))
+    rule = spike_rule(spike_min_count, spike_ratio, spike_p)
+    monitor = Monitor(db_path(db), window, every, rule, issues_file=issues_file)
     attention = False
     shown_notes: list[str] = []
 

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 ATTENTION_STATUSES = ("REGRESSED", "ACTIVE")
+NO_DATA = "NO_DATA"
 _DAYS_SPEC = re.compile(r"^\s*(\d+)\s*d\s*$")
 
 
@@ -77,8 +78,10 @@ class IssueChange:
     status: str
     previous: str | None
     claimed_status: str | None
-    contradiction: Any
+    contradiction: bool
     attention: bool
+    title: str | None = None
+    basis: str | None = None  # issue 5's one sentence saying why, with the numbers
 
 
 @dataclass
@@ -139,9 +142,12 @@ class Baseline:
                 totals[ident] = totals.get(ident, 0) + count
         n = max(1, sum(1 for s in states if "signature" in s.recorded))
         statuses: dict[str, str] = {}
-        for state in states:  # oldest first, so the latest day's status overwrites
+        for state in states:  # oldest first, so the latest day's status overwrites...
             for item in state.of_kind("issue").values():
-                statuses[item.key] = item.status or ""
+                # ...unless that day had no data for it: "was NO_DATA" would hide the last
+                # status the evidence really showed
+                if item.status != NO_DATA or item.key not in statuses:
+                    statuses[item.key] = item.status or ""
         recorded = frozenset(k for s in states for k in s.recorded)
         templates = {i.key for s in states for i in s.items if i.kind == "template"}
         templates |= {
@@ -187,8 +193,10 @@ def _issue_changes(current: State, base: Baseline, first_run: bool) -> list[Issu
                     status,
                     previous,
                     item.details.get("claimed_status"),
-                    contradiction,
+                    bool(contradiction),
                     attention,
+                    item.details.get("title"),
+                    item.details.get("basis"),
                 )
             )
     # REGRESSED first, then contradicted claims, then the rest; stable by id

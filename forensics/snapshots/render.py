@@ -56,7 +56,8 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, _Getter], ...]], ...] = (
             ("status", lambda c: c.status),
             ("was", lambda c: c.previous or "—"),
             ("claimed", lambda c: c.claimed_status),
-            ("contradiction", lambda c: c.contradiction or ""),
+            ("contradicted", lambda c: "yes" if c.contradiction else ""),
+            ("why", lambda c: c.basis),
         ),
     ),
     (
@@ -126,7 +127,7 @@ def _title(result: DiffResult) -> str:
     return f"{result.current} vs {spec}({span})"
 
 
-_MD_UNSAFE = re.compile(r"[\\`*_\[\]|#]")
+_MD_UNSAFE = re.compile(r"[\\`*_\[\]|]")  # "#" only matters at a line start
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
@@ -188,9 +189,10 @@ def finding_lines(result: DiffResult) -> list[str]:
     lines = []
     for c in result.issue_changes:
         was = f" (was {c.previous})" if c.previous else ""
-        claim = f"; claimed {c.claimed_status}" if c.claimed_status else ""
-        contra = f"; contradiction: {_fmt(c.contradiction)}" if c.contradiction else ""
-        lines.append(f"issue {c.id}: {c.status}{was}{claim}{contra}")
+        claim = f", claimed {c.claimed_status}" if c.claimed_status else ""
+        contra = ": the claim is contradicted" if c.contradiction else ""
+        why = f". {' '.join(c.basis.split())[:200]}" if c.basis else ""
+        lines.append(f"issue {c.id} {c.status}{was}{claim}{contra}{why}")
     for n in result.new_signatures:
         lines.append(f"new signature {n.key} on {n.service or '(no service)'}: {n.count} entries")
     for s in result.spikes:

@@ -1,8 +1,10 @@
 """Compute the State of a window from the store: signature counts, templates, issue statuses.
 
 Usage:
-  1. ``window_state(store, window)`` classifies the window's entries (idempotent: the scope's
-     previous matches are replaced) and reads every part in ``PARTS``.
+  1. ``window_state(store, window, label=..., sources=Sources.load(issues_file))`` classifies
+     the window's entries (idempotent: the scope's previous matches are replaced) and reads
+     every part in ``PARTS``: signature counts, unknown-error templates (issue 3's miner) and
+     issue statuses (issue 5's ``build_analysis``).
   2. A part that fails is skipped with a note, never fatal: the other kinds are still recorded,
      and ``State.recorded`` says which ones were.
 """
@@ -10,9 +12,12 @@ Usage:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from forensics.errors import ForensicsError
+from forensics.incidents import Registry, build_analysis, load_registry
 from forensics.signatures import Catalog, classify_store, load_catalog
 from forensics.signatures.mining import mine_templates
 from forensics.snapshots.model import Item, State
@@ -20,14 +25,34 @@ from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
 
-__all__ = ["PARTS", "signature_items", "template_items", "window_state"]
+__all__ = [
+    "PARTS",
+    "Sources",
+    "issue_items",
+    "signature_items",
+    "template_items",
+    "window_state",
+]
 
 
 def _stamp(value: Any) -> Any:
     return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else value
 
 
-def signature_items(store: Store, window: Window) -> list[Item]:
+@dataclass(frozen=True)
+class Sources:
+    """What the parts read besides the store: the signature catalog and the issue registry."""
+
+    catalog: Catalog
+    registry: Registry
+
+    @classmethod
+    def load(cls, issues_file: Path | None = None) -> Sources:
+        """The shipped catalog, and the registry with the user's file (see load_registry)."""
+        return cls(load_catalog(), load_registry(issues_file))
+
+
+def signature_items(store: Store, window: Window, sources: Sources) -> list[Item]:
     """One item per (signature, service): entries that matched it in the window."""
     rows = run_named(store, "window_signature_service_counts", window.params())
     return [
@@ -47,7 +72,7 @@ def signature_items(store: Store, window: Window) -> list[Item]:
     ]
 
 
-def template_items(store: Store, window: Window) -> list[Item]:
+def template_items(store: Store, window: Window, sources: Sources) -> list[Item]:
     """One item per unknown-error template (errors no signature explains) in the window.
 
     ``members`` keeps the masked texts merged into the template: a template's text (and so its
@@ -72,10 +97,31 @@ def template_items(store: Store, window: Window) -> list[Item]:
     ]
 
 
+ISSUE_DETAILS = ("title", "claimed_status", "contradiction", "basis", "evidence", "first_seen",
+                 "last_seen", "url")  # fmt: skip
+
+
+def issue_items(store: Store, window: Window, sources: Sources) -> list[Item]:
+    """One item per tracked issue: its status over the window and what is claimed about it."""
+    analysis = build_analysis(store, window, registry=sources.registry)
+    return [
+        Item(
+            kind="issue",
+            key=issue["id"],
+            service=None,
+            count=int(issue.get("evidence_in_window") or 0),
+            status=issue["status"],
+            details={key: issue.get(key) for key in ISSUE_DETAILS},
+        )
+        for issue in analysis["issues"]
+    ]
+
+
 # Each kind of item and the function that reads it; kinds without a reader are not recorded.
-PARTS: dict[str, Callable[[Store, Window], list[Item]]] = {
+PARTS: dict[str, Callable[[Store, Window, Sources], list[Item]]] = {
     "signature": signature_items,
     "template": template_items,
+    "issue": issue_items,
 }
 
 
@@ -85,7 +131,7 @@ def window_state(
     *,
     label: str,
     classify: bool = True,
-    catalog: Catalog | None = None,
+    sources: Sources | None = None,
 ) -> State:
     """Everything a snapshot or a watch run records about ``window``.
 
@@ -94,9 +140,11 @@ def window_state(
         window: the period, e.g. one UTC day.
         label: how reports name the period (a date, or the window).
         classify: re-run the signature classification over the window first.
-        catalog: the signature catalog (default ``load_catalog()``); its version is recorded.
+        sources: catalog and registry (default ``Sources.load()``); the catalog's version is
+            recorded so that a diff can tell when it changed.
     """
-    catalog = catalog or load_catalog()
+    sources = sources or Sources.load()
+    catalog = sources.catalog
     if classify:
         classify_store(store, catalog, since=window.since, until=window.until)
     entries = int(
@@ -115,7 +163,7 @@ def window_state(
     recorded: set[str] = set()
     for kind, read in PARTS.items():
         try:
-            state.items.extend(read(store, window))
+            state.items.extend(read(store, window, sources))
         except ForensicsError as err:
             state.notes.append(f"{kind}s not recorded: {err}")
             continue

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from forensics.errors import InputError
 from forensics.schema import column_names
-from forensics.signatures import Catalog, classify_store, load_catalog
+from forensics.signatures import classify_store
 from forensics.snapshots.model import Item, State
-from forensics.snapshots.state import window_state
+from forensics.snapshots.state import Sources, window_state
 from forensics.store import Store
 from forensics.timeutil import day_window, utcnow
 
@@ -44,23 +44,25 @@ EXPORT_FORMATS = {"json": "FORMAT json, ARRAY true", "parquet": "FORMAT parquet"
 
 
 def take_snapshot(
-    store: Store, day: date, *, classify: bool = True, catalog: Catalog | None = None
+    store: Store, day: date, *, classify: bool = True, sources: Sources | None = None
 ) -> State:
     """Compute ``day``'s State from the store and save it, replacing that day's snapshot."""
     window = day_window(day)
-    state = window_state(store, window, label=day.isoformat(), classify=classify, catalog=catalog)
+    state = window_state(store, window, label=day.isoformat(), classify=classify, sources=sources)
     write_state(store, day, state)
     return state
 
 
-def take_snapshots(store: Store, days: Sequence[date]) -> list[State]:
+def take_snapshots(
+    store: Store, days: Sequence[date], sources: Sources | None = None
+) -> list[State]:
     """Snapshot several days, classifying their whole span once (not once per day)."""
     if not days:
         return []
-    catalog = load_catalog()
+    sources = sources or Sources.load()
     span = day_window(min(days)).since, day_window(max(days)).until
-    classify_store(store, catalog, since=span[0], until=span[1])
-    return [take_snapshot(store, day, classify=False, catalog=catalog) for day in days]
+    classify_store(store, sources.catalog, since=span[0], until=span[1])
+    return [take_snapshot(store, day, classify=False, sources=sources) for day in days]
 
 
 def write_state(store: Store, day: date, state: State, taken_at: datetime | None = None) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 from forensics.snapshots.diff import DiffResult, Spike, compare
 from forensics.snapshots.model import ItemKey, State
 from forensics.snapshots.spike import SpikeRule
-from forensics.snapshots.state import signature_items, window_state
+from forensics.snapshots.state import Sources, signature_items, window_state
 from forensics.store import open_store
 from forensics.timeutil import Window, utcnow
 from forensics.watch.loop import Cancel
@@ -63,6 +63,7 @@ class Monitor:
         rule: SpikeRule,
         *,
         collect: CollectStep | None = None,
+        issues_file: Path | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
@@ -70,6 +71,7 @@ class Monitor:
         self.interval = min(interval, lookback)
         self.rule = rule
         self.collect = collect
+        self.issues_file = issues_file
         self.clock = clock
         self.previous: State | None = None
         self.spiking: set[ItemKey] = set()
@@ -79,11 +81,13 @@ class Monitor:
         now = self.clock()
         window = Window(now - self.lookback, now)
         collected = self.collect(window) if self.collect is not None else None
+        sources = Sources.load(self.issues_file)  # each run: edits to patterns/ take effect
         with open_store(self.db) as store:
             cancel.attach(store.conn)
             try:
-                state = window_state(store, window, label=_label(self.lookback))
-                recent = signature_items(store, Window(now - self.interval, now))
+                label = _label(self.lookback)
+                state = window_state(store, window, label=label, sources=sources)
+                recent = signature_items(store, Window(now - self.interval, now), sources)
             finally:
                 cancel.detach()
         first = self.previous is None
