@@ -219,7 +219,8 @@ def issue(key: str, status: str, contradiction: Any = None, claimed: str = "OPEN
 
 def test_issue_changes_regressed_and_contradicted_first() -> None:
     before = state("d1", [issue("#1", "ACTIVE"), issue("#2", "RESOLVED"), issue("#3", "QUIET"),
-                          issue("#4", "ACTIVE"), issue("#5", "RESOLVED")])  # fmt: skip
+                          issue("#4", "ACTIVE"), issue("#5", "RESOLVED"),
+                          issue("#6", "ACTIVE", contradiction=True)])  # fmt: skip
     after = state(
         "d2",
         [
@@ -228,6 +229,7 @@ def test_issue_changes_regressed_and_contradicted_first() -> None:
             issue("#3", "ACTIVE"),  # evidence came back
             issue("#4", "ACTIVE", contradiction="claimed resolved, 12 matches", claimed="RESOLVED"),
             issue("#5", "RESOLVED"),  # unchanged: not listed
+            issue("#6", "ACTIVE", contradiction=True),  # contradicted before too: no change
         ],
     )
     result = compare(after, [before], SpikeRule())

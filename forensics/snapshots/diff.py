@@ -130,7 +130,7 @@ class Baseline:
 
     means: dict[ItemKey, float]
     recorded: frozenset[str]
-    issue_status: dict[str, str]
+    issues: dict[str, tuple[str, bool]]  # id -> (latest status with data, contradicted)
     template_keys: set[str]  # template ids and the masked texts merged into them
 
     @classmethod
@@ -141,13 +141,14 @@ class Baseline:
             for ident, count in state.counts("signature").items():
                 totals[ident] = totals.get(ident, 0) + count
         n = max(1, sum(1 for s in states if "signature" in s.recorded))
-        statuses: dict[str, str] = {}
+        issues: dict[str, tuple[str, bool]] = {}
         for state in states:  # oldest first, so the latest day's status overwrites...
             for item in state.of_kind("issue").values():
                 # ...unless that day had no data for it: "was NO_DATA" would hide the last
                 # status the evidence really showed
-                if item.status != NO_DATA or item.key not in statuses:
-                    statuses[item.key] = item.status or ""
+                if item.status != NO_DATA or item.key not in issues:
+                    contradicted = bool(item.details.get("contradiction"))
+                    issues[item.key] = (item.status or "", contradicted)
         recorded = frozenset(k for s in states for k in s.recorded)
         templates = {i.key for s in states for i in s.items if i.kind == "template"}
         templates |= {
@@ -157,7 +158,7 @@ class Baseline:
             if i.kind == "template"
             for member in i.details.get("members", [])
         }
-        return cls({k: v / n for k, v in totals.items()}, recorded, statuses, templates)
+        return cls({k: v / n for k, v in totals.items()}, recorded, issues, templates)
 
 
 def baseline_days(spec: str, day: date) -> list[date]:
@@ -175,25 +176,32 @@ def baseline_days(spec: str, day: date) -> list[date]:
 
 
 def _issue_changes(current: State, base: Baseline, first_run: bool) -> list[IssueChange]:
+    """Issues whose status changed or whose claim became contradicted since the baseline.
+
+    A contradiction that was already there is not a change (``forensics issues
+    --fail-on-contradiction`` is the standing check). Without earlier statuses, the issues that
+    need attention now (regressed, active, contradicted) are listed.
+    """
     changes = []
     for item in current.of_kind("issue").values():
         status = item.status or ""
-        previous = None if first_run else base.issue_status.get(item.key)
-        contradiction = item.details.get("contradiction")
-        changed = not first_run and previous != status
-        attention = (
-            status == "REGRESSED"
-            or bool(contradiction)
-            or (status in ATTENTION_STATUSES and previous != status)
-        )
-        if changed or attention:
+        contradicted = bool(item.details.get("contradiction"))
+        before = None if first_run else base.issues.get(item.key)
+        if before is None:
+            listed = attention = contradicted or status in ATTENTION_STATUSES
+        else:
+            changed = before[0] != status
+            newly_contradicted = contradicted and not before[1]
+            listed = changed or newly_contradicted
+            attention = newly_contradicted or (changed and status in ATTENTION_STATUSES)
+        if listed:
             changes.append(
                 IssueChange(
                     item.key,
                     status,
-                    previous,
+                    before[0] if before else None,
                     item.details.get("claimed_status"),
-                    bool(contradiction),
+                    contradicted,
                     attention,
                     item.details.get("title"),
                     item.details.get("basis"),
