@@ -223,7 +223,6 @@ def compare(
     """
     base = Baseline.of(baseline)
     result = DiffResult(current.label, "", [s.label for s in baseline], rule)
-    # without earlier statuses, only the issues that need attention now are reported
     result.issue_changes = _issue_changes(current, base, first_run or "issue" not in base.recorded)
     result.notes = _notes(current, baseline, base)
     if first_run:
@@ -276,6 +275,9 @@ def _notes(current: State, baseline: list[State], base: Baseline) -> list[str]:
             f"the signature catalog changed since {older[0]}: a new signature may be an old "
             "failure recognised now; re-take the baseline days to compare like with like"
         )
+    empty = [s.label for s in baseline if s.entries == 0]
+    if empty:  # they lower the baseline's means: a quiet day, or one that was not collected
+        notes.append(f"baseline days with no entries stored: {', '.join(empty)}")
     for state in baseline:
         notes.extend(f"baseline {state.label}: {note}" for note in state.notes)
     notes.extend(f"{current.label}: {note}" for note in current.notes)
