@@ -1,0 +1,292 @@
+"""Build a report's context: one JSON-ready dict that every format renders.
+
+Usage:
+  1. ``build_report(store, window, now=..., version=...)`` runs the analysis (or takes one),
+     adds the report's own facts (sources, per-signature evidence, postmortem timelines,
+     impact, chart series), and redacts secrets from every string in it.
+  2. render.py turns the dict into Markdown and HTML; the JSON report is the dict itself.
+Nothing here reads the clock or the version by itself: both are injected, so the same store
+and window always give the same report (golden tests rely on it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from forensics import __version__
+from forensics.analysis import analyze_window
+from forensics.cli.common import to_jsonable
+from forensics.report import facts
+from forensics.report.chart import chart_data
+from forensics.report.links import safe_http_url
+from forensics.report.postmortem import Scope, postmortem, request_minutes
+from forensics.report.redact import Redactor
+from forensics.signatures import Catalog, load_catalog
+from forensics.sql import load_query, run_named
+from forensics.store import Store
+from forensics.timeutil import Window, parse_time
+
+__all__ = ["REPORT_SCHEMA", "STATUS_ORDER", "build_report"]
+
+REPORT_SCHEMA = "forensics.report/1"
+# Issues most in need of a person first; a contradicted claim goes before all of them.
+STATUS_ORDER = ("REGRESSED", "ACTIVE", "NO_DATA", "QUIET", "RESOLVED")
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    """Analysis values arrive as frames or lists; reports want lists of dicts."""
+    if value is None:
+        return []
+    if isinstance(value, pl.DataFrame):
+        return value.to_dicts()
+    return [dict(v) for v in value]
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return parse_time(str(value))
+
+
+def _project(store: Store, window: Window, project: str | None) -> str | None:
+    if project:
+        return project
+    found = run_named(store, "window_projects", window.params())
+    return None if found.is_empty() else str(found["project_id"][0])
+
+
+def _deploys(analysis: dict[str, Any], project: str | None) -> list[dict[str, Any]]:
+    """Deploy markers from the analysis, each with a time, service, revision and a cite."""
+    out = []
+    for dep in _rows(analysis.get("deploys")):
+        when = _time(dep.get("time") or dep.get("timestamp"))
+        if when is None:
+            continue
+        revision = dep.get("revision") or dep.get("new_revision")
+        cite = facts.entry_cite({**dep, "timestamp": when, "revision": revision}, project)
+        out.append({**dep, "time": when, "revision": revision, "cite": cite})
+    return sorted(out, key=lambda d: (d["time"], str(d.get("service"))))
+
+
+def _issue_sort_key(issue: dict[str, Any]) -> tuple[int, int, str]:
+    status = str(issue.get("status") or "")
+    rank = STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+    return (0 if issue.get("contradiction") else 1, rank, str(issue.get("id")))
+
+
+def _signature_detail(
+    sig_id: str,
+    count: Any,
+    summaries: dict[str, dict[str, Any]],
+    examples: dict[str, list[dict[str, Any]]],
+    catalog: Catalog,
+) -> dict[str, Any]:
+    summary = summaries.get(sig_id)
+    title = (
+        summary["title"]
+        if summary
+        else next((s.title for s in catalog.signatures if s.id == sig_id), sig_id)
+    )
+    return {
+        "id": sig_id,
+        "title": title,
+        "count": count,
+        "summary": summary,
+        "examples": examples.get(sig_id, []),
+    }
+
+
+def _issues(
+    analysis: dict[str, Any],
+    summaries: dict[str, dict[str, Any]],
+    examples: dict[str, list[dict[str, Any]]],
+    incidents: list[dict[str, Any]],
+    catalog: Catalog,
+) -> list[dict[str, Any]]:
+    out = []
+    for issue in _rows(analysis.get("issues")):
+        evidence = dict(issue.get("evidence") or {})
+        out.append(
+            {
+                **issue,
+                "url": safe_http_url(issue.get("url")),
+                "signatures": [
+                    _signature_detail(s, n, summaries, examples, catalog)
+                    for s, n in sorted(evidence.items(), key=lambda kv: (-int(kv[1] or 0), kv[0]))
+                ],
+                "incident_ids": [
+                    i["id"] for i in incidents if issue.get("id") in i.get("issues", [])
+                ],
+            }
+        )
+    return sorted(out, key=_issue_sort_key)
+
+
+def _incidents(
+    store: Store,
+    window: Window,
+    analysis: dict[str, Any],
+    common: dict[str, Any],
+    project: str | None,
+) -> list[dict[str, Any]]:
+    out = []
+    for inc in _rows(analysis.get("incidents")):
+        start, end = _time(inc.get("start")), _time(inc.get("end"))
+        if start is None or end is None:
+            continue
+        scope = Scope(
+            key=str(inc.get("id")),
+            start=start,
+            end=end,
+            signatures=tuple(sorted((inc.get("signatures") or {}).keys())),
+            services=(inc["service"],) if inc.get("service") else (),
+        )
+        evidence = [
+            {
+                **line,
+                "cite": facts.entry_cite(
+                    {**line, "timestamp": _time(line.get("timestamp"))}, project
+                ),
+            }
+            for line in inc.get("evidence") or []
+        ]
+        out.append(
+            {
+                **inc,
+                "evidence": evidence,
+                "postmortem": postmortem(store, scope, window=window, project=project, **common),
+            }
+        )
+    return sorted(out, key=lambda i: (str(i["start"]), str(i.get("id"))))
+
+
+def _overall_timeline(
+    incidents: list[dict[str, Any]], window_pm: dict[str, Any], deploys: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The window at a glance: each incident's key moments and every deploy, in time order."""
+    if not incidents:
+        return list(window_pm["events"])
+    keep = {"first_signal", "impact_start", "detection", "resolution"}
+    events = [
+        {**event, "incident": inc.get("id")}
+        for inc in incidents
+        for event in inc["postmortem"]["events"]
+        if event["kind"] in keep
+    ]
+    for dep in deploys:
+        label = f"Deploy of {dep.get('revision') or '?'} on {dep.get('service') or '?'}"
+        events.append(
+            {"time": facts.iso(dep["time"]), "kind": "deploy", "label": label, "cite": dep["cite"]}
+        )
+    return sorted(events, key=lambda e: (e["time"] or "", str(e.get("incident") or "")))
+
+
+def _catalog_info(catalog: Catalog, signatures: list[dict[str, Any]]) -> dict[str, Any]:
+    stored = sorted({v for s in signatures for v in s["catalog_versions"]})
+    return {
+        "version": catalog.version,
+        "signatures": len(catalog.signatures),
+        "precedence": [s.id for s in catalog.signatures],
+        "match_versions": stored,
+        # Matches classified by another catalog may differ from what the current one finds.
+        "stale": any(v != catalog.version for v in stored),
+    }
+
+
+def _queries_used(value: Any, found: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        if isinstance(value.get("query"), str):
+            found.add(value["query"])
+        for v in value.values():
+            _queries_used(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _queries_used(v, found)
+    return found
+
+
+def _method(context: dict[str, Any]) -> list[dict[str, str]]:
+    """Every named query cited in the report, with what it computes (`forensics query NAME`)."""
+    out = []
+    for name in sorted(_queries_used(context, set())):
+        try:
+            out.append({"query": name, "description": load_query(name).description})
+        except Exception:  # a cite naming a query of another stage that is not a file
+            out.append({"query": name, "description": ""})
+    return out
+
+
+def build_report(
+    store: Store,
+    window: Window,
+    *,
+    now: datetime,
+    version: str = __version__,
+    project: str | None = None,
+    redact_emails: bool = False,
+    catalog: Catalog | None = None,
+    analysis: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report context for ``window`` (see the module docstring).
+
+    Args:
+        store: an open evidence store, classified for the window.
+        window: the window to report on.
+        now: when the report was generated (shown, never read from the clock here).
+        version: the tool version to state in the header.
+        project: GCP project for Logs Explorer links; default: the window's main project.
+        redact_emails: also hide e-mail addresses.
+        catalog: the signature catalog (default: patterns/).
+        analysis: a precomputed ``analyze_window`` result (default: computed here).
+
+    Returns:
+        A JSON-ready dict; ``context["redactions"]`` counts what was hidden.
+    """
+    catalog = catalog or load_catalog()
+    analysis = analysis if analysis is not None else analyze_window(store, window)
+    project = _project(store, window, project)
+    signatures = facts.signature_summaries(store, window, catalog, project)
+    examples = facts.signature_examples(store, window, project)
+    deploys = _deploys(analysis, project)
+    requests = request_minutes(store, window)
+    common: dict[str, Any] = {
+        "requests": requests,
+        "signals": _rows(analysis.get("signals")),
+        "deploys": deploys,
+    }
+    window_pm = postmortem(
+        store, Scope("window", window.since, window.until), window=window, project=project, **common
+    )
+    incidents = _incidents(store, window, analysis, common, project)
+    summaries = {s["id"]: s for s in signatures}
+    context: dict[str, Any] = {
+        "schema": REPORT_SCHEMA,
+        "generated_at": facts.iso(now),
+        "tool": {"name": "forensics", "version": version},
+        "catalog": _catalog_info(catalog, signatures),
+        "project": project,
+        "window": window.as_dict(),
+        "entries_in_window": analysis.get("entries_in_window", 0),
+        "sources": facts.sources(store, window),
+        "data_gaps": facts.frame_rows(analysis.get("data_gaps")),
+        "issues": _issues(analysis, summaries, examples, incidents, catalog),
+        "incidents": incidents,
+        "timeline": _overall_timeline(incidents, window_pm, deploys),
+        "impact": window_pm["impact"],
+        "signatures": [{**s, "examples": examples.get(s["id"], [])} for s in signatures],
+        "unknown_templates": facts.frame_rows(analysis.get("unknown_templates")),
+        "deploys": deploys,
+        "drift": _rows(analysis.get("drift")),
+        "checks": _rows(analysis.get("checks")),
+        "signals": _rows(analysis.get("signals")),
+        "top_errors": facts.frame_rows(analysis.get("top_errors")),
+        "chart": chart_data(store, window, requests),
+    }
+    context["method"] = _method(context)
+    redactor = Redactor(emails=redact_emails)
+    redacted: dict[str, Any] = redactor.tree(to_jsonable(context))
+    redacted["redactions"] = dict(sorted(redactor.counts.items()))
+    return redacted
