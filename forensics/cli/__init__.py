@@ -7,7 +7,7 @@ import sys
 import typer
 
 from forensics import __version__
-from forensics.cli import analyze, demo, ingest, query
+from forensics.cli import analyze, demo, ingest, query, report
 from forensics.console import err_console
 from forensics.errors import EXIT_USAGE, ForensicsError
 
@@ -25,6 +25,7 @@ app.command()(analyze.analyze)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
+app.command()(report.report)
 
 
 def _version(value: bool) -> None:

@@ -9,6 +9,7 @@ from rich.rule import Rule
 
 from forensics.analysis import analyze_window, volume_pivot
 from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
+from forensics.cli.report import OutOption, classify_window, write_window_reports
 from forensics.console import console, frame_table
 from forensics.store import open_store
 from forensics.timeutil import window_ending
@@ -24,6 +25,7 @@ def analyze(
     hours: HoursOption = 24,
     until: UntilOption = None,
     as_json: JsonOption = False,
+    out: OutOption = None,
     db: DbOption = None,
 ) -> None:
     """Analyse the window: volume by service and severity per hour, and the top errors.
@@ -31,14 +33,24 @@ def analyze(
     Example:
         forensics analyze --hours 24
         forensics analyze --hours 48 --until 2025-09-17T00:00:00Z --json
+        forensics analyze --hours 24 --out reports-out   # also write the report files
     """
     window = window_ending(hours, until)
     with open_store(db_path(db)) as store:
+        if out is not None:
+            classify_window(store, window)
         result = analyze_window(store, window)
+        paths = (
+            write_window_reports(store, window, out, ["md", "html", "json"], analysis=result)
+            if out is not None
+            else []
+        )
     if as_json:
         print(dump_json(result))
         return
     render_analysis(result)
+    for path in paths:
+        console.print(f"wrote {path}", markup=False, highlight=False)
 
 
 def render_analysis(result: dict[str, Any]) -> None:

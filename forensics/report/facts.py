@@ -137,10 +137,10 @@ def evidence_line(row: dict[str, Any], project: str | None) -> dict[str, Any]:
 
 
 def signature_examples(
-    store: Store, window: Window, project: str | None
+    store: Store, window: Window, project: str | None, per_signature: int = EXAMPLES_PER_SIGNATURE
 ) -> dict[str, list[dict[str, Any]]]:
     """Representative lines per signature: the first ones and the last one in the window."""
-    params = {**window.params(), "per_signature": EXAMPLES_PER_SIGNATURE}
+    params = {**window.params(), "per_signature": per_signature}
     frame = run_named(store, "window_signature_examples", params)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in frame.to_dicts():

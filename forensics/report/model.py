@@ -229,6 +229,7 @@ def build_report(
     redact_emails: bool = False,
     catalog: Catalog | None = None,
     analysis: dict[str, Any] | None = None,
+    examples_per_signature: int = facts.EXAMPLES_PER_SIGNATURE,
 ) -> dict[str, Any]:
     """The report context for ``window`` (see the module docstring).
 
@@ -241,6 +242,8 @@ def build_report(
         redact_emails: also hide e-mail addresses.
         catalog: the signature catalog (default: patterns/).
         analysis: a precomputed ``analyze_window`` result (default: computed here).
+        examples_per_signature: representative lines per signature (the first N, plus the
+            last one).
 
     Returns:
         A JSON-ready dict; ``context["redactions"]`` counts what was hidden.
@@ -249,7 +252,7 @@ def build_report(
     analysis = analysis if analysis is not None else analyze_window(store, window)
     project = _project(store, window, project)
     signatures = facts.signature_summaries(store, window, catalog, project)
-    examples = facts.signature_examples(store, window, project)
+    examples = facts.signature_examples(store, window, project, examples_per_signature)
     deploys = _deploys(analysis, project)
     requests = request_minutes(store, window)
     common: dict[str, Any] = {

@@ -1,0 +1,127 @@
+"""Real inputs for the report tests: demo exports (plus hostile entries) ingested and classified.
+
+Nothing here fakes an analysis: every store is built by the demo generator, ingest and the
+signature classifier, exactly as `make demo` does, so the reports under test are real ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from forensics.demo import generate_entries
+from forensics.ingest import ingest_texts
+from forensics.signatures import classify_store
+from forensics.store import open_store
+from forensics.timeutil import Window
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = FIXTURES / "secrets_corpus.jsonl"
+
+# The golden scenario: a fixed demo window, seed and size (regenerate goldens only on purpose).
+GOLDEN_END = datetime(2025, 9, 17, tzinfo=UTC)
+GOLDEN_SEED = 1278
+GOLDEN_ENTRIES = 6000
+GOLDEN_NOW = GOLDEN_END + timedelta(minutes=30)
+GOLDEN_VERSION = "0.0.0+golden"
+GOLDEN_WINDOW = Window(GOLDEN_END - timedelta(hours=24), GOLDEN_END)
+
+BACKEND = "netra-backend-staging"
+BACKEND_REVISION = "netra-backend-staging-00412-abc"
+HOSTILE_SERVICE = "svc<script>window.__pwned=11</script>"
+
+
+def build_store(
+    path: Path,
+    *,
+    entries: int,
+    end: datetime = GOLDEN_END,
+    seed: int = GOLDEN_SEED,
+    extra: Iterable[dict[str, Any]] = (),
+) -> Path:
+    """Ingest a demo export (and ``extra`` entries) into a DuckDB file and classify it."""
+    with open_store(path) as store:
+        demo = (json.dumps(e) for e in generate_entries(entries, end=end, seed=seed))
+        ingest_texts(store, demo, source="demo-export.jsonl")
+        extra_texts = [json.dumps(e) for e in extra]
+        if extra_texts:
+            ingest_texts(store, extra_texts, source="hostile-corpus.jsonl")
+        # Ingest runs record the wall clock; pin them so a report of this store is reproducible.
+        store.conn.execute("UPDATE ingest_runs SET started = $t, finished = $t", {"t": end})
+        classify_store(store)
+    return path
+
+
+def corpus() -> list[dict[str, Any]]:
+    """The secret and injection shapes of tests/fixtures/secrets_corpus.jsonl."""
+    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
+
+
+def _run_entry(
+    insert_id: str, when: datetime, service: str, revision: str, **fields: Any
+) -> dict[str, Any]:
+    return {
+        "insertId": insert_id,
+        "timestamp": _iso(when),
+        "logName": "projects/netra-staging/logs/run.googleapis.com%2Fstderr",
+        "resource": {
+            "type": "cloud_run_revision",
+            "labels": {
+                "project_id": "netra-staging",
+                "service_name": service,
+                "revision_name": revision,
+                "location": "us-central1",
+            },
+        },
+        "labels": {"instanceId": f"0069c7a988corpus{insert_id}"},
+        "severity": "ERROR",
+        **fields,
+    }
+
+
+def corpus_entries(end: datetime = GOLDEN_END) -> list[dict[str, Any]]:
+    """Log entries carrying every corpus text where a report shows log text.
+
+    Each text rides on a line that a signature matches (so it becomes evidence), once as
+    textPayload and once as a request URL of a 503; one entry has a hostile service and
+    revision name, which reports print as labels.
+    """
+    base = end - timedelta(hours=3)
+    out = []
+    for i, case in enumerate(corpus()):
+        when = base + timedelta(seconds=10 * i)
+        text = f"Database initialization timeout after 75.0s: {case['text']}"
+        out.append(
+            _run_entry(f"corpus-{case['id']}", when, BACKEND, BACKEND_REVISION, textPayload=text)
+        )
+        request = _run_entry(
+            f"corpus-req-{case['id']}",
+            when + timedelta(seconds=1),
+            BACKEND,
+            BACKEND_REVISION,
+            httpRequest={
+                "requestMethod": "GET",
+                "requestUrl": f"https://api.staging.netrasystems.ai/q?{case['text']}",
+                "status": 503,
+                "latency": "0.5s",
+            },
+        )
+        request["logName"] = "projects/netra-staging/logs/run.googleapis.com%2Frequests"
+        out.append(request)
+    out.append(
+        _run_entry(
+            "corpus-hostile-service",
+            base + timedelta(minutes=30),
+            HOSTILE_SERVICE,
+            'rev"><img src=x onerror=window.__pwned=12>',
+            textPayload="Container called exit(3).",
+        )
+    )
+    return out
