@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -58,22 +59,34 @@ class Browser:
         self.timeout_s = timeout_s
         cmd_read, self._cmd_write = os.pipe()
         self._res_read, res_write = os.pipe()
-        # The shell moves our pipe ends onto fds 3 and 4, where Chromium expects them.
-        script = 'exec 3<&"$1" 4>&"$2"; shift 2; exec "$@"'
+        # Chromium reads commands on fd 3 and writes replies on fd 4. Move our ends above the
+        # low fds first, so the dup2 calls in the child cannot overwrite one another.
+        child_in = fcntl.fcntl(cmd_read, fcntl.F_DUPFD_CLOEXEC, 10)
+        child_out = fcntl.fcntl(res_write, fcntl.F_DUPFD_CLOEXEC, 10)
+        for fd in (cmd_read, res_write):
+            os.close(fd)
+
+        def _wire_pipes() -> None:  # runs in the child between fork and exec
+            os.dup2(child_in, 3)  # dup2 clears close-on-exec: only 3 and 4 are inherited
+            os.dup2(child_out, 4)
+
         argv = [
-            "/bin/sh", "-c", script, "sh", str(cmd_read), str(res_write), binary,
-            *BROWSER_FLAGS, f"--user-data-dir={user_data_dir}", "--remote-debugging-pipe",
+            binary,
+            *BROWSER_FLAGS,
+            f"--user-data-dir={user_data_dir}",
+            "--remote-debugging-pipe",
             "about:blank",
-        ]  # fmt: skip
+        ]
         self.proc = subprocess.Popen(
             argv,
-            pass_fds=(cmd_read, res_write),
+            close_fds=False,  # our fds are close-on-exec already; 3 and 4 must survive
+            preexec_fn=_wire_pipes,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        os.close(cmd_read)
-        os.close(res_write)
+        os.close(child_in)
+        os.close(child_out)
         self._buffer = b""
         self._next_id = 0
         self.events: list[dict[str, Any]] = []

@@ -64,6 +64,6 @@ def md_code(value: object, cell: bool = True) -> str:
 
 def md_block(lines: Iterable[object], info: str = "text") -> str:
     """Untrusted lines as one fenced code block."""
-    body = "\n".join(one_line(line) for line in lines)
+    body = "".join(one_line(line) + "\n" for line in lines)
     fence = _fence_for(body, 3)
-    return f"{fence}{info}\n{body}\n{fence}"
+    return f"{fence}{info}\n{body}{fence}"

@@ -261,7 +261,11 @@ def build_report(
         "deploys": deploys,
     }
     window_pm = postmortem(
-        store, Scope("window", window.since, window.until), window=window, project=project, **common
+        store,
+        Scope("window", window.since, window.until, every_service=True),
+        window=window,
+        project=project,
+        **common,
     )
     incidents = _incidents(store, window, analysis, common, project)
     summaries = {s["id"]: s for s in signatures}

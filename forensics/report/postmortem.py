@@ -50,13 +50,18 @@ ONGOING_WITHIN = timedelta(minutes=10)  # evidence this close to the window end:
 
 @dataclass(frozen=True)
 class Scope:
-    """What one postmortem covers: [start, end], some signatures and services (empty: all)."""
+    """What one postmortem covers: [start, end], some signatures (empty: all) and services.
+
+    With no services given, requests count on the services its matches touched; with
+    ``every_service`` (the whole window), on all of them.
+    """
 
     key: str
     start: datetime
     end: datetime
     signatures: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
+    every_service: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,9 +227,8 @@ def postmortem(
     }
     edges = {r["edge"]: r for r in run_named(store, "scope_match_edges", params).to_dicts()}
     affected = run_named(store, "scope_affected", params).row(0, named=True)
-    services = list(scope.services) or [
-        s for s in (affected["services"] or "").split(",") if s and s != "(none)"
-    ]
+    touched = [s for s in (affected["services"] or "").split(",") if s and s != "(none)"]
+    services = [] if scope.every_service else list(scope.services) or touched
     events = _signal_events(signals, scope)
     for edge, kind, label in _EDGE_EVENTS:
         if edge in edges:
@@ -285,7 +289,7 @@ def postmortem(
             },
             "affected": {
                 "matches": affected["matches"],
-                "services": services,
+                "services": services or touched,
                 "revisions": [r for r in (affected["revision_list"] or "").split(",") if r],
                 "instances": affected["instances"],
                 "cite": affected_cite,

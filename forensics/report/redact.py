@@ -29,7 +29,8 @@ _SECRET_NAMES = (
     r"auth[_-]?token|token|client[_-]?secret|secret|secret[_-]?key|private[_-]?key(?:[_-]?id)?|"
     r"password|passwd|pwd|pass|credentials?|session[_-]?id"
 )
-# Names strong enough to hide after a colon too (`password: x`); `key: x` is too often prose.
+# Names strong enough to hide after a colon too (`password: x`, `"client_secret": "x"`);
+# `key: x` is too often prose, and `"key": "latest"` an ordinary JSON field.
 _STRONG_NAMES = (
     r"api[_-]?key|apikey|x-api-key|access[_-]?token|refresh[_-]?token|id[_-]?token|"
     r"auth[_-]?token|client[_-]?secret|secret[_-]?key|private[_-]?key(?:[_-]?id)?|"
@@ -77,7 +78,8 @@ _RULES: tuple[tuple[str, str, Replacement], ...] = (
     (
         # "password": "x", also JSON escaped inside a message (\"password\": \"x\").
         "secret-field",
-        rf"(?i)(?P<name>\\?[\"']?\b(?:{_SECRET_NAMES})\\?[\"']?)(?P<sep>\s*:\s*\\?[\"'])"
+        rf"(?i)(?P<name>\\?[\"']?\b(?:{_STRONG_NAMES}|token|credentials?|session[_-]?id|pwd)"
+        rf"\\?[\"']?)(?P<sep>\s*:\s*\\?[\"'])"
         r"[^\"'\\]+",
         _keep_name,
     ),
@@ -85,14 +87,14 @@ _RULES: tuple[tuple[str, str, Replacement], ...] = (
         # password=x, &key=x in URLs.
         "secret-param",
         rf"(?i)(?<![A-Za-z0-9_.-])(?P<name>{_SECRET_NAMES})(?P<sep>\s*=\s*)"
-        r"(?!\*\*\*|\[REDACTED)[^\s&,;\"'<>)}\]]+",
+        r"(?!\*\*\*|\[REDACTED|REDACTED\b|<redacted>)[^\s&,;\"'<>)}\]]+",
         _keep_name,
     ),
     (
         # password: x on a config or log line.
         "secret-param",
         rf"(?i)(?<![A-Za-z0-9_.-])(?P<name>{_STRONG_NAMES})(?P<sep>:\s*)"
-        r"(?!\*\*\*|\[REDACTED|\\?[\"'])[^\s&,;\"'<>)}\]]+",
+        r"(?!\*\*\*|\[REDACTED|REDACTED\b|<redacted>|\\?[\"'])[^\s&,;\"'<>)}\]]+",
         _keep_name,
     ),
 )

@@ -93,7 +93,7 @@ def _grid(scale: _Scale, since: datetime, until: datetime, height: int) -> list[
     return out
 
 
-def _short(text: str, limit: int = 26) -> str:
+def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
