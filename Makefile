@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo-out
 
-.PHONY: setup demo test lint format typecheck bench clean
+.PHONY: setup demo test lint format typecheck bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache .mypy_cache
+
+## docs: regenerate the README's command reference from the CLI itself.
+docs: setup
+	$(BIN)/python -m forensics.cli.reference --write README.md
