@@ -289,7 +289,6 @@ def build_report(
         "drift": _rows(analysis.get("drift")),
         "checks": _rows(analysis.get("checks")),
         "signals": _rows(analysis.get("signals")),
-        "top_errors": facts.frame_rows(analysis.get("top_errors")),
         "chart": chart_data(store, window, requests),
     }
     context["method"] = _method(context)
