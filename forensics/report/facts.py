@@ -148,6 +148,23 @@ def signature_examples(
     return grouped
 
 
+# What each kind of deploy marker means (forensics.incidents.deploys), for one-line labels.
+_DEPLOY_KINDS = {
+    "revision": "Rollout of {revision} on {service}",
+    "traffic": "Traffic update on {service} (still {revision})",
+    "failed": "Failed rollout of {revision} on {service} (never Ready)",
+    "call": "Deploy call on {service}; its outcome is not in the logs",
+    "first-seen": "Revision {revision} of {service} first seen in the logs",
+    "connector": "VPC connector {service} changed",
+}
+
+
+def deploy_label(marker: dict[str, Any]) -> str:
+    """One line for a deploy marker, by its kind."""
+    text = _DEPLOY_KINDS.get(str(marker.get("kind")), "Deploy of {revision} on {service}")
+    return text.format(revision=marker.get("revision") or "?", service=marker.get("service") or "?")
+
+
 def frame_rows(frame: pl.DataFrame | None) -> list[dict[str, Any]]:
     """A polars frame (or None) as JSON-ready rows with ISO times."""
     if frame is None or frame.is_empty():

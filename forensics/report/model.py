@@ -21,7 +21,7 @@ from forensics.analysis import analyze_window
 from forensics.cli.common import to_jsonable
 from forensics.report import facts
 from forensics.report.chart import chart_data
-from forensics.report.links import safe_http_url
+from forensics.report.links import logs_explorer_url, safe_http_url
 from forensics.report.postmortem import Scope, postmortem, request_minutes
 from forensics.report.redact import Redactor
 from forensics.signatures import Catalog, load_catalog
@@ -29,11 +29,9 @@ from forensics.sql import load_query, run_named
 from forensics.store import Store
 from forensics.timeutil import Window, parse_time
 
-__all__ = ["REPORT_SCHEMA", "STATUS_ORDER", "build_report"]
+__all__ = ["REPORT_SCHEMA", "build_report"]
 
 REPORT_SCHEMA = "forensics.report/1"
-# Issues most in need of a person first; a contradicted claim goes before all of them.
-STATUS_ORDER = ("REGRESSED", "ACTIVE", "NO_DATA", "QUIET", "RESOLVED")
 
 
 def _rows(value: Any) -> list[dict[str, Any]]:
@@ -67,62 +65,88 @@ def _deploys(analysis: dict[str, Any], project: str | None) -> list[dict[str, An
             continue
         revision = dep.get("revision") or dep.get("new_revision")
         cite = facts.entry_cite({**dep, "timestamp": when, "revision": revision}, project)
-        out.append({**dep, "time": when, "revision": revision, "cite": cite})
+        marker = {**dep, "time": when, "revision": revision, "cite": cite}
+        out.append({**marker, "label": facts.deploy_label(marker)})
     return sorted(out, key=lambda d: (d["time"], str(d.get("service"))))
 
 
-def _issue_sort_key(issue: dict[str, Any]) -> tuple[int, int, str]:
-    status = str(issue.get("status") or "")
-    rank = STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
-    return (0 if issue.get("contradiction") else 1, rank, str(issue.get("id")))
-
-
-def _signature_detail(
-    sig_id: str,
-    count: Any,
+def _signature_rows(
+    evidence: dict[str, Any],
     summaries: dict[str, dict[str, Any]],
-    examples: dict[str, list[dict[str, Any]]],
     catalog: Catalog,
-) -> dict[str, Any]:
-    summary = summaries.get(sig_id)
-    title = (
-        summary["title"]
-        if summary
-        else next((s.title for s in catalog.signatures if s.id == sig_id), sig_id)
-    )
-    return {
-        "id": sig_id,
-        "title": title,
-        "count": count,
-        "summary": summary,
-        "examples": examples.get(sig_id, []),
-    }
+    window: Window,
+    project: str | None,
+) -> list[dict[str, Any]]:
+    """An issue's evidence per signature, with the signature's Logs Explorer query."""
+    known = {s.id: s for s in catalog.signatures}
+    rows = []
+    for sig_id, count in sorted(evidence.items(), key=lambda kv: (-int(kv[1] or 0), kv[0])):
+        sig = known.get(sig_id)
+        query = sig.logging_filter() if sig else ""
+        summary = summaries.get(sig_id)
+        rows.append(
+            {
+                "id": sig_id,
+                # drift/* and metric signals are evidence too, but not log signatures
+                "title": sig.title if sig else "",
+                "count": count,
+                "window_count": summary["count"] if summary else 0,
+                "logs_url": (
+                    logs_explorer_url(query, window.since, window.until, project) if query else None
+                ),
+            }
+        )
+    return rows
+
+
+def _drift(analysis: dict[str, Any], project: str | None) -> list[dict[str, Any]]:
+    """Configuration changes between revisions, one line per change, with their audit entry."""
+    rows = _rows(analysis.get("drift"))
+    if not rows:
+        return []
+    from forensics.incidents.config_diff import describe_change  # the stage that found them
+
+    return [
+        {
+            **d,
+            "summary": [describe_change(c) for c in d.get("changes") or []],
+            "cite": facts.entry_cite({**d, "timestamp": _time(d.get("time"))}, project),
+        }
+        for d in rows
+    ]
 
 
 def _issues(
     analysis: dict[str, Any],
     summaries: dict[str, dict[str, Any]],
-    examples: dict[str, list[dict[str, Any]]],
     incidents: list[dict[str, Any]],
     catalog: Catalog,
+    window: Window,
+    project: str | None,
 ) -> list[dict[str, Any]]:
+    """Issues in the analysis' order (contradictions first), with their evidence lines."""
     out = []
     for issue in _rows(analysis.get("issues")):
         evidence = dict(issue.get("evidence") or {})
+        mine = set(issue.get("incidents") or [])
+        # Lines from the issue's own incidents: attributed to it, unlike a window-wide sample
+        # of a symptom signature (a 503 of another incident is not this issue's evidence).
+        lines = [
+            line
+            for inc in incidents
+            if inc.get("id") in mine
+            for line in inc["evidence"]
+            if line.get("signature") in evidence
+        ]
         out.append(
             {
                 **issue,
                 "url": safe_http_url(issue.get("url")),
-                "signatures": [
-                    _signature_detail(s, n, summaries, examples, catalog)
-                    for s, n in sorted(evidence.items(), key=lambda kv: (-int(kv[1] or 0), kv[0]))
-                ],
-                "incident_ids": [
-                    i["id"] for i in incidents if issue.get("id") in i.get("issues", [])
-                ],
+                "signatures": _signature_rows(evidence, summaries, catalog, window, project),
+                "lines": sorted(lines, key=lambda line: (line["timestamp"], line["insert_id"])),
             }
         )
-    return sorted(out, key=_issue_sort_key)
+    return out
 
 
 def _incidents(
@@ -132,17 +156,23 @@ def _incidents(
     common: dict[str, Any],
     project: str | None,
 ) -> list[dict[str, Any]]:
-    out = []
+    """Incidents in time order, numbered, each with its postmortem and cited evidence."""
+    found = []
     for inc in _rows(analysis.get("incidents")):
         start, end = _time(inc.get("start")), _time(inc.get("end"))
-        if start is None or end is None:
-            continue
+        if start is not None and end is not None:
+            found.append((start, end, inc))
+    out = []
+    for number, (start, end, inc) in enumerate(
+        sorted(found, key=lambda f: (f[0], str(f[2].get("id")))), 1
+    ):
+        services = [s for s in (inc.get("service"), *(inc.get("related_services") or [])) if s]
         scope = Scope(
             key=str(inc.get("id")),
             start=start,
             end=end,
             signatures=tuple(sorted((inc.get("signatures") or {}).keys())),
-            services=(inc["service"],) if inc.get("service") else (),
+            services=tuple(services),
         )
         evidence = [
             {
@@ -153,14 +183,21 @@ def _incidents(
             }
             for line in inc.get("evidence") or []
         ]
+        links = {(link.get("from"), link.get("to")): link for link in inc.get("links") or []}
+        chain = inc.get("chain") or []
         out.append(
             {
                 **inc,
+                "number": number,
                 "evidence": evidence,
+                "chain_links": [
+                    {"step": step, "link": links.get((chain[i - 1], step)) if i else None}
+                    for i, step in enumerate(chain)
+                ],
                 "postmortem": postmortem(store, scope, window=window, project=project, **common),
             }
         )
-    return sorted(out, key=lambda i: (str(i["start"]), str(i.get("id"))))
+    return out
 
 
 def _overall_timeline(
@@ -177,9 +214,13 @@ def _overall_timeline(
         if event["kind"] in keep
     ]
     for dep in deploys:
-        label = f"Deploy of {dep.get('revision') or '?'} on {dep.get('service') or '?'}"
         events.append(
-            {"time": facts.iso(dep["time"]), "kind": "deploy", "label": label, "cite": dep["cite"]}
+            {
+                "time": facts.iso(dep["time"]),
+                "kind": "deploy",
+                "label": dep["label"],
+                "cite": dep["cite"],
+            }
         )
     return sorted(events, key=lambda e: (e["time"] or "", str(e.get("incident") or "")))
 
@@ -279,14 +320,15 @@ def build_report(
         "entries_in_window": analysis.get("entries_in_window", 0),
         "sources": facts.sources(store, window),
         "data_gaps": facts.frame_rows(analysis.get("data_gaps")),
-        "issues": _issues(analysis, summaries, examples, incidents, catalog),
+        "issues": _issues(analysis, summaries, incidents, catalog, window, project),
         "incidents": incidents,
         "timeline": _overall_timeline(incidents, window_pm, deploys),
         "impact": window_pm["impact"],
         "signatures": [{**s, "examples": examples.get(s["id"], [])} for s in signatures],
         "unknown_templates": facts.frame_rows(analysis.get("unknown_templates")),
         "deploys": deploys,
-        "drift": _rows(analysis.get("drift")),
+        "drift": _drift(analysis, project),
+        "analysis_notes": dict(analysis.get("analysis_notes") or {}),
         "checks": _rows(analysis.get("checks")),
         "signals": _rows(analysis.get("signals")),
         "chart": chart_data(store, window, requests),

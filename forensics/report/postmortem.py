@@ -45,6 +45,7 @@ FAILED_START_SIGNATURES = (
 )
 SIGNAL_LEAD = timedelta(minutes=30)  # capacity pressure may precede the first log line
 DEPLOY_LEAD = timedelta(minutes=30)  # a deploy this soon before the first signal is a suspect
+MITIGATION_WITHIN = timedelta(minutes=10)  # a rollout this soon after the last evidence: a fix?
 ONGOING_WITHIN = timedelta(minutes=10)  # evidence this close to the window end: still going
 
 
@@ -92,6 +93,8 @@ def _event(time: Any, kind: str, label: str, cite: dict[str, Any], **extra: Any)
 
 
 def _minutes(delta: timedelta) -> str:
+    if delta.total_seconds() < 60:
+        return f"{int(delta.total_seconds())} s"
     total = int(delta.total_seconds() // 60)
     return f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
 
@@ -182,28 +185,30 @@ def _signal_events(signals: list[dict[str, Any]], scope: Scope) -> list[dict[str
 
 
 def _deploy_events(
-    deploys: list[dict[str, Any]],
-    services: list[str],
-    first: datetime | None,
-    resolved: datetime | None,
+    deploys: list[dict[str, Any]], first: datetime | None, resolved: datetime | None
 ) -> list[dict[str, Any]]:
+    """Deploys of any service near the incident: a fix often ships on another service (an
+    auth-service deploy ends the backend's auth timeouts), so none is filtered out by service.
+    """
     if first is None:
         return []
+    last = resolved or first
     out = []
     for dep in deploys:
         when: datetime = dep["time"]
-        if services and dep.get("service") not in services:
+        if not (first - DEPLOY_LEAD <= when <= last + DEPLOY_LEAD):
             continue
-        if not (first - DEPLOY_LEAD <= when <= (resolved or first) + DEPLOY_LEAD):
-            continue
-        what = f"Deploy of {dep.get('revision') or '?'} on {dep.get('service') or '?'}"
+        what = dep.get("label") or f"Deploy of {dep.get('revision') or '?'}"
         if when < first:
             kind, label = "deploy", f"{what}, {_minutes(first - when)} before the first signal"
-        elif resolved is not None and when <= resolved + timedelta(minutes=5):
+        elif when <= last:
             kind = "mitigation"
-            label = f"{what} during the incident; evidence ends {_minutes(resolved - when)} later"
+            label = f"{what} during the incident; the evidence ends {_minutes(last - when)} later"
+        elif when <= last + MITIGATION_WITHIN:
+            kind = "mitigation"
+            label = f"{what}, {_minutes(when - last)} after the last evidence (none after it)"
         else:
-            kind, label = "deploy", f"{what}, after the last evidence"
+            kind, label = "deploy", f"{what}, {_minutes(when - last)} after the last evidence"
         out.append(_event(when, kind, label, dep.get("cite") or {}, revision=dep.get("revision")))
     return out
 
@@ -255,7 +260,7 @@ def postmortem(
         ],
         default=None,
     )
-    events.extend(_deploy_events(deploys, services, first_time, resolved_at))
+    events.extend(_deploy_events(deploys, first_time, resolved_at))
     ongoing = resolved_at is not None and window.until - resolved_at <= ONGOING_WITHIN
     if last is not None and resolved_at is not None:
         label = (

@@ -31,6 +31,7 @@ __all__ = ["FORMATS", "render", "render_html", "render_json", "render_markdown",
 
 FORMATS = ("md", "html", "json")
 FILE_NAMES = {"md": "report.md", "html": "report.html", "json": "report.json"}
+_BLANK_RUNS = re.compile(r"\n{3,}")
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
@@ -206,7 +207,9 @@ def render_markdown(
         lane["service"]: sparkline(context["chart"], lane["service"])
         for lane in context["chart"]["lanes"]
     }
-    return template.render(r=context, only_issue=issue, sparks=sparks)
+    text = template.render(r=context, only_issue=issue, sparks=sparks)
+    # Templates leave blank lines generously (a block tag eats its line's newline); one is enough.
+    return _BLANK_RUNS.sub("\n\n", text).lstrip("\n")
 
 
 def render_html(context: dict[str, Any], templates: Path | None = None) -> str:

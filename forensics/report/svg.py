@@ -224,6 +224,7 @@ def layout(
     for inc in incidents:
         services = {
             inc.get("service"),
+            *(inc.get("related_services") or []),
             *(
                 inc.get("postmortem", {}).get("impact", {}).get("affected", {}).get("services")
                 or []
@@ -237,9 +238,9 @@ def layout(
                     "y": lane_y[service],
                     "w": max(x1 - x0, 3.0),
                     "h": LANE_H,
-                    "label": str(inc.get("id")),
-                    "title": f"{inc.get('id')}: {inc['start']} → {inc['end']} · "
-                    + " → ".join(inc.get("chain") or []),
+                    "label": str(inc.get("number") or inc.get("id")),
+                    "title": f"incident {inc.get('number')} ({inc.get('id')}): "
+                    f"{inc['start']} → {inc['end']} · " + " → ".join(inc.get("chain") or []),
                 }
             )
     for dep in deploys:
