@@ -40,8 +40,11 @@ format: setup
 typecheck: setup
 	$(BIN)/mypy forensics
 
+## bench: the speed, memory and accuracy figures (ratios to DuckDB's own rate in the same run).
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_classify.py
+	$(BIN)/python benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache .mypy_cache

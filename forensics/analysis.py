@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from forensics.signatures.summary import signature_summary
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -41,10 +42,12 @@ def analyze_window(store: Store, window: Window) -> dict[str, Any]:
     volume = run_named(store, "hour_service_severity_volume", params)
     errors = run_named(store, "window_error_messages_top", params)
     held = run_named(store, "store_time_range")
+    signatures = signature_summary(store, window)
     return {
         "window": window.as_dict(),
         "entries_in_window": int(volume["n"].sum()) if not volume.is_empty() else 0,
         "volume": volume,
         "top_errors": errors,
         "store_range": held,
+        **signatures,
     }

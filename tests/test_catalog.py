@@ -130,7 +130,7 @@ def test_compiled_sql_is_one_scan_with_a_gate() -> None:
     assert "UNNEST" in sql and "coalesce(s0" in sql
     # the gate is one keyword scan plus the message-free tests (http-503's status)
     gated = sql.split("gated AS (")[1].split("), src AS")[0]
-    assert gated.count("regexp_matches(coalesce(message, ''),") == 1
+    assert gated.count("regexp_matches(message,") == 1
     assert "http_status = 503" in gated
 
 
@@ -168,9 +168,11 @@ def test_predicates_compile_to_exact_sql() -> None:
     )
     from forensics.signatures.compile import condition_sql
 
+    # CASE chains short-circuit (cheap tests first) and read NULL as FALSE
     assert condition_sql(sig) == (
-        "(coalesce(http_status IN (500, 503) AND contains(m, 'it''s'), FALSE) AND "
-        "NOT coalesce(severity_number < 400, FALSE))"
+        "CASE WHEN CASE WHEN http_status IN (500, 503) THEN CASE WHEN contains(m, 'it''s') "
+        "THEN TRUE ELSE FALSE END ELSE FALSE END THEN CASE WHEN NOT (CASE WHEN "
+        "severity_number < 400 THEN TRUE ELSE FALSE END) THEN TRUE ELSE FALSE END ELSE FALSE END"
     )
 
 

@@ -86,7 +86,7 @@ def test_ingest_scope(store: Store) -> None:
     assert store.scalar("SELECT count(*) FROM signature_matches") == 1
 
 
-def test_precedence_picks_the_cause_and_keeps_the_other_match(store: Store) -> None:
+def test_precedence_picks_the_tracked_failure_and_keeps_the_other_match(store: Store) -> None:
     text = (
         'connection to server on socket "/cloudsql/p:us-central1:db/.s.PGSQL.5432" failed: '
         "FATAL:  remaining connection slots are reserved for non-replication superuser connections"
@@ -96,9 +96,10 @@ def test_precedence_picks_the_cause_and_keeps_the_other_match(store: Store) -> N
     rows = store.conn.execute(
         "SELECT signature, is_primary, params FROM signature_matches ORDER BY signature"
     ).fetchall()
+    # the tracked failure (socket) is primary; the generic slot exhaustion is kept as second
     assert [(r[0], r[1]) for r in rows] == [
-        ("cloudsql/socket-failure", False),
-        ("cloudsql/too-many-clients", True),
+        ("cloudsql/socket-failure", True),
+        ("cloudsql/too-many-clients", False),
     ]
     assert json.loads(rows[0][2]) == {"instance": "p:us-central1:db", "port": 5432}
 
@@ -143,13 +144,28 @@ def test_ansi_traceback_and_near_misses() -> None:
             "asyncio.exceptions.TimeoutError: Database initialization timeout after 8.0s"
         ),
         entry(
+            'Traceback (most recent call last):\n  File "/app/db.py", line 9, in connect\n'
+            "    conn = _connect(dsn)\npsycopg2.OperationalError: connection to server on socket "
+            '"/cloudsql/p:r:i/.s.PGSQL.5432" failed: No such file or directory\n'
+            "\tIs the server running locally and accepting connections on that socket?\n"
+        ),
+        entry(
             'Default STARTUP TCP probe succeeded after 1 attempt for container "a" on port 8000.'
         ),
         entry("Database URL: postgresql://u@/db?host=/cloudsql/p:r:i", severity="INFO"),
         entry("Database initialization timeout after 20.0s", severity="INFO"),
     ]
     got = [r.signature for r in classify_texts(texts, CATALOG)]
-    assert got == ["startup/exit-code-3", None, None, "startup/db-init-timeout", None, None, None]
+    assert got == [
+        "startup/exit-code-3",
+        None,
+        None,
+        "startup/db-init-timeout",
+        "cloudsql/socket-failure",
+        None,
+        None,
+        None,
+    ]
 
 
 def test_classify_texts_keeps_input_order_duplicates_and_errors() -> None:
@@ -186,3 +202,19 @@ def test_classify_files_reads_arrays_and_names_lines(tmp_path: Path) -> None:
     assert run.errors == []
     missing = classify_files([tmp_path / "nope.json"], CATALOG)
     assert missing.results == [] and "no such file" in missing.errors[0]
+
+
+def test_demo_incidents_show_their_whole_chain() -> None:
+    """Every planted incident of the demo day shows each signature of its causal chain."""
+    from datetime import timedelta
+
+    from forensics.demo import generate_entries, scenario
+
+    end = datetime(2025, 9, 16, 12, 0, tzinfo=UTC)
+    entries = list(generate_entries(20_000, end=end))
+    results = classify_texts([json.dumps(e) for e in entries], CATALOG)
+    stamps = [datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00")) for e in entries]
+    for incident in scenario(end).incidents:
+        lo, hi = incident.start - timedelta(minutes=1), incident.end + timedelta(minutes=1)
+        seen = {r.signature for r, ts in zip(results, stamps, strict=True) if lo <= ts <= hi}
+        assert set(incident.chain) <= seen, (incident.key, set(incident.chain) - seen)

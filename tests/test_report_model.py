@@ -30,13 +30,13 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def store(store_path: Path) -> Iterator[Store]:
-    with open_store(store_path, read_only=True) as opened:
+    with open_store(store_path) as opened:
         yield opened
 
 
 @pytest.fixture(scope="module")
 def context(store_path: Path) -> dict[str, Any]:
-    with open_store(store_path, read_only=True) as store:
+    with open_store(store_path) as store:
         return build_report(store, GOLDEN_WINDOW, now=GOLDEN_NOW)
 
 

@@ -9,7 +9,8 @@ from rich.rule import Rule
 
 from forensics.analysis import analyze_window, volume_pivot
 from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
-from forensics.cli.report import OutOption, classify_window, write_window_reports
+from forensics.cli.report import OutOption, write_window_reports
+from forensics.cli.signatures_view import render_signatures
 from forensics.console import console, frame_table
 from forensics.store import open_store
 from forensics.timeutil import window_ending
@@ -37,8 +38,6 @@ def analyze(
     """
     window = window_ending(hours, until)
     with open_store(db_path(db)) as store:
-        if out is not None:
-            classify_window(store, window)
         result = analyze_window(store, window)
         paths = (
             write_window_reports(store, window, out, ["md", "html", "json"], analysis=result)
@@ -82,3 +81,4 @@ def render_analysis(result: dict[str, Any]) -> None:
                 "Most frequent errors (numbers masked)",
             )
         )
+    render_signatures(result)

@@ -16,7 +16,6 @@ from forensics.timeutil import Window, utcnow, window_ending
 __all__ = [
     "FormatOption",
     "OutOption",
-    "classify_window",
     "parse_formats",
     "report",
     "write_window_reports",
@@ -105,7 +104,6 @@ def report(
     formats = parse_formats(fmt)
     window = window_ending(hours, until)
     with open_store(db_path(db)) as store:
-        classify_window(store, window)
         paths = write_window_reports(
             store,
             window,
@@ -117,13 +115,3 @@ def report(
         )
     for path in paths:
         console.print(f"wrote {path}", markup=False, highlight=False)
-
-
-def classify_window(store: Store, window: Window) -> None:
-    """Classify the window with the current catalog, so the report never shows stale matches.
-
-    Idempotent: it replaces that window's signature_matches rows.
-    """
-    from forensics.signatures import classify_store
-
-    classify_store(store, since=window.since, until=window.until)

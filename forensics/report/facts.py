@@ -26,6 +26,7 @@ __all__ = [
     "signature_examples",
     "signature_summaries",
     "sources",
+    "unknown_templates",
 ]
 
 EXAMPLES_PER_SIGNATURE = 2  # the first two lines, plus the last one
@@ -163,6 +164,20 @@ def deploy_label(marker: dict[str, Any]) -> str:
     """One line for a deploy marker, by its kind."""
     text = _DEPLOY_KINDS.get(str(marker.get("kind")), "Deploy of {revision} on {service}")
     return text.format(revision=marker.get("revision") or "?", service=marker.get("service") or "?")
+
+
+def unknown_templates(templates: Any, window: Window, project: str | None) -> list[dict[str, Any]]:
+    """Unexplained error templates, each citing its example entry (linked over the window)."""
+    out = []
+    for row in frame_rows(templates) if isinstance(templates, pl.DataFrame) else templates or []:
+        example = row.get("example_insert_id")
+        cite: dict[str, Any] = {"insert_id": example}
+        if example:
+            cite["url"] = logs_explorer_url(
+                entry_filter(str(example)), window.since, window.until, project
+            )
+        out.append({**row, "cite": cite})
+    return out
 
 
 def frame_rows(frame: pl.DataFrame | None) -> list[dict[str, Any]]:

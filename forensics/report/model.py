@@ -325,7 +325,9 @@ def build_report(
         "timeline": _overall_timeline(incidents, window_pm, deploys),
         "impact": window_pm["impact"],
         "signatures": [{**s, "examples": examples.get(s["id"], [])} for s in signatures],
-        "unknown_templates": facts.frame_rows(analysis.get("unknown_templates")),
+        "unknown_templates": facts.unknown_templates(
+            analysis.get("unknown_templates"), window, project
+        ),
         "deploys": deploys,
         "drift": _drift(analysis, project),
         "analysis_notes": dict(analysis.get("analysis_notes") or {}),

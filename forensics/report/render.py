@@ -39,10 +39,17 @@ class Md(str):
     """Text that is already safe Markdown (produced by a filter below)."""
 
 
+# Times, numbers and words are inert in Markdown wherever they stand: shown as they are.
+# ("www." would still be autolinked by GitHub, so it is escaped like everything else.)
+_PLAIN = re.compile(r"(?i)(?!.*www\.)(?:[0-9a-z][0-9a-z :.,%+\u2014-]*)?")
+
+
 def _md_finalize(value: Any) -> Any:
+    """Every printed value: safe Markdown stays, plain text stays, anything else is escaped."""
     if isinstance(value, Md) or (isinstance(value, int | float) and not isinstance(value, bool)):
         return value
-    return mdescape.md_text("" if value is None else value)
+    text = "" if value is None else str(value)
+    return text if _PLAIN.fullmatch(text) else mdescape.md_text(text)
 
 
 def md_code(value: Any, cell: bool = True) -> Md:
@@ -158,7 +165,7 @@ def html_env(templates: Path | None = None) -> jinja2.Environment:
 def markdown_env(templates: Path | None = None) -> jinja2.Environment:
     """The Markdown environment: Markdown escaping by default through ``finalize``."""
     env = _env(templates, autoescape=False, keep_trailing_newline=True, finalize=_md_finalize)
-    env.filters.update({name: _md_plain(f) for name, f in _COMMON_FILTERS.items()})
+    env.filters.update(_COMMON_FILTERS)  # their text is escaped on output by finalize
     env.filters.update(
         {
             "md_code": md_code,
@@ -169,19 +176,6 @@ def markdown_env(templates: Path | None = None) -> jinja2.Environment:
         }
     )
     return env
-
-
-_PLAIN = re.compile(r"[0-9A-Za-z :.,%+\u2014-]*")  # times, numbers, words: inert in Markdown
-
-
-def _md_plain(func: Any) -> Any:
-    """Wrap a formatting filter: plain output stays readable, anything else is escaped."""
-
-    def wrapped(*args: Any, **kwargs: Any) -> Md:
-        text = str(func(*args, **kwargs))
-        return Md(text if _PLAIN.fullmatch(text) else mdescape.md_text(text))
-
-    return wrapped
 
 
 def _chart(context: dict[str, Any]) -> Any:

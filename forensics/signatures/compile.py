@@ -66,12 +66,18 @@ def literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-# Python tracebacks: match only the exception line (the last unindented line), so the source
-# lines and frames a traceback quotes never match; a chunk of frames without it matches nothing.
+# Python tracebacks: match only the exception (the last unindented line and the indented lines
+# that continue it, as psycopg2's "\n\tIs the server running..."), so the source lines and
+# frames a traceback quotes never match; a chunk of frames without it matches nothing.
+# Some collectors store the traceback's newlines as the two characters backslash-n.
+_TRACEBACK_LINES = (
+    "CASE WHEN contains(message, chr(10)) THEN message ELSE replace(message, '\\n', chr(10)) END"
+)
 MATCH_TEXT_SQL = (
     "CASE WHEN starts_with(message, 'Traceback (most recent call last)') "
     "OR starts_with(message, '  File \"') "
-    "THEN coalesce(regexp_extract(message, '\\n(\\S[^\\n]*)\\s*$', 1), '') "
+    f"THEN coalesce(regexp_extract({_TRACEBACK_LINES}, "
+    "'\\n(\\S[^\\n]*(?:\\n[ \\t][^\\n]*)*)\\s*$', 1), '') "
     "ELSE coalesce(message, '') END"
 )
 
@@ -128,9 +134,43 @@ def regex_for(predicate: Predicate) -> str:
     return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
 
 
+# Boolean combinators written as CASE: DuckDB evaluates an AND/OR used as a value on every row
+# for every operand, but a CASE evaluates each branch only on the rows that reach it, so the
+# cheap tests put first really do spare the regexes. CASE also turns NULL (unknown) into FALSE.
+def all_of(tests: list[str]) -> str:
+    """SQL true when every test is true, evaluated left to right with short-circuit."""
+    body = "TRUE"
+    for test in reversed(tests):
+        body = f"CASE WHEN {test} THEN {body} ELSE FALSE END"
+    return body
+
+
+def any_of(tests: list[str]) -> str:
+    """SQL true when some test is true, evaluated left to right with short-circuit."""
+    if len(tests) == 1:
+        return all_of(tests)
+    whens = " ".join(f"WHEN {t} THEN TRUE" for t in tests)
+    return f"CASE {whens} ELSE FALSE END"
+
+
+def _keyword_guard(regex: str) -> list[str]:
+    """contains() tests on the lowercased match text that the regex needs to hold.
+
+    A regex without a literal prefix costs a DFA walk over every byte; memmem-fast contains()
+    on the keywords it requires spares that walk for almost every row.
+    """
+    tests = []
+    for need in keyword_chain(regex) or []:
+        anyof = [D.contains.format(field="lm", value=literal(k)) for k in sorted(need.keywords)]
+        tests.append(anyof[0] if len(anyof) == 1 else "(" + " OR ".join(anyof) + ")")
+    return tests
+
+
 def _text_test(column: str, modifier: str, value: object) -> str:
     if modifier == "re":
-        return D.regex_match.format(field=column, pattern=literal(value))
+        test = D.regex_match.format(field=column, pattern=literal(value))
+        guard = _keyword_guard(str(value)) if column == "m" else []
+        return all_of([*guard, test]) if guard else test
     template = {"contains": D.contains, "startswith": D.startswith, "endswith": D.endswith}.get(
         modifier
     )
@@ -148,7 +188,7 @@ def predicate_sql(predicate: Predicate, columns: dict[str, str] | None = None) -
     else:
         op = _COMPARE[predicate.modifier]
         tests = [f"{column} {op} {literal(v)}" for v in predicate.values]
-    return tests[0] if len(tests) == 1 else "(" + " OR ".join(tests) + ")"
+    return tests[0] if len(tests) == 1 else any_of(tests)
 
 
 def _cost(predicate: Predicate) -> int:
@@ -161,10 +201,9 @@ def _cost(predicate: Predicate) -> int:
 
 
 def selection_sql(selection: Selection, columns: dict[str, str] | None = None) -> str:
-    # NULL columns (no httpRequest, no resource) make a test unknown; unknown means "no".
+    """All of a selection's tests; unknown (NULL column) counts as no."""
     ordered = sorted(selection.predicates, key=_cost)
-    parts = " AND ".join(predicate_sql(p, columns) for p in ordered)
-    return f"coalesce({parts}, FALSE)"
+    return all_of([predicate_sql(p, columns) for p in ordered])
 
 
 def condition_sql(signature: Signature, node: Node | None = None) -> str:
@@ -173,9 +212,9 @@ def condition_sql(signature: Signature, node: Node | None = None) -> str:
     if isinstance(node, Name):
         return selection_sql(signature.selections[node.name])
     if isinstance(node, Not):
-        return f"NOT {condition_sql(signature, node.child)}"
-    joiner = " AND " if isinstance(node, And) else " OR "
-    return "(" + joiner.join(condition_sql(signature, c) for c in node.children) + ")"
+        return f"NOT ({condition_sql(signature, node.child)})"
+    parts = [condition_sql(signature, c) for c in node.children]
+    return all_of(parts) if isinstance(node, And) else any_of(parts)
 
 
 # Before the gate there is no match text yet: tests there read the raw message column.
@@ -244,11 +283,9 @@ def gate_sql(signatures: list[Signature]) -> str:
     tests = []
     if found["kw"]:
         pattern = "(?i)" + "|".join(sorted(found["kw"]))
-        tests.append(D.regex_match.format(field=_RAW_MESSAGE, pattern=literal(pattern)))
+        tests.append(D.regex_match.format(field="message", pattern=literal(pattern)))
     if found["re"]:
-        tests.append(
-            D.regex_match.format(field=_RAW_MESSAGE, pattern=literal("|".join(found["re"])))
-        )
+        tests.append(D.regex_match.format(field="message", pattern=literal("|".join(found["re"]))))
     tests.extend(found["sql"])
     return " OR ".join(tests) if tests else "FALSE"
 
@@ -282,8 +319,7 @@ def classification_sql(catalog: Catalog, where: str = "TRUE") -> str:
     if not sigs:
         return "SELECT * FROM signature_matches WHERE FALSE"
     flags = ",\n        ".join(
-        f"CASE WHEN ({gate_sql([s])}) AND {condition_sql(s)} THEN {literal(s.id)} END AS s{i}"
-        for i, s in enumerate(sigs)
+        f"CASE WHEN {condition_sql(s)} THEN {literal(s.id)} END AS s{i}" for i, s in enumerate(sigs)
     )
     names = ", ".join(f"s{i}" for i in range(len(sigs)))
     params = " ".join(f"WHEN {literal(s.id)} THEN {params_sql(s)}" for s in sigs)
@@ -294,10 +330,12 @@ WITH gated AS (
     WHERE ({where}) AND ({gate_sql(sigs)})
 ), src AS (
     SELECT *, {MATCH_TEXT_SQL} AS m FROM gated
+), lowered AS MATERIALIZED (
+    SELECT *, lower(m) AS lm FROM src
 ), flagged AS (
     SELECT *,
         {flags}
-    FROM src
+    FROM lowered
 ), hits AS (
     SELECT flagged.*, coalesce({names}) AS primary_signature, u.signature
     FROM flagged CROSS JOIN UNNEST([{names}]) AS u(signature)
