@@ -125,3 +125,19 @@ def corpus_entries(end: datetime = GOLDEN_END) -> list[dict[str, Any]]:
         )
     )
     return out
+
+
+def bare_entries(end: datetime = GOLDEN_END) -> list[dict[str, Any]]:
+    """Each corpus text alone on an ERROR line: no signature matches, so it is mined into an
+    unknown-error template (the one report section built from text the store derives)."""
+    base = end - timedelta(hours=2)
+    return [
+        _run_entry(
+            f"bare-{case['id']}",
+            base + timedelta(seconds=10 * i),
+            BACKEND,
+            BACKEND_REVISION,
+            textPayload=case["text"],
+        )
+        for i, case in enumerate(corpus())
+    ]

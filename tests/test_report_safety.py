@@ -24,6 +24,7 @@ from tests.reportdata import (
     GOLDEN_VERSION,
     GOLDEN_WINDOW,
     HOSTILE_SERVICE,
+    bare_entries,
     build_store,
     corpus,
     corpus_entries,
@@ -224,3 +225,18 @@ def test_templates_never_mark_data_safe() -> None:
         assert "Markup" not in text, path
         for use in re.findall(r"\{\{((?:(?!\{\{).)*?)\|\s*md_macro\s*\}\}", text):
             assert re.fullmatch(r"\s*(m\.)?\w+\(.*\)\s*", use), (path, use)
+
+
+def test_unknown_templates_of_hostile_lines_are_inert(tmp_path: Path) -> None:
+    store_path = build_store(tmp_path / "bare.duckdb", entries=2000, extra=bare_entries())
+    rendered = _outputs(store_path)
+    report = json.loads(rendered["json"])
+    assert len(report["unknown_templates"]) >= 5
+    page = _parse(rendered["html"])
+    assert {tag for tag, _ in page.tags} <= HTML_TAGS
+    assert not any(name.startswith("on") for _, attrs in page.tags for name in attrs)
+    md = _parse(_markdown_html(rendered["md"]))
+    assert {tag for tag, _ in md.tags} <= MD_TAGS
+    for case in SECRET_CASES:
+        for secret in case["secrets"]:
+            assert all(secret not in text for text in rendered.values()), (case["id"], secret)
