@@ -20,7 +20,7 @@ demo: setup
 	rm -f $(DEMO)/demo.duckdb $(DEMO)/demo.duckdb.wal
 	$(BIN)/forensics demo --out $(DEMO)/demo-export.jsonl
 	$(BIN)/forensics ingest --db $(DEMO)/demo.duckdb $(DEMO)/demo-export.jsonl
-	$(BIN)/forensics analyze --db $(DEMO)/demo.duckdb --hours 24
+	$(BIN)/forensics analyze --db $(DEMO)/demo.duckdb --hours 24 --issues-file patterns/issues.demo.yaml
 	@echo ""
 	@echo "Demo output: $(DEMO)/ (export: demo-export.jsonl, store: demo.duckdb)."
 	@echo "Explore it:  $(BIN)/forensics query --db $(DEMO)/demo.duckdb \"SELECT * FROM entries LIMIT 5\""

@@ -12,10 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from forensics.analysis import analyze_window
 from forensics.demo import generate_entries
+from forensics.incidents import load_registry
 from forensics.ingest import ingest_texts
+from forensics.paths import patterns_dir
+from forensics.report import build_report
 from forensics.signatures import classify_store
-from forensics.store import open_store
+from forensics.store import Store, open_store
 from forensics.timeutil import Window
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -28,6 +32,10 @@ GOLDEN_ENTRIES = 6000
 GOLDEN_NOW = GOLDEN_END + timedelta(minutes=30)
 GOLDEN_VERSION = "0.0.0+golden"
 GOLDEN_WINDOW = Window(GOLDEN_END - timedelta(hours=24), GOLDEN_END)
+
+# The demo's issue claims (as `make demo` uses them): #395 fixed by a deploy, #1278 and #1263
+# claimed resolved with fresh evidence, so reports have contradictions and a resolved issue.
+DEMO_REGISTRY = patterns_dir() / "issues.demo.yaml"
 
 BACKEND = "netra-backend-staging"
 BACKEND_REVISION = "netra-backend-staging-00412-abc"
@@ -53,6 +61,19 @@ def build_store(
         store.conn.execute("UPDATE ingest_runs SET started = $t, finished = $t", {"t": end})
         classify_store(store)
     return path
+
+
+def report_context(store: Store, **options: Any) -> dict[str, Any]:
+    """The report of the golden window, with the demo's issue claims, time and version."""
+    analysis = analyze_window(store, GOLDEN_WINDOW, registry=load_registry(DEMO_REGISTRY))
+    return build_report(
+        store,
+        GOLDEN_WINDOW,
+        now=GOLDEN_NOW,
+        version=GOLDEN_VERSION,
+        analysis=analysis,
+        **options,
+    )
 
 
 def corpus() -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forensics.cli import app, main
-from tests.reportdata import GOLDEN_END, build_store
+from tests.reportdata import DEMO_REGISTRY, GOLDEN_END, build_store
 
 UNTIL = GOLDEN_END.isoformat().replace("+00:00", "Z")
 
@@ -66,6 +66,16 @@ def test_report_usage_errors_exit_2(
     assert _exit_code(monkeypatch, argv) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+def test_issue_comment_with_the_demo_claims(runner: CliRunner, db: str, tmp_path: Path) -> None:
+    args = ["report", "-o", str(tmp_path), "-f", "md", "--issue", "#1278", "--until", UNTIL]
+    result = runner.invoke(app, [*args, "--issues-file", str(DEMO_REGISTRY), "--db", db])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "report.md").read_text()
+    assert text.startswith("## \\#1278: ")
+    assert "the claim is contradicted by the logs" in text
+    assert "## \\#1263" not in text and "# forensics report" not in text
 
 
 def test_report_needs_out(monkeypatch: pytest.MonkeyPatch, db: str) -> None:

@@ -16,16 +16,10 @@ from typing import Any
 
 import pytest
 
-from forensics.report import build_report, render_html
+from forensics.report import render_html
 from forensics.store import open_store
 from tests.cdp import Browser, find_chromium
-from tests.reportdata import (
-    GOLDEN_NOW,
-    GOLDEN_VERSION,
-    GOLDEN_WINDOW,
-    build_store,
-    corpus_entries,
-)
+from tests.reportdata import build_store, corpus_entries, report_context
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(
@@ -85,9 +79,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
     root = tmp_path_factory.mktemp("browser")
     store_path = build_store(root / "store.duckdb", entries=4000, extra=corpus_entries())
     with open_store(store_path) as store:
-        context = build_report(
-            store, GOLDEN_WINDOW, now=GOLDEN_NOW, version=GOLDEN_VERSION, examples_per_signature=40
-        )
+        context = report_context(store, examples_per_signature=40)
     page = root / "report.html"
     page.write_text(render_html(context), encoding="utf-8")
     return page, context

@@ -14,15 +14,9 @@ from typing import Any
 
 import pytest
 
-from forensics.report import build_report, render
+from forensics.report import render, render_markdown
 from forensics.store import open_store
-from tests.reportdata import (
-    GOLDEN_ENTRIES,
-    GOLDEN_NOW,
-    GOLDEN_VERSION,
-    GOLDEN_WINDOW,
-    build_store,
-)
+from tests.reportdata import GOLDEN_ENTRIES, build_store, report_context
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("FORENSICS_REGEN_GOLDEN") == "1"
@@ -32,7 +26,7 @@ REGENERATE = os.environ.get("FORENSICS_REGEN_GOLDEN") == "1"
 def context(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     path = build_store(tmp_path_factory.mktemp("golden") / "store.duckdb", entries=GOLDEN_ENTRIES)
     with open_store(path) as store:
-        return build_report(store, GOLDEN_WINDOW, now=GOLDEN_NOW, version=GOLDEN_VERSION)
+        return report_context(store)
 
 
 def _check(name: str, text: str) -> None:
@@ -56,8 +50,13 @@ def test_report_matches_golden(context: dict[str, Any], fmt: str) -> None:
     _check(f"report.{fmt}", text)
 
 
+def test_issue_comment_matches_golden(context: dict[str, Any]) -> None:
+    text = render_markdown(context, issue="#1278")
+    _check("issue-1278.md", text.replace(context["catalog"]["version"], "<catalog-version>"))
+
+
 def test_report_is_deterministic(context: dict[str, Any], tmp_path: Path) -> None:
     path = build_store(tmp_path / "again.duckdb", entries=GOLDEN_ENTRIES)
     with open_store(path) as store:
-        again = build_report(store, GOLDEN_WINDOW, now=GOLDEN_NOW, version=GOLDEN_VERSION)
+        again = report_context(store)
     assert again == context

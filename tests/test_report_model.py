@@ -11,14 +11,13 @@ from urllib.parse import unquote
 import pytest
 
 from forensics.demo import scenario
-from forensics.report import build_report
 from forensics.report.chart import bucket_seconds, chart_data, sparkline
 from forensics.report.links import entry_filter, logs_explorer_url, safe_http_url
 from forensics.report.postmortem import Scope, postmortem, request_minutes
 from forensics.signatures import load_catalog
 from forensics.store import Store, open_store
 from forensics.timeutil import Window
-from tests.reportdata import GOLDEN_END, GOLDEN_NOW, GOLDEN_WINDOW, build_store
+from tests.reportdata import GOLDEN_END, GOLDEN_WINDOW, build_store, report_context
 
 TRUTH = scenario(GOLDEN_END)
 
@@ -37,7 +36,7 @@ def store(store_path: Path) -> Iterator[Store]:
 @pytest.fixture(scope="module")
 def context(store_path: Path) -> dict[str, Any]:
     with open_store(store_path) as store:
-        return build_report(store, GOLDEN_WINDOW, now=GOLDEN_NOW)
+        return report_context(store)
 
 
 def _deploys() -> list[dict[str, Any]]:

@@ -8,7 +8,17 @@ import typer
 from typer.core import TyperGroup
 
 from forensics import __version__
-from forensics.cli import analyze, classify, demo, ingest, patterns, query, report
+from forensics.cli import (
+    analyze,
+    classify,
+    demo,
+    incidents,
+    ingest,
+    issues,
+    patterns,
+    query,
+    report,
+)
 from forensics.console import err_console
 from forensics.errors import ForensicsError
 
@@ -42,6 +52,8 @@ app.command()(analyze.analyze)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
+app.command()(incidents.incidents)
+app.command()(issues.issues)
 app.command()(classify.classify)
 app.add_typer(patterns.app, name="patterns")
 app.command()(report.report)

@@ -8,10 +8,12 @@ import typer
 from rich.rule import Rule
 
 from forensics.analysis import analyze_window, volume_pivot
-from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
+from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
+from forensics.cli.render_incidents import render_summary
 from forensics.cli.report import OutOption, write_window_reports
 from forensics.cli.signatures_view import render_signatures
 from forensics.console import console, frame_table
+from forensics.incidents import load_registry
 from forensics.store import open_store
 from forensics.timeutil import window_ending
 
@@ -25,11 +27,15 @@ UntilOption = Annotated[
 def analyze(
     hours: HoursOption = 24,
     until: UntilOption = None,
+    issues_file: IssuesFileOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
     db: DbOption = None,
 ) -> None:
-    """Analyse the window: volume by service and severity per hour, and the top errors.
+    """Analyse the window: issue statuses and incidents with their causes, then volume and errors.
+
+    Contradicted claims come first (an issue claimed resolved whose evidence is fresh), then
+    the status of every tracked issue, the incidents, deploys, and the seeds' checks.
 
     Example:
         forensics analyze --hours 24
@@ -37,8 +43,9 @@ def analyze(
         forensics analyze --hours 24 --out reports-out   # also write the report files
     """
     window = window_ending(hours, until)
+    registry = load_registry(issues_file)
     with open_store(db_path(db)) as store:
-        result = analyze_window(store, window)
+        result = analyze_window(store, window, registry=registry)
         paths = (
             write_window_reports(store, window, out, ["md", "html", "json"], analysis=result)
             if out is not None
@@ -56,6 +63,7 @@ def render_analysis(result: dict[str, Any]) -> None:
     """Print the analysis for a person at a terminal."""
     win = result["window"]
     console.print(Rule(f"forensics analyze: {win['since']} → {win['until']}"))
+    render_summary(result)
     if result["entries_in_window"] == 0:
         console.print("[yellow]No entries in this window.[/yellow]")
         held = result["store_range"]

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from forensics.cli.common import DbOption, db_path
+from forensics.analysis import analyze_window
+from forensics.cli.common import DbOption, IssuesFileOption, db_path
 from forensics.console import console
 from forensics.errors import InputError
+from forensics.incidents import load_registry
 from forensics.store import Store, open_store
 from forensics.timeutil import Window, utcnow, window_ending
 
@@ -88,6 +90,7 @@ def report(
     redact_emails: Annotated[
         bool, typer.Option("--redact-emails", help="Also hide e-mail addresses.")
     ] = False,
+    issues_file: IssuesFileOption = None,
     db: DbOption = None,
 ) -> None:
     """Write the window's report: Markdown for issue threads, self-contained HTML, and JSON.
@@ -103,12 +106,15 @@ def report(
         raise InputError("--out DIR is required: the directory to write the report files into")
     formats = parse_formats(fmt)
     window = window_ending(hours, until)
+    registry = load_registry(issues_file)
     with open_store(db_path(db)) as store:
+        analysis = analyze_window(store, window, registry=registry)
         paths = write_window_reports(
             store,
             window,
             out,
             formats,
+            analysis=analysis,
             project=project,
             redact_emails=redact_emails,
             issue=issue,

@@ -12,6 +12,7 @@ and window always give the same report (golden tests rely on it).
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -19,6 +20,7 @@ import polars as pl
 from forensics import __version__
 from forensics.analysis import analyze_window
 from forensics.cli.common import to_jsonable
+from forensics.paths import patterns_dir
 from forensics.report import facts
 from forensics.report.chart import chart_data
 from forensics.report.links import logs_explorer_url, safe_http_url
@@ -97,6 +99,20 @@ def _signature_rows(
             }
         )
     return rows
+
+
+def _notes(analysis: dict[str, Any]) -> dict[str, Any]:
+    """The analysis' notes, with registry files named as a reader would find them: shipped
+    ones relative to the checkout (reports do not depend on where it lives), others as given."""
+    notes = dict(analysis.get("analysis_notes") or {})
+    home = patterns_dir().resolve()
+    named = []
+    for name in notes.get("registry_files") or []:
+        path = Path(str(name)).resolve()
+        named.append(f"patterns/{path.relative_to(home)}" if path.is_relative_to(home) else name)
+    if named:
+        notes["registry_files"] = named
+    return notes
 
 
 def _drift(analysis: dict[str, Any], project: str | None) -> list[dict[str, Any]]:
@@ -208,7 +224,7 @@ def _overall_timeline(
         return list(window_pm["events"])
     keep = {"first_signal", "impact_start", "detection", "resolution"}
     events = [
-        {**event, "incident": inc.get("id")}
+        {**event, "incident": f"incident {inc['number']}"}
         for inc in incidents
         for event in inc["postmortem"]["events"]
         if event["kind"] in keep
@@ -330,7 +346,7 @@ def build_report(
         ),
         "deploys": deploys,
         "drift": _drift(analysis, project),
-        "analysis_notes": dict(analysis.get("analysis_notes") or {}),
+        "analysis_notes": _notes(analysis),
         "checks": _rows(analysis.get("checks")),
         "signals": _rows(analysis.get("signals")),
         "chart": chart_data(store, window, requests),
