@@ -38,6 +38,8 @@ def test_report_writes_every_format(runner: CliRunner, db: str, tmp_path: Path) 
     assert (out / "report.md").read_text().startswith("# forensics report: netra-staging")
     assert '<svg class="timeline"' in (out / "report.html").read_text()
     assert f"wrote {out / 'report.md'}" in result.output
+    too_long = len((out / "report.md").read_text()) > 65_536
+    assert ("paste one issue at a time with --issue ID" in result.output) == too_long
 
 
 def test_report_one_format(runner: CliRunner, db: str, tmp_path: Path) -> None:

@@ -121,3 +121,22 @@ def report(
         )
     for path in paths:
         console.print(f"wrote {path}", markup=False, highlight=False)
+    _warn_if_too_long_for_a_comment(paths, issue)
+
+
+GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in one issue comment
+
+
+def _warn_if_too_long_for_a_comment(paths: list[Path], issue: str | None) -> None:
+    for path in paths:
+        if path.suffix == ".md":
+            size = len(path.read_text(encoding="utf-8"))
+            if size > GITHUB_COMMENT_LIMIT:
+                hint = "" if issue else "; paste one issue at a time with --issue ID"
+                console.print(
+                    f"note: {path} has {size:,} characters, more than a GitHub comment holds "
+                    f"({GITHUB_COMMENT_LIMIT:,}){hint}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
