@@ -6,7 +6,7 @@ SELECT
     to_timestamp(floor(epoch(point_time) / $bucket_s) * $bucket_s) AS bucket,
     coalesce(service, '(none)') AS service,
     sum(value) AS requests,
-    coalesce(sum(value) FILTER (WHERE metric_labels->>'response_code_class' = '5xx'), 0) AS failed
+    coalesce(sum(value) FILTER (WHERE (metric_labels->>'response_code_class') = '5xx'), 0) AS failed
 FROM metric_points
 WHERE metric_type = 'run.googleapis.com/request_count'
   AND point_time > $since

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from forensics.analysis import analyze_window
 from forensics.demo import generate_entries
 from forensics.incidents import load_registry
@@ -162,3 +164,61 @@ def bare_entries(end: datetime = GOLDEN_END) -> list[dict[str, Any]]:
         )
         for i, case in enumerate(corpus())
     ]
+
+
+def _point_value(value: dict[str, Any]) -> tuple[float, int | None, str]:
+    if "distributionValue" in value:
+        dist = value["distributionValue"]
+        return float(dist.get("mean", 0.0)), int(dist.get("count", 0)), "distribution"
+    for key, kind in (("int64Value", "int64"), ("doubleValue", "double"), ("boolValue", "bool")):
+        if key in value:
+            return float(value[key]), None, kind
+    raise ValueError(f"unexpected point value {value}")
+
+
+def load_demo_metrics(store: Store, end: datetime = GOLDEN_END) -> int:
+    """The demo's Cloud Monitoring time series as metric_points rows, as the collectors store
+    them (one row per point; a distribution's mean as value): real metrics for the overlays."""
+    from forensics.demo import generate_time_series
+
+    run = store.scalar(
+        "INSERT INTO ingest_runs (ingest_id, source, started, finished, status) "
+        "VALUES (nextval('ingest_id_seq'), 'monitoring:demo', $t, $t, 'complete') "
+        "RETURNING ingest_id",
+        {"t": end},
+    )
+    rows = []
+    for series in generate_time_series(end, 24, GOLDEN_SEED):
+        labels = series["resource"]["labels"]
+        service = (
+            labels.get("service_name") or labels.get("database_id") or labels.get("connector_name")
+        )
+        for point in series["points"]:
+            value, count, kind = _point_value(point["value"])
+            rows.append(
+                (
+                    series["metric"]["type"],
+                    series["resource"]["type"],
+                    json.dumps(labels),
+                    json.dumps(series["metric"].get("labels", {})),
+                    service,
+                    point["interval"].get("startTime"),
+                    point["interval"]["endTime"],
+                    value,
+                    count,
+                    kind,
+                    "monitoring:demo",
+                    run,
+                )
+            )
+    columns = [
+        "metric_type", "resource_type", "resource_labels", "metric_labels", "service",
+        "start_time", "point_time", "value", "value_count", "value_kind", "source", "ingest_id",
+    ]  # fmt: skip
+    points = pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None)  # noqa: F841
+    store.conn.execute(
+        f"INSERT INTO metric_points ({', '.join(columns)}) SELECT * REPLACE ("
+        "CAST(start_time AS TIMESTAMPTZ) AS start_time, "
+        "CAST(point_time AS TIMESTAMPTZ) AS point_time) FROM points"
+    )
+    return len(rows)

@@ -20,6 +20,7 @@ from forensics.timeutil import Window
 
 __all__ = [
     "EXAMPLES_PER_SIGNATURE",
+    "data_gaps",
     "entry_cite",
     "iso",
     "query_cite",
@@ -164,6 +165,15 @@ def deploy_label(marker: dict[str, Any]) -> str:
     """One line for a deploy marker, by its kind."""
     text = _DEPLOY_KINDS.get(str(marker.get("kind")), "Deploy of {revision} on {service}")
     return text.format(revision=marker.get("revision") or "?", service=marker.get("service") or "?")
+
+
+def data_gaps(store: Store, window: Window) -> list[dict[str, Any]]:
+    """Sources that could not be collected in the window: the report is incomplete there."""
+    params = window.params()
+    cite = query_cite("window_source_gaps", params)
+    return [
+        {**row, "cite": cite} for row in frame_rows(run_named(store, "window_source_gaps", params))
+    ]
 
 
 def unknown_templates(templates: Any, window: Window, project: str | None) -> list[dict[str, Any]]:

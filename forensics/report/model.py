@@ -335,7 +335,7 @@ def build_report(
         "window": window.as_dict(),
         "entries_in_window": analysis.get("entries_in_window", 0),
         "sources": facts.sources(store, window),
-        "data_gaps": facts.frame_rows(analysis.get("data_gaps")),
+        "data_gaps": facts.data_gaps(store, window),
         "issues": _issues(analysis, summaries, incidents, catalog, window, project),
         "incidents": incidents,
         "timeline": _overall_timeline(incidents, window_pm, deploys),
