@@ -15,9 +15,9 @@ from forensics.report.chart import bucket_seconds, chart_data, sparkline
 from forensics.report.links import entry_filter, logs_explorer_url, safe_http_url
 from forensics.report.postmortem import Scope, postmortem, request_minutes
 from forensics.signatures import load_catalog
-from forensics.store import Store, open_store
+from forensics.store import Store
 from forensics.timeutil import Window
-from tests.reportdata import GOLDEN_END, GOLDEN_WINDOW, build_store, report_context
+from tests.reportdata import GOLDEN_END, GOLDEN_WINDOW, build_store
 
 TRUTH = scenario(GOLDEN_END)
 
@@ -25,18 +25,6 @@ TRUTH = scenario(GOLDEN_END)
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_store(tmp_path_factory.mktemp("model") / "store.duckdb", entries=8000)
-
-
-@pytest.fixture
-def store(store_path: Path) -> Iterator[Store]:
-    with open_store(store_path) as opened:
-        yield opened
-
-
-@pytest.fixture(scope="module")
-def context(store_path: Path) -> dict[str, Any]:
-    with open_store(store_path) as store:
-        return report_context(store)
 
 
 def _deploys() -> list[dict[str, Any]]:
@@ -71,78 +59,80 @@ def _entry(store: Store, insert_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("incident", TRUTH.incidents, ids=[i.key for i in TRUTH.incidents])
-def test_postmortem_matches_the_planted_incident(store: Store, incident: Any) -> None:
-    pm = _postmortem(store, incident.key)
+def test_postmortem_matches_the_planted_incident(report_store: Store, incident: Any) -> None:
+    pm = _postmortem(report_store, incident.key)
     first = _events(pm, "first_signal")[0]
-    entry = _entry(store, first["cite"]["insert_id"])
+    entry = _entry(report_store, first["cite"]["insert_id"])
     assert incident.start <= entry["timestamp"] <= incident.end
     assert first["time"] == entry["timestamp"].isoformat().replace("+00:00", "Z")
     assert pm["ongoing"] is False
     resolution = _events(pm, "resolution")[0]
-    assert incident.start <= _entry(store, resolution["cite"]["insert_id"])["timestamp"]
+    assert incident.start <= _entry(report_store, resolution["cite"]["insert_id"])["timestamp"]
     assert resolution["time"] <= (incident.end + timedelta(minutes=2)).isoformat()
     assert incident.revision in pm["impact"]["affected"]["revisions"]
     if "cloudrun/http-503" in incident.chain:
         start = _events(pm, "impact_start")[0]
-        assert _entry(store, start["cite"]["insert_id"])["http_status"] >= 500
+        assert _entry(report_store, start["cite"]["insert_id"])["http_status"] >= 500
         assert pm["impact"]["failed_requests"] > 0
         assert pm["impact"]["peak"]["ratio"] >= 0.05
 
 
-def test_cascade_starts_with_capacity_and_counts_failed_starts(store: Store) -> None:
+def test_cascade_starts_with_capacity_and_counts_failed_starts(report_store: Store) -> None:
     planted = TRUTH.incident("issue-1278-cascade")
-    pm = _postmortem(store, planted.key)
+    pm = _postmortem(report_store, planted.key)
     assert "cloudsql/too-many-clients" in _events(pm, "first_signal")[0]["label"]
     detection = _events(pm, "detection")[0]
-    assert _entry(store, detection["cite"]["insert_id"])["severity_number"] >= 500
+    assert _entry(report_store, detection["cite"]["insert_id"])["severity_number"] >= 500
     starts = pm["impact"]["failed_starts"]
     assert 1 <= starts["instances"] <= len(planted.instance_ids)
     assert starts["entries"] >= starts["instances"]
 
 
-def test_fix_deploy_is_a_mitigation_and_bad_deploy_precedes(store: Store) -> None:
-    pm = _postmortem(store, "missing-module-crashloop")
+def test_fix_deploy_is_a_mitigation_and_bad_deploy_precedes(report_store: Store) -> None:
+    pm = _postmortem(report_store, "missing-module-crashloop")
     mitigations = _events(pm, "mitigation")
     assert [m["revision"] for m in mitigations] == ["netra-backend-staging-00412-abc"]
     before = [e for e in _events(pm, "deploy") if "before the first signal" in e["label"]]
     assert [e["revision"] for e in before] == ["netra-backend-staging-00411-q7d"]
 
 
-def test_window_impact_equals_plain_sql(store: Store, context: dict[str, Any]) -> None:
+def test_window_impact_equals_plain_sql(report_store: Store, report: dict[str, Any]) -> None:
     params = GOLDEN_WINDOW.params()
-    failed = store.scalar(
+    failed = report_store.scalar(
         'SELECT count(*) FROM entries WHERE http_status >= 500 AND "timestamp" >= $since '
         'AND "timestamp" < $until',
         params,
     )
-    requests = store.scalar(
+    requests = report_store.scalar(
         'SELECT count(*) FROM entries WHERE http_status IS NOT NULL AND "timestamp" >= $since '
         'AND "timestamp" < $until',
         params,
     )
-    assert context["impact"]["failed_requests"] == failed > 0
-    assert context["impact"]["requests"] == requests
-    assert context["impact"]["source"] == "request logs"
+    assert report["impact"]["failed_requests"] == failed > 0
+    assert report["impact"]["requests"] == requests
+    assert report["impact"]["source"] == "request logs"
 
 
-def test_signature_counts_and_chart_equal_plain_sql(store: Store, context: dict[str, Any]) -> None:
-    rows = store.query(
+def test_signature_counts_and_chart_equal_plain_sql(
+    report_store: Store, report: dict[str, Any]
+) -> None:
+    rows = report_store.query(
         "SELECT signature, count(*) AS n FROM signature_matches WHERE is_primary "
         'AND "timestamp" >= $since AND "timestamp" < $until GROUP BY 1',
         GOLDEN_WINDOW.params(),
     ).to_dicts()
     expected = {r["signature"]: r["n"] for r in rows}
-    assert {s["id"]: s["count"] for s in context["signatures"]} == expected
+    assert {s["id"]: s["count"] for s in report["signatures"]} == expected
     charted: dict[str, int] = {}
-    for row in context["chart"]["counts"]:
+    for row in report["chart"]["counts"]:
         charted[row["signature"]] = charted.get(row["signature"], 0) + row["n"]
     assert charted == expected  # every lane fits (fewer services than MAX_LANES)
-    for sig in context["signatures"]:
-        first = _entry(store, sig["first"]["insert_id"])
+    for sig in report["signatures"]:
+        first = _entry(report_store, sig["first"]["insert_id"])
         assert first["timestamp"].isoformat().replace("+00:00", "Z") == sig["first_seen"]
 
 
-def test_every_fact_cites_an_entry_or_a_query(context: dict[str, Any]) -> None:
+def test_every_fact_cites_an_entry_or_a_query(report: dict[str, Any]) -> None:
     def cites(value: Any) -> Iterator[dict[str, Any]]:
         if isinstance(value, dict):
             if "cite" in value:
@@ -153,28 +143,28 @@ def test_every_fact_cites_an_entry_or_a_query(context: dict[str, Any]) -> None:
             for v in value:
                 yield from cites(v)
 
-    found = list(cites({k: v for k, v in context.items() if k != "chart"}))
+    found = list(cites({k: v for k, v in report.items() if k != "chart"}))
     assert len(found) > 50
     for cite in found:
         assert cite.get("insert_id") or cite.get("query"), cite
-    assert all(e["cite"] for e in context["timeline"])
-    described = {m["query"]: m["description"] for m in context["method"]}
+    assert all(e["cite"] for e in report["timeline"])
+    described = {m["query"]: m["description"] for m in report["method"]}
     assert "window_signature_summary" in described and all(described.values())
 
 
-def test_header_states_window_sources_versions(context: dict[str, Any]) -> None:
-    assert context["window"] == GOLDEN_WINDOW.as_dict()
-    assert context["catalog"]["version"] == load_catalog().version
-    assert context["catalog"]["stale"] is False
-    assert [s["source"] for s in context["sources"]] == ["demo-export.jsonl"]
-    assert context["sources"][0]["entries_in_window"] == context["entries_in_window"] == 8000
-    assert context["generated_at"] == "2025-09-17T00:30:00Z"
+def test_header_states_window_sources_versions(report: dict[str, Any]) -> None:
+    assert report["window"] == GOLDEN_WINDOW.as_dict()
+    assert report["catalog"]["version"] == load_catalog().version
+    assert report["catalog"]["stale"] is False
+    assert [s["source"] for s in report["sources"]] == ["demo-export.jsonl"]
+    assert report["sources"][0]["entries_in_window"] == report["entries_in_window"] == 8000
+    assert report["generated_at"] == "2025-09-17T00:30:00Z"
 
 
-def test_chart_buckets_and_sparkline(store: Store) -> None:
+def test_chart_buckets_and_sparkline(report_store: Store) -> None:
     assert bucket_seconds(GOLDEN_WINDOW) == 600
     assert bucket_seconds(Window(GOLDEN_END - timedelta(hours=1), GOLDEN_END)) == 60
-    chart = chart_data(store, GOLDEN_WINDOW, request_minutes(store, GOLDEN_WINDOW))
+    chart = chart_data(report_store, GOLDEN_WINDOW, request_minutes(report_store, GOLDEN_WINDOW))
     line = sparkline(chart, "netra-backend-staging")
     assert len(line) == 24
     busiest = max(range(24), key=lambda h: line[h] if line[h] != "\u2007" else "")
