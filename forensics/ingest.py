@@ -296,12 +296,19 @@ def _bounded_memory(store: Store) -> Iterator[None]:
     """Cap DuckDB's buffer pool while ingesting so a huge file cannot grow RSS without bound."""
     previous = store.scalar("SELECT current_setting('memory_limit')")
     order = store.scalar("SELECT current_setting('preserve_insertion_order')")
+    threshold = store.scalar("SELECT current_setting('checkpoint_threshold')")
     store.conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    # One checkpoint at the end instead of one after every batch: a checkpoint rewrites the
+    # table's last, partly filled row group, so checkpointing per batch rewrites data again
+    # and again. Committed batches are safe in the WAL meanwhile.
+    store.conn.execute("SET checkpoint_threshold = '16GB'")
     # Row order inside the table carries no meaning (queries order by timestamp); letting
     # DuckDB drop it saves buffering on insert.
     store.conn.execute("SET preserve_insertion_order = false")
     try:
         yield
     finally:
+        store.conn.execute(f"SET checkpoint_threshold = '{threshold}'")
+        store.conn.execute("CHECKPOINT")
         store.conn.execute(f"SET memory_limit = '{previous}'")
         store.conn.execute(f"SET preserve_insertion_order = {order}")

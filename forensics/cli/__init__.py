@@ -18,6 +18,7 @@ from forensics.cli import (
     issues,
     patterns,
     query,
+    report,
     snapshot,
     watch,
 )
@@ -58,6 +59,7 @@ app.command()(incidents.incidents)
 app.command()(issues.issues)
 app.command()(classify.classify)
 app.add_typer(patterns.app, name="patterns")
+app.command()(report.report)
 app.command()(snapshot.snapshot)
 app.command()(diff.diff)
 app.command()(watch.watch)

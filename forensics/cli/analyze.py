@@ -10,6 +10,7 @@ from rich.rule import Rule
 from forensics.analysis import analyze_window, volume_pivot
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.render_incidents import render_summary
+from forensics.cli.report import OutOption, write_window_reports
 from forensics.cli.signatures_view import render_signatures
 from forensics.console import console, frame_table
 from forensics.incidents import load_registry
@@ -28,6 +29,7 @@ def analyze(
     until: UntilOption = None,
     issues_file: IssuesFileOption = None,
     as_json: JsonOption = False,
+    out: OutOption = None,
     db: DbOption = None,
 ) -> None:
     """Analyse the window: issue statuses and incidents with their causes, then volume and errors.
@@ -38,15 +40,23 @@ def analyze(
     Example:
         forensics analyze --hours 24
         forensics analyze --hours 48 --until 2025-09-17T00:00:00Z --json
+        forensics analyze --hours 24 --out reports-out   # also write the report files
     """
     window = window_ending(hours, until)
     registry = load_registry(issues_file)
     with open_store(db_path(db)) as store:
         result = analyze_window(store, window, registry=registry)
+        paths = (
+            write_window_reports(store, window, out, ["md", "html", "json"], analysis=result)
+            if out is not None
+            else []
+        )
     if as_json:
         print(dump_json(result))
         return
     render_analysis(result)
+    for path in paths:
+        console.print(f"wrote {path}", markup=False, highlight=False)
 
 
 def render_analysis(result: dict[str, Any]) -> None:
