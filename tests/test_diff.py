@@ -386,3 +386,19 @@ def test_regressed_issue_comes_first_from_stored_snapshots(
     md = runner.invoke(app, ["diff", "--db", db, "--baseline", "1d", "--markdown"]).stdout
     assert "**needs attention: 1 regressed issue(s), 1 contradicted claim(s)**" in md
     assert "| #131 | REGRESSED | ACTIVE | resolved | yes |" in md
+
+
+def test_data_gaps_of_the_day_are_named(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "gaps.duckdb"
+    with open_store(db) as store:
+        ingest_spread(store, {(EXIT3, "svc-a"): {days_before(1): 2, DAY: 2}})
+        store.conn.execute(
+            "INSERT INTO data_gaps VALUES ('logging:netra-staging:run', "
+            "'2025-09-16 03:00:00+00', '2025-09-16 04:30:00+00', '429 after 8 attempts', now())"
+        )
+        take_snapshots(store, [days_before(1), DAY])
+    notes = run_diff(runner, str(db))[1]["notes"]
+    assert (
+        "incomplete data for logging:netra-staging:run between 2025-09-16T03:00:00Z and "
+        "2025-09-16T04:30:00Z (429 after 8 attempts)"
+    ) in notes
