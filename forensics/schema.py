@@ -88,7 +88,13 @@ LOG_ENTRY_COLUMNS: tuple[Column, ...] = (
     # ingest time). DuckDB's JSON functions and ->> work on them as they are.
     Column("json_payload", "VARCHAR", "jsonPayload or protoPayload, as JSON text."),
     Column("labels", "VARCHAR", "The entry's labels, as JSON text."),
-    Column("raw", "VARCHAR NOT NULL", "The whole entry as received (JSON text): nothing is lost."),
+    # FSST suits long JSON text; naming it spares DuckDB from trying every string compression
+    # on the largest column at each row group (a fifth of the ingest time).
+    Column(
+        "raw",
+        "VARCHAR NOT NULL USING COMPRESSION fsst",
+        "The whole entry as received (JSON text): nothing is lost.",
+    ),
     Column(
         "source", "VARCHAR NOT NULL", "Where the entry came from: a file path or an API source."
     ),
