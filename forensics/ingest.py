@@ -8,6 +8,9 @@ Usage:
   3. Identity is the API's own, (log_name, insert_id, timestamp): re-ingesting a file or an
      overlapping export adds zero rows. Entries without an insertId get a content hash.
   4. Malformed entries are reported with their file and line; every valid entry is kept.
+  5. ``before_commit(conn, result)`` runs inside each batch's transaction, just before COMMIT:
+     the API collectors advance their checkpoint there, so a page and its checkpoint are
+     committed together or not at all.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from forensics.errors import InputError
@@ -96,8 +100,16 @@ def _finish_run(store: Store, ingest_id: int, result: IngestResult, status: str)
     )
 
 
+BeforeCommit = Callable[[duckdb.DuckDBPyConnection, "IngestResult"], None]
+
+
 def _load_batch(
-    store: Store, batch: list[RawEntry], source: str, ingest_id: int, minify: bool
+    store: Store,
+    batch: list[RawEntry],
+    source: str,
+    ingest_id: int,
+    minify: bool,
+    before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
     """Normalize and insert one batch in a single transaction."""
     conn = store.conn
@@ -147,6 +159,8 @@ def _load_batch(
             "rejected = rejected + ? WHERE ingest_id = ?",
             [result.accepted, result.duplicates, result.rejected, ingest_id],
         )
+        if before_commit is not None:
+            before_commit(conn, result)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -162,6 +176,7 @@ def _ingest_stream(
     minify: bool,
     on_batch: Callable[[IngestResult], None] | None,
     batch_size: int,
+    before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
     ingest_id = _start_run(store, source)
     total = IngestResult()
@@ -178,7 +193,7 @@ def _ingest_stream(
     stream = until_damage()
     try:
         while batch := list(itertools.islice(stream, batch_size)):
-            part = _load_batch(store, batch, source, ingest_id, minify)
+            part = _load_batch(store, batch, source, ingest_id, minify, before_commit)
             total.add(part)
             if on_batch:
                 on_batch(part)
@@ -195,10 +210,14 @@ def ingest_texts(
     source: str,
     *,
     batch_size: int = BATCH_SIZE,
+    before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
-    """Ingest LogEntry JSON strings (e.g. one API page); ``line_no`` counts entries from 1."""
+    """Ingest LogEntry JSON strings (e.g. one API page); ``line_no`` counts entries from 1.
+
+    ``before_commit`` runs in each batch's transaction (see the module docstring).
+    """
     entries = (RawEntry(i, t) for i, t in enumerate(texts, start=1))
-    return _ingest_stream(store, entries, source, False, None, batch_size)
+    return _ingest_stream(store, entries, source, False, None, batch_size, before_commit)
 
 
 def ingest_files(
