@@ -8,15 +8,13 @@ Usage:
   3. Identity is the API's own, (log_name, insert_id, timestamp): re-ingesting a file or an
      overlapping export adds zero rows. Entries without an insertId get a content hash.
   4. Malformed entries are reported with their file and line; every valid entry is kept.
-  5. ``before_commit(conn, result)`` runs inside each batch's transaction, just before COMMIT:
-     the API collectors advance their checkpoint there, so a page and its checkpoint are
-     committed together or not at all.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,13 +24,15 @@ import pyarrow as pa
 
 from forensics.errors import InputError
 from forensics.normalize import normalize_sql
-from forensics.readers import RawEntry, read_entries
+from forensics.readers import RawBatch, read_batches
 from forensics.schema import column_names
 from forensics.store import Store
 
 __all__ = ["BATCH_SIZE", "IngestResult", "Rejection", "ingest_files", "ingest_texts"]
 
 BATCH_SIZE = 50_000
+# DuckDB's buffer pool during ingest; with a batch of text in Python this keeps RSS under 1 GB.
+INGEST_MEMORY_LIMIT = "512MB"
 
 _STORED = [c for c in column_names("log_entries") if c not in ("source", "ingest_id")]
 
@@ -100,105 +100,134 @@ def _finish_run(store: Store, ingest_id: int, result: IngestResult, status: str)
     )
 
 
-BeforeCommit = Callable[[duckdb.DuckDBPyConnection, "IngestResult"], None]
+# Runs inside a batch's transaction just before COMMIT (see ingest_texts).
+BeforeCommit = Callable[[duckdb.DuckDBPyConnection], None]
 
 
 def _load_batch(
     store: Store,
-    batch: list[RawEntry],
+    batch: RawBatch,
     source: str,
     ingest_id: int,
     minify: bool,
     before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
-    """Normalize and insert one batch in a single transaction."""
+    """Normalize and insert one batch in a single transaction.
+
+    The normalizing SELECT feeds the INSERT directly (no intermediate table: copying the
+    entries' text once more would cost as much as the insert itself); a second, slim pass
+    over the same batch reads only the problems and the time range for the dedupe probe.
+    """
     conn = store.conn
-    table = pa.table(
-        {
-            "line_no": pa.array([e.line_no for e in batch], pa.int64()),
-            "line": pa.array([e.text for e in batch], pa.string()),
-        }
+    conn.register(
+        "batch",
+        pa.table(
+            {
+                "line_no": pa.array(batch.line_nos, pa.int64()),
+                "line": pa.array(batch.texts, pa.string()),
+            }
+        ),
     )
-    elements = {e.line_no: e.element for e in batch} if minify else {}
-    conn.register("batch", table)
     try:
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE _normalized AS {normalize_sql(minify)}")
-    finally:
-        conn.unregister("batch")
-    result = IngestResult()
-    for line_no, problem in conn.execute(
-        "SELECT line_no, problem FROM _normalized WHERE problem IS NOT NULL ORDER BY line_no"
-    ).fetchall():
-        result.rejections.append(Rejection(source, line_no, elements.get(line_no), problem))
-    result.rejected = len(result.rejections)
-    good = len(batch) - result.rejected
-    cols = ", ".join(f'"{c}"' for c in _STORED)
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        row = conn.execute(
-            f"""
-            INSERT INTO log_entries ({cols}, source, ingest_id)
-            SELECT {cols}, ?, ? FROM _normalized AS n
-            WHERE n.problem IS NULL
-              AND NOT EXISTS (
-                  SELECT 1 FROM log_entries AS e
-                  WHERE e."timestamp" = n."timestamp"
-                    AND e.insert_id = n.insert_id
-                    AND e.log_name = n.log_name
-                    AND e."timestamp" BETWEEN (SELECT min("timestamp") FROM _normalized)
-                                          AND (SELECT max("timestamp") FROM _normalized))
-            QUALIFY row_number() OVER (
-                PARTITION BY n.log_name, n.insert_id, n."timestamp" ORDER BY n.line_no) = 1
-            """,
-            [source, ingest_id],
-        ).fetchone()
-        result.accepted = int(row[0]) if row else 0
+        normalized = normalize_sql(minify)
+        problems = conn.execute(
+            f"SELECT line_no, problem FROM ({normalized}) WHERE problem IS NOT NULL "
+            "ORDER BY line_no"
+        ).fetchall()
+        good, lo, hi = conn.execute(
+            f'SELECT count(*), min("timestamp"), max("timestamp") FROM ({normalized}) '
+            "WHERE problem IS NULL"
+        ).fetchone() or (0, None, None)
+        result = IngestResult()
+        element_of = (
+            dict(zip(batch.line_nos, batch.elements, strict=True)) if batch.elements else {}
+        )
+        for line_no, problem in problems:
+            result.rejections.append(Rejection(source, line_no, element_of.get(line_no), problem))
+        result.rejected = len(problems)
+        if good:
+            result.accepted = _insert_new(
+                conn, normalized, source, ingest_id, lo, hi, before_commit
+            )
+        elif before_commit is not None:  # nothing to insert, the caller's write still counts
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                before_commit(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         result.duplicates = good - result.accepted
         conn.execute(
             "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ?, "
             "rejected = rejected + ? WHERE ingest_id = ?",
             [result.accepted, result.duplicates, result.rejected, ingest_id],
         )
+    finally:
+        conn.unregister("batch")
+    return result
+
+
+def _insert_new(
+    conn: duckdb.DuckDBPyConnection,
+    normalized: str,
+    source: str,
+    ingest_id: int,
+    lo: datetime,
+    hi: datetime,
+    before_commit: BeforeCommit | None = None,
+) -> int:
+    """Insert the batch's good entries that the store does not hold yet; return how many."""
+    cols = ", ".join(f'"{c}"' for c in _STORED)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        row = conn.execute(
+            f"""
+            INSERT INTO log_entries ({cols}, source, ingest_id)
+            SELECT {cols}, $source, $ingest_id FROM ({normalized}) AS n
+            WHERE n.problem IS NULL
+              AND NOT EXISTS (
+                  SELECT 1 FROM log_entries AS e
+                  WHERE e."timestamp" BETWEEN $lo AND $hi
+                    AND e."timestamp" = n."timestamp"
+                    AND e.insert_id = n.insert_id
+                    AND e.log_name = n.log_name)
+            QUALIFY row_number() OVER (
+                PARTITION BY n.log_name, n.insert_id, n."timestamp" ORDER BY n.line_no) = 1
+            """,
+            {"source": source, "ingest_id": ingest_id, "lo": lo, "hi": hi},
+        ).fetchone()
         if before_commit is not None:
-            before_commit(conn, result)
+            before_commit(conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("DROP TABLE IF EXISTS _normalized")
-    return result
+    return int(row[0]) if row else 0
 
 
 def _ingest_stream(
     store: Store,
-    entries: Iterator[RawEntry],
+    batches: Iterator[RawBatch],
     source: str,
     minify: bool,
     on_batch: Callable[[IngestResult], None] | None,
-    batch_size: int,
     before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
     ingest_id = _start_run(store, source)
     total = IngestResult()
-    damage: list[str] = []
-
-    def until_damage() -> Iterator[RawEntry]:
-        # A file damaged half-way still yields every entry before the damage; stop there.
-        try:
-            yield from entries
-        except InputError as err:
-            damage.append(str(err))
-
     status = "failed"
-    stream = until_damage()
     try:
-        while batch := list(itertools.islice(stream, batch_size)):
-            part = _load_batch(store, batch, source, ingest_id, minify, before_commit)
-            total.add(part)
-            if on_batch:
-                on_batch(part)
-        total.errors.extend(damage)
-        status = "failed" if damage else "complete"
+        try:
+            for batch in batches:
+                part = _load_batch(store, batch, source, ingest_id, minify, before_commit)
+                total.add(part)
+                if on_batch:
+                    on_batch(part)
+            status = "complete"
+        except InputError as err:
+            # A file damaged half-way: every entry before the damage is already committed.
+            total.errors.append(str(err))
     finally:
         _finish_run(store, ingest_id, total, status)
     return total
@@ -212,12 +241,19 @@ def ingest_texts(
     batch_size: int = BATCH_SIZE,
     before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
-    """Ingest LogEntry JSON strings (e.g. one API page); ``line_no`` counts entries from 1.
+    """Ingest LogEntry JSON strings (e.g. one API page); line numbers count entries from 1.
 
-    ``before_commit`` runs in each batch's transaction (see the module docstring).
+    ``before_commit(conn)`` runs inside each batch's transaction just before COMMIT: the API
+    collectors advance their checkpoint there, so a page and its checkpoint are committed
+    together or not at all.
     """
-    entries = (RawEntry(i, t) for i, t in enumerate(texts, start=1))
-    return _ingest_stream(store, entries, source, False, None, batch_size, before_commit)
+    items = list(texts)
+    batches = (
+        RawBatch(list(range(i + 1, i + 1 + len(chunk))), chunk)
+        for i in range(0, len(items), batch_size)
+        if (chunk := items[i : i + batch_size])
+    )
+    return _ingest_stream(store, batches, source, False, None, before_commit)
 
 
 def ingest_files(
@@ -229,18 +265,29 @@ def ingest_files(
 ) -> IngestResult:
     """Ingest export files; a bad file is reported and the others still load."""
     total = IngestResult()
-    for path in paths:
-        source = str(path)
-        try:
-            entries = read_entries(path)
-            first = next(entries, None)  # surfaces missing/empty/not-JSON before a run row
-        except InputError as err:
-            total.errors.append(str(err))
-            continue
-        if first is None:
-            total.errors.append(f"{path}: empty file, no entries")
-            continue
-        minify = first.element is not None
-        stream = itertools.chain([first], entries)
-        total.add(_ingest_stream(store, stream, source, minify, on_batch, batch_size))
+    with _bounded_memory(store):
+        for path in paths:
+            try:
+                batches = read_batches(path, batch_size)
+                first = next(batches, None)  # surfaces missing/empty/not-JSON before a run row
+            except InputError as err:
+                total.errors.append(str(err))
+                continue
+            if first is None:
+                total.errors.append(f"{path}: empty file, no entries")
+                continue
+            minify = first.elements is not None
+            stream = itertools.chain([first], batches)
+            total.add(_ingest_stream(store, stream, str(path), minify, on_batch))
     return total
+
+
+@contextmanager
+def _bounded_memory(store: Store) -> Iterator[None]:
+    """Cap DuckDB's buffer pool while ingesting so a huge file cannot grow RSS without bound."""
+    previous = store.scalar("SELECT current_setting('memory_limit')")
+    store.conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        store.conn.execute(f"SET memory_limit = '{previous}'")

@@ -2,7 +2,8 @@
 
 Usage:
   1. Register a relation named ``batch`` with columns ``line_no BIGINT`` and ``line VARCHAR``
-     (one LogEntry JSON object per row; ``line_no`` is what error messages cite).
+     (one LogEntry JSON object per row; ``line_no`` is what error messages cite; blank lines
+     are skipped).
   2. Run ``normalize_sql()``: it returns one row per input row with every ``log_entries`` column
      (except ``source`` and ``ingest_id``) plus ``problem``, which is NULL for a good entry and
      otherwise says which field is wrong and why.
@@ -18,25 +19,6 @@ from forensics.schema import SEVERITY_LEVELS
 
 __all__ = ["JSON_MESSAGE_KEYS", "normalize_sql"]
 
-# Top-level LogEntry paths pulled in one parse; v[i] in the SQL below is PATHS[i - 1].
-_PATHS = (
-    "$.timestamp",  # 1
-    "$.receiveTimestamp",  # 2
-    "$.severity",  # 3
-    "$.logName",  # 4
-    "$.insertId",  # 5
-    "$.resource.type",  # 6
-    "$.resource.labels",  # 7
-    "$.labels",  # 8
-    "$.trace",  # 9
-    "$.spanId",  # 10
-    "$.httpRequest",  # 11
-    "$.textPayload",  # 12
-    "$.jsonPayload",  # 13
-    "$.protoPayload",  # 14
-    "$.resource",  # 15
-)
-
 # jsonPayload keys that hold the display text, in the order Cloud Logging's UI and common
 # Python/Go loggers use them.
 JSON_MESSAGE_KEYS = (
@@ -51,34 +33,80 @@ JSON_MESSAGE_KEYS = (
     "detail",
 )
 
-_RESOURCE_LABEL_PATHS = (
-    "$.service_name",  # 1 Cloud Run
-    "$.database_id",  # 2 Cloud SQL
-    "$.connector_name",  # 3 VPC Access
-    "$.revision_name",  # 4
-    "$.location",  # 5
-    "$.region",  # 6
-    "$.project_id",  # 7
-    "$.job_name",  # 8
-    "$.zone",  # 9
+# The typed shape read from each entry in one json_transform (one parse). Scalars come back as
+# text whatever their JSON type; payloads and labels stay JSON text.
+_SHAPE = {
+    "timestamp": "VARCHAR",
+    "receiveTimestamp": "VARCHAR",
+    "severity": "VARCHAR",
+    "logName": "VARCHAR",
+    "insertId": "VARCHAR",
+    "resource": {
+        "type": "VARCHAR",
+        "labels": {
+            key: "VARCHAR"
+            for key in (
+                "project_id",
+                "service_name",
+                "database_id",
+                "connector_name",
+                "job_name",
+                "revision_name",
+                "location",
+                "region",
+                "zone",
+            )
+        },
+    },
+    "labels": "JSON",
+    "trace": "VARCHAR",
+    "spanId": "VARCHAR",
+    "httpRequest": {
+        "status": "VARCHAR",
+        "requestMethod": "VARCHAR",
+        "requestUrl": "VARCHAR",
+        "latency": "VARCHAR",
+    },
+    "textPayload": "VARCHAR",
+    "jsonPayload": "JSON",
+    "protoPayload": "JSON",
+}
+
+# Fields whose JSON type decides validity (json_transform alone cannot tell "x" from {"x":1}):
+# read in one json_type call over a path list. '$' is the entry itself.
+_TYPED = (
+    "$",
+    "resource",
+    "resource.labels",
+    "labels",
+    "httpRequest",
+    "textPayload",
+    "jsonPayload",
+    "protoPayload",
+    "logName",
+    "timestamp",
 )
+_T = {path: i + 1 for i, path in enumerate(_TYPED)}  # DuckDB lists are 1-based
 
+_PROTO_TEXT = ("$.methodName", "$.status.message", "$.resourceName")
 _ANSI = r"chr(27) || '\[[0-9;?]*[A-Za-z]'"
+_BLANK = "' ' || chr(9) || chr(10) || chr(13)"
 
 
-def _present(expr: str) -> str:
-    return f"({expr} IS NOT NULL AND json_type({expr}) <> 'NULL')"
+def _t(path: str) -> str:
+    """The field's JSON type name: NULL when absent, 'NULL' for a JSON null."""
+    return f"t[{_T[path]}]"
 
 
-def _paths(paths: tuple[str, ...]) -> str:
-    return "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+def _present(path: str) -> str:
+    return f"coalesce({_t(path)} <> 'NULL', false)"
 
 
-def _type_problem(expr: str, field: str, json_types: tuple[str, ...], expected: str) -> str:
+def _type_problem(path: str, value: str, json_types: tuple[str, ...], expected: str) -> str:
     allowed = ", ".join(f"'{t}'" for t in json_types)
     return (
-        f"WHEN {_present(expr)} AND json_type({expr}) NOT IN ({allowed}) "
-        f"THEN 'field {field}: expected {expected}, got ' || left(CAST({expr} AS VARCHAR), 60)"
+        f"WHEN {_present(path)} AND {_t(path)} NOT IN ({allowed}) "
+        f"THEN 'field {path}: expected {expected}, got ' || coalesce(left({value}, 60), 'null')"
     )
 
 
@@ -89,66 +117,62 @@ def normalize_sql(minify_raw: bool = False) -> str:
         minify_raw: re-serialize each entry compactly for ``raw`` (pretty-printed array
             exports would otherwise store their indentation).
     """
+    import json
+
+    shape = json.dumps(_SHAPE)
+    typed_paths = "[" + ", ".join("'$'" if p == "$" else f"'$.{p}'" for p in _TYPED) + "]"
+    message_paths = "[" + ", ".join(f"'$.{k}'" for k in JSON_MESSAGE_KEYS) + "]"
+    proto_paths = "[" + ", ".join(f"'{p}'" for p in _PROTO_TEXT) + "]"
     severities = ", ".join(f"'{s}'" for s in SEVERITY_LEVELS)
     severity_case = " ".join(f"WHEN '{name}' THEN {num}" for name, num in SEVERITY_LEVELS.items())
-    json_msg = ", ".join(f"v[13]->>'$.{k}'" for k in JSON_MESSAGE_KEYS)
-    raw_expr = "json(line)" if minify_raw else "CAST(line AS JSON)"
+    raw_expr = "json(line)" if minify_raw else "line"
     return f"""
 WITH parsed AS (
     SELECT line_no, line, json_valid(line) AS valid
     FROM batch
-), extracted AS (
-    SELECT
-        line_no, line, valid,
-        CASE WHEN valid THEN json_type(line) END AS top_type,
-        CASE WHEN valid AND json_type(line) = 'OBJECT'
-             THEN json_extract(line, {_paths(_PATHS)}) END AS v
-    FROM parsed
+    WHERE trim(line, {_BLANK}) <> ''
 ), typed AS (
-    SELECT
-        line_no, line, valid, top_type, v,
-        TRY_CAST(v[1]->>'$' AS TIMESTAMPTZ) AS ts,
-        TRY_CAST(v[2]->>'$' AS TIMESTAMPTZ) AS rts,
-        upper(coalesce(v[3]->>'$', 'DEFAULT')) AS sev,
-        CASE WHEN json_type(v[7]) = 'OBJECT'
-             THEN json_extract_string(v[7], {_paths(_RESOURCE_LABEL_PATHS)}) END AS rl,
-        CASE WHEN json_type(v[11]) = 'OBJECT'
-             THEN json_extract(v[11], ['$.status', '$.requestMethod', '$.requestUrl',
-                                       '$.latency']) END AS h
+    SELECT line_no, line, valid,
+        CASE WHEN valid THEN json_type(line, {typed_paths}) END AS t
+    FROM parsed
+), extracted AS (
+    SELECT line_no, line, valid, t,
+        unnest(CASE WHEN t[1] = 'OBJECT' THEN json_transform(line, '{shape}') END,
+               recursive := true)
+    FROM typed
+), converted AS (
+    SELECT *,
+        TRY_CAST("timestamp" AS TIMESTAMPTZ) AS ts,
+        TRY_CAST(receiveTimestamp AS TIMESTAMPTZ) AS rts,
+        upper(coalesce(severity, 'DEFAULT')) AS sev,
+        TRY_CAST(status AS INTEGER) AS http_code,
+        url_decode(logName) AS decoded_log_name
     FROM extracted
 ), checked AS (
     SELECT *,
-        TRY_CAST(h[1]->>'$' AS INTEGER) AS status,
         CASE
             WHEN NOT valid THEN 'not valid JSON (truncated or malformed)'
-            WHEN top_type <> 'OBJECT'
-                THEN 'not a LogEntry object (a JSON ' || lower(top_type) || ')'
-            WHEN NOT {_present("v[4]")} THEN 'field logName: missing'
-            {_type_problem("v[4]", "logName", ("VARCHAR",), "a string")}
-            WHEN NOT {_present("v[1]")} THEN 'field timestamp: missing'
-            WHEN json_type(v[1]) <> 'VARCHAR' OR ts IS NULL
-                THEN 'field timestamp: not an RFC 3339 time: ' || left(CAST(v[1] AS VARCHAR), 60)
-            WHEN {_present("v[2]")} AND (json_type(v[2]) <> 'VARCHAR' OR rts IS NULL)
-                THEN 'field receiveTimestamp: not an RFC 3339 time: '
-                     || left(CAST(v[2] AS VARCHAR), 60)
-            {_type_problem("v[3]", "severity", ("VARCHAR",), "a LogSeverity name")}
+            WHEN t[1] <> 'OBJECT' THEN 'not a LogEntry object (a JSON ' || lower(t[1]) || ')'
+            WHEN NOT {_present("logName")} THEN 'field logName: missing'
+            {_type_problem("logName", "logName", ("VARCHAR",), "a string")}
+            WHEN NOT {_present("timestamp")} THEN 'field timestamp: missing'
+            WHEN {_t("timestamp")} <> 'VARCHAR' OR ts IS NULL
+                THEN 'field timestamp: not an RFC 3339 time: ' || left("timestamp", 60)
+            WHEN receiveTimestamp IS NOT NULL AND rts IS NULL
+                THEN 'field receiveTimestamp: not an RFC 3339 time: ' || left(receiveTimestamp, 60)
             WHEN sev NOT IN ({severities})
-                THEN 'field severity: unknown LogSeverity ' || left(v[3]->>'$', 40)
-            {_type_problem("v[5]", "insertId", ("VARCHAR",), "a string")}
-            {_type_problem("v[15]", "resource", ("OBJECT",), "an object")}
-            {_type_problem("v[6]", "resource.type", ("VARCHAR",), "a string")}
-            {_type_problem("v[7]", "resource.labels", ("OBJECT",), "an object")}
-            {_type_problem("v[8]", "labels", ("OBJECT",), "an object")}
-            {_type_problem("v[9]", "trace", ("VARCHAR",), "a string")}
-            {_type_problem("v[11]", "httpRequest", ("OBJECT",), "an object")}
-            WHEN {_present("h[1]")} AND TRY_CAST(h[1]->>'$' AS INTEGER) IS NULL
-                THEN 'field httpRequest.status: expected an integer, got '
-                     || left(CAST(h[1] AS VARCHAR), 40)
-            {_type_problem("v[12]", "textPayload", ("VARCHAR",), "a string")}
-            {_type_problem("v[13]", "jsonPayload", ("OBJECT",), "an object")}
-            {_type_problem("v[14]", "protoPayload", ("OBJECT",), "an object")}
+                THEN 'field severity: unknown LogSeverity ' || left(severity, 40)
+            {_type_problem("resource", "NULL", ("OBJECT",), "an object")}
+            {_type_problem("resource.labels", "NULL", ("OBJECT",), "an object")}
+            {_type_problem("labels", "labels", ("OBJECT",), "an object")}
+            {_type_problem("httpRequest", "NULL", ("OBJECT",), "an object")}
+            WHEN status IS NOT NULL AND http_code IS NULL
+                THEN 'field httpRequest.status: expected an integer, got ' || left(status, 40)
+            {_type_problem("textPayload", "textPayload", ("VARCHAR",), "a string")}
+            {_type_problem("jsonPayload", "jsonPayload", ("OBJECT",), "an object")}
+            {_type_problem("protoPayload", "protoPayload", ("OBJECT",), "an object")}
         END AS problem
-    FROM typed
+    FROM converted
 ), rows AS (
     SELECT
         line_no,
@@ -157,42 +181,45 @@ WITH parsed AS (
         rts AS receive_timestamp,
         sev AS severity,
         CAST(CASE sev {severity_case} ELSE 0 END AS SMALLINT) AS severity_number,
-        url_decode(v[4]->>'$') AS log_name,
-        nullif(split_part(url_decode(v[4]->>'$'), '/logs/', 2), '') AS log_id,
-        CASE WHEN v[5] IS NOT NULL AND json_type(v[5]) = 'VARCHAR' THEN v[5]->>'$'
+        decoded_log_name AS log_name,
+        nullif(split_part(decoded_log_name, '/logs/', 2), '') AS log_id,
+        CASE WHEN insertId IS NOT NULL THEN insertId
              WHEN valid THEN 'sha256:' || sha256(json(line)) END AS insert_id,
-        v[6]->>'$' AS resource_type,
-        coalesce(rl[7], nullif(regexp_extract(v[4]->>'$', '^projects/([^/]+)/', 1), ''))
+        "type" AS resource_type,
+        coalesce(project_id, nullif(regexp_extract(logName, '^projects/([^/]+)/', 1), ''))
             AS project_id,
-        coalesce(rl[1], rl[2], rl[3], rl[8]) AS service,
-        rl[4] AS revision,
-        coalesce(rl[5], rl[6], rl[9]) AS location,
-        v[8]->>'$.instanceId' AS instance_id,
-        v[9]->>'$' AS trace,
-        v[10]->>'$' AS span_id,
-        status AS http_status,
-        h[2]->>'$' AS http_method,
-        h[3]->>'$' AS http_url,
-        TRY_CAST(regexp_extract(h[4]->>'$', '^\\s*(-?[0-9.]+)s\\s*$', 1) AS DOUBLE) * 1000
+        coalesce(service_name, database_id, connector_name, job_name) AS service,
+        revision_name AS revision,
+        coalesce(location, region, zone) AS location,
+        labels->>'$.instanceId' AS instance_id,
+        trace,
+        spanId AS span_id,
+        http_code AS http_status,
+        requestMethod AS http_method,
+        requestUrl AS http_url,
+        TRY_CAST(regexp_extract(trim(latency), '^(-?[0-9.]+)s$', 1) AS DOUBLE) * 1000
             AS http_latency_ms,
         CASE
-            WHEN {_present("v[12]")} THEN 'text'
-            WHEN {_present("v[13]")} THEN 'json'
-            WHEN {_present("v[14]")} THEN 'proto'
+            WHEN {_present("textPayload")} THEN 'text'
+            WHEN {_present("jsonPayload")} THEN 'json'
+            WHEN {_present("protoPayload")} THEN 'proto'
             ELSE 'none'
         END AS payload_kind,
         CASE
-            WHEN {_present("v[12]")} THEN v[12]->>'$'
-            WHEN {_present("v[13]")} THEN coalesce({json_msg}, left(CAST(v[13] AS VARCHAR), 2000))
-            WHEN {_present("v[14]")} THEN coalesce(
-                nullif(concat_ws(': ', v[14]->>'$.methodName', v[14]->>'$.status.message'), ''),
-                v[14]->>'$.resourceName')
-            WHEN {_present("v[11]")} THEN concat_ws(' ', h[2]->>'$', h[3]->>'$',
-                CAST(status AS VARCHAR), h[4]->>'$')
+            WHEN {_present("textPayload")} THEN textPayload
+            WHEN {_present("jsonPayload")} THEN coalesce(
+                list_filter(json_extract_string(jsonPayload, {message_paths}),
+                            m -> m IS NOT NULL)[1],
+                left(CAST(jsonPayload AS VARCHAR), 2000))
+            WHEN {_present("protoPayload")} THEN (
+                SELECT coalesce(nullif(concat_ws(': ', p[1], p[2]), ''), p[3])
+                FROM (SELECT json_extract_string(protoPayload, {proto_paths}) AS p))
+            WHEN {_present("httpRequest")} THEN concat_ws(' ',
+                requestMethod, requestUrl, CAST(http_code AS VARCHAR), latency)
         END AS message_raw,
-        coalesce(v[13], v[14]) AS json_payload,
-        v[8] AS labels,
-        CASE WHEN valid AND top_type = 'OBJECT' THEN {raw_expr} END AS raw
+        coalesce(jsonPayload, protoPayload) AS json_payload,
+        labels,
+        CASE WHEN t[1] = 'OBJECT' THEN {raw_expr} END AS raw
     FROM checked
 )
 SELECT * EXCLUDE (message_raw),

@@ -11,9 +11,11 @@ in DuckDB, vectorized), and where it sits in the file so that errors can name it
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import IO
 
 from forensics.errors import InputError
 
-__all__ = ["RawEntry", "detect_format", "open_text", "read_entries"]
+__all__ = ["RawBatch", "RawEntry", "detect_format", "open_text", "read_batches", "read_entries"]
 
 _CHUNK = 1 << 20
 # A LogEntry is at most 256 KiB (512 KiB for audit logs); an array element far larger than that
@@ -37,6 +39,18 @@ class RawEntry:
     line_no: int  # 1-based line where the entry starts
     text: str
     element: int | None = None  # 0-based array index, for JSON-array files
+
+
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """Consecutive entries' JSON texts with their line numbers (and array indexes)."""
+
+    line_nos: list[int]
+    texts: list[str]
+    elements: list[int] | None = None  # 0-based array indexes, for JSON-array files
+
+    def __len__(self) -> int:
+        return len(self.texts)
 
 
 def open_text(path: Path) -> IO[str]:
@@ -67,7 +81,7 @@ def detect_format(path: Path) -> str:
                     first = stripped[0]
                     break
         except (OSError, EOFError) as err:
-            raise InputError(f"{path}: cannot read: {err}") from None
+            raise InputError(f"{path}: file is damaged or truncated: {err}") from None
     if first == "[":
         return "json"
     if first == "{":
@@ -96,6 +110,103 @@ def read_entries(path: Path) -> Iterator[RawEntry]:
                 yield from _read_array(path, fh)
         except (OSError, EOFError, gzip.BadGzipFile) as err:
             raise InputError(f"{path}: file is damaged or truncated: {err}") from None
+
+
+def read_batches(path: Path, batch_size: int) -> Iterator[RawBatch]:
+    """Yield the file's entries in batches of about ``batch_size``.
+
+    NDJSON is read with ``readlines`` in bulk (no per-line Python objects; blank lines are
+    passed through and skipped in SQL), which keeps the Python side far below DuckDB's own
+    parsing cost. Arrays go element by element through ``read_entries``.
+    """
+    fmt = detect_format(path)
+    if fmt == "empty":
+        raise InputError(f"{path}: empty file, no entries")
+    if fmt == "json":
+        yield from _array_batches(path, batch_size)
+        return
+    next_line = 1
+    pending = ""
+    texts: list[str] = []
+    for chunk in _text_chunks(path):
+        # Split on "\n" only: str.splitlines would also split on U+2028 and friends, which a
+        # JSON string may legally hold.
+        lines = (pending + chunk).split("\n")
+        pending = lines.pop()
+        texts.extend(lines)
+        if len(texts) >= batch_size:
+            yield RawBatch(list(range(next_line, next_line + len(texts))), texts)
+            next_line += len(texts)
+            texts = []
+    if pending:
+        texts.append(pending)
+    if texts:
+        yield RawBatch(list(range(next_line, next_line + len(texts))), texts)
+
+
+def _array_batches(path: Path, batch_size: int) -> Iterator[RawBatch]:
+    """Batches of a JSON-array file; on damage, yield what came before it, then raise."""
+    found: list[RawEntry] = []
+
+    def flush() -> RawBatch:
+        batch = RawBatch(
+            [e.line_no for e in found],
+            [e.text for e in found],
+            [e.element if e.element is not None else -1 for e in found],
+        )
+        found.clear()
+        return batch
+
+    try:
+        for entry in read_entries(path):
+            found.append(entry)
+            if len(found) >= batch_size:
+                yield flush()
+    except InputError:
+        if found:
+            yield flush()
+        raise
+    if found:
+        yield flush()
+
+
+def _text_chunks(path: Path) -> Iterator[str]:
+    """Decoded text of a plain or gzipped file, chunk by chunk.
+
+    Decompresses with zlib directly rather than GzipFile so that a truncated .gz still yields
+    every byte before the cut (GzipFile raises and drops what the failing read had inflated),
+    then raises InputError. Concatenated gzip members are followed.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    try:
+        raw = path.open("rb")
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror}") from None
+    with raw:
+        head = raw.read(_CHUNK)
+        if head[:2] != b"\x1f\x8b":
+            while head:
+                yield decoder.decode(head)
+                head = raw.read(_CHUNK)
+            yield decoder.decode(b"", final=True)
+            return
+        inflater = zlib.decompressobj(wbits=31)
+        data = head
+        while True:
+            try:
+                yield decoder.decode(inflater.decompress(data))
+            except zlib.error as err:
+                raise InputError(f"{path}: file is damaged or truncated: {err}") from None
+            if inflater.eof and inflater.unused_data:  # next gzip member
+                data = inflater.unused_data
+                inflater = zlib.decompressobj(wbits=31)
+                continue
+            data = raw.read(_CHUNK)
+            if not data:
+                break
+        yield decoder.decode(b"", final=True)
+        if not inflater.eof:
+            raise InputError(f"{path}: file is damaged or truncated: the gzip stream ends early")
 
 
 def _read_ndjson(fh: IO[str]) -> Iterator[RawEntry]:

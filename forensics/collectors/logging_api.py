@@ -121,7 +121,7 @@ class LogPages:
             return 0
         texts = [json.dumps(e, separators=(",", ":"), ensure_ascii=False) for e in items]
         result = ingest_texts(
-            self.store, texts, self.source, before_commit=lambda conn, _result: advance(conn)
+            self.store, texts, self.source, before_commit=advance
         )
         return result.accepted
 
