@@ -47,4 +47,8 @@ def analyze_window(store: Store, window: Window) -> dict[str, Any]:
         "volume": volume,
         "top_errors": errors,
         "store_range": held,
+        # Sources that could not be collected: the analysis is incomplete there, say so.
+        "data_gaps": run_named(store, "window_data_gaps", params),
+        # Metric threshold crossings (memory, CPU, Cloud SQL connections, VPC connector).
+        "signals": run_named(store, "window_signals", params),
     }

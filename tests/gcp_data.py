@@ -238,3 +238,57 @@ def utilization_series(
         "unit": unit,
         "points": list(reversed(points)),
     }
+
+
+def collect_from(
+    store: Any,
+    emulator: Any,
+    *,
+    since: datetime = START,
+    until: datetime = END,
+    clock: Any = None,
+    resources: Any = None,
+    thresholds: Any = None,
+    signatures: Any = None,
+    seed: int = 7,
+    **settings: Any,
+) -> Any:
+    """Run the real collectors against ``emulator`` into ``store`` (in-process, same clock)."""
+    import random
+
+    from forensics.collectors.collect import CollectRequest, collect, make_clients
+    from forensics.config import CollectSettings, Resources, Thresholds
+    from forensics.timeutil import Window
+
+    options = {"settle_minutes": 0.0, "context_seconds": 0.0} | settings
+    request = CollectRequest(
+        PROJECT,
+        Window(since, until),
+        resources or Resources(),
+        CollectSettings(
+            logging_endpoint=emulator.logging_endpoint,
+            monitoring_endpoint=emulator.monitoring_endpoint,
+            **options,
+        ),
+        thresholds or Thresholds(),
+        signatures,
+    )
+    clients = make_clients(request)
+    try:
+        return collect(
+            store,
+            request,
+            clients=clients,
+            clock=clock or emulator.clock,
+            rng=random.Random(seed),
+        )
+    finally:
+        clients.close()
+
+
+def stored_ids(store: Any) -> list[tuple[str, str]]:
+    """(logName as stored URL-encoded, insertId) of every stored entry, duplicates kept."""
+    rows = store.conn.execute(
+        "SELECT json_extract_string(raw, '$.logName'), insert_id FROM log_entries"
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from forensics import __version__
-from forensics.cli import analyze, demo, ingest, query
+from forensics.cli import analyze, collect, demo, emulator, ingest, query
 from forensics.console import err_console
 from forensics.errors import EXIT_USAGE, ForensicsError
 
@@ -22,9 +22,11 @@ app = typer.Typer(
 )
 
 app.command()(analyze.analyze)
+app.command()(collect.collect)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
+app.add_typer(emulator.app, name="emulator")
 
 
 def _version(value: bool) -> None:

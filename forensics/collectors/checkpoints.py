@@ -104,7 +104,8 @@ class Checkpoints:
     def unfinished(self, source: str, scope_hash: str) -> list[Checkpoint]:
         """Pulls of this scope that a killed or failed run did not finish."""
         return self._rows(
-            "source = ? AND scope_hash = ? AND status <> 'complete'", [source, scope_hash]
+            "source = ? AND scope_hash = ? AND status IN ('running', 'failed')",
+            [source, scope_hash],
         )
 
     def covered(self, source: str, scope_hash: str) -> list[Range]:
@@ -200,6 +201,29 @@ class Checkpoints:
             [error, datetime.now(UTC), ckpt.source, ckpt.query_hash],
         )
         ckpt.status = "failed"
+
+    def close_at_last_entry(self, ckpt: Checkpoint) -> None:
+        """Give up a pull whose page token the API no longer accepts (tokens live 24 h).
+
+        What was committed stays collected: the pull's ranges are cut at its newest entry and
+        it completes there, so the next pull of the scope starts at that entry, not at the
+        beginning. With nothing committed the pull is simply dropped ('expired').
+        """
+        reached = ckpt.last_timestamp
+        kept = [(a, min(b, reached)) for a, b in ckpt.ranges if reached and a < reached]
+        self.conn.execute(
+            "UPDATE collect_checkpoints SET status = ?, ranges = ?, covered_until = ?, "
+            "page_token = NULL, updated = ? WHERE source = ? AND query_hash = ?",
+            [
+                "complete" if kept else "expired",
+                _ranges_json(kept or ckpt.ranges),
+                reached if kept else None,
+                datetime.now(UTC),
+                ckpt.source,
+                ckpt.query_hash,
+            ],
+        )
+        ckpt.status = "complete" if kept else "expired"
 
     def record_gap(self, source: str, ranges: Sequence[Range], reason: str) -> None:
         """Record the ranges that could not be collected (replacing older gaps they overlap)."""

@@ -91,7 +91,7 @@ class CollectReport:
 
     @property
     def failed(self) -> list[PullOutcome]:
-        return [o for o in self.outcomes if o.status != "complete"]
+        return [o for o in self.outcomes if o.status == "failed"]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -195,13 +195,20 @@ class _Run:
 
         tried: list[Range] = []
         for ck in self.checkpoints.unfinished(source_id, src.scope_hash):
-            if _overlaps(ck.ranges, wanted):
-                self.report.outcomes.append(
-                    run_pull(
-                        ctx, ck, pages(ck.query), title=src.title, covered_until=self.covered_until
-                    )
-                )
-                tried += ck.ranges
+            if not _overlaps(ck.ranges, wanted):
+                continue
+            had_token = ck.page_token is not None
+            outcome = run_pull(
+                ctx, ck, pages(ck.query), title=src.title, covered_until=self.covered_until
+            )
+            self.report.outcomes.append(outcome)
+            if outcome.permanent and had_token and outcome.pages == 0:
+                # The API refused the saved page token (they expire after 24 h): keep what was
+                # committed and pull the rest below, starting at the last committed entry.
+                self.checkpoints.close_at_last_entry(ck)
+                outcome.status = "restarted"
+                continue
+            tried += ck.ranges
         todo = subtract(wanted, self.checkpoints.covered(source_id, src.scope_hash) + tried)
         if not todo:
             return

@@ -136,7 +136,8 @@ def _grouped(text: str) -> bool:
 
 
 def _all(*clauses: str | None) -> str:
-    return " AND ".join(c if _grouped(c) else f"({c})" for c in clauses if c)
+    """AND the clauses, parenthesising any that is not a single comparison or group."""
+    return " AND ".join(c if _grouped(c) or " " not in c else f"({c})" for c in clauses if c)
 
 
 def log_name(project: str, log_id: str) -> str:
@@ -148,7 +149,7 @@ def time_clause(ranges: Sequence[Range]) -> str:
     if not ranges:
         raise ValueError("a pull needs at least one time range")
     parts = [f"(timestamp>={_q(rfc3339(a))} AND timestamp<{_q(rfc3339(b))})" for a, b in ranges]
-    return "(" + " OR ".join(parts) + ")"
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
 def short_hash(text: str) -> str:

@@ -120,9 +120,7 @@ class LogPages:
                 raise
             return 0
         texts = [json.dumps(e, separators=(",", ":"), ensure_ascii=False) for e in items]
-        result = ingest_texts(
-            self.store, texts, self.source, before_commit=advance
-        )
+        result = ingest_texts(self.store, texts, self.source, before_commit=advance)
         return result.accepted
 
     def last_time(self, items: list[Any]) -> datetime | None:

@@ -30,6 +30,7 @@ from forensics.collectors.pacing import (
     TokenBucket,
     call_with_retries,
     describe_error,
+    is_retryable,
 )
 
 __all__ = ["NullProgress", "PageSource", "Progress", "PullContext", "PullOutcome", "run_pull"]
@@ -96,11 +97,12 @@ class PullOutcome:
 
     source: str
     title: str
-    status: str  # complete, failed
+    status: str  # complete, failed, restarted (token refused, pulled again from its last entry)
     items: int = 0  # received this run
     stored: int = 0  # newly stored this run (after dedupe)
     pages: int = 0
     error: str | None = None
+    permanent: bool = False  # failed on an error no retry can cure (400, 403, 404)
     gaps: list[Range] = field(default_factory=list)
 
 
@@ -158,6 +160,7 @@ def run_pull(
     except RetriesExhausted as err:
         outcome.status = "failed"
         outcome.error = str(err)
+        outcome.permanent = not is_retryable(err.last)
         outcome.gaps = source.remaining(ckpt)
         ctx.checkpoints.fail(ckpt, outcome.error)
         ctx.checkpoints.record_gap(ckpt.source, outcome.gaps, outcome.error)

@@ -150,7 +150,8 @@ class EntryTable:
         )
         last_returned: int | None = None
         while len(raws) < size and lo <= pos <= hi and scanned < scan_budget:
-            start, end = (pos - chunk + 1, pos) if descending else (pos, pos + chunk - 1)
+            width = min(chunk, scan_budget - scanned)
+            start, end = (pos - width + 1, pos) if descending else (pos, pos + width - 1)
             start, end = max(start, lo), min(end, hi)
             rows = cur.execute(
                 f"SELECT pos, raw FROM entries WHERE pos BETWEEN ? AND ? AND ({where.sql}) "

@@ -195,6 +195,9 @@ def make_http_server(service: LoggingService, host: str, port: int) -> Threading
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes; without TCP_NODELAY, Nagle plus delayed ACKs
+        # stall every keep-alive response by ~40 ms.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: tests and the demo print their own summaries

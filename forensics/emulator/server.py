@@ -88,7 +88,9 @@ class Emulator:
         except OSError as err:
             raise ConfigError(f"cannot listen on {s.host}:{s.http_port}: {err.strerror}") from err
         self.http_port = int(self._http.server_address[1])
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         self._grpc, self.grpc_port = make_grpc_server(self.monitoring, s.host, s.grpc_port)
         if not self.grpc_port:
             self.stop()
