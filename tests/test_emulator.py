@@ -265,6 +265,9 @@ def test_faults_503_bursts_drops_and_429s_reach_the_client_as_real_errors() -> N
 # ---- the Monitoring gRPC API through MetricServiceClient ----------------------------------
 
 
+BACKENDS = "cloudsql.googleapis.com/database/postgresql/num_backends"
+
+
 def _series() -> list[dict[str, Any]]:
     return [
         g.gauge_series(
@@ -296,7 +299,7 @@ def test_list_time_series_pages_by_points_and_clips_to_the_interval() -> None:
         pager = client.list_time_series(
             request={
                 "name": f"projects/{g.PROJECT}",
-                "filter": 'metric.type = "cloudsql.googleapis.com/database/postgresql/num_backends"',
+                "filter": f'metric.type = "{BACKENDS}"',
                 "interval": {
                     "start_time": g.START + timedelta(minutes=11),
                     "end_time": g.START + timedelta(minutes=100),
@@ -319,48 +322,26 @@ def test_list_time_series_pages_by_points_and_clips_to_the_interval() -> None:
     assert {v for _, v in points} == set(range(10, 100))
 
 
+def _series_for(em: Emulator, metric_filter: str) -> list[Any]:
+    client, channel = _metrics(em)
+    try:
+        request = {
+            "name": f"projects/{g.PROJECT}",
+            "interval": {"start_time": g.START, "end_time": g.END},
+            "filter": metric_filter,
+        }
+        return list(client.list_time_series(request=request, retry=None))
+    finally:
+        channel.close()
+
+
 def test_monitoring_filter_rules_and_injected_quota() -> None:
-    plan = FaultPlan(rate_429=1.0)
-    with (
-        Emulator([], _series()) as em,
-        Emulator([], _series(), settings=EmulatorSettings(monitoring_faults=plan)) as angry,
-    ):
-        client, channel = _metrics(em)
-        interval = {"start_time": g.START, "end_time": g.END}
-        one = list(
-            client.list_time_series(
-                request={
-                    "name": f"projects/{g.PROJECT}",
-                    "interval": interval,
-                    "filter": 'metric.type = "run.googleapis.com/container/memory/utilizations" '
-                    'AND resource.labels.service_name = "auth"',
-                },
-                retry=None,
-            )
-        )
+    angry = EmulatorSettings(monitoring_faults=FaultPlan(rate_429=1.0))
+    memory = 'metric.type = "run.googleapis.com/container/memory/utilizations"'
+    with Emulator([], _series()) as em, Emulator([], _series(), settings=angry) as refusing:
+        one = _series_for(em, memory + ' AND resource.labels.service_name = "auth"')
         with pytest.raises(gexc.InvalidArgument):
-            list(
-                client.list_time_series(
-                    request={
-                        "name": f"projects/{g.PROJECT}",
-                        "interval": interval,
-                        "filter": 'resource.type = "cloudsql_database"',
-                    },
-                    retry=None,
-                )
-            )
-        channel.close()
-        client, channel = _metrics(angry)
+            _series_for(em, 'resource.type = "cloudsql_database"')  # no metric.type
         with pytest.raises(gexc.ResourceExhausted):
-            list(
-                client.list_time_series(
-                    request={
-                        "name": f"projects/{g.PROJECT}",
-                        "interval": interval,
-                        "filter": 'metric.type = "x"',
-                    },
-                    retry=None,
-                )
-            )
-        channel.close()
+            _series_for(refusing, memory)
     assert [dict(ts.resource.labels)["service_name"] for ts in one] == ["auth"]
