@@ -1,11 +1,11 @@
 -- name: minute_metric_runs
 -- description: Runs of consecutive minutes where a metric stays at or over a threshold (or above the fewest the resource ever ran), per resource or summed over all: the metric signals.
--- params: $metric_type VARCHAR, $threshold DOUBLE, $min_points INTEGER, $combine VARCHAR, $per_resource BOOLEAN, $scale DOUBLE, $above_baseline BOOLEAN
+-- params: $metric_type VARCHAR, $threshold DOUBLE, $min_points INTEGER, $sum_series BOOLEAN, $per_resource BOOLEAN, $scale DOUBLE, $above_baseline BOOLEAN
 -- returns: service, resource_type, resource_labels, start, end, points, peak, baseline
 -- Values: a distribution counts by its value_max (at least one sample was that high) and a
 -- '%' unit becomes a fraction, so every utilization compares with a fraction threshold.
--- $combine is 'max' or 'sum' over the series of one resource in one minute (num_backends sums
--- its per-database series); $scale multiplies the combined value (connections per instance).
+-- $sum_series sums the series of one resource in one minute (num_backends per database) instead
+-- of taking their max; $scale multiplies the combined value (connections per instance).
 -- $above_baseline replaces the threshold by "more than the resource's smallest value" (a
 -- connector that scaled out: they never scale back in).
 WITH per_point AS (
@@ -17,7 +17,7 @@ WITH per_point AS (
         min(coalesce(start_time, point_time)) AS first_start,
         max(point_time) AS last_end,
         CASE
-            WHEN $combine = 'sum' THEN sum(v)
+            WHEN $sum_series THEN sum(v)
             ELSE max(v)
         END * $scale AS v
     FROM (

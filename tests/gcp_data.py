@@ -197,9 +197,13 @@ def utilization_series(
     *,
     unit: str = "10^2.%",
     start: datetime = START,
+    percent: bool = False,
 ) -> dict[str, Any]:
-    """A DELTA distribution series: per minute, one sample per instance."""
-    growth, scale, n = 10 ** (1 / 50), 0.01, 100
+    """A DELTA distribution series: per minute, one sample per instance.
+
+    Buckets as Cloud Run's (fractions) or, with ``percent``, as the connector's (0-100).
+    """
+    growth, scale, n = (1.1, 1.0, 50) if percent else (10 ** (1 / 50), 0.01, 100)
     points = []
     for m, values in enumerate(samples):
         counts = [0] * (n + 2)

@@ -42,7 +42,7 @@ class ThresholdSignal:
     metric_type: str
     threshold: float
     min_points: int
-    combine: str = "max"  # how series of one resource combine per minute: max or sum
+    sum_series: bool = False  # sum a resource's series per minute (else take the max)
     per_resource: bool = True
     scale: float = 1.0
     note: str = ""
@@ -54,7 +54,7 @@ class ThresholdSignal:
             "metric_type": self.metric_type,
             "threshold": self.threshold,
             "min_points": self.min_points,
-            "combine": self.combine,
+            "sum_series": self.sum_series,
             "per_resource": self.per_resource,
             "scale": self.scale,
             "above_baseline": self.above_baseline,
@@ -82,7 +82,7 @@ def threshold_signals(t: Thresholds) -> list[ThresholdSignal]:
             CLOUDSQL + "postgresql/num_backends",
             t.cloudsql_connections_ratio * t.cloudsql_max_connections,
             1,
-            combine="sum",
+            sum_series=True,
             note=f"backends >= {t.cloudsql_connections_ratio:.0%} of "
             f"max_connections {t.cloudsql_max_connections}",
         ),
@@ -91,7 +91,7 @@ def threshold_signals(t: Thresholds) -> list[ThresholdSignal]:
             RUN + "container/instance_count",
             float(t.cloudsql_max_connections),
             1,
-            combine="sum",
+            sum_series=True,
             per_resource=False,
             scale=float(per_instance),
             note=f"Cloud Run instances x {t.pool_size}+{t.max_overflow} pooled connections "
