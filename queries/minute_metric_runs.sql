@@ -1,25 +1,25 @@
 -- name: minute_metric_runs
--- description: Runs of consecutive minutes where a metric stays at or over a threshold (or above the fewest the resource ever ran), per resource or summed over all: the metric signals.
--- params: $metric_type VARCHAR, $threshold DOUBLE, $min_points INTEGER, $sum_series BOOLEAN, $per_resource BOOLEAN, $scale DOUBLE, $above_baseline BOOLEAN
+-- description: Runs of consecutive minutes where a resource's metric stays at or over a threshold (or above the fewest the resource ever ran): the metric signals.
+-- params: $metric_type VARCHAR, $threshold DOUBLE, $min_points INTEGER, $sum_series BOOLEAN, $above_baseline BOOLEAN
 -- returns: service, resource_type, resource_labels, start, end, points, peak, baseline
 -- Values: a distribution counts by its value_max (at least one sample was that high) and a
 -- '%' unit becomes a fraction, so every utilization compares with a fraction threshold.
 -- $sum_series sums the series of one resource in one minute (num_backends per database) instead
--- of taking their max; $scale multiplies the combined value (connections per instance).
+-- of taking their max.
 -- $above_baseline replaces the threshold by "more than the resource's smallest value" (a
 -- connector that scaled out: they never scale back in).
 WITH per_point AS (
     SELECT
-        CASE WHEN $per_resource THEN service END AS service,
+        service,
         resource_type,
-        CASE WHEN $per_resource THEN resource_labels::VARCHAR ELSE '{}' END AS resource_labels,
+        resource_labels::VARCHAR AS resource_labels,
         date_trunc('minute', point_time) AS minute,
         min(coalesce(start_time, point_time)) AS first_start,
         max(point_time) AS last_end,
         CASE
             WHEN $sum_series THEN sum(v)
             ELSE max(v)
-        END * $scale AS v
+        END AS v
     FROM (
         SELECT
             *,

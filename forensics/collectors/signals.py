@@ -10,9 +10,9 @@ The signals (thresholds from forensics.toml [thresholds]):
     over the threshold for ``sustained_minutes`` consecutive minutes;
   - capacity/cloudsql-connections-high: backends summed over databases reach
     ``cloudsql_connections_ratio`` of ``cloudsql_max_connections``;
-  - capacity/cloudsql-pool-oversubscribed: Cloud Run instances x (pool_size + max_overflow)
-    can open at least ``cloudsql_max_connections`` (10 + 15 per instance and a limit of 100
-    means four instances can exhaust the database);
+    its details carry the pool arithmetic at that time: the most active Cloud Run instances
+    and what their pools can open, instances x (pool_size + max_overflow) (10 + 15 each and a
+    limit of 100 means four instances can exhaust the database);
   - capacity/vpc-connector-cpu-saturated: connector CPU over the threshold, sustained;
   - capacity/vpc-connector-scale-out: the connector runs more instances than its fewest.
 """
@@ -43,8 +43,6 @@ class ThresholdSignal:
     threshold: float
     min_points: int
     sum_series: bool = False  # sum a resource's series per minute (else take the max)
-    per_resource: bool = True
-    scale: float = 1.0
     note: str = ""
 
     above_baseline: bool = False  # fire above the resource's smallest value instead
@@ -55,15 +53,12 @@ class ThresholdSignal:
             "threshold": self.threshold,
             "min_points": self.min_points,
             "sum_series": self.sum_series,
-            "per_resource": self.per_resource,
-            "scale": self.scale,
             "above_baseline": self.above_baseline,
         }
 
 
 def threshold_signals(t: Thresholds) -> list[ThresholdSignal]:
     """The threshold signals for these settings."""
-    per_instance = t.pool_size + t.max_overflow
     return [
         ThresholdSignal(
             "capacity/run-memory-high",
@@ -85,17 +80,6 @@ def threshold_signals(t: Thresholds) -> list[ThresholdSignal]:
             sum_series=True,
             note=f"backends >= {t.cloudsql_connections_ratio:.0%} of "
             f"max_connections {t.cloudsql_max_connections}",
-        ),
-        ThresholdSignal(
-            "capacity/cloudsql-pool-oversubscribed",
-            RUN + "container/instance_count",
-            float(t.cloudsql_max_connections),
-            1,
-            sum_series=True,
-            per_resource=False,
-            scale=float(per_instance),
-            note=f"Cloud Run instances x {t.pool_size}+{t.max_overflow} pooled connections "
-            f">= max_connections {t.cloudsql_max_connections}",
         ),
         ThresholdSignal(
             "capacity/vpc-connector-cpu-saturated",
@@ -120,10 +104,35 @@ _INSERT = (
 )
 
 
-def _details(row: dict[str, Any], note: str) -> str:
+def _details(row: dict[str, Any], note: str, extra: dict[str, Any]) -> str:
     labels = json.loads(row["resource_labels"]) if row["resource_labels"] else {}
     details = {"resource_labels": labels, "points": row["points"]}
-    return json.dumps(details | ({"note": note} if note else {}))
+    return json.dumps(details | ({"note": note} if note else {}) | extra)
+
+
+_ACTIVE_INSTANCES = """
+SELECT max(n) FROM (
+    SELECT date_trunc('minute', point_time) AS minute, sum(value) AS n
+    FROM metric_points
+    WHERE metric_type = ? AND json_extract_string(metric_labels, '$.state') = 'active'
+      AND point_time BETWEEN ? AND ?
+    GROUP BY ALL
+)
+"""
+
+
+def _pool_math(store: Store, t: Thresholds, start: Any, end: Any) -> dict[str, Any]:
+    """How many connections the Cloud Run pools could open while backends were high."""
+    active = store.scalar(_ACTIVE_INSTANCES, [RUN + "container/instance_count", start, end])
+    if active is None:
+        return {}
+    per_instance = t.pool_size + t.max_overflow
+    return {
+        "active_instances": int(active),
+        "pool_per_instance": f"{t.pool_size}+{t.max_overflow}",
+        "potential_connections": int(active) * per_instance,
+        "max_connections": t.cloudsql_max_connections,
+    }
 
 
 def compute_signals(store: Store, thresholds: Thresholds) -> int:
@@ -132,6 +141,11 @@ def compute_signals(store: Store, thresholds: Thresholds) -> int:
     for spec in threshold_signals(thresholds):
         for r in run_named(store, "minute_metric_runs", spec.params()).to_dicts():
             threshold = r["baseline"] if spec.above_baseline else spec.threshold
+            extra = (
+                _pool_math(store, thresholds, r["start"], r["end"])
+                if spec.signal == "capacity/cloudsql-connections-high"
+                else {}
+            )
             rows.append(
                 [
                     spec.signal,
@@ -142,7 +156,7 @@ def compute_signals(store: Store, thresholds: Thresholds) -> int:
                     r["end"],
                     r["peak"],
                     threshold,
-                    _details(r, note=spec.note),
+                    _details(r, spec.note, extra),
                 ]
             )
     conn = store.conn
