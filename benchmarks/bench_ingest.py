@@ -84,8 +84,10 @@ def main() -> None:
     start = time.perf_counter()
     write_export(export, n_entries=args.entries, end=ANCHOR, fmt="ndjson")
     size_mib = export.stat().st_size / 2**20
-    print(f"generated {args.entries:,} entries ({size_mib:,.0f} MiB) in "
-          f"{time.perf_counter() - start:.1f}s → {export}")
+    print(
+        f"generated {args.entries:,} entries ({size_mib:,.0f} MiB) in "
+        f"{time.perf_counter() - start:.1f}s → {export}"
+    )
 
     for stale in workdir.glob("*.duckdb*"):
         stale.unlink()
@@ -93,13 +95,19 @@ def main() -> None:
     ingest = _run_child("ingest", export, workdir / "ingest.duckdb")
     raw_rate = raw["rows"] / raw["seconds"]
     ingest_rate = ingest["rows"] / ingest["seconds"]
-    print(f"duckdb read_ndjson (raw): {raw_rate:>12,.0f} entries/s  "
-          f"({raw['seconds']:.2f}s, peak RSS {raw['peak_rss_mib']:,.0f} MiB)")
-    print(f"forensics ingest:         {ingest_rate:>12,.0f} entries/s  "
-          f"({ingest['seconds']:.2f}s, peak RSS {ingest['peak_rss_mib']:,.0f} MiB)")
+    print(
+        f"duckdb read_ndjson (raw): {raw_rate:>12,.0f} entries/s  "
+        f"({raw['seconds']:.2f}s, peak RSS {raw['peak_rss_mib']:,.0f} MiB)"
+    )
+    print(
+        f"forensics ingest:         {ingest_rate:>12,.0f} entries/s  "
+        f"({ingest['seconds']:.2f}s, peak RSS {ingest['peak_rss_mib']:,.0f} MiB)"
+    )
     ratio = ingest_rate / raw_rate
-    print(f"ratio ingest/raw: {ratio:.2f}  (target >= 0.60)   "
-          f"ingest peak RSS: {ingest['peak_rss_mib']:,.0f} MiB (target <= 1024)")
+    print(
+        f"ratio ingest/raw: {ratio:.2f}  (target >= 0.60)   "
+        f"ingest peak RSS: {ingest['peak_rss_mib']:,.0f} MiB (target <= 1024)"
+    )
     if int(ingest["rows"]) != args.entries:
         print(f"WARNING: ingest accepted {int(ingest['rows']):,} of {args.entries:,} entries")
 

@@ -303,3 +303,44 @@ def test_configured_resources_narrow_the_pull(store: Store) -> None:
         )
     services = store.query("SELECT DISTINCT service FROM entries ORDER BY 1")["service"].to_list()
     assert services == ["auth"]
+
+
+def test_analyze_with_a_project_collects_first(tmp_path: Path) -> None:
+    db = tmp_path / "analyze.duckdb"
+    with emulator() as em:
+        out = CliRunner().invoke(
+            app,
+            ["analyze", "--hours", "24", "--until", g.END.isoformat(), "--db", str(db)],
+            env={"FORENSICS_PROJECT": g.PROJECT, **em.env(), "FORENSICS_CONFIG": ""},
+        )
+        called = len(em.logging.requests)
+    assert out.exit_code == 0, out.output
+    assert called >= 4  # one pull per Logging source at least
+    text = " ".join(out.output.split())
+    assert "collected demo-proj" in text and "entries in the window" in text
+
+
+def test_pushdown_leaves_4xx_and_config_dumps_to_metrics(store: Store) -> None:
+    at = g.START + timedelta(hours=1)
+    request = g.entry(1, at, "request")
+    entries = [
+        request
+        | {
+            "insertId": "r404",
+            "severity": "WARNING",
+            "httpRequest": {**request["httpRequest"], "status": 404},
+        },
+        request
+        | {
+            "insertId": "r429",
+            "severity": "WARNING",
+            "httpRequest": {**request["httpRequest"], "status": 429},
+        },
+        g.entry(2, at, "default_tb")
+        | {"insertId": "config", "textPayload": "INFO engine {'pool_timeout': 30}"},
+        g.entry(3, at, "default_tb")
+        | {"insertId": "timed-out", "textPayload": "auth call timed out after 0.5s"},
+    ]
+    with Emulator(entries, clock=FastForwardClock()) as em:
+        g.collect_from(store, em, metrics=False)
+    assert {i for _, i in g.stored_ids(store)} == {"r429", "timed-out"}

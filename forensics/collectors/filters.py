@@ -53,6 +53,8 @@ AUDIT_LOGS = ("cloudaudit.googleapis.com/activity", "cloudaudit.googleapis.com/s
 POSTGRES_LOG = "cloudsql.googleapis.com/postgres.log"
 
 # Failure words of plain stdout/stderr lines, which Cloud Run stores with severity DEFAULT.
+# ":" ignores case, so "Error" also finds "ERROR" and "error". Not "timeout": config dumps print
+# pool_timeout=30 all day (real lines say "timed out" when something did).
 DEFAULT_SEVERITY_TERMS = (
     "Traceback",
     "Error",
@@ -61,7 +63,6 @@ DEFAULT_SEVERITY_TERMS = (
     "Worker failed to boot",
     "failed",
     "timed out",
-    "timeout",
     "refused",
     "FATAL",
     "CRITICAL",
@@ -195,10 +196,14 @@ def run_candidates(project: str, signatures: Sequence[HasLoggingFilter] | None) 
         "severity=DEFAULT",
         _text_terms(DEFAULT_SEVERITY_TERMS, ("textPayload", "jsonPayload.message")),
     )
+    requests = log_name(project, "run.googleapis.com/requests")
     clauses = [
         f"logName={_q(log_name(project, 'run.googleapis.com/varlog/system'))}",
-        "severity>=WARNING",
+        # Request logs are WARNING for any 4xx (404s, 403s): their volume is request_count's
+        # job. A request log comes in for a 5xx, or a 429 (no instance available).
+        f"(severity>=WARNING AND NOT logName={_q(requests)})",
         "httpRequest.status>=500",
+        "httpRequest.status=429",
         f"({default_lines})",
     ]
     for sig in signatures or ():

@@ -105,6 +105,11 @@ class EntryTable:
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         return self._conn.cursor()  # one cursor per request thread
 
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the served table ``entries`` (pos, ts, insert_id, ..., raw): for
+        benchmarks and tests that measure or check what is served."""
+        return self._cursor()
+
     def _bounds(self, low: datetime | None, high: datetime | None) -> tuple[int, int]:
         cur = self._cursor()
         first = (
