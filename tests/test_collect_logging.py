@@ -20,7 +20,7 @@ from forensics.emulator.faults import FaultPlan
 from forensics.emulator.filter_parser import parse_filter
 from forensics.emulator.server import Emulator, EmulatorSettings
 from forensics.errors import CollectError, CredentialsError
-from forensics.store import Store
+from forensics.store import Store, open_store
 from tests import gcp_data as g
 
 N = 6_000
@@ -69,10 +69,7 @@ def test_pushdown_pulls_the_candidates_with_fewer_calls(store: Store, tmp_path: 
         if e["insertId"].split("-")[0] in g.CANDIDATE_KINDS
     }
     assert set(g.stored_ids(store)) == expected
-    with (
-        emulator() as em,
-        __import__("forensics.store").store.open_store(tmp_path / "full.duckdb") as full,
-    ):
+    with emulator() as em, open_store(tmp_path / "full.duckdb") as full:
         full_report = g.collect_from(full, em, pushdown=False, metrics=False)
     assert report.logging_calls.calls < full_report.logging_calls.calls
 
