@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo-out
 
-.PHONY: setup demo test lint format typecheck bench clean
+.PHONY: setup demo test golden lint format typecheck bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,14 +20,20 @@ demo: setup
 	rm -f $(DEMO)/demo.duckdb $(DEMO)/demo.duckdb.wal
 	$(BIN)/forensics demo --out $(DEMO)/demo-export.jsonl
 	$(BIN)/forensics ingest --db $(DEMO)/demo.duckdb $(DEMO)/demo-export.jsonl
-	$(BIN)/forensics analyze --db $(DEMO)/demo.duckdb --hours 24
+	$(BIN)/forensics analyze --db $(DEMO)/demo.duckdb --hours 24 --issues-file patterns/issues.demo.yaml --out $(DEMO)/report
 	@echo ""
-	@echo "Demo output: $(DEMO)/ (export: demo-export.jsonl, store: demo.duckdb)."
+	@echo "Demo output: $(DEMO)/ (export: demo-export.jsonl, store: demo.duckdb,"
+	@echo "             reports: report/report.md, report/report.html, report/report.json)."
 	@echo "Explore it:  $(BIN)/forensics query --db $(DEMO)/demo.duckdb \"SELECT * FROM entries LIMIT 5\""
 
-## test: lint, type-check and run the whole test suite.
+## test: lint, type-check and run the whole test suite (installs headless Chromium if missing).
 test: setup lint typecheck
+	sh scripts/install-browser.sh
 	$(BIN)/python -m pytest -q
+
+## golden: rewrite the golden report files on purpose; review the diff before committing.
+golden: setup
+	FORENSICS_REGEN_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_report_golden.py
 
 lint: setup
 	$(BIN)/ruff check forensics tests benchmarks
@@ -40,8 +46,15 @@ format: setup
 typecheck: setup
 	$(BIN)/mypy forensics
 
+## bench: the speed, memory and accuracy figures (ratios to DuckDB's own rate in the same run).
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_classify.py
+	$(BIN)/python benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache .mypy_cache
+
+## docs: regenerate the README's command reference from the CLI itself.
+docs: setup
+	$(BIN)/python -m forensics.cli.reference --write README.md

@@ -30,7 +30,9 @@ def _phase_raw(path: Path, db: Path) -> dict[str, float]:
     conn = duckdb.connect(str(db))
     conn.execute("SET threads = 1")
     start = time.perf_counter()
-    conn.execute(f"CREATE TABLE t AS SELECT * FROM read_ndjson('{path}')")
+    # sample_size=-1: DuckDB's default inference samples the first rows and then fails on (or
+    # drops) fields first seen later, which a realistic export has; scan it all to infer.
+    conn.execute(f"CREATE TABLE t AS SELECT * FROM read_ndjson('{path}', sample_size=-1)")
     elapsed = time.perf_counter() - start
     rows = conn.execute("SELECT count(*) FROM t").fetchone()
     conn.close()
@@ -38,13 +40,13 @@ def _phase_raw(path: Path, db: Path) -> dict[str, float]:
 
 
 def _phase_ingest(path: Path, db: Path) -> dict[str, float]:
-    from forensics.ingest import ingest_files
+    from forensics.ingest import BATCH_SIZE, ingest_files
     from forensics.store import open_store
 
     with open_store(db) as store:
         store.conn.execute("SET threads = 1")
         start = time.perf_counter()
-        result = ingest_files(store, [path])
+        result = ingest_files(store, [path], batch_size=BATCH_SIZE)
         elapsed = time.perf_counter() - start
     return {"seconds": elapsed, "rows": float(result.accepted)}
 

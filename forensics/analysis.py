@@ -11,6 +11,8 @@ from typing import Any
 
 import polars as pl
 
+from forensics.incidents import Registry, build_analysis
+from forensics.signatures.summary import signature_summary
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -35,20 +37,29 @@ def volume_pivot(volume: pl.DataFrame) -> pl.DataFrame:
     return pivot.with_columns(pl.sum_horizontal(order).alias("total")).sort("hour", "service")
 
 
-def analyze_window(store: Store, window: Window) -> dict[str, Any]:
-    """Everything `forensics analyze` shows for ``window``, as JSON-ready data."""
+def analyze_window(
+    store: Store, window: Window, *, registry: Registry | None = None
+) -> dict[str, Any]:
+    """Everything `forensics analyze` shows for ``window``, as JSON-ready data.
+
+    The incidents stage adds issues (status from evidence, contradictions first), incidents,
+    deploys, drift, checks and signature_revisions (see forensics.incidents.build_analysis).
+    """
     params = {**window.params(), "limit": TOP_ERRORS}
     volume = run_named(store, "hour_service_severity_volume", params)
     errors = run_named(store, "window_error_messages_top", params)
     held = run_named(store, "store_time_range")
+    signatures = signature_summary(store, window)
     return {
+        **build_analysis(store, window, registry=registry),
         "window": window.as_dict(),
         "entries_in_window": int(volume["n"].sum()) if not volume.is_empty() else 0,
         "volume": volume,
         "top_errors": errors,
         "store_range": held,
-        # Sources that could not be collected: the analysis is incomplete there, say so.
-        "data_gaps": run_named(store, "window_data_gaps", params),
+        **signatures,
+        # Sources the collectors could not read: the analysis is incomplete there, and says so.
+        "data_gaps": run_named(store, "window_source_gaps", window.params()),
         # Metric threshold crossings (memory, CPU, Cloud SQL connections, VPC connector).
-        "signals": run_named(store, "window_signals", params),
+        "signals": run_named(store, "window_signals", window.params()),
     }

@@ -28,11 +28,21 @@ from forensics.readers import RawBatch, read_batches
 from forensics.schema import column_names
 from forensics.store import Store
 
-__all__ = ["BATCH_SIZE", "IngestResult", "Rejection", "ingest_files", "ingest_texts"]
+__all__ = [
+    "BATCH_SIZE",
+    "IngestResult",
+    "Rejection",
+    "ingest_files",
+    "ingest_texts",
+    "normalized_batch",
+]
 
-BATCH_SIZE = 50_000
+# Entries per transaction. Larger batches amortize per-statement work and, past a DuckDB row
+# group (122,880 rows), skip the WAL; smaller ones bound memory. 60k keeps peak RSS under 1 GB
+# with ~1 KiB entries (benchmarks/bench_ingest.py measures both).
+BATCH_SIZE = 60_000
 # DuckDB's buffer pool during ingest; with a batch of text in Python this keeps RSS under 1 GB.
-INGEST_MEMORY_LIMIT = "512MB"
+INGEST_MEMORY_LIMIT = "384MB"
 
 _STORED = [c for c in column_names("log_entries") if c not in ("source", "ingest_id")]
 
@@ -114,11 +124,58 @@ def _load_batch(
 ) -> IngestResult:
     """Normalize and insert one batch in a single transaction.
 
-    The normalizing SELECT feeds the INSERT directly (no intermediate table: copying the
-    entries' text once more would cost as much as the insert itself); a second, slim pass
-    over the same batch reads only the problems and the time range for the dedupe probe.
+    Optimistic: the normalizing SELECT feeds the INSERT directly (built once, never copied to
+    an intermediate table), skipping entries the store already holds. Only when the counts do
+    not add up (malformed entries, duplicates) does a second, slim pass name the problems.
     """
     conn = store.conn
+    with normalized_batch(conn, batch, minify) as normalized:
+        entries = sum(1 for text in batch.texts if text and not text.isspace())
+        lo, hi = conn.execute(
+            "SELECT min(ts), max(ts) FROM (SELECT try(CAST(line->>'$.timestamp' AS TIMESTAMPTZ)) "
+            "AS ts FROM batch WHERE line <> '')"
+        ).fetchone() or (None, None)
+        result = IngestResult()
+        if lo is not None:
+            result.accepted = _insert_new(
+                conn, normalized, source, ingest_id, lo, hi, before_commit
+            )
+        elif before_commit is not None:  # nothing to insert; the caller's write still counts
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                before_commit(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        if result.accepted < entries:
+            problems = conn.execute(
+                f"SELECT line_no, problem FROM ({normalize_sql(minify, check_only=True)}) "
+                "WHERE problem IS NOT NULL ORDER BY line_no"
+            ).fetchall()
+            element_of = dict(zip(batch.line_nos, batch.elements or [], strict=False))
+            for line_no, problem in problems:
+                result.rejections.append(
+                    Rejection(source, line_no, element_of.get(line_no), problem)
+                )
+        result.rejected = len(result.rejections)
+        result.duplicates = entries - result.accepted - result.rejected
+        conn.execute(
+            "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ?, "
+            "rejected = rejected + ? WHERE ingest_id = ?",
+            [result.accepted, result.duplicates, result.rejected, ingest_id],
+        )
+    return result
+
+
+@contextmanager
+def normalized_batch(
+    conn: duckdb.DuckDBPyConnection, batch: RawBatch, minify: bool = False
+) -> Iterator[str]:
+    """Register ``batch`` and yield the normalizing SELECT (store columns, line_no, problem).
+
+    Also used by `forensics classify`, so classifying a file normalizes exactly as ingest does.
+    """
     conn.register(
         "batch",
         pa.table(
@@ -129,43 +186,9 @@ def _load_batch(
         ),
     )
     try:
-        normalized = normalize_sql(minify)
-        problems = conn.execute(
-            f"SELECT line_no, problem FROM ({normalized}) WHERE problem IS NOT NULL "
-            "ORDER BY line_no"
-        ).fetchall()
-        good, lo, hi = conn.execute(
-            f'SELECT count(*), min("timestamp"), max("timestamp") FROM ({normalized}) '
-            "WHERE problem IS NULL"
-        ).fetchone() or (0, None, None)
-        result = IngestResult()
-        element_of = (
-            dict(zip(batch.line_nos, batch.elements, strict=True)) if batch.elements else {}
-        )
-        for line_no, problem in problems:
-            result.rejections.append(Rejection(source, line_no, element_of.get(line_no), problem))
-        result.rejected = len(problems)
-        if good:
-            result.accepted = _insert_new(
-                conn, normalized, source, ingest_id, lo, hi, before_commit
-            )
-        elif before_commit is not None:  # nothing to insert, the caller's write still counts
-            conn.execute("BEGIN TRANSACTION")
-            try:
-                before_commit(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        result.duplicates = good - result.accepted
-        conn.execute(
-            "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ?, "
-            "rejected = rejected + ? WHERE ingest_id = ?",
-            [result.accepted, result.duplicates, result.rejected, ingest_id],
-        )
+        yield normalize_sql(minify)
     finally:
         conn.unregister("batch")
-    return result
 
 
 def _insert_new(
@@ -177,8 +200,14 @@ def _insert_new(
     hi: datetime,
     before_commit: BeforeCommit | None = None,
 ) -> int:
-    """Insert the batch's good entries that the store does not hold yet; return how many."""
+    """Insert the batch's good entries that the store does not hold yet; return how many.
+
+    Entries already stored are skipped by an anti-join on identity, restricted to the batch's
+    time range so that zone maps prune the probe. Repeats inside the batch are then removed
+    on the stored identity columns (cheap, and rare), in the same transaction.
+    """
     cols = ", ".join(f'"{c}"' for c in _STORED)
+    params = {"source": source, "ingest_id": ingest_id, "lo": lo, "hi": hi}
     conn.execute("BEGIN TRANSACTION")
     try:
         row = conn.execute(
@@ -192,10 +221,19 @@ def _insert_new(
                     AND e."timestamp" = n."timestamp"
                     AND e.insert_id = n.insert_id
                     AND e.log_name = n.log_name)
-            QUALIFY row_number() OVER (
-                PARTITION BY n.log_name, n.insert_id, n."timestamp" ORDER BY n.line_no) = 1
             """,
-            {"source": source, "ingest_id": ingest_id, "lo": lo, "hi": hi},
+            params,
+        ).fetchone()
+        inserted = int(row[0]) if row else 0
+        repeats = conn.execute(
+            """
+            DELETE FROM log_entries WHERE rowid IN (
+                SELECT rowid FROM log_entries
+                WHERE "timestamp" BETWEEN $lo AND $hi
+                QUALIFY row_number() OVER (
+                    PARTITION BY log_name, insert_id, "timestamp" ORDER BY rowid) > 1)
+            """,
+            {"lo": lo, "hi": hi},
         ).fetchone()
         if before_commit is not None:
             before_commit(conn)
@@ -203,7 +241,7 @@ def _insert_new(
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return int(row[0]) if row else 0
+    return inserted - (int(repeats[0]) if repeats else 0)
 
 
 def _ingest_stream(
@@ -286,8 +324,13 @@ def ingest_files(
 def _bounded_memory(store: Store) -> Iterator[None]:
     """Cap DuckDB's buffer pool while ingesting so a huge file cannot grow RSS without bound."""
     previous = store.scalar("SELECT current_setting('memory_limit')")
+    order = store.scalar("SELECT current_setting('preserve_insertion_order')")
     store.conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    # Row order inside the table carries no meaning (queries order by timestamp); letting
+    # DuckDB drop it saves buffering on insert.
+    store.conn.execute("SET preserve_insertion_order = false")
     try:
         yield
     finally:
         store.conn.execute(f"SET memory_limit = '{previous}'")
+        store.conn.execute(f"SET preserve_insertion_order = {order}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -30,3 +31,20 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+# Report tests: modules that define a module-scoped `store_path` share these two.
+@pytest.fixture
+def report_store(store_path: Path) -> Iterator[Store]:
+    """The module's report store, open for one test."""
+    with open_store(store_path) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def report(store_path: Path) -> dict[str, Any]:
+    """The report context of the module's store (golden window, the demo's issue claims)."""
+    from tests.reportdata import report_context
+
+    with open_store(store_path) as opened:
+        return report_context(opened)

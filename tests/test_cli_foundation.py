@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -95,12 +96,21 @@ def test_named_query_missing_param_is_usage_error(runner: CliRunner, loaded_db: 
     assert exit_info.value.code == 2
 
 
+def _sample(declared: str) -> object:
+    """A value of the type a query's header declares for a parameter."""
+    if declared.startswith("TIMESTAMP"):
+        return "2025-01-01T00:00:00Z"
+    if declared.endswith("[]"):
+        return ["x"]
+    return "x" if declared.startswith("VARCHAR") else 1
+
+
 def test_every_named_query_binds_on_the_empty_schema() -> None:
     with open_store(":memory:") as store:
         for q in list_queries():
-            params = {
-                p: ("2025-01-01T00:00:00Z" if p in ("since", "until") else 1) for p in q.params
-            }
+            header = next(line for line in q.sql.splitlines() if line.startswith("-- params:"))
+            declared = dict(re.findall(r"\$(\w+)\s+([A-Z]+(?:\[\])?)", header))
+            params = {p: _sample(declared.get(p, "INTEGER")) for p in q.params}
             store.conn.execute(f"EXPLAIN {q.sql}", params or None)
 
 

@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from forensics import __version__
-from forensics.cli import analyze, collect, demo, emulator, ingest, query
+from forensics.cli import (
+    analyze,
+    classify,
+    collect,
+    demo,
+    emulator,
+    incidents,
+    ingest,
+    issues,
+    patterns,
+    query,
+    report,
+)
 from forensics.console import err_console
-from forensics.errors import EXIT_USAGE, ForensicsError
+from forensics.errors import ForensicsError
 
 __all__ = ["app", "main"]
 
+
+class _ForensicsGroup(TyperGroup):
+    """Turns library errors into one clear line on stderr and a documented exit code.
+
+    Done here rather than in ``main`` so that CliRunner tests see the same behaviour.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ForensicsError as err:
+            err_console.print(f"error: {err}", markup=False)
+            raise typer.Exit(err.exit_code) from None
+
+
 app = typer.Typer(
     name="forensics",
+    cls=_ForensicsGroup,
     help="GCP log and incident forensics: what failed, when, why, and which issue it belongs to.",
     no_args_is_help=True,
     add_completion=False,
@@ -26,6 +55,11 @@ app.command()(collect.collect)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
+app.command()(incidents.incidents)
+app.command()(issues.issues)
+app.command()(classify.classify)
+app.add_typer(patterns.app, name="patterns")
+app.command()(report.report)
 app.add_typer(emulator.app, name="emulator")
 
 
@@ -45,21 +79,5 @@ def _root(
 
 
 def main() -> None:
-    """Entry point: run the app, turning library errors into one clear line and an exit code."""
-    try:
-        app(standalone_mode=False)
-    except ForensicsError as err:
-        err_console.print(f"error: {err}", markup=False)
-        sys.exit(err.exit_code)
-    except typer.Exit as exit_:
-        sys.exit(exit_.exit_code)
-    except typer.Abort:
-        err_console.print("aborted", markup=False)
-        sys.exit(130)
-    except Exception as err:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(EXIT_USAGE)
-        raise
+    """Console-script entry point."""
+    app()

@@ -15,9 +15,13 @@ from forensics.cli.collect import (
     gap_lines,
     render_report,
 )
-from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
+from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
+from forensics.cli.render_incidents import render_summary
+from forensics.cli.report import OutOption, write_window_reports
+from forensics.cli.signatures_view import render_signatures
 from forensics.config import load_config
 from forensics.console import console, frame_table
+from forensics.incidents import load_registry
 from forensics.store import open_store
 from forensics.timeutil import window_ending
 
@@ -36,10 +40,15 @@ def analyze(
         bool, typer.Option("--no-collect", help="Analyse the store as it is; pull nothing.")
     ] = False,
     config: ConfigOption = None,
+    issues_file: IssuesFileOption = None,
     as_json: JsonOption = False,
+    out: OutOption = None,
     db: DbOption = None,
 ) -> None:
-    """Analyse the window: volume by service and severity per hour, and the top errors.
+    """Analyse the window: issue statuses and incidents with their causes, then volume and errors.
+
+    Contradicted claims come first (an issue claimed resolved whose evidence is fresh), then
+    the status of every tracked issue, the incidents, deploys, and the seeds' checks.
 
     When a project is given (--project, $FORENSICS_PROJECT or forensics.toml), the window is
     collected from it first (see `forensics collect`); sources that could not be collected are
@@ -49,6 +58,7 @@ def analyze(
         forensics analyze --hours 24
         forensics analyze --hours 24 --project netra-staging
         forensics analyze --hours 48 --until 2025-09-17T00:00:00Z --json
+        forensics analyze --hours 24 --out reports-out   # also write the report files
     """
     window = window_ending(hours, until)
     cfg = load_config(config).with_overrides(project=project)
@@ -56,12 +66,20 @@ def analyze(
         report = collect_window(cfg, window, db_path(db), show_progress=not as_json)
         if not as_json:
             render_report(report)
+    registry = load_registry(issues_file)
     with open_store(db_path(db)) as store:
-        result = analyze_window(store, window)
+        result = analyze_window(store, window, registry=registry)
+        paths = (
+            write_window_reports(store, window, out, ["md", "html", "json"], analysis=result)
+            if out is not None
+            else []
+        )
     if as_json:
         print(dump_json(result))
         return
     render_analysis(result)
+    for path in paths:
+        console.print(f"wrote {path}", markup=False, highlight=False)
 
 
 def render_analysis(result: dict[str, Any]) -> None:
@@ -71,6 +89,7 @@ def render_analysis(result: dict[str, Any]) -> None:
     gaps = result["data_gaps"]
     for line in gap_lines(list(gaps.select("source", "start", "end", "reason").iter_rows())):
         console.print(line, style="bold yellow", markup=False, highlight=False)
+    render_summary(result)
     signals = result["signals"]
     if not signals.is_empty():
         columns = ["signal", "service", "start", "end", "peak", "threshold"]
@@ -100,3 +119,4 @@ def render_analysis(result: dict[str, Any]) -> None:
                 "Most frequent errors (numbers masked)",
             )
         )
+    render_signatures(result)

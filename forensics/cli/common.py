@@ -12,7 +12,7 @@ import typer
 
 from forensics.store import default_db_path
 
-__all__ = ["DbOption", "JsonOption", "db_path", "dump_json", "to_jsonable"]
+__all__ = ["DbOption", "IssuesFileOption", "JsonOption", "db_path", "dump_json", "to_jsonable"]
 
 DbOption = Annotated[
     Path | None,
@@ -24,6 +24,16 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead.")]
+IssuesFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--issues-file",
+        envvar="FORENSICS_ISSUES_FILE",
+        help="Your issue registry: overrides or extends patterns/issues.yaml by id. "
+        "Default: ./forensics-issues.yaml when it exists.",
+        show_default=False,
+    ),
+]
 
 
 def db_path(db: Path | None) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -34,9 +34,12 @@ def demo(
     """
     from forensics.demo import write_export  # deferred: only this command needs the generator
 
-    if fmt not in ("ndjson", "json"):
+    formats: dict[str, Literal["ndjson", "json"]] = {"ndjson": "ndjson", "json": "json"}
+    if fmt not in formats:
         raise typer.BadParameter("use ndjson or json", param_hint="--format")
     end_time = parse_time(end, "--end") if end else None
     out.parent.mkdir(parents=True, exist_ok=True)
-    count = write_export(out, n_entries=entries, end=end_time, hours=hours, seed=seed, fmt=fmt)
+    count = write_export(
+        out, n_entries=entries, end=end_time, hours=hours, seed=seed, fmt=formats[fmt]
+    )
     console.print(f"wrote {count:,} entries to {out}", markup=False)

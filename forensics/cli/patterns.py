@@ -1,0 +1,193 @@
+"""`forensics patterns list | show | lint | test | new`: look after the signature catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
+from forensics.console import console, frame_table
+from forensics.errors import EXIT_ATTENTION
+from forensics.signatures import load_catalog
+from forensics.signatures.catalog import scan_catalog
+from forensics.signatures.compile import condition_sql
+from forensics.signatures.examples import run_examples
+from forensics.signatures.validators import lint_problems
+
+__all__ = ["PatternsOption", "app"]
+
+PatternsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--patterns",
+        envvar="FORENSICS_PATTERNS_DIR",
+        help="Pattern catalog directory (default: $FORENSICS_PATTERNS_DIR or bundled patterns/).",
+        show_default=False,
+    ),
+]
+
+app = typer.Typer(
+    name="patterns",
+    help="Look after the failure-signature catalog (patterns/<area>/<slug>.yml).",
+    no_args_is_help=True,
+)
+
+
+@app.command("list")
+def list_(
+    glob: Annotated[str, typer.Argument(help="Id glob, e.g. 'cloudrun/*'.")] = "*",
+    as_json: JsonOption = False,
+    patterns: PatternsOption = None,
+) -> None:
+    """List signatures in precedence order (the first that matches an entry is its primary).
+
+    Example:
+        forensics patterns list 'cloudsql/*'
+    """
+    catalog = load_catalog(patterns)
+    rank = {s.id: i + 1 for i, s in enumerate(catalog.signatures)}
+    sigs = catalog.select(glob)
+    rows = [
+        {
+            "precedence": rank[s.id],
+            "id": s.id,
+            "level": s.level,
+            "status": s.status,
+            "issues": ", ".join(s.issues),
+            "examples": len(s.examples_match) + len(s.examples_no_match),
+            "title": s.title,
+        }
+        for s in sigs
+    ]
+    if as_json:
+        print(dump_json({"catalog_version": catalog.version, "signatures": rows}))
+        return
+    console.print(frame_table(pl.DataFrame(rows), f"Signatures (catalog {catalog.version})"))
+
+
+@app.command()
+def show(
+    signature_id: Annotated[str, typer.Argument(help="Signature id, e.g. startup/exit-code-3.")],
+    as_json: JsonOption = False,
+    patterns: PatternsOption = None,
+) -> None:
+    """Show one signature: its file, its Cloud Logging filter and its compiled SQL condition.
+
+    Example:
+        forensics patterns show startup/exit-code-3
+    """
+    catalog = load_catalog(patterns)
+    sig = catalog.get(signature_id)
+    info = {
+        "id": sig.id,
+        "title": sig.title,
+        "status": sig.status,
+        "level": sig.level,
+        "issues": sig.issues,
+        "precedence": [s.id for s in catalog.signatures].index(sig.id) + 1,
+        "path": str(sig.path),
+        "description": sig.description,
+        "logging_filter": sig.logging_filter(),
+        "sql_condition": condition_sql(sig),
+    }
+    if as_json:
+        print(dump_json(info))
+        return
+    for key in ("id", "title", "status", "level", "issues", "precedence", "path"):
+        console.print(f"[bold]{key}[/bold]: {info[key]}", highlight=False)
+    console.print("[bold]Cloud Logging filter[/bold] (superset, for pushdown):")
+    console.print(info["logging_filter"], markup=False, soft_wrap=True)
+    console.print(f"[bold]file[/bold] {sig.path}:")
+    assert sig.path is not None
+    console.print(sig.path.read_text(encoding="utf-8"), markup=False, highlight=False)
+
+
+@app.command()
+def lint(patterns: PatternsOption = None) -> None:
+    """Check the catalog: ids equal their paths and are unique, required keys and their order,
+    RE2-valid regexes, precedence lists every id, a match and a no_match example each.
+
+    Exit 0 when clean, 1 when there are problems (each names its file and key).
+
+    Example:
+        forensics patterns lint
+    """
+    scan = scan_catalog(patterns)
+    lint_problems(scan)
+    for problem in scan.problems:
+        console.print(f"{'error' if problem.fatal else 'lint'}: {problem}", markup=False)
+    n = len(scan.signatures)
+    if scan.problems:
+        console.print(f"{len(scan.problems)} problem(s) in {n} signature file(s)", markup=False)
+        raise typer.Exit(EXIT_ATTENTION)
+    console.print(f"{n} signatures, catalog {scan.version}: no problems", markup=False)
+
+
+@app.command()
+def test(patterns: PatternsOption = None) -> None:
+    """Run every example through ingest and the compiled SQL (the production path).
+
+    Lists failing examples and signatures without a match or no_match example; exit 1 if any.
+
+    Example:
+        forensics patterns test
+    """
+    catalog = load_catalog(patterns)
+    results = run_examples(catalog)
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        console.print(result.describe(), markup=False)
+        console.print(f"      {result.text}", markup=False)
+    kinds = {(r.signature, r.kind) for r in results}
+    uncovered = [
+        f"{s.id} (no {kind} example)"
+        for s in catalog.active()
+        for kind in ("match", "no_match")
+        if (s.id, kind) not in kinds
+    ]
+    for line in uncovered:
+        console.print(f"missing: {line}", markup=False)
+    console.print(
+        f"{len(results) - len(failed)}/{len(results)} examples pass; "
+        f"{len(uncovered)} missing example kind(s)",
+        markup=False,
+    )
+    if failed or uncovered:
+        raise typer.Exit(EXIT_ATTENTION)
+
+
+@app.command()
+def new(
+    from_template: Annotated[
+        str, typer.Option("--from-template", help="A template id from `forensics analyze`.")
+    ],
+    signature_id: Annotated[
+        str | None, typer.Option("--id", help="Id for the new signature: <area>/<slug>.")
+    ] = None,
+    hours: Annotated[
+        float | None,
+        typer.Option("--hours", help="Mine only the last N hours (default: the whole store)."),
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Window end with --hours.")] = None,
+    db: DbOption = None,
+    patterns: PatternsOption = None,
+) -> None:
+    """Write a signature file from an unexplained-error template, and list it in precedence.
+
+    The file is a starting point (status experimental): its regex is the template's literal
+    words with the masked parts as wildcards, its match example the template's first entry.
+    Review it, then run `forensics patterns test`.
+
+    Example:
+        forensics patterns new --from-template t-953f4d9784 --id startup/module-not-found
+    """
+    from forensics.signatures.authoring import write_signature_from_template
+
+    path = write_signature_from_template(
+        db_path(db), from_template, signature_id, patterns, hours, until
+    )
+    console.print(f"wrote {path} and listed it in catalog.yml precedence", markup=False)
+    console.print("next: edit it, then run `forensics patterns test`", markup=False)

@@ -1,0 +1,168 @@
+"""Build the incidents stage's result for one window: issue statuses, incidents, deploys, checks.
+
+Usage:
+  ``build_analysis(store, window, registry=None)`` returns the stable JSON-ready dict that
+  ``forensics analyze`` merges into its output and reports and scheduled jobs read;
+  ``analyze_incidents`` returns the same content as typed dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from forensics.incidents.checks import run_checks
+from forensics.incidents.classified import current_catalog, ensure_classified
+from forensics.incidents.correlate import IncidentContext, build_incidents
+from forensics.incidents.coverage import window_coverage
+from forensics.incidents.deploys import deploys_and_drift
+from forensics.incidents.evidence import attribute_symptoms, issue_evidence, load_matches
+from forensics.incidents.model import Check, DeployMarker, Drift, Incident, IssueStatus
+from forensics.incidents.registry import Registry, load_registry
+from forensics.incidents.revisions import signature_revisions
+from forensics.incidents.status import IssueEvidence, compute_statuses
+from forensics.sql import run_named
+from forensics.store import Store
+from forensics.timeutil import Window
+
+__all__ = ["Analysis", "analyze_incidents", "build_analysis"]
+
+_ROW_SCHEMA: dict[str, pl.DataType] = {
+    "timestamp": pl.Datetime("us", "UTC"),
+    "signature": pl.String(),
+    "service": pl.String(),
+    "revision": pl.String(),
+}
+
+
+@dataclass
+class Analysis:
+    """Everything the incidents stage found for one window."""
+
+    window: Window
+    issues: list[IssueStatus]
+    incidents: list[Incident] = field(default_factory=list)
+    deploys: list[DeployMarker] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    signature_revisions: list[dict[str, Any]] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stable JSON shape (keys are only ever added)."""
+        return {
+            "window": self.window.as_dict(),
+            "issues": [s.as_dict() for s in self.issues],
+            "incidents": [i.as_dict() for i in self.incidents],
+            "deploys": [d.as_dict() for d in self.deploys],
+            "drift": [d.as_dict() for d in self.drift],
+            "checks": [c.as_dict() for c in self.checks],
+            "signature_revisions": [dict(r) for r in self.signature_revisions],
+            "analysis_notes": dict(self.notes),
+        }
+
+
+def _rows(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+        for name, dtype in _ROW_SCHEMA.items()
+    )
+
+
+def _issue_rows(
+    issue_id: str,
+    registry: Registry,
+    evidence: pl.DataFrame,
+    signals: pl.DataFrame,
+    drift: list[Drift],
+) -> pl.DataFrame:
+    issue = registry.get(issue_id)
+    parts = [_rows(evidence.filter(pl.col("issue") == issue_id))]
+    if issue.signals and not signals.is_empty():
+        hits = signals.filter(pl.col("signal").is_in(list(issue.signals)))
+        parts.append(_rows(hits.rename({"start": "timestamp", "signal": "signature"})))
+    if issue.drift and drift:
+        # a new image is an ordinary deploy; everything else that changes is drift
+        rows = [
+            (d.time, f"drift/{c['kind']}", d.service, d.to_revision)
+            for d in drift
+            for c in d.changes
+            if c["kind"] != "image"
+        ]
+        parts.append(pl.DataFrame(rows, schema=_ROW_SCHEMA, orient="row"))
+    return pl.concat(parts).sort("timestamp", nulls_last=True)
+
+
+def analyze_incidents(
+    store: Store, window: Window, *, registry: Registry | None = None
+) -> Analysis:
+    """Classify what is missing, then compute statuses, incidents, deploys and checks."""
+    registry = registry or load_registry()
+    catalog = current_catalog()
+    classified = ensure_classified(store, catalog)
+    ranks = {s.id: i for i, s in enumerate(catalog.signatures)}
+    matches = load_matches(store, window.until)
+    symptoms = attribute_symptoms(store, window.until, registry)
+    evidence = issue_evidence(matches, symptoms, registry, ranks)
+    signals = run_named(store, "store_signals", {"until": window.until})
+    deploys, drift = deploys_and_drift(store, window.until)
+    ctx = IncidentContext(
+        registry,
+        ranks,
+        {s.id: s.title for s in catalog.signatures},
+        matches,
+        symptoms,
+        evidence,
+        signals,
+    )
+    incidents = build_incidents(store, window, ctx)
+    per_issue = {
+        i.id: IssueEvidence(
+            i,
+            _issue_rows(i.id, registry, evidence, signals, drift),
+            [inc.id for inc in incidents if i.id in inc.issues],
+        )
+        for i in registry.issues
+        if not i.meta
+    }
+    coverage = window_coverage(store, window.since, window.until)
+    statuses = compute_statuses(store, registry, per_issue, window, coverage)
+    notes = {
+        "catalog_version": catalog.version,
+        "registry_files": list(registry.files),
+        "classified_ingest_runs": classified,
+        "read_only_store": store.read_only,
+    }
+    in_window = window.since.__le__
+    return Analysis(
+        window,
+        statuses,
+        incidents,
+        deploys=[d for d in deploys if in_window(d.time)],
+        drift=[d for d in drift if in_window(d.time)],
+        checks=run_checks(store, window, registry.settings),
+        signature_revisions=signature_revisions(matches, window),
+        notes=notes,
+    )
+
+
+def build_analysis(
+    store: Store, window: Window, *, registry: Registry | None = None
+) -> dict[str, Any]:
+    """The incidents stage for ``window`` as the stable JSON-ready dict.
+
+    Shape: ``{"window", "issues": [...], "incidents": [...], "deploys": [...], "drift": [...],
+    "checks": [...], "signature_revisions": [...], "analysis_notes": {...}}``; issues come
+    contradictions first. See docs/notes/incidents.md for every key.
+
+    Example:
+        >>> from forensics.store import open_store
+        >>> from forensics.timeutil import window_ending
+        >>> with open_store(":memory:") as store:
+        ...     result = build_analysis(store, window_ending(24, "2025-09-17T00:00:00Z"))
+        >>> [i["status"] for i in result["issues"]][:2]
+        ['NO_DATA', 'NO_DATA']
+    """
+    return analyze_incidents(store, window, registry=registry).as_dict()

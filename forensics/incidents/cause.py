@@ -1,0 +1,100 @@
+"""Name an incident's cause from the attribution of its symptoms, in one sentence.
+
+The root cause is the cause most of the incident's symptoms (exit 3, 503, ...) follow on the
+same instance or revision; without symptoms it is the first cause in the chain. An error no
+signature covers (a ModuleNotFoundError) is named by its exception line and tied to no issue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import polars as pl
+
+__all__ = ["error_text", "root_cause"]
+
+_EXCEPTION = re.compile(r"\b([A-Z][A-Za-z0-9_]*(?:Error|Exception)\b:?[^\n]{0,200})")
+
+
+def error_text(message: str | None) -> str:
+    """The exception line of an error message, else its first line (cut to 200 characters)."""
+    text = message or ""
+    match = _EXCEPTION.search(text)
+    line = match.group(1) if match else (text.strip().splitlines() or [""])[0]
+    return line.strip()[:200]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def root_cause(
+    chain: list[str],
+    symptoms: pl.DataFrame,
+    symptom_ids: set[str],
+    titles: dict[str, str],
+    cause_issues: dict[str, list[str]],
+    symptom_issues: dict[str, list[str]],
+    messages: dict[str, str],
+) -> tuple[dict[str, Any], str]:
+    """The incident's root cause (a dict for JSON) and the sentence that explains it.
+
+    Args:
+        chain: the incident's causal chain.
+        symptoms: the incident's symptom rows with ``cause``, ``cause_kind``,
+            ``cause_insert_id`` (from the attribution query).
+        symptom_ids: signatures that are symptoms (need a cause).
+        titles: signature id → title.
+        cause_issues: cause signature or signal → the issues it is direct evidence for.
+        symptom_issues: symptom signature → the issues that count it when caused by them.
+        messages: insert_id → message, for error causes.
+    """
+    total = symptoms.height
+    causes = Counter(c for c in symptoms["cause"].to_list() if c) if total else Counter()
+    if causes:
+        cause, explained = max(causes.items(), key=lambda kv: kv[1])
+    else:
+        upstream = [c for c in chain if c not in symptom_ids]
+        cause, explained = (upstream[0], 0) if upstream else (None, 0)
+    shown = ", ".join(
+        f"{n:,} {s}" for s, n in Counter(symptoms["signature"].to_list()).most_common()
+    )
+    if cause is None:
+        root: dict[str, Any] = {"kind": "unknown", "id": None, "text": None, "issues": []}
+        return root, (
+            f"Cause not in the logs: {_plural(total, 'symptom')} ({shown}) with no error before "
+            "them on the same instance or revision."
+        )
+    if cause.startswith("error:"):
+        rows = symptoms.filter(pl.col("cause") == cause).sort("cause_timestamp")
+        insert_id = rows["cause_insert_id"][0]
+        text = error_text(messages.get(insert_id))
+        # the issues these symptoms would count for, had a cause of theirs come first
+        lists = [
+            symptom_issues.get(s, []) for s in symptoms["signature"].unique(maintain_order=True)
+        ]
+        common = [i for i in lists[0] if all(i in other for other in lists)] if lists else []
+        not_them = f", so not {', '.join(common)}" if common else ""
+        root = {"kind": "error", "id": cause, "text": text, "insert_id": insert_id, "issues": []}
+        return root, (
+            f"{text}: an error no signature covers, logged before {explained:,} of "
+            f"{_plural(total, 'symptom')} ({shown}) on the same instance or revision; "
+            f"attributed to no tracked issue{not_them}."
+        )
+    kind = "signature" if cause in titles else "signal"
+    issues = cause_issues.get(cause, [])
+    title = titles.get(cause, f"Metric signal {cause}")
+    sentence = f"{title} ({cause})" if kind == "signature" else title
+    if total:
+        sentence += (
+            f": {explained:,} of {_plural(total, 'symptom')} ({shown}) follow it on the same "
+            "instance or revision"
+        )
+    before = chain[: chain.index(cause)] if cause in chain else []
+    upstream = [c for c in before if c not in symptom_ids]
+    if upstream:
+        sentence += f", after {', '.join(upstream)}"
+    sentence += f"; evidence for {', '.join(issues)}." if issues else "."
+    return {"kind": kind, "id": cause, "text": title, "issues": issues}, sentence

@@ -1,0 +1,171 @@
+"""A Cloud Run revision's configuration as a flat dict, and what changed between two of them.
+
+Read from audit-log bodies: the v1 Knative template (``ReplaceService`` requests, Revision
+responses) and the v2 template (``UpdateService``/``CreateService``). Environment variables are
+kept by NAME only: their values may be secrets and never leave this module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["FIELD_KIND", "RevisionConfig", "config_changes", "describe_change", "run_config"]
+
+RevisionConfig = dict[str, Any]
+_DIGEST = re.compile(r"(sha256:[0-9a-f]{12})[0-9a-f]+")  # a person needs 12 digits, not 64
+
+# v1 annotation → flat key (the settings that drift matters for).
+_ANNOTATIONS = {
+    "autoscaling.knative.dev/minScale": "min_instances",
+    "autoscaling.knative.dev/maxScale": "max_instances",
+    "run.googleapis.com/cpu-throttling": "cpu_throttling",
+    "run.googleapis.com/startup-cpu-boost": "startup_cpu_boost",
+    "run.googleapis.com/execution-environment": "execution_environment",
+    "run.googleapis.com/vpc-access-connector": "vpc_connector",
+    "run.googleapis.com/vpc-access-egress": "vpc_egress",
+    "run.googleapis.com/network-interfaces": "vpc_network_interfaces",
+    "run.googleapis.com/cloudsql-instances": "cloudsql_instances",
+}
+# Flat key → the kind of change it is (drift evidence is counted per kind; image is a deploy).
+FIELD_KIND = {
+    "image": "image",
+    "env": "env",
+    "cpu": "resources",
+    "memory": "resources",
+    "concurrency": "resources",
+    "timeout": "resources",
+    "min_instances": "scaling",
+    "max_instances": "scaling",
+    "cpu_throttling": "resources",
+    "startup_cpu_boost": "resources",
+    "execution_environment": "resources",
+    "vpc_connector": "vpc",
+    "vpc_egress": "vpc",
+    "vpc_network_interfaces": "vpc",
+    "cloudsql_instances": "cloudsql",
+    "service_account": "identity",
+    "port": "network",
+    "connector_machine_type": "vpc",
+    "connector_min_instances": "vpc",
+    "connector_max_instances": "vpc",
+}
+
+
+def _norm(value: Any) -> Any:
+    """Strings as Cloud Run compares them: "True" and "true" are the same setting."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # JSON writers disagree on 80 and 80.0
+    return value
+
+
+def _container(containers: Any) -> dict[str, Any]:
+    return containers[0] if isinstance(containers, list) and containers else {}
+
+
+def _env_names(container: dict[str, Any]) -> list[str]:
+    return sorted(
+        str(e["name"]) for e in container.get("env") or [] if isinstance(e, dict) and "name" in e
+    )
+
+
+def _v1(template: dict[str, Any]) -> RevisionConfig:
+    spec = template.get("spec") or {}
+    annotations = (template.get("metadata") or {}).get("annotations") or {}
+    container = _container(spec.get("containers"))
+    limits = (container.get("resources") or {}).get("limits") or {}
+    ports = container.get("ports") or [{}]
+    config: RevisionConfig = {
+        "image": container.get("image"),
+        "env": _env_names(container),
+        "cpu": limits.get("cpu"),
+        "memory": limits.get("memory"),
+        "concurrency": spec.get("containerConcurrency"),
+        "timeout": spec.get("timeoutSeconds"),
+        "service_account": spec.get("serviceAccountName"),
+        "port": (ports[0] or {}).get("containerPort"),
+    }
+    for annotation, key in _ANNOTATIONS.items():
+        if annotation in annotations:
+            config[key] = annotations[annotation]
+    return config
+
+
+def _v2(template: dict[str, Any]) -> RevisionConfig:
+    container = _container(template.get("containers"))
+    limits = (container.get("resources") or {}).get("limits") or {}
+    scaling = template.get("scaling") or {}
+    vpc = template.get("vpcAccess") or {}
+    ports = container.get("ports") or [{}]
+    volumes = template.get("volumes") or []
+    cloudsql = [
+        ",".join((v.get("cloudSqlInstance") or {}).get("instances") or [])
+        for v in volumes
+        if isinstance(v, dict) and v.get("cloudSqlInstance")
+    ]
+    config: RevisionConfig = {
+        "image": container.get("image"),
+        "env": _env_names(container),
+        "cpu": limits.get("cpu"),
+        "memory": limits.get("memory"),
+        "concurrency": template.get("maxInstanceRequestConcurrency"),
+        "timeout": template.get("timeout"),
+        "service_account": template.get("serviceAccount"),
+        "port": (ports[0] or {}).get("containerPort"),
+        "min_instances": scaling.get("minInstanceCount"),
+        "max_instances": scaling.get("maxInstanceCount"),
+        "vpc_connector": vpc.get("connector"),
+        "vpc_egress": vpc.get("egress"),
+        "cloudsql_instances": ",".join(cloudsql) or None,
+    }
+    return config
+
+
+def run_config(payload: dict[str, Any]) -> RevisionConfig | None:
+    """The configuration an audit payload carries: a request's template or a Revision's spec."""
+    request = payload.get("request") or {}
+    service = request.get("service") or {}
+    if isinstance(service.get("spec"), dict) and "template" in service["spec"]:
+        config = _v1(service["spec"]["template"])
+    elif isinstance(service.get("template"), dict):
+        config = _v2(service["template"])
+    else:
+        response = payload.get("response") or {}
+        if response.get("kind") != "Revision" or not isinstance(response.get("spec"), dict):
+            return None
+        config = _v1({"metadata": response.get("metadata") or {}, "spec": response["spec"]})
+    return {k: _norm(v) for k, v in config.items() if v not in (None, "", [])}
+
+
+def config_changes(before: RevisionConfig, after: RevisionConfig) -> list[dict[str, Any]]:
+    """What changed: ``{field, kind, from, to}``, or for env ``{field, kind, added, removed}``."""
+    changes: list[dict[str, Any]] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        kind = FIELD_KIND.get(key, "other")
+        if key == "env":
+            added = sorted(set(new or []) - set(old or []))
+            removed = sorted(set(old or []) - set(new or []))
+            changes.append({"field": key, "kind": kind, "added": added, "removed": removed})
+        else:
+            changes.append({"field": key, "kind": kind, "from": old, "to": new})
+    return changes
+
+
+def describe_change(change: dict[str, Any]) -> str:
+    """One line for a person: "env added: A, B", "memory: 512Mi -> 1Gi"."""
+    if change["field"] == "env":
+        parts = []
+        if change["added"]:
+            parts.append("env added: " + ", ".join(change["added"]))
+        if change["removed"]:
+            parts.append("env removed: " + ", ".join(change["removed"]))
+        return "; ".join(parts)
+    old, new = (_DIGEST.sub(r"\1…", str(change[k])) for k in ("from", "to"))
+    return f"{change['field']}: {old} -> {new}"

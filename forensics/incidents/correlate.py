@@ -1,0 +1,277 @@
+"""Group a window's signature matches and metric signals into incidents per service.
+
+Usage:
+  ``build_incidents(store, window, context)`` where ``context`` carries the registry, catalog
+  facts, every match, the symptom attribution and the issue evidence. Steps:
+  1. queries/window_match_islands.sql numbers the primary matches into islands per service
+     (a gap longer than ``incident_gap_minutes`` starts a new one);
+  2. islands of a service that share an instance or a trace are one incident;
+  3. Cloud SQL and connector islands join the Cloud Run incidents they overlap when both are
+     evidence for the same issue (the database side of #1278); signals join the same way;
+  4. each incident gets its chain (chain.py), attributed symptoms and cause (cause.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from forensics.incidents.cause import root_cause
+from forensics.incidents.chain import causal_chain
+from forensics.incidents.evidence import IDENTITY, fetch_lines
+from forensics.incidents.model import EvidenceLine, Incident
+from forensics.incidents.registry import Registry
+from forensics.sql import run_named
+from forensics.store import Store
+from forensics.timeutil import Window
+
+__all__ = ["IncidentContext", "build_incidents"]
+
+MAX_EVIDENCE_LINES = 10
+
+
+@dataclass
+class IncidentContext:
+    """What incidents are built from (all computed once per analysis)."""
+
+    registry: Registry
+    ranks: dict[str, int]
+    titles: dict[str, str]
+    matches: pl.DataFrame  # every match, primary and secondary
+    symptoms: pl.DataFrame  # attribution of every symptom
+    evidence: pl.DataFrame  # (issue, line) pairs
+    signals: pl.DataFrame
+
+
+@dataclass
+class _Group:
+    service: str
+    rows: pl.DataFrame
+    dependency: bool
+    issues: set[str]
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+
+    @property
+    def start(self) -> Any:
+        times = [self.rows["timestamp"].min(), *(s["start"] for s in self.signals)]
+        return min(t for t in times if t is not None)
+
+    @property
+    def end(self) -> Any:
+        times = [self.rows["timestamp"].max(), *(s["end"] for s in self.signals)]
+        return max(t for t in times if t is not None)
+
+
+def _merged_islands(islands: pl.DataFrame) -> pl.DataFrame:
+    """Islands of one service that share an instance or a trace become one group."""
+    parent = {i: i for i in islands["island"].unique().to_list()}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for column in ("instance_id", "trace"):
+        shared = (
+            islands.filter(pl.col(column).is_not_null() & (pl.col(column) != ""))
+            .group_by("service", column)
+            .agg(pl.col("island").unique())
+        )
+        for members in shared["island"].to_list():
+            for other in members[1:]:
+                parent[find(other)] = find(members[0])
+    return islands.with_columns(
+        pl.col("island").replace_strict({k: find(k) for k in parent}).alias("group")
+    )
+
+
+def _issues_of(rows: pl.DataFrame, evidence: pl.DataFrame) -> set[str]:
+    hits = evidence.join(rows.select(IDENTITY), on=IDENTITY, how="semi")
+    return set(hits["issue"].to_list())
+
+
+def _overlaps(group: _Group, start: Any, end: Any, gap: timedelta) -> bool:
+    return bool(start <= group.end + gap and end >= group.start - gap)
+
+
+def _signal_issues(registry: Registry) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for issue in registry.issues:
+        for signal in issue.signals:
+            out.setdefault(signal, []).append(issue.id)
+    return out
+
+
+def _groups(store: Store, window: Window, ctx: IncidentContext) -> list[_Group]:
+    gap = timedelta(minutes=ctx.registry.settings.incident_gap_minutes)
+    numbered = run_named(
+        store, "window_match_islands", {**window.params(), "gap_s": gap.total_seconds()}
+    )
+    # the entry facts (service, revision, instance, resource type) come with the matches
+    primary = ctx.matches.filter(pl.col("is_primary")).drop("is_primary", "log_id")
+    islands = primary.join(numbered, on=IDENTITY)
+    groups: list[_Group] = []
+    if not islands.is_empty():
+        for _, rows in _merged_islands(islands).group_by("group", maintain_order=True):
+            dependency = "cloud_run_revision" not in set(rows["resource_type"].to_list())
+            issues = _issues_of(rows, ctx.evidence)
+            groups.append(_Group(rows["service"][0], rows, dependency, issues))
+    run_groups = [g for g in groups if not g.dependency]
+    kept = list(run_groups)
+    for dep in (g for g in groups if g.dependency):
+        hosts = [
+            g for g in run_groups if g.issues & dep.issues and _overlaps(g, dep.start, dep.end, gap)
+        ]
+        for host in hosts:
+            host.rows = pl.concat([host.rows, dep.rows]).sort("timestamp")
+            host.related.append(dep.service)
+        if not hosts:
+            kept.append(dep)
+    by_signal = _signal_issues(ctx.registry)
+    active = ctx.signals.filter((pl.col("start") < window.until) & (pl.col("end") >= window.since))
+    for signal in active.to_dicts():
+        issues = set(by_signal.get(signal["signal"], []))
+        hosts = [
+            g
+            for g in kept
+            if (g.service == signal["service"] or g.issues & issues)
+            and _overlaps(g, signal["start"], signal["end"], gap)
+        ]
+        for host in hosts:
+            host.signals.append(signal)
+            host.issues |= issues
+        if not hosts:
+            alone = _Group(
+                signal["service"] or "(unknown)", islands.clear(), False, issues, [signal]
+            )
+            kept.append(alone)
+    return sorted(kept, key=lambda g: (g.start, g.service))
+
+
+def _ranked(values: list[Any]) -> list[str]:
+    return [v for v, _ in Counter(v for v in values if v).most_common()]
+
+
+def _incident(store: Store, group: _Group, ctx: IncidentContext) -> Incident:
+    rows = group.rows
+    ids = rows.select(IDENTITY)
+    lines = ctx.matches.join(ids, on=IDENTITY, how="semi")
+    chain, links = causal_chain(
+        lines, [(s["signal"], s["start"]) for s in group.signals], ctx.ranks
+    )
+    symptoms = ctx.symptoms.join(ids, on=IDENTITY, how="semi")
+    attribution: dict[str, dict[str, int]] = {}
+    for sig, cause, n in (
+        symptoms.group_by("signature", "cause").len().sort("len", descending=True).iter_rows()
+    ):
+        attribution.setdefault(sig, {})[cause or "unattributed"] = n
+    firsts = lines.sort("timestamp", "is_primary", descending=[False, True]).unique(
+        "signature", keep="first", maintain_order=True
+    )
+    wanted = [firsts.select(IDENTITY)]
+    errors = symptoms.filter(pl.col("cause_kind") == "error")
+    if errors.height:
+        wanted.append(
+            errors.select(
+                pl.col("cause_timestamp").alias("timestamp"),
+                pl.col("cause_log_name").alias("log_name"),
+                pl.col("cause_insert_id").alias("insert_id"),
+            )
+        )
+    fetched = fetch_lines(store, pl.concat(wanted))
+    messages = dict(zip(fetched["insert_id"], fetched["message"], strict=True))
+    registry = ctx.registry
+    cause_issues = {s: registry.issues_of_cause(s) for s in ctx.titles}
+    cause_issues.update(_signal_issues(registry))
+    symptom_issues = {s: [i.id for i in registry.issues if s in i.symptoms] for s in ctx.titles}
+    root, sentence = root_cause(
+        chain,
+        symptoms,
+        set(registry.symptoms()),
+        ctx.titles,
+        cause_issues,
+        symptom_issues,
+        messages,
+    )
+    evidence = _evidence_lines(firsts, fetched, root)
+    order = {i.id: n for n, i in enumerate(registry.issues)}
+    per_minute = (
+        rows.group_by(pl.col("timestamp").dt.truncate("1m"))
+        .len()
+        .sort("len", "timestamp", descending=[True, False])
+    )
+    peak, peak_n = per_minute.row(0) if per_minute.height else (group.start, 0)
+    start = group.start
+    return Incident(
+        id=f"{start:%Y%m%dT%H%M%SZ}-{group.service}",
+        service=group.service,
+        start=start,
+        end=group.end,
+        peak=peak,
+        peak_per_minute=int(peak_n),
+        chain=chain,
+        issues=sorted(group.issues, key=lambda i: order.get(i, 99)),
+        signatures=dict(
+            rows.group_by("signature")
+            .len()
+            .sort("len", "signature", descending=[True, False])
+            .iter_rows()
+        ),
+        revisions=_ranked(rows["revision"].to_list()),
+        instances=_ranked(rows["instance_id"].to_list()),
+        evidence=evidence,
+        cause=sentence,
+        root_cause=root,
+        links=links,
+        attribution=attribution,
+        signals=[
+            {k: s[k] for k in ("signal", "service", "start", "end", "peak", "threshold")}
+            for s in group.signals
+        ],
+        related_services=sorted(set(group.related)),
+    )
+
+
+def _evidence_lines(
+    firsts: pl.DataFrame, fetched: pl.DataFrame, root: dict[str, Any]
+) -> list[EvidenceLine]:
+    facts = {r["insert_id"]: r for r in fetched.to_dicts()}
+    out = []
+    if root.get("kind") == "error" and root.get("insert_id") in facts:
+        r = facts[root["insert_id"]]
+        out.append(
+            EvidenceLine(
+                r["insert_id"],
+                r["timestamp"],
+                r["revision"],
+                str(root["id"]),
+                r["message"] or "",
+                r["instance_id"],
+                r["log_name"],
+            )
+        )
+    for r in firsts.sort("timestamp").to_dicts():
+        fact = facts.get(r["insert_id"], {})
+        out.append(
+            EvidenceLine(
+                r["insert_id"],
+                r["timestamp"],
+                r["revision"],
+                r["signature"],
+                fact.get("message") or "",
+                r["instance_id"],
+                r["log_name"],
+            )
+        )
+    return sorted(out, key=lambda e: e.timestamp)[:MAX_EVIDENCE_LINES]
+
+
+def build_incidents(store: Store, window: Window, ctx: IncidentContext) -> list[Incident]:
+    """The window's incidents, oldest first."""
+    return [_incident(store, g, ctx) for g in _groups(store, window, ctx)]

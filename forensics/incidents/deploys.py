@@ -1,0 +1,258 @@
+"""Deploy markers and configuration drift from the Cloud Run and VPC Access audit logs.
+
+Usage:
+  ``deploys_and_drift(store, until)`` reads every audit entry before ``until``
+  (queries/store_audit_events.sql) and returns the deploy markers and the drift between each
+  service's consecutive configurations, oldest first (callers keep the window's part).
+
+A deploy call (``ReplaceService``, v2 ``UpdateService``/``CreateService``) is paired with the
+"Ready condition ... for Revision X" system event of the same service (after the call, or a
+moment before: Cloud Run logs the call when its operation ends), which names the revision and
+says whether it became ready. A call with no new revision is a traffic or no-op update.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from forensics.incidents.config_diff import (
+    RevisionConfig,
+    config_changes,
+    describe_change,
+    run_config,
+)
+from forensics.incidents.model import DeployMarker, Drift
+from forensics.sql import run_named
+from forensics.store import Store
+
+__all__ = ["deploys_and_drift"]
+
+_CALLS = ("ReplaceService", "UpdateService", "CreateService")
+_AFTER = timedelta(minutes=15)  # a rollout takes minutes
+_BEFORE = timedelta(minutes=2)  # the call is logged when its operation finishes
+
+
+@dataclass
+class _Event:
+    time: datetime
+    insert_id: str
+    service: str
+    kind: str  # call | revision | service | connector | label
+    method: str
+    severity: str
+    revision: str | None = None
+    ready: bool | None = None
+    config: RevisionConfig | None = None
+    principal: str | None = None
+    message: str | None = None
+    used: bool = False
+
+
+def _ready(payload: dict[str, Any]) -> bool | None:
+    status = (payload.get("response") or {}).get("status") or {}
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "Ready":
+            return {"True": True, "False": False}.get(str(cond.get("status")))
+    text = str((payload.get("status") or {}).get("message") or "")
+    if "status changed to True" in text:
+        return True
+    return False if "status changed to False" in text else None
+
+
+def _connector_config(payload: dict[str, Any]) -> RevisionConfig | None:
+    connector = (payload.get("request") or {}).get("connector")
+    if not isinstance(connector, dict):
+        return None
+    keys = {"machineType": "machine_type", "minInstances": "min_instances"}
+    keys["maxInstances"] = "max_instances"
+    return {f"connector_{v}": connector[k] for k, v in keys.items() if k in connector}
+
+
+def _parse(row: dict[str, Any]) -> _Event | None:
+    try:
+        payload = json.loads(row["json_payload"] or "{}")
+    except ValueError:
+        return None
+    method = str(payload.get("methodName") or "")
+    labels = ((payload.get("response") or {}).get("metadata") or {}).get("labels") or {}
+    resource = str(payload.get("resourceName") or "")
+    service = (
+        row["service"]
+        or labels.get("serving.knative.dev/service")
+        or (resource.rsplit("/", 1)[-1] if "/services/" in resource else None)
+        or resource.rsplit("/", 1)[-1]
+    )
+    base = {
+        "time": row["timestamp"],
+        "insert_id": row["insert_id"],
+        "service": service,
+        "method": method,
+        "severity": row["severity"],
+        "message": (payload.get("status") or {}).get("message"),
+        "principal": (payload.get("authenticationInfo") or {}).get("principalEmail"),
+    }
+    activity = row["log_id"].endswith("/activity")
+    if "vpcaccess" in method and activity:
+        config = _connector_config(payload)
+        return _Event(kind="connector", config=config, **base) if config else None
+    if activity and method.endswith(_CALLS):
+        return _Event(kind="call", config=run_config(payload), **base)
+    kind = str((payload.get("response") or {}).get("kind") or "")
+    if row["log_id"].endswith("/system_event") and kind in ("Revision", "Service"):
+        response = payload["response"]
+        if kind == "Revision":
+            name = (response.get("metadata") or {}).get("name") or row["revision"]
+            config = run_config(payload)
+            return _Event(
+                kind="revision", revision=name, ready=_ready(payload), config=config, **base
+            )
+        status = response.get("status") or {}
+        name = status.get("latestCreatedRevisionName") or status.get("latestReadyRevisionName")
+        return _Event(kind="service", revision=name, ready=_ready(payload), **base)
+    return None
+
+
+def _pair(call: _Event, events: list[_Event], kind: str) -> _Event | None:
+    """The event of ``kind`` that reports on ``call``: first after it, else just before it."""
+    same = [e for e in events if e.kind == kind and e.service == call.service and not e.used]
+    after = [e for e in same if call.time <= e.time <= call.time + _AFTER]
+    before = [e for e in same if call.time - _BEFORE <= e.time < call.time]
+    found = (
+        min(after, key=lambda e: e.time)
+        if after
+        else (max(before, key=lambda e: e.time) if before else None)
+    )
+    if found is not None:
+        found.used = True
+    return found
+
+
+def _marker(event: _Event, kind: str, **facts: Any) -> DeployMarker:
+    values: dict[str, Any] = {
+        "time": event.time,
+        "service": event.service,
+        "kind": kind,
+        "method": event.method,
+        "revision": event.revision,
+        "previous_revision": None,
+        "ready_at": event.time if event.ready else None,
+        "ready": event.ready,
+        "principal": event.principal,
+        "insert_id": event.insert_id,
+        "message": event.message,
+    }
+    return DeployMarker(**{**values, **facts})
+
+
+def _call_marker(call: _Event, events: list[_Event]) -> tuple[DeployMarker, RevisionConfig | None]:
+    if call.kind == "connector":
+        return _marker(call, "connector", revision=None), call.config
+    rev = _pair(call, events, "revision")
+    svc = _pair(call, events, "service")
+    ready = rev.ready if rev else (svc.ready if svc else None)
+    if ready is False or call.severity in ("ERROR", "CRITICAL"):
+        kind = "failed"
+    elif rev or svc:
+        kind = "revision" if rev else "traffic"
+    else:
+        kind = "call"  # no Ready event in the store: the outcome is not in the logs
+    marker = _marker(
+        call,
+        kind,
+        revision=rev.revision if rev else (svc.revision if svc else None),
+        ready=ready,
+        ready_at=rev.time if rev and rev.ready else None,
+        message=(rev.message if rev else None) or (svc.message if svc else None),
+    )
+    return marker, call.config or (rev.config if rev else None)
+
+
+def _markers(events: list[_Event]) -> list[tuple[DeployMarker, RevisionConfig | None]]:
+    """Calls paired with their Ready events; revisions only Ready events or labels show."""
+    out = [_call_marker(e, events) for e in events if e.kind in ("call", "connector")]
+    named = {m.revision for m, _ in out if m.revision}
+    for rev in (e for e in events if e.kind == "revision" and not e.used):
+        if rev.revision and rev.revision not in named:  # one revision may be Ready twice
+            named.add(rev.revision)
+            out.append(
+                (_marker(rev, "revision" if rev.ready is not False else "failed"), rev.config)
+            )
+    for label in (e for e in events if e.kind == "label" and e.revision not in named):
+        # the revision a call created: the last call of that service shortly before it
+        calls = [
+            m
+            for m, _ in out
+            if m.kind == "call"
+            and m.revision is None
+            and m.service == label.service
+            and label.time - _AFTER <= m.time <= label.time + _BEFORE
+        ]
+        if calls:
+            max(calls, key=lambda m: m.time).revision = label.revision
+        else:
+            out.append((_marker(label, "first-seen"), None))
+    out.sort(key=lambda pair: pair[0].time)
+    last: dict[str, str] = {}
+    for marker, _ in out:
+        marker.previous_revision = last.get(marker.service)
+        if marker.kind == "revision" and marker.revision == marker.previous_revision:
+            marker.kind = "traffic"  # Ready again for the revision already serving
+        if marker.revision:
+            last[marker.service] = marker.revision
+    return out
+
+
+def _labels(store: Store, until: datetime) -> list[_Event]:
+    """Revisions as the logs' revision labels show them: one event at each one's first entry."""
+    rows = run_named(store, "store_revision_first_seen", {"until": until}).to_dicts()
+    return [
+        _Event(
+            time=r["first_seen"],
+            insert_id=r["first_insert_id"],
+            service=r["service"],
+            kind="label",
+            method="revision label",
+            severity="DEFAULT",
+            revision=r["revision"],
+            message=f"first entry of {r['revision']} (no audit entry names it)",
+        )
+        for r in rows
+        if r["service"]
+    ]
+
+
+def deploys_and_drift(store: Store, until: datetime) -> tuple[list[DeployMarker], list[Drift]]:
+    """Every deploy marker and configuration drift before ``until``, oldest first."""
+    rows = run_named(store, "store_audit_events", {"until": until}).to_dicts()
+    events = [e for e in (_parse(r) for r in rows) if e is not None]
+    markers: list[DeployMarker] = []
+    drift: list[Drift] = []
+    previous: dict[str, tuple[RevisionConfig, str | None]] = {}
+    for marker, config in _markers(events + _labels(store, until)):
+        markers.append(marker)
+        if not config:
+            continue
+        before = previous.get(marker.service)
+        if before is None and marker.kind == "connector":
+            before = ({}, None)  # an update request names exactly what it changes
+        previous[marker.service] = (config, marker.revision)
+        if before is None:
+            marker.changes = ["no earlier configuration in the store"]
+            continue
+        changes = config_changes(before[0], config)
+        marker.changes = [describe_change(c) for c in changes]
+        if changes:
+            drift.append(
+                Drift(
+                    marker.service,
+                    marker.time,
+                    before[1],
+                    marker.revision,
+                    changes,
+                    marker.insert_id,
+                )
+            )
+    return markers, drift

@@ -1,0 +1,138 @@
+"""Which log lines are evidence for which tracked issue: direct matches and attributed symptoms.
+
+Usage:
+  1. ``load_matches(store, until)`` reads every signature match before ``until``;
+     ``attribute_symptoms(store, until, registry)`` runs queries/store_symptom_causes.sql, which
+     pairs every symptom (exit 3, 503, ...) with the cause before it on the same instance, else
+     revision.
+  2. ``issue_evidence(matches, symptoms, registry, ranks)`` gives one row per (issue, line):
+     a line is direct evidence when one of its matches is among the issue's signatures, and a
+     symptom counts only when its attributed cause is one of them. So an exit 3 after a
+     ModuleNotFoundError is evidence for no issue, though it ends the same way as #1278.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from forensics.incidents.registry import Registry
+from forensics.sql import run_named
+from forensics.store import Store
+
+__all__ = [
+    "IDENTITY",
+    "attribute_symptoms",
+    "fetch_lines",
+    "issue_evidence",
+    "load_matches",
+]
+
+IDENTITY = ["timestamp", "log_name", "insert_id"]
+_EVIDENCE_COLUMNS = [
+    "issue",
+    *IDENTITY,
+    "signature",
+    "service",
+    "revision",
+    "instance_id",
+    "kind",
+    "cause",
+]
+
+
+def load_matches(store: Store, until: datetime) -> pl.DataFrame:
+    """Every signature match before ``until``, primary and secondary, with entry facts."""
+    return run_named(store, "store_signature_matches", {"until": until})
+
+
+def attribute_symptoms(store: Store, until: datetime, registry: Registry) -> pl.DataFrame:
+    """Every symptom match before ``until`` with its cause, cause kind and basis."""
+    settings = registry.settings
+    return run_named(
+        store,
+        "store_symptom_causes",
+        {
+            "until": until,
+            "symptoms": list(registry.symptoms()),
+            "lookahead_s": settings.boot_lookahead_seconds,
+            "window_s": settings.attribution_window_seconds,
+        },
+    )
+
+
+def _pairs(rows: list[tuple[str, ...]], names: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row")
+
+
+def issue_evidence(
+    matches: pl.DataFrame,
+    symptoms: pl.DataFrame,
+    registry: Registry,
+    ranks: dict[str, int],
+) -> pl.DataFrame:
+    """One row per (issue, evidence line); ``kind`` is ``direct`` or ``symptom``.
+
+    Args:
+        matches: from ``load_matches``.
+        symptoms: from ``attribute_symptoms``.
+        registry: the tracked issues.
+        ranks: signature id → catalog precedence (0 first); a line matching several of an
+            issue's signatures is counted once, under the highest one.
+    """
+    direct_map = _pairs(
+        [(i.id, s) for i in registry.issues for s in i.signatures], ["issue", "signature"]
+    )
+    cause_map = _pairs(
+        [(i.id, sym, c) for i in registry.issues for sym in i.symptoms for c in i.signatures],
+        ["issue", "signature", "cause"],
+    )
+    rank = pl.col("signature").replace_strict(ranks, default=len(ranks), return_dtype=pl.Int64)
+    direct = (
+        matches.join(direct_map, on="signature")
+        .with_columns(
+            rank.alias("_rank"),
+            pl.lit("direct").alias("kind"),
+            pl.lit(None, pl.String).alias("cause"),
+        )
+        .sort("_rank")
+        .unique(subset=["issue", *IDENTITY], keep="first", maintain_order=True)
+    )
+    attributed = symptoms.filter(pl.col("cause_kind") == "signature").join(
+        cause_map, on=["signature", "cause"]
+    )
+    attributed = attributed.with_columns(pl.lit("symptom").alias("kind"))
+    frames = [f.select(_EVIDENCE_COLUMNS) for f in (direct, attributed) if not f.is_empty()]
+    if not frames:
+        return pl.DataFrame(schema=_empty_schema(matches))
+    return pl.concat(frames, how="vertical_relaxed").sort("timestamp", "insert_id", "issue")
+
+
+def _empty_schema(matches: pl.DataFrame) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = dict.fromkeys(_EVIDENCE_COLUMNS, pl.String())
+    schema["timestamp"] = matches.schema.get("timestamp", pl.Datetime("us", "UTC"))
+    return schema
+
+
+def fetch_lines(store: Store, identities: pl.DataFrame, max_chars: int = 500) -> pl.DataFrame:
+    """Message, revision and instance of the entries with these identities (one SQL join).
+
+    Messages are cut to ``max_chars``: they are cited, not reproduced.
+    """
+    wanted = identities.select(IDENTITY).unique()
+    if wanted.is_empty():
+        return wanted.with_columns(
+            pl.lit(None, pl.String).alias(c) for c in ("message", "revision", "instance_id")
+        )
+    store.conn.register("_wanted_lines", wanted.to_arrow())
+    try:
+        return store.query(
+            'SELECT e."timestamp", e.log_name, e.insert_id, left(e.message, $n) AS message, '
+            "e.revision, e.instance_id FROM entries AS e JOIN _wanted_lines AS w "
+            'ON e."timestamp" = w."timestamp" AND e.log_name = w.log_name '
+            "AND e.insert_id = w.insert_id",
+            {"n": max_chars},
+        )
+    finally:
+        store.conn.unregister("_wanted_lines")

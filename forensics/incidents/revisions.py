@@ -1,0 +1,62 @@
+"""Per signature: first and last seen, and on which revision, over the store's history.
+
+"First seen on revision X" after a deploy points at the deploy; "last seen on revision Y" before
+one points at the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from forensics.incidents.model import iso
+from forensics.timeutil import Window
+
+__all__ = ["first_last_revision", "signature_revisions"]
+
+
+def first_last_revision(rows: pl.DataFrame) -> tuple[str | None, str | None]:
+    """The revision of the first and the last time-ordered row that has one.
+
+    Cloud SQL lines and service-level audit entries carry no revision; they are skipped.
+    """
+    named = rows.filter(pl.col("revision").is_not_null() & (pl.col("revision") != ""))
+    if named.is_empty():
+        return None, None
+    return named["revision"][0], named["revision"][-1]
+
+
+def signature_revisions(matches: pl.DataFrame, window: Window) -> list[dict[str, Any]]:
+    """One dict per signature seen in the window: counts, first/last seen and their revisions.
+
+    Args:
+        matches: every match before the window's end (primary rows are counted).
+        window: only signatures with a match in it are listed.
+    """
+    primary = matches.filter(pl.col("is_primary")).sort("timestamp")
+    inside = primary.filter(pl.col("timestamp") >= window.since)
+    out = []
+    for (signature,), rows in inside.group_by("signature", maintain_order=True):
+        history = primary.filter(pl.col("signature") == signature)
+        first, last = history.row(0, named=True), history.row(-1, named=True)
+        first_revision, last_revision = first_last_revision(history)
+        per_revision = (
+            rows.filter(pl.col("revision").is_not_null() & (pl.col("revision") != ""))
+            .group_by("revision")
+            .agg(pl.len(), pl.col("timestamp").min().alias("first"))
+            .sort("first")
+        )
+        out.append(
+            {
+                "signature": signature,
+                "count": rows.height,
+                "count_total": history.height,
+                "first_seen": iso(first["timestamp"]),
+                "first_seen_revision": first_revision,
+                "last_seen": iso(last["timestamp"]),
+                "last_seen_revision": last_revision,
+                "revisions": {r: int(n) for r, n, _ in per_revision.iter_rows()},
+            }
+        )
+    return sorted(out, key=lambda r: (-r["count"], r["signature"]))

@@ -1,0 +1,267 @@
+"""Each tracked issue's status computed from evidence, next to its claimed status.
+
+Rules (F = the fix time: the claimed fix revision's rollout, else ``claimed_resolved_at``):
+  - NO_DATA: none of the issue's sources has entries in the window (or a data gap covers it).
+  - REGRESSED: evidence on or after F (lines from older revisions of the fixed service that
+    were still draining are not counted).
+  - RESOLVED: no evidence since F, and since F at least ``min_requests_after_fix`` requests or
+    ``min_starts_after_fix`` instance starts of the issue's services: absence means something.
+  - ACTIVE: evidence in the window and no fix time at or before the window's end.
+  - QUIET: no evidence, and too little traffic since F to tell (or no fix to check).
+A claimed-resolved issue that is ACTIVE or REGRESSED, or a claimed-open one that is RESOLVED,
+is a contradiction; the meta issue (``meta: contradictions``, #1176) is ACTIVE when any exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from forensics.incidents.coverage import Coverage, traffic
+from forensics.incidents.model import STATUSES, IssueStatus, iso
+from forensics.incidents.registry import Registry, TrackedIssue
+from forensics.incidents.revisions import first_last_revision
+from forensics.sql import run_named
+from forensics.store import Store
+from forensics.timeutil import Window
+
+__all__ = ["IssueEvidence", "compute_statuses", "order_statuses", "resolve_fix"]
+
+_REVISION_SEQ = re.compile(r"-(\d{5})-[a-z0-9]{3}$")
+
+
+@dataclass(frozen=True)
+class IssueEvidence:
+    """An issue's evidence before the window's end: one row per line, signal or drift change.
+
+    Columns: timestamp, signature (or signal / drift key), service, revision.
+    """
+
+    issue: TrackedIssue
+    rows: pl.DataFrame
+    incidents: list[str]
+
+
+def resolve_fix(store: Store, issue: TrackedIssue) -> dict[str, Any] | None:
+    """The fix to check the logs against: revision rollout first, else the claimed time."""
+    fix = issue.fixed_in
+    if fix is not None:
+        row = run_named(store, "revision_rollout", {"revision": fix.revision}).row(0, named=True)
+        when = row["ready_at"] or row["first_seen"]
+        if when is not None:
+            how = "Ready condition" if row["ready_at"] else "first entry on the revision"
+            return {
+                "service": fix.service or row["service"],
+                "revision": fix.revision,
+                "time": when,
+                "source": f"rollout of {fix.revision} ({how})",
+            }
+    if issue.claimed_resolved_at is not None:
+        note = f"; {fix.revision} is not in the store" if fix else ""
+        return {
+            "service": fix.service if fix else None,
+            "revision": fix.revision if fix else None,
+            "time": issue.claimed_resolved_at,
+            "source": f"claimed_resolved_at{note}",
+        }
+    return None
+
+
+def _seq(revision: str | None) -> int | None:
+    match = _REVISION_SEQ.search(revision or "")
+    return int(match.group(1)) if match else None
+
+
+def _after_fix(rows: pl.DataFrame, fix: dict[str, Any]) -> tuple[pl.DataFrame, int]:
+    """Evidence on or after the fix, and how many lines came from older, draining revisions."""
+    after = rows.filter(pl.col("timestamp") >= fix["time"])
+    fixed_seq, service = _seq(fix.get("revision")), fix.get("service")
+    if fixed_seq is None or service is None or after.is_empty():
+        return after, 0
+    older = after.filter(
+        (pl.col("service") == service)
+        & pl.col("revision").map_elements(
+            lambda r: (_seq(r) or fixed_seq) < fixed_seq, return_dtype=pl.Boolean
+        )
+    )
+    return after.join(older, on=after.columns, how="anti"), older.height
+
+
+def _noun(issue: TrackedIssue) -> str:
+    return "configuration changes" if issue.drift else "evidence lines"
+
+
+def _last(rows: pl.DataFrame) -> str:
+    last = rows.row(-1, named=True)
+    return f"the last at {iso(last['timestamp'])} on {last['revision'] or last['service']}"
+
+
+def _top(counts: dict[str, int], n: int = 3) -> str:
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return ", ".join(f"{v:,} {k}" for k, v in items)
+
+
+def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Coverage) -> IssueStatus:
+    issue, rows = ev.issue, ev.rows.filter(pl.col("timestamp") < window.until)
+    in_window = rows.filter(pl.col("timestamp") >= window.since)
+    counts = dict(in_window.group_by("signature").len().iter_rows()) if in_window.height else {}
+    counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    first = rows.row(0, named=True) if rows.height else None
+    last = rows.row(-1, named=True) if rows.height else None
+    first_revision, last_revision = first_last_revision(rows)
+    out = IssueStatus(
+        id=issue.id,
+        title=issue.title,
+        url=issue.url,
+        status="QUIET",
+        claimed_status=issue.claimed_status,
+        contradiction=False,
+        evidence=counts,
+        first_seen=first["timestamp"] if first else None,
+        last_seen=last["timestamp"] if last else None,
+        first_seen_revision=first_revision,
+        last_seen_revision=last_revision,
+        basis="",
+        evidence_total=rows.height,
+        incidents=list(ev.incidents),
+        data_gaps=[g for s in issue.sources for g in coverage.gaps_for(s)],
+        claim_source=issue.claim_source,
+    )
+    if not any(coverage.collected(s) for s in issue.sources):
+        out.status = "NO_DATA"
+        out.basis = (
+            f"None of its sources ({', '.join(issue.sources)}) has entries in the window "
+            "(or a data gap covers it), so absence of evidence means nothing."
+        )
+        return out
+    fix = resolve_fix(store, issue)
+    if fix is not None and fix["time"] > window.until:
+        fix = None  # the window ends before the fix: judge it as unfixed
+    out.fix = fix
+    if fix is None:
+        _unfixed(out, in_window, counts, issue)
+        return out
+    # Traffic of the services the evidence came from, and of the fixed one.
+    services = {str(s) for s in rows["service"].to_list() if s}
+    if fix.get("service"):
+        services.add(str(fix["service"]))
+    after, draining = _after_fix(rows, fix)
+    seen = traffic(store, fix["time"], window.until, sorted(services))
+    out.after_fix = {"evidence": after.height, "older_revision_lines": draining, **seen.as_dict()}
+    since = f"since the fix ({fix['source']}, {iso(fix['time'])})"
+    volume = (
+        f"{seen.requests:,} requests ({seen.requests_source}) and "
+        f"{seen.instance_starts:,} instance starts"
+    )
+    if after.height:
+        out.status = "REGRESSED"
+        out.basis = (
+            f"{after.height:,} {_noun(issue)} {since}, {_last(after)}; {volume} since the fix."
+        )
+    elif seen.requests >= issue.min_requests_after_fix or (
+        seen.instance_starts >= issue.min_starts_after_fix
+    ):
+        out.status = "RESOLVED"
+        before = f" ({in_window.height:,} lines in the window, all before it)" if counts else ""
+        out.basis = (
+            f"No evidence {since}{before} across {volume}; the threshold is "
+            f"{issue.min_requests_after_fix:,} requests or {issue.min_starts_after_fix} starts."
+        )
+    else:
+        out.status = "QUIET"
+        out.basis = (
+            f"No evidence {since}, but only {volume}: too little to tell (needs "
+            f"{issue.min_requests_after_fix:,} requests or {issue.min_starts_after_fix} starts)."
+        )
+    return out
+
+
+def _unfixed(
+    out: IssueStatus, in_window: pl.DataFrame, counts: dict[str, int], issue: TrackedIssue
+) -> None:
+    claim = (
+        "it is claimed resolved, but no fix time or revision is given, so every line counts "
+        "against the claim"
+        if issue.claims_resolved
+        else "no fix is claimed"
+    )
+    if in_window.height:
+        out.status = "ACTIVE"
+        out.basis = (
+            f"{in_window.height:,} {_noun(issue)} in the window ({_top(counts)}), "
+            f"{_last(in_window)}; {claim}."
+        )
+    else:
+        out.status = "QUIET"
+        out.basis = f"No evidence in the window; {claim}."
+
+
+def _contradiction(status: IssueStatus) -> bool:
+    if status.claimed_status == "resolved":
+        return status.status in ("ACTIVE", "REGRESSED")
+    return status.status == "RESOLVED"
+
+
+def _meta(issue: TrackedIssue, others: list[IssueStatus]) -> IssueStatus:
+    contradicted = [s for s in others if s.contradiction]
+    with_data = [s for s in others if s.status != "NO_DATA"]
+    status = "ACTIVE" if contradicted else ("QUIET" if with_data else "NO_DATA")
+    if contradicted:
+        listed = "; ".join(
+            f"{s.id} claimed {s.claimed_status}, logs say {s.status}" for s in contradicted
+        )
+        basis = (
+            f"{len(contradicted)} of {len(others)} tracked issues contradict their claims: "
+            f"{listed}."
+        )
+    elif with_data:
+        basis = f"No claim among {len(with_data)} issues with data is contradicted by the logs."
+    else:
+        basis = "No tracked issue has data in the window, so no claim can be checked."
+    return IssueStatus(
+        id=issue.id,
+        title=issue.title,
+        url=issue.url,
+        status=status,
+        claimed_status=issue.claimed_status,
+        contradiction=issue.claims_resolved and bool(contradicted),
+        evidence={f"contradiction/{s.id}": 1 for s in contradicted},
+        first_seen=None,
+        last_seen=None,
+        first_seen_revision=None,
+        last_seen_revision=None,
+        basis=basis,
+        evidence_total=len(contradicted),
+        claim_source=issue.claim_source,
+    )
+
+
+def order_statuses(statuses: Sequence[IssueStatus]) -> list[IssueStatus]:
+    """Contradictions first (REGRESSED before ACTIVE), then by status, keeping registry order."""
+    rank = {s: i for i, s in enumerate(STATUSES)}
+    indexed = list(enumerate(statuses))
+    indexed.sort(key=lambda p: (not p[1].contradiction, rank.get(p[1].status, 99), p[0]))
+    return [s for _, s in indexed]
+
+
+def compute_statuses(
+    store: Store,
+    registry: Registry,
+    evidence: dict[str, IssueEvidence],
+    window: Window,
+    coverage: Coverage,
+) -> list[IssueStatus]:
+    """Every tracked issue's status for ``window``, contradictions first."""
+    statuses: list[IssueStatus] = []
+    for issue in registry.issues:
+        if issue.meta:
+            continue
+        status = _status_of(store, evidence[issue.id], window, coverage)
+        status.contradiction = _contradiction(status)
+        statuses.append(status)
+    metas = [_meta(i, list(statuses)) for i in registry.issues if i.meta]
+    return order_statuses([*statuses, *metas])

@@ -1,0 +1,358 @@
+"""Build a report's context: one JSON-ready dict that every format renders.
+
+Usage:
+  1. ``build_report(store, window, now=..., version=...)`` runs the analysis (or takes one),
+     adds the report's own facts (sources, per-signature evidence, postmortem timelines,
+     impact, chart series), and redacts secrets from every string in it.
+  2. render.py turns the dict into Markdown and HTML; the JSON report is the dict itself.
+Nothing here reads the clock or the version by itself: both are injected, so the same store
+and window always give the same report (golden tests rely on it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from forensics import __version__
+from forensics.analysis import analyze_window
+from forensics.cli.common import to_jsonable
+from forensics.paths import patterns_dir
+from forensics.report import facts
+from forensics.report.chart import chart_data
+from forensics.report.links import logs_explorer_url, safe_http_url
+from forensics.report.postmortem import Scope, postmortem, request_minutes
+from forensics.report.redact import Redactor
+from forensics.signatures import Catalog, load_catalog
+from forensics.sql import load_query, run_named
+from forensics.store import Store
+from forensics.timeutil import Window, parse_time
+
+__all__ = ["REPORT_SCHEMA", "build_report"]
+
+REPORT_SCHEMA = "forensics.report/1"
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    """Analysis values arrive as frames or lists; reports want lists of dicts."""
+    if value is None:
+        return []
+    if isinstance(value, pl.DataFrame):
+        return value.to_dicts()
+    return [dict(v) for v in value]
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return parse_time(str(value))
+
+
+def _project(store: Store, window: Window, project: str | None) -> str | None:
+    if project:
+        return project
+    found = run_named(store, "window_projects", window.params())
+    return None if found.is_empty() else str(found["project_id"][0])
+
+
+def _deploys(analysis: dict[str, Any], project: str | None) -> list[dict[str, Any]]:
+    """Deploy markers from the analysis, each with a time, service, revision and a cite."""
+    out = []
+    for dep in _rows(analysis.get("deploys")):
+        when = _time(dep.get("time") or dep.get("timestamp"))
+        if when is None:
+            continue
+        revision = dep.get("revision") or dep.get("new_revision")
+        cite = facts.entry_cite({**dep, "timestamp": when, "revision": revision}, project)
+        marker = {**dep, "time": when, "revision": revision, "cite": cite}
+        out.append({**marker, "label": facts.deploy_label(marker)})
+    return sorted(out, key=lambda d: (d["time"], str(d.get("service"))))
+
+
+def _signature_rows(
+    evidence: dict[str, Any],
+    summaries: dict[str, dict[str, Any]],
+    catalog: Catalog,
+    window: Window,
+    project: str | None,
+) -> list[dict[str, Any]]:
+    """An issue's evidence per signature, with the signature's Logs Explorer query."""
+    known = {s.id: s for s in catalog.signatures}
+    rows = []
+    for sig_id, count in sorted(evidence.items(), key=lambda kv: (-int(kv[1] or 0), kv[0])):
+        sig = known.get(sig_id)
+        query = sig.logging_filter() if sig else ""
+        summary = summaries.get(sig_id)
+        rows.append(
+            {
+                "id": sig_id,
+                # drift/* and metric signals are evidence too, but not log signatures
+                "title": sig.title if sig else "",
+                "count": count,
+                "window_count": summary["count"] if summary else 0,
+                "logs_url": (
+                    logs_explorer_url(query, window.since, window.until, project) if query else None
+                ),
+            }
+        )
+    return rows
+
+
+def _notes(analysis: dict[str, Any]) -> dict[str, Any]:
+    """The analysis' notes, with registry files named as a reader would find them: shipped
+    ones relative to the checkout (reports do not depend on where it lives), others as given."""
+    notes = dict(analysis.get("analysis_notes") or {})
+    home = patterns_dir().resolve()
+    named = []
+    for name in notes.get("registry_files") or []:
+        path = Path(str(name)).resolve()
+        named.append(f"patterns/{path.relative_to(home)}" if path.is_relative_to(home) else name)
+    if named:
+        notes["registry_files"] = named
+    return notes
+
+
+def _drift(analysis: dict[str, Any], project: str | None) -> list[dict[str, Any]]:
+    """Configuration changes between revisions, one line per change, with their audit entry."""
+    rows = _rows(analysis.get("drift"))
+    if not rows:
+        return []
+    from forensics.incidents.config_diff import describe_change  # the stage that found them
+
+    return [
+        {
+            **d,
+            "summary": [describe_change(c) for c in d.get("changes") or []],
+            "cite": facts.entry_cite({**d, "timestamp": _time(d.get("time"))}, project),
+        }
+        for d in rows
+    ]
+
+
+def _issues(
+    analysis: dict[str, Any],
+    summaries: dict[str, dict[str, Any]],
+    incidents: list[dict[str, Any]],
+    catalog: Catalog,
+    window: Window,
+    project: str | None,
+) -> list[dict[str, Any]]:
+    """Issues in the analysis' order (contradictions first), with their evidence lines."""
+    out = []
+    for issue in _rows(analysis.get("issues")):
+        evidence = dict(issue.get("evidence") or {})
+        mine = set(issue.get("incidents") or [])
+        # Lines from the issue's own incidents: attributed to it, unlike a window-wide sample
+        # of a symptom signature (a 503 of another incident is not this issue's evidence).
+        lines = [
+            line
+            for inc in incidents
+            if inc.get("id") in mine
+            for line in inc["evidence"]
+            if line.get("signature") in evidence
+        ]
+        out.append(
+            {
+                **issue,
+                "url": safe_http_url(issue.get("url")),
+                "signatures": _signature_rows(evidence, summaries, catalog, window, project),
+                "lines": sorted(lines, key=lambda line: (line["timestamp"], line["insert_id"])),
+            }
+        )
+    return out
+
+
+def _incidents(
+    store: Store,
+    window: Window,
+    analysis: dict[str, Any],
+    common: dict[str, Any],
+    project: str | None,
+) -> list[dict[str, Any]]:
+    """Incidents in time order, numbered, each with its postmortem and cited evidence."""
+    found = []
+    for inc in _rows(analysis.get("incidents")):
+        start, end = _time(inc.get("start")), _time(inc.get("end"))
+        if start is not None and end is not None:
+            found.append((start, end, inc))
+    out = []
+    for number, (start, end, inc) in enumerate(
+        sorted(found, key=lambda f: (f[0], str(f[2].get("id")))), 1
+    ):
+        services = [s for s in (inc.get("service"), *(inc.get("related_services") or [])) if s]
+        scope = Scope(
+            key=str(inc.get("id")),
+            start=start,
+            end=end,
+            signatures=tuple(sorted((inc.get("signatures") or {}).keys())),
+            services=tuple(services),
+        )
+        evidence = [
+            {
+                **line,
+                "cite": facts.entry_cite(
+                    {**line, "timestamp": _time(line.get("timestamp"))}, project
+                ),
+            }
+            for line in inc.get("evidence") or []
+        ]
+        links = {(link.get("from"), link.get("to")): link for link in inc.get("links") or []}
+        chain = inc.get("chain") or []
+        out.append(
+            {
+                **inc,
+                "number": number,
+                "evidence": evidence,
+                "chain_links": [
+                    {"step": step, "link": links.get((chain[i - 1], step)) if i else None}
+                    for i, step in enumerate(chain)
+                ],
+                "postmortem": postmortem(store, scope, window=window, project=project, **common),
+            }
+        )
+    return out
+
+
+def _overall_timeline(
+    incidents: list[dict[str, Any]], window_pm: dict[str, Any], deploys: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The window at a glance: each incident's key moments and every deploy, in time order."""
+    if not incidents:
+        return list(window_pm["events"])
+    keep = {"first_signal", "impact_start", "detection", "resolution"}
+    events = [
+        {**event, "incident": f"incident {inc['number']}"}
+        for inc in incidents
+        for event in inc["postmortem"]["events"]
+        if event["kind"] in keep
+    ]
+    for dep in deploys:
+        events.append(
+            {
+                "time": facts.iso(dep["time"]),
+                "kind": "deploy",
+                "label": dep["label"],
+                "cite": dep["cite"],
+            }
+        )
+    return sorted(events, key=lambda e: (e["time"] or "", str(e.get("incident") or "")))
+
+
+def _catalog_info(catalog: Catalog, signatures: list[dict[str, Any]]) -> dict[str, Any]:
+    stored = sorted({v for s in signatures for v in s["catalog_versions"]})
+    return {
+        "version": catalog.version,
+        "signatures": len(catalog.signatures),
+        "precedence": [s.id for s in catalog.signatures],
+        "match_versions": stored,
+        # Matches classified by another catalog may differ from what the current one finds.
+        "stale": any(v != catalog.version for v in stored),
+    }
+
+
+def _queries_used(value: Any, found: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        if isinstance(value.get("query"), str):
+            found.add(value["query"])
+        for v in value.values():
+            _queries_used(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _queries_used(v, found)
+    return found
+
+
+def _method(context: dict[str, Any]) -> list[dict[str, str]]:
+    """Every named query cited in the report, with what it computes (`forensics query NAME`)."""
+    out = []
+    for name in sorted(_queries_used(context, set())):
+        try:
+            out.append({"query": name, "description": load_query(name).description})
+        except Exception:  # a cite naming a query of another stage that is not a file
+            out.append({"query": name, "description": ""})
+    return out
+
+
+def build_report(
+    store: Store,
+    window: Window,
+    *,
+    now: datetime,
+    version: str = __version__,
+    project: str | None = None,
+    redact_emails: bool = False,
+    catalog: Catalog | None = None,
+    analysis: dict[str, Any] | None = None,
+    examples_per_signature: int = facts.EXAMPLES_PER_SIGNATURE,
+) -> dict[str, Any]:
+    """The report context for ``window`` (see the module docstring).
+
+    Args:
+        store: an open evidence store, classified for the window.
+        window: the window to report on.
+        now: when the report was generated (shown, never read from the clock here).
+        version: the tool version to state in the header.
+        project: GCP project for Logs Explorer links; default: the window's main project.
+        redact_emails: also hide e-mail addresses.
+        catalog: the signature catalog (default: patterns/).
+        analysis: a precomputed ``analyze_window`` result (default: computed here).
+        examples_per_signature: representative lines per signature (the first N, plus the
+            last one).
+
+    Returns:
+        A JSON-ready dict; ``context["redactions"]`` counts what was hidden.
+    """
+    catalog = catalog or load_catalog()
+    analysis = analysis if analysis is not None else analyze_window(store, window)
+    project = _project(store, window, project)
+    signatures = facts.signature_summaries(store, window, catalog, project)
+    examples = facts.signature_examples(store, window, project, examples_per_signature)
+    deploys = _deploys(analysis, project)
+    requests = request_minutes(store, window)
+    common: dict[str, Any] = {
+        "requests": requests,
+        "signals": _rows(analysis.get("signals")),
+        "deploys": deploys,
+    }
+    window_pm = postmortem(
+        store,
+        Scope("window", window.since, window.until, every_service=True),
+        window=window,
+        project=project,
+        **common,
+    )
+    incidents = _incidents(store, window, analysis, common, project)
+    summaries = {s["id"]: s for s in signatures}
+    context: dict[str, Any] = {
+        "schema": REPORT_SCHEMA,
+        "generated_at": facts.iso(now),
+        "tool": {"name": "forensics", "version": version},
+        "catalog": _catalog_info(catalog, signatures),
+        "project": project,
+        "window": window.as_dict(),
+        "entries_in_window": analysis.get("entries_in_window", 0),
+        "sources": facts.sources(store, window),
+        "data_gaps": facts.data_gaps(store, window),
+        "issues": _issues(analysis, summaries, incidents, catalog, window, project),
+        "incidents": incidents,
+        "timeline": _overall_timeline(incidents, window_pm, deploys),
+        "impact": window_pm["impact"],
+        "signatures": [{**s, "examples": examples.get(s["id"], [])} for s in signatures],
+        "unknown_templates": facts.unknown_templates(
+            analysis.get("unknown_templates"), window, project
+        ),
+        "deploys": deploys,
+        "drift": _drift(analysis, project),
+        "analysis_notes": _notes(analysis),
+        "checks": _rows(analysis.get("checks")),
+        "signals": _rows(analysis.get("signals")),
+        "chart": chart_data(store, window, requests),
+    }
+    context["method"] = _method(context)
+    redactor = Redactor(emails=redact_emails)
+    redacted: dict[str, Any] = redactor.tree(to_jsonable(context))
+    redacted["redactions"] = dict(sorted(redactor.counts.items()))
+    return redacted

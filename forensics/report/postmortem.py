@@ -1,0 +1,320 @@
+"""Postmortem timelines and quantified impact for an incident (or the whole window).
+
+For one scope (a time range, optionally limited to some signatures and services) it finds:
+  - first signal: the earliest signature match or metric signal;
+  - impact start / end: the first and last 5xx response in a minute whose 5xx ratio reached
+    IMPACT_RATIO, from request logs, or from request_count metrics when no request logs
+    were collected;
+  - detection: the first ERROR-or-worse (or 5xx) matched entry, where a log alert on the
+    catalog would first have fired;
+  - deploys before and during it, and the ones that look like mitigations;
+  - resolution: the later of the last matched entry and the impact end;
+and counts failed requests, failed starts, and affected revisions and instances. Every event
+cites the entry it rests on or the named query that computed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from forensics.report.facts import entry_cite, iso, query_cite
+from forensics.sql import run_named
+from forensics.store import Store
+from forensics.timeutil import Window
+
+__all__ = [
+    "FAILED_START_SIGNATURES",
+    "IMPACT_RATIO",
+    "RequestMinutes",
+    "Scope",
+    "postmortem",
+    "request_minutes",
+]
+
+IMPACT_RATIO = 0.05  # a minute counts as impact when at least 5% of its requests were 5xx
+# Signatures whose entries mean an instance did not come up (counted as failed starts).
+FAILED_START_SIGNATURES = (
+    "startup/exit-code-3",
+    "cloudrun/container-exit-nonzero",
+    "cloudrun/instance-start-failed",
+    "cloudrun/startup-probe-failed",
+)
+SIGNAL_LEAD = timedelta(minutes=30)  # capacity pressure may precede the first log line
+DEPLOY_LEAD = timedelta(minutes=30)  # a deploy this soon before the first signal is a suspect
+MITIGATION_WITHIN = timedelta(minutes=10)  # a rollout this soon after the last evidence: a fix?
+ONGOING_WITHIN = timedelta(minutes=10)  # evidence this close to the window end: still going
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one postmortem covers: [start, end], some signatures (empty: all) and services.
+
+    With no services given, requests count on the services its matches touched; with
+    ``every_service`` (the whole window), on all of them.
+    """
+
+    key: str
+    start: datetime
+    end: datetime
+    signatures: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    every_service: bool = False
+
+
+@dataclass(frozen=True)
+class RequestMinutes:
+    """Requests and 5xx per minute and service, and where the numbers came from."""
+
+    frame: pl.DataFrame
+    source: str  # "request logs", "request_count metrics" or "none"
+    cite: dict[str, Any]
+
+
+def request_minutes(store: Store, window: Window) -> RequestMinutes:
+    """Per-minute request outcomes: request logs when present, else Monitoring metrics."""
+    params = {**window.params(), "bucket_s": 60}
+    logs = run_named(store, "bucket_service_request_status", params)
+    if not logs.is_empty():
+        cite = query_cite("bucket_service_request_status", params)
+        return RequestMinutes(logs, "request logs", cite)
+    metrics = run_named(store, "bucket_service_request_metrics", params)
+    cite = query_cite("bucket_service_request_metrics", params)
+    return RequestMinutes(
+        metrics, "request_count metrics" if not metrics.is_empty() else "none", cite
+    )
+
+
+def _event(time: Any, kind: str, label: str, cite: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"time": iso(time), "kind": kind, "label": label, "cite": cite, **extra}
+
+
+def _minutes(delta: timedelta) -> str:
+    if delta.total_seconds() < 60:
+        return f"{int(delta.total_seconds())} s"
+    total = int(delta.total_seconds() // 60)
+    return f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
+
+
+def _impact(
+    requests: RequestMinutes, services: list[str], start: datetime, end: datetime
+) -> dict[str, Any]:
+    frame = requests.frame
+    if frame.is_empty():
+        return {
+            "source": requests.source,
+            "requests": 0,
+            "failed_requests": 0,
+            "cite": requests.cite,
+        }
+    lo = start.replace(second=0, microsecond=0)
+    scoped = frame.filter((pl.col("bucket") >= lo) & (pl.col("bucket") <= end))
+    if services:
+        scoped = scoped.filter(pl.col("service").is_in(services))
+    scoped = scoped.with_columns(ratio=pl.col("failed") / pl.col("requests"))
+    total, failed = int(scoped["requests"].sum() or 0), int(scoped["failed"].sum() or 0)
+    hot = scoped.filter((pl.col("failed") > 0) & (pl.col("ratio") >= IMPACT_RATIO)).sort("bucket")
+    impact: dict[str, Any] = {
+        "source": requests.source,
+        "services": sorted(set(scoped["service"].to_list())),
+        "requests": total,
+        "failed_requests": failed,
+        "failed_ratio": round(failed / total, 4) if total else None,
+        "impact_minutes": hot.height,
+        "cite": requests.cite,
+    }
+    if not hot.is_empty():
+        peak = hot.sort(["ratio", "bucket"], descending=[True, False]).row(0, named=True)
+        impact["peak"] = {
+            "minute": iso(peak["bucket"]),
+            "service": peak["service"],
+            "ratio": round(peak["ratio"], 4),
+            "failed": peak["failed"],
+            "requests": peak["requests"],
+        }
+        impact["first_row"] = hot.row(0, named=True)
+        impact["last_row"] = hot.row(hot.height - 1, named=True)
+    return impact
+
+
+def _impact_events(impact: dict[str, Any], project: str | None) -> list[dict[str, Any]]:
+    first, last = impact.pop("first_row", None), impact.pop("last_row", None)
+    if first is None or last is None:
+        return []
+    pct = f"{IMPACT_RATIO:.0%}"
+    if "first_failed_insert_id" in first:  # request logs: cite the 5xx entries themselves
+        start_cite = entry_cite(first, project, "first_failed_")
+        end_cite = entry_cite(last, project, "last_failed_")
+        start_time, end_time = first["first_failed_at"], last["last_failed_at"]
+    else:
+        start_cite = end_cite = impact["cite"]
+        start_time, end_time = first["bucket"], last["bucket"] + timedelta(minutes=1)
+    return [
+        _event(
+            start_time,
+            "impact_start",
+            f"Impact starts: first 5xx on {first['service']} in a minute with ≥ {pct} 5xx "
+            f"({first['failed']}/{first['requests']} requests, from {impact['source']})",
+            start_cite,
+        ),
+        _event(
+            end_time,
+            "impact_end",
+            f"Impact ends: last 5xx in a minute with ≥ {pct} 5xx on {last['service']} "
+            f"({last['failed']}/{last['requests']} requests)",
+            end_cite,
+        ),
+    ]
+
+
+def _signal_events(signals: list[dict[str, Any]], scope: Scope) -> list[dict[str, Any]]:
+    out = []
+    for sig in signals:
+        start = sig["start"]
+        if not (scope.start - SIGNAL_LEAD <= start <= scope.end):
+            continue
+        label = f"Metric signal {sig['signal']} on {sig.get('service') or '?'}"
+        if sig.get("peak") is not None and sig.get("threshold") is not None:
+            label += f" (peak {sig['peak']:.3g} ≥ threshold {sig['threshold']:.3g})"
+        cite = {"query": "window_signals", "signal": sig["signal"], "start": iso(start)}
+        out.append(_event(start, "signal", label, cite))
+    return out
+
+
+def _deploy_events(
+    deploys: list[dict[str, Any]], first: datetime | None, resolved: datetime | None
+) -> list[dict[str, Any]]:
+    """Deploys of any service near the incident: a fix often ships on another service (an
+    auth-service deploy ends the backend's auth timeouts), so none is filtered out by service.
+    """
+    if first is None:
+        return []
+    last = resolved or first
+    out = []
+    for dep in deploys:
+        when: datetime = dep["time"]
+        if not (first - DEPLOY_LEAD <= when <= last + DEPLOY_LEAD):
+            continue
+        what = dep.get("label") or f"Deploy of {dep.get('revision') or '?'}"
+        if when < first:
+            kind, label = "deploy", f"{what}, {_minutes(first - when)} before the first signal"
+        elif when <= last:
+            kind = "mitigation"
+            label = f"{what} during the incident; the evidence ends {_minutes(last - when)} later"
+        elif when <= last + MITIGATION_WITHIN:
+            kind = "mitigation"
+            label = f"{what}, {_minutes(when - last)} after the last evidence (none after it)"
+        else:
+            kind, label = "deploy", f"{what}, {_minutes(when - last)} after the last evidence"
+        out.append(_event(when, kind, label, dep.get("cite") or {}, revision=dep.get("revision")))
+    return out
+
+
+def postmortem(
+    store: Store,
+    scope: Scope,
+    *,
+    window: Window,
+    requests: RequestMinutes,
+    signals: list[dict[str, Any]],
+    deploys: list[dict[str, Any]],
+    project: str | None,
+) -> dict[str, Any]:
+    """The postmortem timeline and impact of one scope (see the module docstring)."""
+    params = {
+        "since": scope.start,
+        "until": scope.end,
+        "signatures": ",".join(scope.signatures),
+        "failed_start": ",".join(FAILED_START_SIGNATURES),
+    }
+    edges = {r["edge"]: r for r in run_named(store, "scope_match_edges", params).to_dicts()}
+    affected = run_named(store, "scope_affected", params).row(0, named=True)
+    touched = [s for s in (affected["services"] or "").split(",") if s and s != "(none)"]
+    services = [] if scope.every_service else list(scope.services) or touched
+    events = _signal_events(signals, scope)
+    for edge, kind, label in _EDGE_EVENTS:
+        if edge in edges:
+            row = edges[edge]
+            events.append(
+                _event(row["timestamp"], kind, label.format(**row), entry_cite(row, project))
+            )
+    impact = _impact(
+        requests, services, scope.start - timedelta(minutes=1), scope.end + timedelta(minutes=1)
+    )
+    events.extend(_impact_events(impact, project))
+    times = [e["time"] for e in events]
+    first_time = min((datetime.fromisoformat(t) for t in times), default=None)
+    last = edges.get("last")
+    impact_end = next((e for e in events if e["kind"] == "impact_end"), None)
+    resolved_at = max(
+        [
+            t
+            for t in (
+                last and last["timestamp"],
+                impact_end and datetime.fromisoformat(impact_end["time"]),
+            )
+            if t
+        ],
+        default=None,
+    )
+    events.extend(_deploy_events(deploys, first_time, resolved_at))
+    ongoing = resolved_at is not None and window.until - resolved_at <= ONGOING_WITHIN
+    if last is not None and resolved_at is not None:
+        label = (
+            "Still active at the end of the window: last matched entry"
+            if ongoing
+            else "Resolved: last matched entry"
+        )
+        events.append(
+            _event(
+                resolved_at,
+                "resolution",
+                f"{label} ({last['signature']} on {last['service']})",
+                entry_cite(last, project),
+            )
+        )
+    events.sort(key=lambda e: (e["time"] or "", _KIND_ORDER.get(e["kind"], 9)))
+    affected_cite = query_cite("scope_affected", params)
+    return {
+        "events": events,
+        "ongoing": ongoing,
+        "first_signal": iso(first_time),
+        "resolved_at": None if ongoing else iso(resolved_at),
+        "duration": _minutes(resolved_at - first_time) if first_time and resolved_at else None,
+        "impact": {
+            **impact,
+            "failed_starts": {
+                "instances": affected["failed_start_instances"],
+                "entries": affected["failed_start_entries"],
+                "signatures": list(FAILED_START_SIGNATURES),
+                "cite": affected_cite,
+            },
+            "affected": {
+                "matches": affected["matches"],
+                "services": services or touched,
+                "revisions": [r for r in (affected["revision_list"] or "").split(",") if r],
+                "instances": affected["instances"],
+                "cite": affected_cite,
+            },
+        },
+    }
+
+
+# (scope_match_edges row, event kind, label) for the events read straight off an entry.
+_EDGE_EVENTS = (
+    ("first", "first_signal", "First matched entry: {signature} on {service}"),
+    ("detection", "detection", "Detectable: first {severity} entry matching {signature}"),
+)
+_KIND_ORDER = {
+    "signal": 0,
+    "deploy": 1,
+    "first_signal": 2,
+    "detection": 3,
+    "impact_start": 4,
+    "mitigation": 5,
+    "impact_end": 6,
+    "resolution": 7,
+}

@@ -1,0 +1,117 @@
+"""Translate a signature into a Cloud Logging query clause for server-side pushdown.
+
+The clause matches a *superset* of the signature's entries: exclusions (``not ...``) and tests
+Cloud Logging cannot express (the derived ``level``, latency) are dropped, and regex anchors
+are relaxed, because the server sees raw payloads (ANSI codes included) while we match the
+normalized text. The collector fetches with the clause and the local pass decides.
+Query language: https://cloud.google.com/logging/docs/view/logging-query-language
+"""
+
+from __future__ import annotations
+
+import re
+
+from forensics.signatures.compile import regex_for
+from forensics.signatures.condition import And, Name, Node, Not
+from forensics.signatures.model import Predicate, Selection, Signature
+
+__all__ = ["MESSAGE_FIELDS", "signature_filter"]
+
+# Where the message text lives on the wire (normalize takes the same places first).
+MESSAGE_FIELDS = ("textPayload", "jsonPayload.message", "protoPayload.status.message")
+_ANCHOR_START = re.compile(r"^((?:\(\?[a-zA-Z]+\))?)\^")
+_SEVERITY_NAMES = {
+    0: "DEFAULT",
+    100: "DEBUG",
+    200: "INFO",
+    300: "NOTICE",
+    400: "WARNING",
+    500: "ERROR",
+    600: "CRITICAL",
+    700: "ALERT",
+    800: "EMERGENCY",
+}
+_COMPARE = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_TEXT_FIELDS = {
+    "resource_type": "resource.type",
+    "service": "resource.labels.service_name",
+    "http_url": "httpRequest.requestUrl",
+}
+
+
+def quote(text: str) -> str:
+    """A Logging-query string literal (backslash and double quote escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _relaxed(regex: str) -> str:
+    return _ANCHOR_START.sub(r"\1", regex)
+
+
+def _message_clause(regexes: list[str]) -> str:
+    pattern = quote(_relaxed("|".join(regexes)))
+    return "(" + " OR ".join(f"{f}=~{pattern}" for f in MESSAGE_FIELDS) + ")"
+
+
+def _predicate(pred: Predicate) -> str | None:
+    """Clause for one test, or None when it cannot narrow the query (treated as true)."""
+    if pred.field in ("message", "level", "http_latency_ms", "log_name"):
+        return None  # message tests are merged per selection; the rest only widen
+    if pred.field == "log_id":
+        if pred.modifier != "eq":
+            return None
+        return "(" + " OR ".join(f"log_id({quote(str(v))})" for v in pred.values) + ")"
+    if pred.field == "severity":
+        op = _COMPARE[pred.modifier]
+        names = [_SEVERITY_NAMES.get(int(v), str(v)) for v in pred.values]
+        return "(" + " OR ".join(f"severity{op}{n}" for n in names) + ")"
+    if pred.field == "http_status":
+        op = _COMPARE[pred.modifier]
+        return "(" + " OR ".join(f"httpRequest.status{op}{v}" for v in pred.values) + ")"
+    path = _TEXT_FIELDS[pred.field]
+    if pred.modifier == "eq":
+        return "(" + " OR ".join(f"{path}={quote(str(v))}" for v in pred.values) + ")"
+    return f"{path}=~{quote(_relaxed(regex_for(pred)))}"
+
+
+def _selection(sel: Selection) -> str | None:
+    clauses = [c for p in sel.predicates if (c := _predicate(p))]
+    messages = [regex_for(p) for p in sel.predicates if p.field == "message"]
+    if messages:
+        clauses.insert(0, _message_clause(messages[:1]))
+    return " AND ".join(clauses) if clauses else None
+
+
+def _message_only(sel: Selection) -> str | None:
+    """The selection's regex when the selection is a single message test (mergeable)."""
+    if len(sel.predicates) == 1 and sel.predicates[0].field == "message":
+        return regex_for(sel.predicates[0])
+    return None
+
+
+def _node(sig: Signature, node: Node) -> str | None:
+    if isinstance(node, Name):
+        return _selection(sig.selections[node.name])
+    if isinstance(node, Not):
+        return None
+    if isinstance(node, And):
+        parts = [c for child in node.children if (c := _node(sig, child))]
+        return "(" + " AND ".join(parts) + ")" if parts else None
+    merged: list[str] = []
+    parts = []
+    for child in node.children:
+        if isinstance(child, Name) and (regex := _message_only(sig.selections[child.name])):
+            merged.append(regex)
+            continue
+        clause = _node(sig, child)
+        if clause is None:
+            return None  # one unbounded branch makes the whole OR unbounded
+        parts.append(clause)
+    if merged:
+        parts.insert(0, _message_clause(merged))
+    return "(" + " OR ".join(parts) + ")"
+
+
+def signature_filter(sig: Signature) -> str:
+    """The clause for ``sig``; empty when nothing in it can narrow the query."""
+    return _node(sig, sig.tree) or ""

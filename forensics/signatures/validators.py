@@ -1,0 +1,153 @@
+"""Catalog checks, one small class per kind of problem (pySigma's validator habit).
+
+``structural_problems`` runs the checks loading depends on (their problems are fatal);
+``lint_problems`` runs every check, including the conventions `forensics patterns lint` enforces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import replace
+from typing import ClassVar
+
+import duckdb
+
+from forensics.signatures.catalog import CATALOG_FILE, CatalogScan
+from forensics.signatures.model import KEY_ORDER
+
+__all__ = ["VALIDATORS", "invalid_regexes", "lint_problems", "structural_problems"]
+
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ISSUE = re.compile(r"^#\d+$")
+
+
+def invalid_regexes(regexes: list[str]) -> dict[str, str]:
+    """Regex → DuckDB's RE2 error, for each regex DuckDB refuses (Python's `re` is not RE2)."""
+    bad: dict[str, str] = {}
+    conn = duckdb.connect()
+    try:
+        for regex in dict.fromkeys(regexes):
+            try:
+                conn.execute("SELECT regexp_matches('', ?)", [regex]).fetchone()
+            except duckdb.Error as err:
+                bad[regex] = str(err).split(": ", 1)[-1]
+    finally:
+        conn.close()
+    return bad
+
+
+class Validator:
+    """Adds problems about one concern to a scan."""
+
+    fatal: ClassVar[bool] = True
+
+    def check(self, scan: CatalogScan) -> None:
+        raise NotImplementedError
+
+
+class IdMatchesPath(Validator):
+    def check(self, scan: CatalogScan) -> None:
+        for sig in scan.signatures:
+            assert sig.path is not None
+            expected = f"{sig.path.parent.name}/{sig.path.stem}"
+            if not _ID.match(sig.id):
+                scan.add(sig.path, "id", f"{sig.id!r} is not <area>/<slug> in lowercase-kebab")
+            elif sig.id != expected:
+                scan.add(sig.path, "id", f"{sig.id!r} must equal its path {expected!r}")
+
+
+class UniqueIds(Validator):
+    def check(self, scan: CatalogScan) -> None:
+        counts = Counter(s.id for s in scan.signatures)
+        for sig in scan.signatures:
+            if counts[sig.id] > 1:
+                scan.add(sig.path or "", "id", f"{sig.id!r} is used by {counts[sig.id]} files")
+
+
+class PrecedenceComplete(Validator):
+    def check(self, scan: CatalogScan) -> None:
+        path = scan.directory / CATALOG_FILE
+        listed = Counter(scan.precedence)
+        known = {s.id for s in scan.signatures}
+        for sig_id, n in listed.items():
+            if n > 1:
+                scan.add(path, "precedence", f"{sig_id!r} is listed {n} times")
+            if sig_id not in known:
+                scan.add(path, "precedence", f"{sig_id!r} has no pattern file")
+        for sig in scan.signatures:
+            if sig.id not in listed:
+                scan.add(path, "precedence", f"{sig.id!r} is not listed (add it where it belongs)")
+
+
+class RegexesAreRE2(Validator):
+    def check(self, scan: CatalogScan) -> None:
+        bad = invalid_regexes([r for sig in scan.signatures for r in sig.regexes()])
+        for sig in scan.signatures:
+            for regex in sig.regexes():
+                if regex in bad:
+                    scan.add(sig.path or "", "match", f"regex {regex!r} is not RE2: {bad[regex]}")
+
+
+class KeyOrder(Validator):
+    fatal = False
+
+    def check(self, scan: CatalogScan) -> None:
+        for sig in scan.signatures:
+            expected = [k for k in KEY_ORDER if k in sig.keys]
+            if list(sig.keys) != expected:
+                scan.add(sig.path or "", "(keys)", f"keys must be in order: {', '.join(expected)}")
+
+
+class HasExamples(Validator):
+    fatal = False
+
+    def check(self, scan: CatalogScan) -> None:
+        for sig in scan.signatures:
+            if not sig.examples_match:
+                scan.add(sig.path or "", "examples.match", "needs at least one matching example")
+            if not sig.examples_no_match:
+                scan.add(sig.path or "", "examples.no_match", "needs at least one no_match example")
+
+
+class Conventions(Validator):
+    fatal = False
+
+    def check(self, scan: CatalogScan) -> None:
+        for sig in scan.signatures:
+            where = sig.path or ""
+            if not sig.description.startswith("Detects"):
+                scan.add(where, "description", "starts with 'Detects'")
+            bad = [r for r in sig.references if not _ISSUE.match(r)]
+            if bad:
+                scan.add(where, "references", f"issue ids look like '#1278', not {bad[0]!r}")
+            if not sig.falsepositives:
+                scan.add(where, "falsepositives", "list known false positives, or 'Unknown'")
+            if sig.status != "deprecated" and not sig.logging_filter():
+                scan.add(where, "match", "nothing narrows the Cloud Logging filter")
+
+
+STRUCTURAL: tuple[Validator, ...] = (
+    IdMatchesPath(),
+    UniqueIds(),
+    PrecedenceComplete(),
+    RegexesAreRE2(),
+)
+VALIDATORS: tuple[Validator, ...] = (*STRUCTURAL, KeyOrder(), HasExamples(), Conventions())
+
+
+def _run(scan: CatalogScan, validators: tuple[Validator, ...]) -> None:
+    for validator in validators:
+        before = len(scan.problems)
+        validator.check(scan)
+        scan.problems[before:] = [replace(p, fatal=validator.fatal) for p in scan.problems[before:]]
+
+
+def structural_problems(scan: CatalogScan) -> None:
+    """Run the checks that loading depends on."""
+    _run(scan, STRUCTURAL)
+
+
+def lint_problems(scan: CatalogScan) -> None:
+    """Run every check."""
+    _run(scan, VALIDATORS)

@@ -1,0 +1,13 @@
+-- name: revision_rollout
+-- description: When a revision went live: its "Ready condition ... True for Revision" audit event, else its first entry.
+-- params: $revision VARCHAR
+-- returns: service, ready_at, first_seen
+SELECT
+    any_value(service) AS service,
+    min("timestamp") FILTER (
+        WHERE log_id = 'cloudaudit.googleapis.com/system_event'
+          AND message LIKE '%Ready condition status changed to True for Revision%'
+    ) AS ready_at,
+    min("timestamp") AS first_seen
+FROM entries
+WHERE revision = $revision

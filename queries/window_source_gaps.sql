@@ -1,0 +1,9 @@
+-- name: window_source_gaps
+-- description: Recorded data gaps (sources that could not be collected) overlapping the window.
+-- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ
+-- returns: source, start, end, reason
+SELECT source, "start", "end", reason
+FROM data_gaps
+WHERE "start" < $until
+  AND "end" > $since
+ORDER BY source, "start"

@@ -1,0 +1,109 @@
+"""Unknown-error mining: masking, merging, what counts as unexplained, stable template ids."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from forensics.ingest import ingest_texts
+from forensics.signatures import classify_store, load_catalog
+from forensics.signatures.mining import Template, mask_sql, merge_templates, mine_templates
+from forensics.store import Store
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            'connect to "/cloudsql/p:us-central1:db/.s.PGSQL.5432" failed after 3 tries',
+            'connect to "/cloudsql/<PATH>" failed after <N> tries',
+        ),
+        ("request 0b9f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c4 done", "request <UUID> done"),
+        ("revision netra-backend-staging-00740-47l failed", "revision <REVISION> failed"),
+        ("trace projects/p/traces/23618451363e6da54719a2d205ce0854 x", "trace <TRACE> x"),
+        ("instance " + "0069c7a9" * 10 + " gone", "instance <INSTANCE> gone"),
+        ("from 10.45.0.3:3307 timed out after 10.5s", "from <IP> timed out after <N>s"),
+        ("ws ws_10146348_1757373217_28b0e073 at 0x7fccd6643250", "ws <ID> at <HEX>"),
+        ("user 4f3a9c2e code 3", "user <HEX> code <N>"),
+    ],
+)
+def test_masks(text: str, masked: str) -> None:
+    got = duckdb.connect().execute(f"SELECT {mask_sql('?')}", [text]).fetchone()
+    assert got is not None and got[0] == masked
+
+
+def _t(text: str, n: int) -> Template:
+    seen = datetime(2025, 9, 16, 1, n, tzinfo=UTC)
+    return Template(text, n, seen, seen, ["api"], f"id-{n}", "l", seen, text)
+
+
+def test_merge_rules() -> None:
+    merged = merge_templates(
+        [
+            _t("user alice not found in tenant", 5),
+            _t("user bob not found in tenant", 2),
+            _t("GET https://a/x <N>", 4),  # three tokens: every token matters
+            _t("GET https://a/y <N>", 3),
+            _t("job alice not found in tenant", 1),  # different first token
+        ]
+    )
+    assert [(m.template, m.count, m.variants) for m in merged] == [
+        ("user <*> not found in tenant", 7, 2),
+        ("GET https://a/x <N>", 4, 1),
+        ("GET https://a/y <N>", 3, 1),
+        ("job alice not found in tenant", 1, 1),
+    ]
+
+
+def _entry(i: int, text: str, **extra: object) -> str:
+    base = {
+        "logName": "projects/p/logs/run.googleapis.com%2Fstderr",
+        "resource": {"type": "cloud_run_revision", "labels": {"service_name": "api"}},
+        "timestamp": f"2025-09-16T01:{i:02d}:00Z",
+        "insertId": f"e{i}",
+        "textPayload": text,
+    }
+    return json.dumps(base | extra)
+
+
+def test_only_unexplained_errors_and_5xx_become_templates(store: Store) -> None:
+    texts = [
+        _entry(1, "KeyError: 'tenant_17' while loading profile 4411", severity="ERROR"),
+        _entry(2, "KeyError: 'tenant_99' while loading profile 12", severity="ERROR"),
+        _entry(
+            3, "[2025-09-16 01:03:00 +0000] [7] [ERROR] Boom in worker 7"
+        ),  # DEFAULT, says ERROR
+        _entry(4, "KeyError: 'tenant_5' while loading profile 1", severity="INFO"),
+        _entry(5, "plain DEFAULT line without a level"),
+        _entry(6, "Container called exit(3).", severity="ERROR"),  # has a signature
+        json.dumps(
+            {
+                "logName": "projects/p/logs/run.googleapis.com%2Frequests",
+                "timestamp": "2025-09-16T01:07:00Z",
+                "insertId": "r7",
+                "resource": {"type": "cloud_run_revision", "labels": {"service_name": "web"}},
+                "httpRequest": {
+                    "requestMethod": "GET",
+                    "requestUrl": "https://x/a/1",
+                    "status": 500,
+                },
+            }
+        ),
+    ]
+    ingest_texts(store, texts, "t")
+    classify_store(store, load_catalog())
+    templates = mine_templates(store)
+    by_text = {t.template: t for t in templates}
+    assert set(by_text) == {
+        "KeyError: '<ID>' while loading profile <N>",
+        "[<N>-<N>-<N> <N>:<N>:<N> +<N>] [<N>] [ERROR] Boom in worker <N>",
+        "GET https://x/a/<N> <N>",
+    }
+    key_error = by_text["KeyError: '<ID>' while loading profile <N>"]
+    assert key_error.count == 2 and key_error.example_insert_id == "e1"
+    assert key_error.services == ["api"] and key_error.first_seen < key_error.last_seen
+    assert by_text["GET https://x/a/<N> <N>"].services == ["web"]
+    assert [t.id for t in mine_templates(store)] == [t.id for t in templates]  # stable ids
