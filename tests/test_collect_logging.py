@@ -14,12 +14,13 @@ from typer.testing import CliRunner
 from forensics.cli import app
 from forensics.clock import FastForwardClock
 from forensics.collectors.auth import google_credentials
+from forensics.collectors.filters import MAX_FILTER_CHARS, log_sources
 from forensics.collectors.logging_api import _check_version
 from forensics.config import Resources
 from forensics.emulator.faults import FaultPlan
 from forensics.emulator.filter_parser import parse_filter
 from forensics.emulator.server import Emulator, EmulatorSettings
-from forensics.errors import CollectError, CredentialsError
+from forensics.errors import CollectError, ConfigError, CredentialsError
 from forensics.store import Store, open_store
 from tests import gcp_data as g
 
@@ -341,3 +342,26 @@ def test_pushdown_leaves_4xx_and_config_dumps_to_metrics(store: Store) -> None:
     with Emulator(entries, clock=FastForwardClock()) as em:
         g.collect_from(store, em, metrics=False)
     assert {i for _, i in g.stored_ids(store)} == {"r429", "timed-out"}
+
+
+def test_a_catalog_too_long_for_one_filter_is_split_not_dropped(store: Store) -> None:
+    pad = 'textPayload:"' + "never" * 1_100 + '"'  # one 5,500-character clause
+    sigs = [Sig(f"pad/{k}", pad) for k in range(5)]
+    sigs.append(Sig("app/job-4275", 'jsonPayload.message:"handled job 4275"'))
+    sources = log_sources(g.PROJECT, Resources(), pushdown=True, signatures=sigs)
+    runs = [s for s in sources if s.key == "run" or s.key.startswith("run~")]
+    assert len(runs) >= 2
+    assert all(len(s.filter([(g.START, g.END)])) <= MAX_FILTER_CHARS for s in runs)
+    assert sum(s.filter([(g.START, g.END)]).count(pad) for s in runs) == 5  # none dropped
+    with emulator() as em:
+        g.collect_from(store, em, metrics=False, signatures=sigs)
+    ids = g.stored_ids(store)
+    assert len(ids) == len(set(ids))
+    assert "stdout-0004275" in {i for _, i in ids}  # its clause sits in the last filter
+    with pytest.raises(ConfigError, match="signature huge"):
+        log_sources(
+            g.PROJECT,
+            Resources(),
+            pushdown=True,
+            signatures=[Sig("huge", "textPayload:" + "x" * 20_000)],
+        )

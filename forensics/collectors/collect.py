@@ -148,7 +148,7 @@ def explain(request: CollectRequest) -> dict[str, Any]:
     )
     logs = [{"source": s.key, "title": s.title, "filter": s.filter(whole)} for s in sources]
     if request.settings.pushdown and request.settings.context_seconds > 0:
-        ctx = context_source(request.project, request.resources, sources[0])
+        ctx = context_source(request.project, request.resources)
         logs.append(
             {
                 "source": ctx.key,
@@ -317,7 +317,7 @@ def collect(
         if s.pushdown and s.context_seconds > 0:
             around = context_ranges(store, request)
             if around:
-                ctx_src = context_source(request.project, request.resources, sources[0])
+                ctx_src = context_source(request.project, request.resources)
                 run.logs(ctx, clients.logging, ctx_src, around)
     if clients.monitoring is not None:
         ctx = PullContext(

@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 MAX_FILTER_CHARS = 20_000  # the API's limit on a filter's length
+_TIME_RESERVE = 3_500  # room left for timestamp ranges (context pulls use up to 40)
 
 Range = tuple[datetime, datetime]
 
@@ -190,7 +191,7 @@ def _text_terms(terms: Sequence[str], fields: Sequence[str]) -> str:
     return "(" + " OR ".join(f"{f}:{_q(t)}" for t in terms for f in fields) + ")"
 
 
-def run_candidates(project: str, signatures: Sequence[HasLoggingFilter] | None) -> str:
+def run_candidates(project: str) -> str:
     """What of the Cloud Run revision logs is worth pulling: failures and platform events."""
     default_lines = _all(
         "severity=DEFAULT",
@@ -206,11 +207,31 @@ def run_candidates(project: str, signatures: Sequence[HasLoggingFilter] | None) 
         "httpRequest.status=429",
         f"({default_lines})",
     ]
-    for sig in signatures or ():
-        clause = sig.logging_filter().strip()
-        if clause:
-            clauses.append(f"({clause})")
     return "(" + " OR ".join(clauses) + ")"
+
+
+def _pack(scope: str, first: str, signatures: Sequence[HasLoggingFilter]) -> list[str]:
+    """OR the signatures' clauses onto ``first``, in as few filters as the length limit allows.
+
+    The catalog's clauses are long (case-insensitive regexes on two payload fields). When they
+    do not fit next to the scope in one filter, the rest go into further filters: one more
+    call each per page, instead of failing or silently dropping a signature.
+    """
+    budget = MAX_FILTER_CHARS - len(scope) - _TIME_RESERVE
+    groups: list[list[str]] = [[first]]
+    for sig in signatures:
+        clause = sig.logging_filter().strip()
+        if not clause:
+            continue
+        if len(clause) + 8 > budget:
+            raise ConfigError(
+                f"signature {sig.id}: its logging filter is {len(clause):,} characters, too long "
+                f"for one Logging filter ({MAX_FILTER_CHARS:,} with the scope); shorten it"
+            )
+        if len(" OR ".join(groups[-1])) + len(clause) + 8 > budget:
+            groups.append([])
+        groups[-1].append(f"({clause})")
+    return ["(" + " OR ".join(g) + ")" for g in groups]
 
 
 def _services(resources: Resources) -> str | None:
@@ -255,13 +276,19 @@ def log_sources(
         )
         + ")"
     )
+    run_scope = _all('resource.type="cloud_run_revision"', run_logs, services)
+    if pushdown:
+        parts = _pack(run_scope, run_candidates(project), signatures or ())
+        # Split filters pull as run, run~2, ...: each its own checkpoints and gaps.
+        keys = ["run", *(f"run~{i}" for i in range(2, len(parts) + 1))]
+        runs = [
+            LogSource(k, "Cloud Run revision logs", run_scope, c)
+            for k, c in zip(keys, parts, strict=True)
+        ]
+    else:
+        runs = [LogSource("run", "Cloud Run revision logs", run_scope)]
     return [
-        LogSource(
-            "run",
-            "Cloud Run revision logs",
-            _all('resource.type="cloud_run_revision"', run_logs, services),
-            run_candidates(project, signatures) if pushdown else None,
-        ),
+        *runs,
         LogSource(
             "run-audit",
             "Cloud Run audit logs",
@@ -285,15 +312,18 @@ def log_sources(
     ]
 
 
-def context_source(project: str, resources: Resources, run: LogSource) -> LogSource:
-    """stdout/stderr lines that the candidate pull left out, to be pulled around errors."""
+def context_source(project: str, resources: Resources) -> LogSource:
+    """stdout/stderr lines around errors that the built-in candidates left out.
+
+    Lines a signature clause already pulled may come again; the store keeps them once.
+    """
     services = _services(resources)
     logs = _any("logName", [log_name(project, i) for i in RUN_LOGS[:2]])
     return LogSource(
         "run-context",
         "Cloud Run stdout/stderr around errors",
         _all('resource.type="cloud_run_revision"', logs, services),
-        f"NOT {run.candidates}" if run.candidates else None,
+        f"NOT {run_candidates(project)}",
     )
 
 
