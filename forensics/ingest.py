@@ -153,8 +153,17 @@ def _record_batch(batch: RawBatch) -> pa.RecordBatch:
     )
 
 
+# Runs inside a chunk's transaction just before COMMIT (see ingest_texts).
+BeforeCommit = Callable[[duckdb.DuckDBPyConnection], None]
+
+
 def _load_chunk(
-    store: Store, feed: _Feed, source: str, ingest_id: int, minify: bool
+    store: Store,
+    feed: _Feed,
+    source: str,
+    ingest_id: int,
+    minify: bool,
+    before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
     """Normalize and insert one chunk in a single transaction; count its outcome.
 
@@ -186,6 +195,8 @@ def _load_chunk(
             "WHERE ingest_id = ?",
             [result.accepted, result.duplicates, ingest_id],
         )
+        if before_commit is not None:
+            before_commit(conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -258,6 +269,7 @@ def _ingest_stream(
     source: str,
     minify: bool,
     on_batch: Callable[[IngestResult], None] | None,
+    before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
     """Ingest what ``read()`` yields, chunk by chunk. ``read`` must yield the same batches
     each time it is called: a chunk whose counts do not add up is read again to name its
@@ -270,7 +282,7 @@ def _ingest_stream(
         try:
             for chunk in itertools.count():
                 feed = _Feed(itertools.islice(batches, batches_per_chunk))
-                part = _load_chunk(store, feed, source, ingest_id, minify)
+                part = _load_chunk(store, feed, source, ingest_id, minify, before_commit)
                 if part.accepted + part.duplicates < feed.entries:
                     start = chunk * batches_per_chunk
                     again = itertools.islice(read(), start, start + batches_per_chunk)
@@ -313,8 +325,14 @@ def ingest_texts(
     source: str,
     *,
     batch_size: int = BATCH_SIZE,
+    before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
-    """Ingest LogEntry JSON strings (e.g. one API page); line numbers count entries from 1."""
+    """Ingest LogEntry JSON strings (e.g. one API page); line numbers count entries from 1.
+
+    ``before_commit(conn)`` runs inside each chunk's transaction just before COMMIT (also when
+    there is nothing to insert): the API collectors advance their checkpoint there, so a page
+    and its checkpoint are committed together or not at all.
+    """
     items = list(texts)
     step = min(batch_size, READ_BATCH)
 
@@ -323,7 +341,7 @@ def ingest_texts(
             chunk = items[i : i + step]
             yield RawBatch(list(range(i + 1, i + 1 + len(chunk))), chunk)
 
-    return _ingest_stream(store, read, -(-batch_size // step), source, False, None)
+    return _ingest_stream(store, read, -(-batch_size // step), source, False, None, before_commit)
 
 
 def ingest_files(

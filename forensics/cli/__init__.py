@@ -11,7 +11,9 @@ from forensics import __version__
 from forensics.cli import (
     analyze,
     classify,
+    collect,
     demo,
+    emulator,
     incidents,
     ingest,
     issues,
@@ -49,6 +51,7 @@ app = typer.Typer(
 )
 
 app.command()(analyze.analyze)
+app.command()(collect.collect)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
@@ -57,6 +60,7 @@ app.command()(issues.issues)
 app.command()(classify.classify)
 app.add_typer(patterns.app, name="patterns")
 app.command()(report.report)
+app.add_typer(emulator.app, name="emulator")
 
 
 def _version(value: bool) -> None:
