@@ -9,20 +9,20 @@ the report's elapsed time is what the same pull would take against Google.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 
 from forensics.clock import FastForwardClock
 from forensics.collectors.collect import CollectReport, collect, make_clients, request_from_config
 from forensics.collectors.pull import Progress
-from forensics.config import Config
+from forensics.config import Config, Resources
+from forensics.demo import DEMO_PROJECT
 from forensics.emulator.server import Emulator, EmulatorSettings, demo_data
 from forensics.store import open_store
 from forensics.timeutil import utcnow, window_ending
 
 __all__ = ["DEMO_PROJECT", "collect_demo"]
-
-DEMO_PROJECT = "netra-staging"
 
 
 def collect_demo(
@@ -42,8 +42,10 @@ def collect_demo(
     clock = FastForwardClock()
     emulator = Emulator(entries, series, clock=clock, settings=EmulatorSettings())
     with emulator:
-        cfg = config.with_overrides(
-            project=config.project or DEMO_PROJECT,
+        # The demo's own project and every resource in it; thresholds and collect settings
+        # still come from the user's configuration.
+        cfg = dataclasses.replace(config, resources=Resources()).with_overrides(
+            project=DEMO_PROJECT,
             logging_endpoint=emulator.logging_endpoint,
             monitoring_endpoint=emulator.monitoring_endpoint,
         )
