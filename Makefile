@@ -15,16 +15,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## demo: synthesize 24 h of staging logs, load them, and run the main job on them.
+## demo: synthesize 24 h of staging logs and metrics, pull them through the local API emulator
+## with the real Google clients (quota, pushdown, checkpoints), and run the main job on them.
 demo: setup
 	rm -f $(DEMO)/demo.duckdb $(DEMO)/demo.duckdb.wal
-	$(BIN)/forensics demo --out $(DEMO)/demo-export.jsonl
-	$(BIN)/forensics ingest --db $(DEMO)/demo.duckdb $(DEMO)/demo-export.jsonl
-	$(BIN)/forensics analyze --db $(DEMO)/demo.duckdb --hours 24 --issues-file patterns/issues.demo.yaml --out $(DEMO)/report
+	$(eval END := $(shell date -u +%Y-%m-%dT%H:%M:00Z))
+	$(BIN)/forensics demo --out $(DEMO)/demo-export.jsonl --end $(END)
+	$(BIN)/forensics emulator demo --db $(DEMO)/demo.duckdb --end $(END)
+	$(BIN)/forensics analyze --db $(DEMO)/demo.duckdb --hours 24 --until $(END) \
+		--issues-file patterns/issues.demo.yaml --out $(DEMO)/report
 	@echo ""
-	@echo "Demo output: $(DEMO)/ (export: demo-export.jsonl, store: demo.duckdb,"
-	@echo "             reports: report/report.md, report/report.html, report/report.json)."
-	@echo "Explore it:  $(BIN)/forensics query --db $(DEMO)/demo.duckdb \"SELECT * FROM entries LIMIT 5\""
+	@echo "Demo output in $(DEMO)/:"
+	@echo "  store:   demo.duckdb (collected through the emulator on 127.0.0.1)"
+	@echo "  reports: report/report.md, report/report.html, report/report.json"
+	@echo "  export:  demo-export.jsonl (the same day as a log-sink export: try"
+	@echo "           .venv/bin/forensics classify $(DEMO)/demo-export.jsonl --format table)"
 
 ## test: lint, type-check and run the whole test suite (installs headless Chromium if missing).
 test: setup lint typecheck

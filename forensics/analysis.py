@@ -58,4 +58,8 @@ def analyze_window(
         "top_errors": errors,
         "store_range": held,
         **signatures,
+        # Sources the collectors could not read: the analysis is incomplete there, and says so.
+        "data_gaps": run_named(store, "window_source_gaps", window.params()),
+        # Metric threshold crossings (memory, CPU, Cloud SQL connections, VPC connector).
+        "signals": run_named(store, "window_signals", window.params()),
     }

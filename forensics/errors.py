@@ -6,7 +6,9 @@ __all__ = [
     "EXIT_ATTENTION",
     "EXIT_OK",
     "EXIT_USAGE",
+    "CollectError",
     "ConfigError",
+    "CredentialsError",
     "ForensicsError",
     "InputError",
     "StoreBusyError",
@@ -32,6 +34,14 @@ class InputError(ForensicsError):
 
 class ConfigError(ForensicsError):
     """The configuration, a pattern or a registry file is invalid."""
+
+
+class CredentialsError(ForensicsError):
+    """No usable Google credentials; the message says how to log in or what to do instead."""
+
+
+class CollectError(ForensicsError):
+    """A collection cannot start: a client library outside the supported range, a bad endpoint."""
 
 
 class StoreError(ForensicsError):

@@ -3,8 +3,9 @@
 Usage:
   1. ``ingest_files(store, paths)`` for export files, or ``ingest_texts(store, texts, source)``
      for entries already in memory (the API collectors use this with each page).
-  2. Each batch is normalized in one DuckDB statement (forensics.normalize), then inserted in one
-     transaction: an interrupted ingest leaves only complete batches, never half a row.
+  2. Each chunk of ``batch_size`` entries streams (as small Arrow record batches, so memory
+     stays bounded) through ONE normalizing INSERT (forensics.normalize) in one transaction:
+     an interrupted ingest leaves only complete chunks, never half a row.
   3. Identity is the API's own, (log_name, insert_id, timestamp): re-ingesting a file or an
      overlapping export adds zero rows. Entries without an insertId get a content hash.
   4. Malformed entries are reported with their file and line; every valid entry is kept.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,12 +38,15 @@ __all__ = [
     "normalized_batch",
 ]
 
-# Entries per transaction. Larger batches amortize per-statement work and, past a DuckDB row
-# group (122,880 rows), skip the WAL; smaller ones bound memory. 60k keeps peak RSS under 1 GB
-# with ~1 KiB entries (benchmarks/bench_ingest.py measures both).
-BATCH_SIZE = 60_000
+# Entries per transaction, all in one INSERT statement. A statement that appends full DuckDB
+# row groups (122,880 rows) has them written straight to the database file; smaller appends go
+# to the WAL and are written a second time at the checkpoint. Memory does not grow with it: the
+# chunk streams through in READ_BATCH pieces (benchmarks/bench_ingest.py measures both).
+BATCH_SIZE = 2 * 122_880
+# Lines per Arrow record batch streamed into that statement: all Python ever holds at once.
+READ_BATCH = 8_192
 # DuckDB's buffer pool during ingest; with a batch of text in Python this keeps RSS under 1 GB.
-INGEST_MEMORY_LIMIT = "384MB"
+INGEST_MEMORY_LIMIT = "192MB"
 
 _STORED = [c for c in column_names("log_entries") if c not in ("source", "ingest_id")]
 
@@ -110,43 +114,137 @@ def _finish_run(store: Store, ingest_id: int, result: IngestResult, status: str)
     )
 
 
-def _load_batch(
-    store: Store, batch: RawBatch, source: str, ingest_id: int, minify: bool
-) -> IngestResult:
-    """Normalize and insert one batch in a single transaction.
+class _Feed:
+    """One chunk's small batches as an Arrow stream for a single INSERT; counts as it goes.
 
-    Optimistic: the normalizing SELECT feeds the INSERT directly (built once, never copied to
-    an intermediate table), skipping entries the store already holds. Only when the counts do
-    not add up (malformed entries, duplicates) does a second, slim pass name the problems.
+    Damage that ends the file part-way (an InputError from the reader) ends the stream instead
+    of failing the statement, so every entry before it is still inserted; ``error`` keeps it
+    for the caller to report once the chunk is committed.
+    """
+
+    def __init__(self, batches: Iterator[RawBatch]) -> None:
+        self._batches = batches
+        self.batches = 0
+        self.lines = 0
+        self.entries = 0  # non-blank lines
+        self.error: InputError | None = None
+
+    def reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(_BATCH_SCHEMA, self._record_batches())
+
+    def _record_batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in self._batches:
+                self.batches += 1
+                self.lines += len(batch)
+                self.entries += sum(1 for text in batch.texts if text and not text.isspace())
+                yield _record_batch(batch)
+        except InputError as err:
+            self.error = err
+
+
+_BATCH_SCHEMA = pa.schema([("line_no", pa.int64()), ("line", pa.string())])
+
+
+def _record_batch(batch: RawBatch) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays(
+        [pa.array(batch.line_nos, pa.int64()), pa.array(batch.texts, pa.string())],
+        schema=_BATCH_SCHEMA,
+    )
+
+
+# Runs inside a chunk's transaction just before COMMIT (see ingest_texts).
+BeforeCommit = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _load_chunk(
+    store: Store,
+    feed: _Feed,
+    source: str,
+    ingest_id: int,
+    minify: bool,
+    before_commit: BeforeCommit | None = None,
+) -> IngestResult:
+    """Normalize and insert one chunk in a single transaction; count its outcome.
+
+    The chunk streams through ONE INSERT statement, so DuckDB writes its full row groups
+    straight to the database file instead of to the WAL first and the file again at the
+    checkpoint (the main cost of a load). Entries the store already holds are deleted again
+    in the same transaction. Problems are only looked for when the counts do not add up.
     """
     conn = store.conn
-    with normalized_batch(conn, batch, minify) as normalized:
-        entries = sum(1 for text in batch.texts if text and not text.isspace())
-        lo, hi = conn.execute(
-            "SELECT min(ts), max(ts) FROM (SELECT try(CAST(line->>'$.timestamp' AS TIMESTAMPTZ)) "
-            "AS ts FROM batch WHERE line <> '')"
-        ).fetchone() or (None, None)
-        result = IngestResult()
-        if lo is not None:
-            result.accepted = _insert_new(conn, normalized, source, ingest_id, lo, hi)
-        if result.accepted < entries:
-            problems = conn.execute(
+    cols = ", ".join(f'"{c}"' for c in _STORED)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        before = conn.execute("SELECT coalesce(max(rowid), -1) FROM log_entries").fetchone()
+        conn.register("batch", feed.reader())
+        try:
+            row = conn.execute(
+                f"INSERT INTO log_entries ({cols}, source, ingest_id) "
+                f"SELECT {cols}, $source, $ingest_id FROM ({normalize_sql(minify)}) "
+                "WHERE problem IS NULL",
+                {"source": source, "ingest_id": ingest_id},
+            ).fetchone()
+        finally:
+            conn.unregister("batch")
+        inserted = int(row[0]) if row else 0
+        duplicates = _delete_repeats(conn, before[0] if before else -1) if inserted else 0
+        result = IngestResult(accepted=inserted - duplicates, duplicates=duplicates)
+        conn.execute(
+            "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ? "
+            "WHERE ingest_id = ?",
+            [result.accepted, result.duplicates, ingest_id],
+        )
+        if before_commit is not None:
+            before_commit(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _delete_repeats(conn: duckdb.DuckDBPyConnection, before: int) -> int:
+    """Delete the chunk's entries whose identity the store already held; return how many.
+
+    Only the time range the chunk covers is looked at (zone maps prune the rest), and of each
+    identity the oldest copy stays: earlier ingest runs first, then earlier rows.
+    """
+    lo, hi = conn.execute(
+        'SELECT min("timestamp"), max("timestamp") FROM log_entries WHERE rowid > ?', [before]
+    ).fetchone() or (None, None)
+    if lo is None:
+        return 0
+    row = conn.execute(
+        """
+        DELETE FROM log_entries WHERE rowid IN (
+            SELECT rowid FROM log_entries
+            WHERE "timestamp" BETWEEN $lo AND $hi
+            QUALIFY row_number() OVER (
+                PARTITION BY log_name, insert_id, "timestamp" ORDER BY ingest_id, rowid) > 1)
+        """,
+        {"lo": lo, "hi": hi},
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _find_problems(
+    store: Store, batches: Iterable[RawBatch], source: str, minify: bool
+) -> list[Rejection]:
+    """Name every malformed entry of a chunk (read again: this runs only on damaged input)."""
+    rejections: list[Rejection] = []
+    for batch in batches:
+        with normalized_batch(store.conn, batch, minify):
+            problems = store.conn.execute(
                 f"SELECT line_no, problem FROM ({normalize_sql(minify, check_only=True)}) "
                 "WHERE problem IS NOT NULL ORDER BY line_no"
             ).fetchall()
-            element_of = dict(zip(batch.line_nos, batch.elements or [], strict=False))
-            for line_no, problem in problems:
-                result.rejections.append(
-                    Rejection(source, line_no, element_of.get(line_no), problem)
-                )
-        result.rejected = len(result.rejections)
-        result.duplicates = entries - result.accepted - result.rejected
-        conn.execute(
-            "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ?, "
-            "rejected = rejected + ? WHERE ingest_id = ?",
-            [result.accepted, result.duplicates, result.rejected, ingest_id],
+        element_of = dict(zip(batch.line_nos, batch.elements or [], strict=False))
+        rejections.extend(
+            Rejection(source, line_no, element_of.get(line_no), problem)
+            for line_no, problem in problems
         )
-    return result
+    return rejections
 
 
 @contextmanager
@@ -157,95 +255,68 @@ def normalized_batch(
 
     Also used by `forensics classify`, so classifying a file normalizes exactly as ingest does.
     """
-    conn.register(
-        "batch",
-        pa.table(
-            {
-                "line_no": pa.array(batch.line_nos, pa.int64()),
-                "line": pa.array(batch.texts, pa.string()),
-            }
-        ),
-    )
+    conn.register("batch", pa.Table.from_batches([_record_batch(batch)]))
     try:
         yield normalize_sql(minify)
     finally:
         conn.unregister("batch")
 
 
-def _insert_new(
-    conn: duckdb.DuckDBPyConnection,
-    normalized: str,
-    source: str,
-    ingest_id: int,
-    lo: datetime,
-    hi: datetime,
-) -> int:
-    """Insert the batch's good entries that the store does not hold yet; return how many.
-
-    Entries already stored are skipped by an anti-join on identity, restricted to the batch's
-    time range so that zone maps prune the probe. Repeats inside the batch are then removed
-    on the stored identity columns (cheap, and rare), in the same transaction.
-    """
-    cols = ", ".join(f'"{c}"' for c in _STORED)
-    params = {"source": source, "ingest_id": ingest_id, "lo": lo, "hi": hi}
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        row = conn.execute(
-            f"""
-            INSERT INTO log_entries ({cols}, source, ingest_id)
-            SELECT {cols}, $source, $ingest_id FROM ({normalized}) AS n
-            WHERE n.problem IS NULL
-              AND NOT EXISTS (
-                  SELECT 1 FROM log_entries AS e
-                  WHERE e."timestamp" BETWEEN $lo AND $hi
-                    AND e."timestamp" = n."timestamp"
-                    AND e.insert_id = n.insert_id
-                    AND e.log_name = n.log_name)
-            """,
-            params,
-        ).fetchone()
-        inserted = int(row[0]) if row else 0
-        repeats = conn.execute(
-            """
-            DELETE FROM log_entries WHERE rowid IN (
-                SELECT rowid FROM log_entries
-                WHERE "timestamp" BETWEEN $lo AND $hi
-                QUALIFY row_number() OVER (
-                    PARTITION BY log_name, insert_id, "timestamp" ORDER BY rowid) > 1)
-            """,
-            {"lo": lo, "hi": hi},
-        ).fetchone()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return inserted - (int(repeats[0]) if repeats else 0)
-
-
 def _ingest_stream(
     store: Store,
-    batches: Iterator[RawBatch],
+    read: Callable[[], Iterator[RawBatch]],
+    batches_per_chunk: int,
     source: str,
     minify: bool,
     on_batch: Callable[[IngestResult], None] | None,
+    before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
+    """Ingest what ``read()`` yields, chunk by chunk. ``read`` must yield the same batches
+    each time it is called: a chunk whose counts do not add up is read again to name its
+    problems."""
     ingest_id = _start_run(store, source)
     total = IngestResult()
     status = "failed"
+    batches = read()
     try:
         try:
-            for batch in batches:
-                part = _load_batch(store, batch, source, ingest_id, minify)
-                total.add(part)
-                if on_batch:
+            for chunk in itertools.count():
+                feed = _Feed(itertools.islice(batches, batches_per_chunk))
+                part = _load_chunk(store, feed, source, ingest_id, minify, before_commit)
+                if part.accepted + part.duplicates < feed.entries:
+                    start = chunk * batches_per_chunk
+                    again = itertools.islice(read(), start, start + batches_per_chunk)
+                    part.rejections = _find_problems(store, _until_damage(again), source, minify)
+                    part.rejected = len(part.rejections)
+                    _count_rejected(store, ingest_id, part.rejected)
+                if on_batch and feed.entries:
                     on_batch(part)
+                total.add(part)
+                if feed.error:
+                    # A file damaged half-way: every entry before the damage is committed.
+                    raise feed.error
+                if feed.batches < batches_per_chunk:
+                    break
             status = "complete"
         except InputError as err:
-            # A file damaged half-way: every entry before the damage is already committed.
             total.errors.append(str(err))
     finally:
         _finish_run(store, ingest_id, total, status)
     return total
+
+
+def _until_damage(batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
+    """The batches before the damage (already reported by the first read)."""
+    try:
+        yield from batches
+    except InputError:
+        return
+
+
+def _count_rejected(store: Store, ingest_id: int, rejected: int) -> None:
+    store.conn.execute(
+        "UPDATE ingest_runs SET rejected = rejected + ? WHERE ingest_id = ?", [rejected, ingest_id]
+    )
 
 
 def ingest_texts(
@@ -254,15 +325,23 @@ def ingest_texts(
     source: str,
     *,
     batch_size: int = BATCH_SIZE,
+    before_commit: BeforeCommit | None = None,
 ) -> IngestResult:
-    """Ingest LogEntry JSON strings (e.g. one API page); line numbers count entries from 1."""
+    """Ingest LogEntry JSON strings (e.g. one API page); line numbers count entries from 1.
+
+    ``before_commit(conn)`` runs inside each chunk's transaction just before COMMIT (also when
+    there is nothing to insert): the API collectors advance their checkpoint there, so a page
+    and its checkpoint are committed together or not at all.
+    """
     items = list(texts)
-    batches = (
-        RawBatch(list(range(i + 1, i + 1 + len(chunk))), chunk)
-        for i in range(0, len(items), batch_size)
-        if (chunk := items[i : i + batch_size])
-    )
-    return _ingest_stream(store, batches, source, False, None)
+    step = min(batch_size, READ_BATCH)
+
+    def read() -> Iterator[RawBatch]:
+        for i in range(0, len(items), step):
+            chunk = items[i : i + step]
+            yield RawBatch(list(range(i + 1, i + 1 + len(chunk))), chunk)
+
+    return _ingest_stream(store, read, -(-batch_size // step), source, False, None, before_commit)
 
 
 def ingest_files(
@@ -272,13 +351,17 @@ def ingest_files(
     on_batch: Callable[[IngestResult], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> IngestResult:
-    """Ingest export files; a bad file is reported and the others still load."""
+    """Ingest export files; a bad file is reported and the others still load.
+
+    ``batch_size`` is the number of entries per transaction (one INSERT statement).
+    """
     total = IngestResult()
+    step = min(batch_size, READ_BATCH)
     with _bounded_memory(store):
         for path in paths:
             try:
-                batches = read_batches(path, batch_size)
-                first = next(batches, None)  # surfaces missing/empty/not-JSON before a run row
+                with closing(read_batches(path, step)) as probe:
+                    first = next(probe, None)  # missing, empty or not JSON: no run row
             except InputError as err:
                 total.errors.append(str(err))
                 continue
@@ -286,8 +369,13 @@ def ingest_files(
                 total.errors.append(f"{path}: empty file, no entries")
                 continue
             minify = first.elements is not None
-            stream = itertools.chain([first], batches)
-            total.add(_ingest_stream(store, stream, str(path), minify, on_batch))
+
+            def read(path: Path = path) -> Iterator[RawBatch]:
+                return read_batches(path, step)
+
+            total.add(
+                _ingest_stream(store, read, -(-batch_size // step), str(path), minify, on_batch)
+            )
     return total
 
 
@@ -297,6 +385,7 @@ def _bounded_memory(store: Store) -> Iterator[None]:
     previous = store.scalar("SELECT current_setting('memory_limit')")
     order = store.scalar("SELECT current_setting('preserve_insertion_order')")
     threshold = store.scalar("SELECT current_setting('checkpoint_threshold')")
+    disabled = store.scalar("SELECT current_setting('disabled_compression_methods')")
     store.conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     # One checkpoint at the end instead of one after every batch: a checkpoint rewrites the
     # table's last, partly filled row group, so checkpointing per batch rewrites data again
@@ -305,6 +394,8 @@ def _bounded_memory(store: Store) -> Iterator[None]:
     # Row order inside the table carries no meaning (queries order by timestamp); letting
     # DuckDB drop it saves buffering on insert.
     store.conn.execute("SET preserve_insertion_order = false")
+    # Dictionary+FSST is never the pick for log text, but trying it costs time on every column.
+    store.conn.execute("SET disabled_compression_methods = 'dict_fsst'")
     try:
         yield
     finally:
@@ -312,3 +403,4 @@ def _bounded_memory(store: Store) -> Iterator[None]:
         store.conn.execute("CHECKPOINT")
         store.conn.execute(f"SET memory_limit = '{previous}'")
         store.conn.execute(f"SET preserve_insertion_order = {order}")
+        store.conn.execute(f"SET disabled_compression_methods = '{disabled}'")

@@ -250,16 +250,18 @@ def _final_select(
                 list_filter(json_extract_string(jsonPayload, {message_paths}),
                             m -> m IS NOT NULL)[1],
                 left(CAST(jsonPayload AS VARCHAR), 2000))
-            WHEN {_present("protoPayload")} THEN (
-                SELECT coalesce(nullif(concat_ws(': ', p[1], p[2]), ''), p[3])
-                FROM (SELECT json_extract_string(protoPayload, {proto_paths}) AS p))
+            WHEN {_present("protoPayload")} THEN coalesce(
+                nullif(concat_ws(': ', proto_text[1], proto_text[2]), ''), proto_text[3])
             WHEN {_present("httpRequest")} THEN concat_ws(' ',
                 requestMethod, requestUrl, CAST(http_code AS VARCHAR), latency)
         END AS message_raw,
         coalesce(jsonPayload, protoPayload) AS json_payload,
         labels,
         CASE WHEN t[1] = 'OBJECT' THEN {raw_expr} END AS raw
-    FROM checked
+    FROM (
+        -- Not a scalar subquery: DuckDB would decorrelate it into a join that holds the
+        -- whole batch in memory. NULL protoPayloads cost nothing here.
+        SELECT *, json_extract_string(protoPayload, {proto_paths}) AS proto_text FROM checked)
 )
 SELECT * EXCLUDE (message_raw),
     CASE WHEN contains(message_raw, chr(27))

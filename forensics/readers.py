@@ -16,7 +16,7 @@ import gzip
 import io
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -112,8 +112,8 @@ def read_entries(path: Path) -> Iterator[RawEntry]:
             raise InputError(f"{path}: file is damaged or truncated: {err}") from None
 
 
-def read_batches(path: Path, batch_size: int) -> Iterator[RawBatch]:
-    """Yield the file's entries in batches of about ``batch_size``.
+def read_batches(path: Path, batch_size: int) -> Generator[RawBatch]:
+    """Yield the file's entries in batches of ``batch_size`` lines (entries, for arrays).
 
     NDJSON is read with ``readlines`` in bulk (no per-line Python objects; blank lines are
     passed through and skipped in SQL), which keeps the Python side far below DuckDB's own
@@ -134,10 +134,12 @@ def read_batches(path: Path, batch_size: int) -> Iterator[RawBatch]:
         lines = (pending + chunk).split("\n")
         pending = lines.pop()
         texts.extend(lines)
-        if len(texts) >= batch_size:
-            yield RawBatch(list(range(next_line, next_line + len(texts))), texts)
-            next_line += len(texts)
-            texts = []
+        # Exactly batch_size lines per batch: ingest sizes its statements in whole DuckDB row
+        # groups, and a batch a few lines over would leave a partial row group behind each one.
+        while len(texts) >= batch_size:
+            yield RawBatch(list(range(next_line, next_line + batch_size)), texts[:batch_size])
+            next_line += batch_size
+            texts = texts[batch_size:]
     if pending:
         texts.append(pending)
     if texts:

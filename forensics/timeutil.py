@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,6 +14,7 @@ __all__ = [
     "day_window",
     "parse_day",
     "parse_duration",
+    "parse_rfc3339",
     "parse_time",
     "utcnow",
     "window_ending",
@@ -39,6 +41,24 @@ def parse_time(text: str, field: str = "time") -> datetime:
             f"{field}: {text!r} is not a time; use ISO 8601, e.g. 2025-09-16T10:00:00Z"
         ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """An API timestamp (RFC 3339, up to nanoseconds, Z or an offset) as an aware datetime.
+
+    Nanoseconds are cut to microseconds, as the client libraries do. Raises ValueError.
+    """
+    value = text.strip().replace("z", "Z")
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    if "." in value:
+        head, _, rest = value.partition(".")
+        digits = "".join(itertools.takewhile(str.isdigit, rest))
+        value = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp {text!r} has no zone (Z or +00:00)")
+    return parsed
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")

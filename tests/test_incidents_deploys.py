@@ -166,7 +166,9 @@ def test_request_count_metric_is_preferred_when_collected(tmp_path: Path) -> Non
     with open_store(db) as store:
         for code, value in (("2xx", 99_000.0), ("5xx", 2_000.0)):
             store.conn.execute(
-                "INSERT INTO metric_points VALUES ('run.googleapis.com/request_count', "
+                "INSERT INTO metric_points (metric_type, resource_type, resource_labels, "
+                "metric_labels, service, start_time, point_time, value, value_count, value_kind, "
+                "source, ingest_id) VALUES ('run.googleapis.com/request_count', "
                 "'cloud_run_revision', '{}', ?, 'netra-auth-service', ?, ?, ?, NULL, 'int64', "
                 "'test', 0)",
                 [

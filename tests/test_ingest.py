@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from forensics import ingest
 from forensics.ingest import ingest_files, ingest_texts
 from forensics.store import Store
 
@@ -272,3 +273,36 @@ def test_truncated_gzip_keeps_complete_entries(store: Store, tmp_path: Path) -> 
     assert stored == result.accepted
     # every stored row is a complete entry
     assert store.scalar("SELECT count(*) FROM entries WHERE message IS NULL OR raw IS NULL") == 0
+
+
+def test_chunks_of_many_batches_keep_every_valid_entry(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One INSERT streams several read batches: bad lines, repeats and a cut .gz inside one."""
+    monkeypatch.setattr(ingest, "READ_BATCH", 100)  # chunks of 4 batches of 100 lines
+    lines = [
+        json.dumps(_entry(i, timestamp=f"2025-09-16T10:{i // 60 % 60:02d}:{i % 60:02d}Z"))
+        for i in range(2000)
+    ]
+    bad = {150: "{not json", 420: "[1]", 777: json.dumps(_entry(777, severity="LOUD"))}
+    for at, text in bad.items():
+        lines[at] = text
+    lines[900] = lines[899]  # a repeat inside the chunk
+    body = ("\n".join(lines) + "\n").encode()
+    packed = gzip.compress(body)
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(packed[: len(packed) * 3 // 4])
+
+    result = ingest_files(store, [path], batch_size=400)
+    assert result.errors and "damaged or truncated" in result.errors[0]
+    assert [r.line_no for r in result.rejections] == [151, 421, 778]
+    stored = _count(store)
+    assert stored == result.accepted and result.duplicates == 1
+    # every entry before the cut that is valid is stored, none twice
+    assert stored == store.scalar("SELECT count(DISTINCT insert_id) FROM entries")
+    last = int(store.scalar("SELECT max(CAST(split_part(insert_id, '-', 2) AS INT)) FROM entries"))
+    assert stored == last + 1 - 3 - 1 > 1200
+
+    again = ingest_files(store, [path], batch_size=400)
+    assert (again.accepted, again.duplicates, again.rejected) == (0, stored + 1, 3)
+    assert _count(store) == stored

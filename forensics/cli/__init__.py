@@ -11,8 +11,10 @@ from forensics import __version__
 from forensics.cli import (
     analyze,
     classify,
+    collect,
     demo,
     diff,
+    emulator,
     incidents,
     ingest,
     issues,
@@ -52,6 +54,7 @@ app = typer.Typer(
 )
 
 app.command()(analyze.analyze)
+app.command()(collect.collect)
 app.command()(ingest.ingest)
 app.command()(query.query)
 app.command()(demo.demo)
@@ -63,6 +66,7 @@ app.command()(report.report)
 app.command()(snapshot.snapshot)
 app.command()(diff.diff)
 app.command()(watch.watch)
+app.add_typer(emulator.app, name="emulator")
 
 
 def _version(value: bool) -> None:

@@ -8,10 +8,18 @@ import typer
 from rich.rule import Rule
 
 from forensics.analysis import analyze_window, volume_pivot
+from forensics.cli.collect import (
+    ConfigOption,
+    ProjectOption,
+    collect_window,
+    gap_lines,
+    render_report,
+)
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.render_incidents import render_summary
 from forensics.cli.report import OutOption, write_window_reports
 from forensics.cli.signatures_view import render_signatures
+from forensics.config import load_config
 from forensics.console import console, frame_table
 from forensics.incidents import load_registry
 from forensics.store import open_store
@@ -27,6 +35,11 @@ UntilOption = Annotated[
 def analyze(
     hours: HoursOption = 24,
     until: UntilOption = None,
+    project: ProjectOption = None,
+    no_collect: Annotated[
+        bool, typer.Option("--no-collect", help="Analyse the store as it is; pull nothing.")
+    ] = False,
+    config: ConfigOption = None,
     issues_file: IssuesFileOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
@@ -37,12 +50,22 @@ def analyze(
     Contradicted claims come first (an issue claimed resolved whose evidence is fresh), then
     the status of every tracked issue, the incidents, deploys, and the seeds' checks.
 
+    When a project is given (--project, $FORENSICS_PROJECT or forensics.toml), the window is
+    collected from it first (see `forensics collect`); sources that could not be collected are
+    reported as incomplete data.
+
     Example:
         forensics analyze --hours 24
+        forensics analyze --hours 24 --project netra-staging
         forensics analyze --hours 48 --until 2025-09-17T00:00:00Z --json
         forensics analyze --hours 24 --out reports-out   # also write the report files
     """
     window = window_ending(hours, until)
+    cfg = load_config(config).with_overrides(project=project)
+    if cfg.project and not no_collect:
+        report = collect_window(cfg, window, db_path(db), show_progress=not as_json)
+        if not as_json:
+            render_report(report)
     registry = load_registry(issues_file)
     with open_store(db_path(db)) as store:
         result = analyze_window(store, window, registry=registry)
@@ -63,7 +86,14 @@ def render_analysis(result: dict[str, Any]) -> None:
     """Print the analysis for a person at a terminal."""
     win = result["window"]
     console.print(Rule(f"forensics analyze: {win['since']} → {win['until']}"))
+    gaps = result["data_gaps"]
+    for line in gap_lines(list(gaps.select("source", "start", "end", "reason").iter_rows())):
+        console.print(line, style="bold yellow", markup=False, highlight=False)
     render_summary(result)
+    signals = result["signals"]
+    if not signals.is_empty():
+        columns = ["signal", "service", "start", "end", "peak", "threshold"]
+        console.print(frame_table(signals.select(columns), "Metric signals (threshold crossings)"))
     if result["entries_in_window"] == 0:
         console.print("[yellow]No entries in this window.[/yellow]")
         held = result["store_range"]

@@ -1,0 +1,1 @@
+"""A local Cloud Logging (HTTP/JSON) and Cloud Monitoring (gRPC) emulator for tests and the demo."""

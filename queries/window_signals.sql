@@ -1,0 +1,17 @@
+-- name: window_signals
+-- description: Metric signals (threshold crossings) overlapping the window, with their peak and threshold.
+-- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ
+-- returns: signal, service, resource_type, start, end, peak, threshold, metric_type
+SELECT
+    signal,
+    service,
+    resource_type,
+    start,
+    "end",
+    peak,
+    threshold,
+    metric_type
+FROM signals
+WHERE start < $until
+  AND "end" > $since
+ORDER BY start, signal, service
