@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forensics.cli import app
+from forensics.emulator.server import Emulator, EmulatorSettings
 from forensics.ingest import ingest_texts
 from forensics.snapshots import SpikeRule
 from forensics.store import open_store
@@ -207,3 +208,33 @@ def test_failed_run_is_reported_and_the_next_one_runs(tmp_path: Path) -> None:
     assert "run 3: 3 entries in the window" in out
     assert "stopped after 3 run(s), 1 failed" in err
     assert proc.returncode == 0, err
+
+
+def test_each_run_collects_from_the_project(tmp_path: Path, runner: CliRunner) -> None:
+    """Real google-cloud clients against the emulator on 127.0.0.1: collect, then compare."""
+    now = utcnow()
+    served = entries_for(EXIT3, "svc-a", now - 30 * timedelta(minutes=1), 3, timedelta(minutes=3))
+    served += entries_for(MEMORY, "svc-a", now + timedelta(seconds=1.5), 1, timedelta(seconds=1))
+    config = tmp_path / "forensics.toml"
+    config.write_text(
+        'project = "netra-staging"\n[collect]\nmetrics = false\ncalls_per_minute = 6000\n'
+        "burst = 100\nsettle_minutes = 0\ncontext_seconds = 0\n"
+    )
+    db = tmp_path / "w.duckdb"
+    settings = EmulatorSettings(logging_quota_per_minute=0)
+    with Emulator(served, settings=settings) as em:
+        result = runner.invoke(
+            app,
+            ["watch", "--db", str(db), "--config", str(config), "--interval", "2.5s",
+             "--lookback", "1h", "--iterations", "2"],
+            env=em.env(),
+        )  # fmt: skip
+        calls = len(em.logging.requests)
+    assert result.exit_code == 1, result.output
+    assert "collecting netra-staging" in result.output and calls >= 2
+    runs = result.output.split(" run ")
+    assert "collected netra-staging: 3 new entries" in runs[1]
+    assert "collected netra-staging: 1 new entries" in runs[2]
+    assert f"new signature {MEM} on svc-a: 1 entries" in runs[2]
+    with open_store(db, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM entries") == 4

@@ -14,7 +14,8 @@
 # failed execution always means "the job is broken".
 set -u
 GCS_DIR=${GCS_DIR:-/gcs}
-export FORENSICS_DB=${FORENSICS_DB:-/tmp/forensics.duckdb}
+WORK=${TMPDIR:-/tmp}
+export FORENSICS_DB=${FORENSICS_DB:-$WORK/forensics.duckdb}
 DAY=$(date -u -d yesterday +%F)
 
 if [ -f "$GCS_DIR/forensics.duckdb" ]; then
@@ -27,12 +28,16 @@ rc=$?
 [ "$rc" -le 1 ] || exit "$rc"
 
 mkdir -p "$GCS_DIR/snapshots" "$GCS_DIR/reports"
-forensics snapshot --date "$DAY" --export-parquet "$GCS_DIR/snapshots/$DAY.parquet" || exit 2
+# Yesterday and the 7 days before it, (re)taken from the store: the first runs have a baseline,
+# and both sides are counted with today's catalog and claims (a day's snapshot is replaced).
+# The Parquet file holds exactly what the diff compares.
+forensics snapshot --date "$DAY" --days 8 --export-parquet "$GCS_DIR/snapshots/$DAY.parquet" \
+    || exit 2
 
-forensics diff --date "$DAY" --baseline 7d --markdown > "/tmp/diff-$DAY.md"
+forensics diff --date "$DAY" --baseline 7d --markdown > "$WORK/diff-$DAY.md"
 diff_rc=$?
-cat "/tmp/diff-$DAY.md"
-cp "/tmp/diff-$DAY.md" "$GCS_DIR/reports/diff-$DAY.md"
+cat "$WORK/diff-$DAY.md"
+cp "$WORK/diff-$DAY.md" "$GCS_DIR/reports/diff-$DAY.md"
 
 # The commands closed the store (DuckDB checkpoints on close): one file to upload.
 cp "$FORENSICS_DB" "$GCS_DIR/forensics.duckdb.uploading" \

@@ -9,15 +9,18 @@ from typing import Annotated
 
 import typer
 
+from forensics.cli.collect import ConfigOption, ProjectOption, collect_window
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, to_jsonable
 from forensics.cli.diff import MinCountOption, PValueOption, RatioOption, spike_rule
 from forensics.cli.notify import AttemptsOption, BackoffOption, WebhookOption, notify
+from forensics.collectors.collect import CollectReport
+from forensics.config import load_config
 from forensics.console import console, err_console
 from forensics.errors import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, InputError
 from forensics.snapshots.render import finding_lines, headline
-from forensics.timeutil import parse_duration
+from forensics.timeutil import Window, parse_duration
 from forensics.watch.loop import run_every, stop_on_signals
-from forensics.watch.monitor import Monitor, WatchRun
+from forensics.watch.monitor import CollectStep, Monitor, WatchRun
 from forensics.watch.webhook import check_url, mask_url
 
 __all__ = ["watch"]
@@ -45,6 +48,11 @@ def watch(
     spike_min_count: MinCountOption = 10,
     spike_ratio: RatioOption = 3.0,
     spike_p: PValueOption = 0.001,
+    project: ProjectOption = None,
+    no_collect: Annotated[
+        bool, typer.Option("--no-collect", help="Watch the store as it is; pull nothing.")
+    ] = False,
+    config: ConfigOption = None,
     issues_file: IssuesFileOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
@@ -52,6 +60,8 @@ def watch(
     """Watch the store: every interval analyse the last --lookback, compare with the previous
     run, print the changes and optionally POST them to a webhook.
 
+    When a project is given (--project, $FORENSICS_PROJECT or forensics.toml), each run first
+    collects the window from it (see `forensics collect`: what is already collected is skipped).
     Changes: signatures and unknown-error templates that appeared or left the window, spikes
     in the last interval against the rest of the window, issue status changes. The store is
     open only during a run. SIGINT or SIGTERM stops cleanly; a failed run is reported and
@@ -70,7 +80,16 @@ def watch(
         raise InputError("--interval must be positive and --lookback at least one interval")
     url = check_url(webhook) if webhook else None
     rule = spike_rule(spike_min_count, spike_ratio, spike_p)
-    monitor = Monitor(db_path(db), window, every, rule, issues_file=issues_file)
+    cfg = load_config(config).with_overrides(project=project)
+    store_path = db_path(db)
+    pull: CollectStep | None = None
+    if cfg.project and not no_collect:
+
+        def collect_into_store(span: Window) -> str:
+            return _collected(collect_window(cfg, span, store_path, show_progress=False))
+
+        pull = collect_into_store
+    monitor = Monitor(store_path, window, every, rule, collect=pull, issues_file=issues_file)
     attention = False
     shown_notes: list[str] = []
 
@@ -90,8 +109,9 @@ def watch(
     with stop_on_signals() as stop:
         if not as_json:
             target = f"; alerts → {mask_url(url)}" if url else ""
+            source = f", collecting {cfg.project}" if pull else ""
             console.print(
-                f"watching {monitor.db} every {interval}, window {lookback}{target}",
+                f"watching {monitor.db}{source} every {interval}, window {lookback}{target}",
                 markup=False,
             )
         summary = run_every(
@@ -149,3 +169,13 @@ def _print_run(run_no: int, run: WatchRun, as_json: bool, shown_notes: list[str]
     for note in run.changes.notes:
         if note not in shown_notes:  # a note repeats every run; say it when it first appears
             console.print(f"  note: {note}", markup=False, style="yellow")
+
+
+def _collected(report: CollectReport) -> str:
+    """One line about a run's collection; incomplete sources are named (they are data gaps)."""
+    stored = sum(o.stored for o in report.outcomes)
+    line = f"collected {report.project}: {stored:,} new entries from {len(report.outcomes)} pulls"
+    failed = report.failed
+    if failed:
+        line += f"; incomplete: {', '.join(o.source for o in failed)} (recorded as data gaps)"
+    return line
