@@ -156,3 +156,23 @@ def test_overlapping_and_repeated_windows_with_pushdown_add_nothing_twice(store:
         if e["insertId"].split("-")[0] in g.CANDIDATE_KINDS
     }
     assert candidates <= set(ids)
+
+
+def test_rerun_of_a_collected_window_reports_every_source_complete(tmp_path: Path) -> None:
+    """A second run over a finished window makes no call and says each source is complete."""
+    db = tmp_path / "again.duckdb"
+    with Emulator(ENTRIES, settings=EmulatorSettings(logging_quota_per_minute=0)) as em:
+        cfg = _config(tmp_path / "forensics.toml", em.logging_endpoint)
+        first = _start(cfg, db)
+        out1, err1 = first.communicate(timeout=120)
+        assert first.returncode == 0, err1.decode()
+        calls_before = em.logging.answered
+        second = _start(cfg, db)
+        out2, err2 = second.communicate(timeout=120)
+        assert second.returncode == 0, err2.decode()
+        assert em.logging.answered == calls_before  # nothing pulled again
+    sources1 = {p["source"] for p in json.loads(out1)["pulls"]}
+    pulls2 = json.loads(out2)["pulls"]
+    assert {p["source"] for p in pulls2} == sources1
+    assert {p["status"] for p in pulls2} == {"complete"}
+    assert sum(p["received"] for p in pulls2) == 0

@@ -211,6 +211,8 @@ class _Run:
             tried += ck.ranges
         todo = subtract(wanted, self.checkpoints.covered(source_id, src.scope_hash) + tried)
         if not todo:
+            if not tried:  # collected by an earlier run: say so rather than saying nothing
+                self.report.outcomes.append(PullOutcome(source_id, src.title, "complete"))
             return
         text = src.filter(todo)
         ck = self.checkpoints.begin(
@@ -242,7 +244,10 @@ class _Run:
             if _overlaps(ck.ranges, wanted):
                 pull(ck, *ck.ranges[0])
                 tried += ck.ranges
-        for start, end in subtract(wanted, self.checkpoints.covered(source_id, scope) + tried):
+        todo = subtract(wanted, self.checkpoints.covered(source_id, scope) + tried)
+        if not todo and not tried:  # collected by an earlier run
+            self.report.outcomes.append(PullOutcome(source_id, q.metric_type, "complete"))
+        for start, end in todo:
             text = f"{q.filter} | interval [{start.isoformat()}, {end.isoformat()}]"
             ck = self.checkpoints.begin(
                 source=source_id,
