@@ -29,8 +29,9 @@ class Coverage:
     gaps: list[dict[str, Any]] = field(default_factory=list)
 
     def gaps_for(self, source: str) -> list[dict[str, Any]]:
-        """Gaps of one source: the collectors name them ``logging:<project>:<source>``."""
-        return [g for g in self.gaps if str(g["source"]).split(":")[-1] == source]
+        """Gaps of one source: the collectors name them ``logging:<project>:<source>``, with a
+        ``~N`` suffix when a long filter was split into several pulls (``run~2``)."""
+        return [g for g in self.gaps if str(g["source"]).split(":")[-1].split("~")[0] == source]
 
     def collected(self, source: str) -> bool:
         """True when the source has entries in the window and no gap covers all of it."""
