@@ -12,6 +12,7 @@ import random
 import time
 from datetime import datetime
 
+from forensics.demo.entries import run_resource
 from forensics.demo.model import (
     AUTH,
     BACKEND,
@@ -144,19 +145,6 @@ class _Series:
         return out
 
 
-def _run(service: str, revision: str) -> dict:
-    return {
-        "type": "cloud_run_revision",
-        "labels": {
-            "project_id": DEMO_PROJECT,
-            "service_name": service,
-            "revision_name": revision,
-            "location": REGION,
-            "configuration_name": service,
-        },
-    }
-
-
 SQL = {
     "type": "cloudsql_database",
     "labels": {"project_id": DEMO_PROJECT, "database_id": SQL_DATABASE_ID, "region": REGION},
@@ -192,7 +180,7 @@ def _cloud_run(s: _Series, w: _Window, rng: random.Random, i: int) -> None:
                 "DELTA",
                 "INT64",
                 "1",
-                _run(service, revision),
+                run_resource(service, revision),
                 i,
                 _int(n),
                 labels,
@@ -206,14 +194,14 @@ def _cloud_run(s: _Series, w: _Window, rng: random.Random, i: int) -> None:
                     "GAUGE",
                     "INT64",
                     "1",
-                    _run(service, revision),
+                    run_resource(service, revision),
                     i,
                     _int(n),
                     {"state": state},
                 )
 
     def utilization(service: str, revision: str, n: int, mem: float, cpu: float) -> None:
-        res = _run(service, revision)
+        res = run_resource(service, revision)
         for metric, mean in (("memory", mem), ("cpu", cpu)):
             values = [min(1.0, max(0.001, rng.gauss(mean, 0.02))) for _ in range(max(1, n))]
             s.add(
@@ -233,7 +221,7 @@ def _cloud_run(s: _Series, w: _Window, rng: random.Random, i: int) -> None:
                 "DELTA",
                 "DISTRIBUTION",
                 "ms",
-                _run(service, revision),
+                run_resource(service, revision),
                 i,
                 {"distributionValue": distribution(ms, LATENCY_BUCKETS)},
             )
