@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from forensics.errors import InputError
+from forensics.feed import Feed, normalized_batch
 from forensics.normalize import normalize_sql
 from forensics.readers import RawBatch, read_batches
 from forensics.schema import column_names
-from forensics.store import Store
+from forensics.store import Store, transaction
 
 __all__ = [
     "BATCH_SIZE",
@@ -114,52 +114,13 @@ def _finish_run(store: Store, ingest_id: int, result: IngestResult, status: str)
     )
 
 
-class _Feed:
-    """One chunk's small batches as an Arrow stream for a single INSERT; counts as it goes.
-
-    Damage that ends the file part-way (an InputError from the reader) ends the stream instead
-    of failing the statement, so every entry before it is still inserted; ``error`` keeps it
-    for the caller to report once the chunk is committed.
-    """
-
-    def __init__(self, batches: Iterator[RawBatch]) -> None:
-        self._batches = batches
-        self.batches = 0
-        self.lines = 0
-        self.entries = 0  # non-blank lines
-        self.error: InputError | None = None
-
-    def reader(self) -> pa.RecordBatchReader:
-        return pa.RecordBatchReader.from_batches(_BATCH_SCHEMA, self._record_batches())
-
-    def _record_batches(self) -> Iterator[pa.RecordBatch]:
-        try:
-            for batch in self._batches:
-                self.batches += 1
-                self.lines += len(batch)
-                self.entries += sum(1 for text in batch.texts if text and not text.isspace())
-                yield _record_batch(batch)
-        except InputError as err:
-            self.error = err
-
-
-_BATCH_SCHEMA = pa.schema([("line_no", pa.int64()), ("line", pa.string())])
-
-
-def _record_batch(batch: RawBatch) -> pa.RecordBatch:
-    return pa.RecordBatch.from_arrays(
-        [pa.array(batch.line_nos, pa.int64()), pa.array(batch.texts, pa.string())],
-        schema=_BATCH_SCHEMA,
-    )
-
-
 # Runs inside a chunk's transaction just before COMMIT (see ingest_texts).
 BeforeCommit = Callable[[duckdb.DuckDBPyConnection], None]
 
 
 def _load_chunk(
     store: Store,
-    feed: _Feed,
+    feed: Feed,
     source: str,
     ingest_id: int,
     minify: bool,
@@ -174,8 +135,7 @@ def _load_chunk(
     """
     conn = store.conn
     cols = ", ".join(f'"{c}"' for c in _STORED)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         before = conn.execute("SELECT coalesce(max(rowid), -1) FROM log_entries").fetchone()
         conn.register("batch", feed.reader())
         try:
@@ -197,10 +157,6 @@ def _load_chunk(
         )
         if before_commit is not None:
             before_commit(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return result
 
 
@@ -247,21 +203,6 @@ def _find_problems(
     return rejections
 
 
-@contextmanager
-def normalized_batch(
-    conn: duckdb.DuckDBPyConnection, batch: RawBatch, minify: bool = False
-) -> Iterator[str]:
-    """Register ``batch`` and yield the normalizing SELECT (store columns, line_no, problem).
-
-    Also used by `forensics classify`, so classifying a file normalizes exactly as ingest does.
-    """
-    conn.register("batch", pa.Table.from_batches([_record_batch(batch)]))
-    try:
-        yield normalize_sql(minify)
-    finally:
-        conn.unregister("batch")
-
-
 def _ingest_stream(
     store: Store,
     read: Callable[[], Iterator[RawBatch]],
@@ -281,7 +222,7 @@ def _ingest_stream(
     try:
         try:
             for chunk in itertools.count():
-                feed = _Feed(itertools.islice(batches, batches_per_chunk))
+                feed = Feed(itertools.islice(batches, batches_per_chunk))
                 part = _load_chunk(store, feed, source, ingest_id, minify, before_commit)
                 if part.accepted + part.duplicates < feed.entries:
                     start = chunk * batches_per_chunk

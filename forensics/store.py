@@ -26,7 +26,7 @@ import polars as pl
 from forensics.errors import InputError, StoreBusyError, StoreError
 from forensics.schema import all_ddl
 
-__all__ = ["DEFAULT_DB", "Store", "default_db_path", "open_store"]
+__all__ = ["DEFAULT_DB", "Store", "default_db_path", "open_store", "transaction"]
 
 DEFAULT_DB = "forensics.duckdb"
 DEFAULT_LOCK_TIMEOUT_S = 30.0
@@ -163,3 +163,19 @@ def open_store(
         yield Store(db_path, conn, read_only)
     finally:
         conn.close()
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in one transaction: COMMIT when it ends, ROLLBACK if anything escapes.
+
+    Every multi-statement write (a chunk and its counts, a page and its checkpoint, a day's
+    snapshot) goes through here, so the store only ever holds whole units of work.
+    """
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from forensics.store import Store
+from forensics.store import Store, transaction
 
 __all__ = ["Checkpoint", "Checkpoints", "merge_ranges", "subtract"]
 
@@ -249,8 +249,7 @@ class Checkpoints:
         now = datetime.now(UTC)
         if reason is not None:
             keep += [(a, b, reason, now) for a, b in merge_ranges(ranges)]
-        self.conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(self.conn):
             self.conn.execute("DELETE FROM data_gaps WHERE source = ?", [source])
             for row in keep:
                 self.conn.execute(
@@ -258,7 +257,3 @@ class Checkpoints:
                     "VALUES (?, ?, ?, ?, ?)",
                     [source, *row],
                 )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise

@@ -24,7 +24,7 @@ from forensics.collectors.checkpoints import Checkpoint, Range
 from forensics.collectors.pull import Advance
 from forensics.errors import CollectError
 from forensics.ingest import BATCH_SIZE, ingest_texts
-from forensics.store import Store
+from forensics.store import Store, transaction
 from forensics.timeutil import parse_rfc3339
 
 __all__ = ["SUPPORTED_VERSIONS", "LogPages", "LoggingClient"]
@@ -111,13 +111,8 @@ class LogPages:
     def commit(self, items: list[Any], advance: Advance) -> int:
         if not items:  # an empty page with a token is legal: the search ran out of time
             conn = self.store.conn
-            conn.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(conn):
                 advance(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
             return 0
         texts = [json.dumps(e, separators=(",", ":"), ensure_ascii=False) for e in items]
         result = ingest_texts(self.store, texts, self.source, before_commit=advance)

@@ -21,7 +21,7 @@ import pyarrow as pa
 from forensics.collectors.auth import google_credentials
 from forensics.collectors.checkpoints import Checkpoint, Range
 from forensics.collectors.pull import Advance
-from forensics.store import Store
+from forensics.store import Store, transaction
 
 __all__ = ["MetricPages", "MonitoringClient", "distribution_floor_of_max", "series_rows"]
 
@@ -214,27 +214,23 @@ class MetricPages:
     def commit(self, items: list[Any], advance: Advance) -> int:
         conn = self.store.conn
         conn.register("page", _page_table(items))
-        conn.execute("BEGIN TRANSACTION")
         try:
-            row = conn.execute(
-                "INSERT INTO ingest_runs (ingest_id, source, started, status) "
-                "VALUES (nextval('ingest_id_seq'), ?, ?, 'running') RETURNING ingest_id",
-                [self.source, datetime.now(UTC)],
-            ).fetchone()
-            assert row is not None
-            ingest_id = int(row[0])
-            inserted = conn.execute(_INSERT, [self.source, ingest_id]).fetchone()
-            accepted = int(inserted[0]) if inserted else 0
-            conn.execute(
-                "UPDATE ingest_runs SET finished = ?, accepted = ?, duplicates = ?, "
-                "status = 'complete' WHERE ingest_id = ?",
-                [datetime.now(UTC), accepted, len(items) - accepted, ingest_id],
-            )
-            advance(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            with transaction(conn):
+                row = conn.execute(
+                    "INSERT INTO ingest_runs (ingest_id, source, started, status) "
+                    "VALUES (nextval('ingest_id_seq'), ?, ?, 'running') RETURNING ingest_id",
+                    [self.source, datetime.now(UTC)],
+                ).fetchone()
+                assert row is not None
+                ingest_id = int(row[0])
+                inserted = conn.execute(_INSERT, [self.source, ingest_id]).fetchone()
+                accepted = int(inserted[0]) if inserted else 0
+                conn.execute(
+                    "UPDATE ingest_runs SET finished = ?, accepted = ?, duplicates = ?, "
+                    "status = 'complete' WHERE ingest_id = ?",
+                    [datetime.now(UTC), accepted, len(items) - accepted, ingest_id],
+                )
+                advance(conn)
         finally:
             conn.unregister("page")
         return accepted

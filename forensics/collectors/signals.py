@@ -25,7 +25,7 @@ from typing import Any
 
 from forensics.config import Thresholds
 from forensics.sql import run_named
-from forensics.store import Store
+from forensics.store import Store, transaction
 
 __all__ = ["ThresholdSignal", "compute_signals", "threshold_signals"]
 
@@ -160,13 +160,8 @@ def compute_signals(store: Store, thresholds: Thresholds) -> int:
                 ]
             )
     conn = store.conn
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute("DELETE FROM signals")
         if rows:
             conn.executemany(_INSERT, rows)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return len(rows)

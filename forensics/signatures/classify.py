@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from forensics.errors import InputError
-from forensics.ingest import BATCH_SIZE, normalized_batch
+from forensics.feed import normalized_batch
+from forensics.ingest import BATCH_SIZE
 from forensics.readers import RawBatch, read_batches
 from forensics.schema import column_names
 from forensics.signatures.catalog import Catalog, load_catalog
 from forensics.signatures.compile import classification_sql
-from forensics.store import Store, open_store
+from forensics.store import Store, open_store, transaction
 
 __all__ = ["ClassifyRun", "EntryResult", "classify_files", "classify_store", "classify_texts"]
 
@@ -93,14 +94,9 @@ def classify_store(
         f"INSERT INTO signature_matches ({_MATCH_COLUMNS}) {classification_sql(catalog, where)}"
     )
     conn = store.conn
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute(_delete_sql(since, until, ingest_id), params)
         row = conn.execute(insert, params).fetchone()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return int(row[0]) if row else 0
 
 

@@ -22,7 +22,7 @@ from forensics.schema import column_names
 from forensics.signatures import classify_store
 from forensics.snapshots.model import Item, State
 from forensics.snapshots.state import Sources, window_state
-from forensics.store import Store
+from forensics.store import Store, transaction
 from forensics.timeutil import day_window, utcnow
 
 __all__ = [
@@ -76,14 +76,9 @@ def write_state(store: Store, day: date, state: State, taken_at: datetime | None
         for i in state.items
     ]
     conn = store.conn
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute("DELETE FROM snapshots WHERE day = ?", [day])
         conn.executemany(_INSERT, rows)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return len(rows)
 
 
