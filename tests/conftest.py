@@ -19,6 +19,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_REAL_STAGING = (
     Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real-staging"
 )
+REAL_STAGING_ENTRIES = SHARED_REAL_STAGING / "entries.jsonl"
+# The full real export lives in ../shared beside the checkout (CI has it); a checkout without
+# it skips, saying why, instead of failing on an empty corpus.
+requires_real_staging = pytest.mark.skipif(
+    not REAL_STAGING_ENTRIES.is_file(), reason=f"{REAL_STAGING_ENTRIES} is not here"
+)
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import pytest
 
 from forensics.signatures.accuracy import SEED_SIGNATURES, AccuracyReport, evaluate_file
 
-from .conftest import FIXTURES, SHARED_REAL_STAGING
+from .conftest import FIXTURES, REAL_STAGING_ENTRIES, requires_real_staging
 
-REAL = SHARED_REAL_STAGING / "entries.jsonl"
+REAL = REAL_STAGING_ENTRIES
 DOCUMENTED = FIXTURES / "documented_forms.jsonl"
 PRECISION, RECALL = 0.99, 0.98
 
@@ -29,7 +29,7 @@ def _check(report: AccuracyReport) -> None:
         assert score.recall is not None and score.recall >= RECALL, misses[:5]
 
 
-@pytest.mark.skipif(not REAL.is_file(), reason=f"{REAL} is not here")
+@requires_real_staging
 def test_real_staging_fixture_meets_the_targets() -> None:
     report = evaluate_file(REAL)
     assert report.entries == 4898

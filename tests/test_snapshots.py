@@ -22,7 +22,7 @@ from forensics.snapshots.storage import describe_days, write_state
 from forensics.store import Store, open_store
 from forensics.timeutil import day_window
 
-from .conftest import SHARED_REAL_STAGING
+from .conftest import REAL_STAGING_ENTRIES, requires_real_staging
 from .snapdata import EXIT3, MEMORY, ingest_spread, log_entry
 
 D1, D2, D3 = date(2025, 9, 14), date(2025, 9, 15), date(2025, 9, 16)
@@ -121,10 +121,11 @@ def test_export_round_trips(planned: Store, tmp_path: Path, fmt: str) -> None:
     assert every > rows and export_snapshots(planned, path, fmt, None) == every  # over the old
 
 
+@requires_real_staging
 def test_real_day_agrees_with_classify_and_issue_status(tmp_path: Path) -> None:
     """Counts equal what `forensics classify` says entry by entry (another path), and issue
     statuses what `forensics issues` computes for the day."""
-    source = SHARED_REAL_STAGING / "entries.jsonl"
+    source = REAL_STAGING_ENTRIES
     day = D3
     expected: Counter[tuple[str, str | None]] = Counter()
     for result in classify_files([source]).results:
