@@ -27,6 +27,11 @@ from forensics.signatures.keywords import (
     keyword_chain,
     re_escape,
 )
+from forensics.signatures.matchtext import (
+    FAILURE_TEXT_SQL,
+    MATCH_TEXT_SQL,
+    exception_lines_sql,
+)
 from forensics.signatures.model import Predicate, Selection, Signature
 
 if TYPE_CHECKING:
@@ -65,21 +70,6 @@ def literal(value: object) -> str:
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
 
-
-# Python tracebacks: match only the exception (the last unindented line and the indented lines
-# that continue it, as psycopg2's "\n\tIs the server running..."), so the source lines and
-# frames a traceback quotes never match; a chunk of frames without it matches nothing.
-# Some collectors store the traceback's newlines as the two characters backslash-n.
-_TRACEBACK_LINES = (
-    "CASE WHEN contains(message, chr(10)) THEN message ELSE replace(message, '\\n', chr(10)) END"
-)
-MATCH_TEXT_SQL = (
-    "CASE WHEN starts_with(message, 'Traceback (most recent call last)') "
-    "OR starts_with(message, '  File \"') "
-    f"THEN coalesce(regexp_extract({_TRACEBACK_LINES}, "
-    "'\\n(\\S[^\\n]*(?:\\n[ \\t][^\\n]*)*)\\s*$', 1), '') "
-    "ELSE coalesce(message, '') END"
-)
 
 # The level an entry states: its severity, or for DEFAULT entries (plain stderr lines) the first
 # level word the text carries ("- INFO -", "[ERROR]", "| WARNING |"); NULL when neither says.
@@ -217,8 +207,9 @@ def condition_sql(signature: Signature, node: Node | None = None) -> str:
     return all_of(parts) if isinstance(node, And) else any_of(parts)
 
 
-# Before the gate there is no match text yet: tests there read the raw message column.
-_RAW_MESSAGE = "coalesce(message, '')"
+# Before the gate there is no match text yet: tests there read the failure text column `ft`
+# (FAILURE_TEXT_SQL: message and error fields), whose lines are a superset of the match text's.
+_RAW_MESSAGE = "ft"
 _GATE_COLUMNS = {**_COLUMN_SQL, "message": _RAW_MESSAGE, "level": level_sql(_RAW_MESSAGE)}
 
 # A superset of a condition as disjuncts: ("kw", keyword regex for the raw message, any case),
@@ -269,7 +260,7 @@ def _superset(signature: Signature, node: Node) -> Disjuncts:
 
 
 def gate_sql(signatures: list[Signature]) -> str:
-    """A cheap superset of "some signature matches", over the raw columns.
+    """A cheap superset of "some signature matches", over the raw columns and ``ft``.
 
     One case-insensitive scan for every keyword the catalog's regexes need, plus the few
     tests that need no message (``http_status = 503``); regexes whose keywords cannot be
@@ -283,9 +274,10 @@ def gate_sql(signatures: list[Signature]) -> str:
     tests = []
     if found["kw"]:
         pattern = "(?i)" + "|".join(sorted(found["kw"]))
-        tests.append(D.regex_match.format(field="message", pattern=literal(pattern)))
+        tests.append(D.regex_match.format(field=_RAW_MESSAGE, pattern=literal(pattern)))
     if found["re"]:
-        tests.append(D.regex_match.format(field="message", pattern=literal("|".join(found["re"]))))
+        pattern = "|".join(found["re"])
+        tests.append(D.regex_match.format(field=_RAW_MESSAGE, pattern=literal(pattern)))
     tests.extend(found["sql"])
     return " OR ".join(tests) if tests else "FALSE"
 
@@ -324,12 +316,14 @@ def classification_sql(catalog: Catalog, where: str = "TRUE") -> str:
     names = ", ".join(f"s{i}" for i in range(len(sigs)))
     params = " ".join(f"WHEN {literal(s.id)} THEN {params_sql(s)}" for s in sigs)
     return f"""
-WITH gated AS (
-    SELECT {SOURCE_COLUMNS}, message
+WITH scoped AS (
+    SELECT {SOURCE_COLUMNS}, {FAILURE_TEXT_SQL} AS ft
     FROM log_entries
-    WHERE ({where}) AND ({gate_sql(sigs)})
+    WHERE {where}
+), gated AS (
+    SELECT * FROM scoped WHERE {gate_sql(sigs)}
 ), src AS (
-    SELECT *, {MATCH_TEXT_SQL} AS m FROM gated
+    SELECT *, {exception_lines_sql("ft")} AS m FROM gated
 ), lowered AS MATERIALIZED (
     SELECT *, lower(m) AS lm FROM src
 ), flagged AS (

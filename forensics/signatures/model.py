@@ -58,10 +58,13 @@ class FieldSpec:
     doc: str
 
 
-# The LogEntry facts a signature may test. `message` is the match text: the normalized message,
-# or for a Python traceback the exception line (see compile.MATCH_TEXT_SQL).
+# The LogEntry facts a signature may test. `message` is the match text: the normalized message
+# and the error fields structured loggers write, a stack trace reduced to its exception lines
+# (see matchtext.MATCH_TEXT_SQL).
 FIELDS: dict[str, FieldSpec] = {
-    "message": FieldSpec("text", "Match text: message, or a traceback's exception line."),
+    "message": FieldSpec(
+        "text", "Match text: message and error fields; a stack trace's exception lines."
+    ),
     "severity": FieldSpec("severity", "The entry's LogSeverity (DEFAULT = 0)."),
     "level": FieldSpec(
         "severity", "Severity, or for DEFAULT entries the level written in the text (INFO, ...)."
