@@ -1,5 +1,5 @@
 -- name: window_health_latency
--- description: Requests to /health* endpoints in the window per service: count, latency percentiles and maximum, how many took $slow_s or longer and how many failed with 5xx.
+-- description: Requests to /health* endpoints in the window per service: count, latency percentiles and maximum, how many took $slow_s or longer and how many failed with 5xx (a request logged without a latency still counts).
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $slow_s DOUBLE
 -- returns: service, requests, p50_s, p95_s, max_s, slow, errors_5xx, slowest_insert_id
 SELECT
@@ -15,7 +15,6 @@ FROM entries
 WHERE "timestamp" >= $since
   AND "timestamp" < $until
   AND log_id = 'run.googleapis.com/requests'
-  AND http_latency_ms IS NOT NULL
   AND http_url LIKE '%/health%'
   AND regexp_extract(http_url, '^[A-Za-z]+://[^/]+(/[^?#]*)', 1) LIKE '/health%'
 GROUP BY service

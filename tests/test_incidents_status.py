@@ -95,7 +95,10 @@ def test_shipped_claims_make_fresh_evidence_a_regression(demo_db: Path) -> None:
     assert status["after_fix"]["evidence"] == status["evidence"]["auth/timeout"]
 
 
-def test_too_little_traffic_after_the_fix_is_quiet(demo_db: Path) -> None:
+def test_too_little_traffic_after_the_fix(demo_db: Path) -> None:
+    """Too little traffic after the fix to call it resolved: the timeouts before the fix make
+    #395 ACTIVE up to it (no contradiction: so says the claim); a window after its last
+    evidence holds nothing at all, and that is QUIET."""
     base = demo_registry()
     strict = [
         replace(i, min_requests_after_fix=10**9, min_starts_after_fix=10**6)
@@ -103,11 +106,19 @@ def test_too_little_traffic_after_the_fix_is_quiet(demo_db: Path) -> None:
         else i
         for i in base.issues
     ]
+    registry = replace(base, issues=tuple(strict))
     with open_store(demo_db) as store:
-        result = build_analysis(store, DEMO_WINDOW, registry=replace(base, issues=tuple(strict)))
-    status = issue(result, "#395")
-    assert status["status"] == "QUIET"
-    assert "too little to tell" in status["basis"]
+        result = build_analysis(store, DEMO_WINDOW, registry=registry)
+        status = issue(result, "#395")
+        assert status["status"] == "ACTIVE" and status["active_before_fix"]
+        assert status["contradiction"] is False
+        assert f"Fix claimed at {status['fix']['time']}" in status["basis"]
+        assert f"evidence until {status['last_seen']}" in status["basis"]
+        assert "too little to call it resolved" in status["basis"]
+        later = Window(when(status["last_seen"]) + timedelta(minutes=1), DEMO_WINDOW.until)
+        quiet = issue(build_analysis(store, later, registry=registry), "#395")
+    assert quiet["status"] == "QUIET" and quiet["evidence"] == {}
+    assert "too little to tell" in quiet["basis"]
 
 
 def test_window_before_any_log_is_no_data(demo_db: Path) -> None:

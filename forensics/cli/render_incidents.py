@@ -193,8 +193,8 @@ def render_issue_detail(issue: dict[str, Any]) -> None:
     if issue["first_seen"]:
         console.print(
             _t(
-                f"  first seen {_when(issue['first_seen'])} on {issue['first_seen_revision']}, "
-                f"last seen {_when(issue['last_seen'])} on {issue['last_seen_revision']}"
+                f"  first seen {_when(issue['first_seen'])} on {issue['first_seen_place']}, "
+                f"last seen {_when(issue['last_seen'])} on {issue['last_seen_place']}"
             )
         )
     if issue["incidents"]:

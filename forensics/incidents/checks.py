@@ -3,8 +3,11 @@
   - db-connection: database connections under 10 s (DB-init and validation timeouts are
     failures that took at least their logged timeout; logged connection timings count too);
   - startup: instance start to ready under 30 s (the app's "startup complete", else the passing
-    startup probe); an instance that exits or fails its probe before ready is a failed start;
-  - health-latency: /health* requests under 10 s, from the request logs;
+    startup probe), paired only on the same instance, ready after start and within
+    STARTUP_PAIR_SECONDS of it; an instance that exits or fails its probe before ready is a
+    failed start;
+  - health-latency: /health* requests answered under 10 s and not with a 5xx (a failed
+    request is not a healthy answer, however fast), from the request logs;
   - 5xx-ratio: per service, from the request_count metric when collected, else request logs.
 Limits come from the registry's ``settings`` (check_*), so a team can tighten them.
 """
@@ -22,7 +25,12 @@ from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
 
-__all__ = ["run_checks"]
+__all__ = ["STARTUP_PAIR_SECONDS", "run_checks"]
+
+# A start and a ready line further apart than this are not one startup: Cloud Run gives up on
+# an instance whose startup probe has not passed within minutes, so a later "Application
+# startup complete." is a worker restarting inside a long-running instance.
+STARTUP_PAIR_SECONDS = 15 * 60
 
 
 def _seconds(value: Any) -> str:
@@ -63,7 +71,9 @@ def _db_connection(store: Store, window: Window, limit: float) -> Check:
 
 
 def _startup(store: Store, window: Window, limit: float) -> Check:
-    rows = run_named(store, "window_instance_startups", window.params())
+    rows = run_named(
+        store, "window_instance_startups", {**window.params(), "bound_s": STARTUP_PAIR_SECONDS}
+    )
     check = Check(
         "startup",
         "Service startup",
@@ -94,7 +104,8 @@ def _startup(store: Store, window: Window, limit: float) -> Check:
         f"{slow.height:,} at or over {limit:g} s, {bad.height:,} failed before ready"
     )
     check.source = (
-        "varlog/system instance starts to 'Application startup complete' or probe success"
+        "varlog/system instance starts to the same instance's 'Application startup complete' "
+        f"or probe success, within {STARTUP_PAIR_SECONDS // 60} min of the start"
     )
     check.details = (
         rows.group_by("service")
@@ -122,12 +133,13 @@ def _health(store: Store, window: Window, limit: float) -> Check:
     if rows.is_empty():
         return check
     slow, total = int(rows["slow"].sum()), int(rows["requests"].sum())
-    check.status = "fail" if slow else "pass"
+    errors = int(rows["errors_5xx"].sum())
+    check.status = "fail" if slow or errors else "pass"
     check.measured = (
-        f"{total:,} /health* requests, {slow:,} at or over {limit:g} s; slowest "
-        f"{_seconds(rows['max_s'].max())}, {int(rows['errors_5xx'].sum()):,} answered 5xx"
+        f"{total:,} /health* requests, {errors:,} answered 5xx, {slow:,} at or over {limit:g} s "
+        f"(timeouts); slowest {_seconds(rows['max_s'].max())}"
     )
-    check.source = "request logs (httpRequest.latency)"
+    check.source = "request logs (httpRequest.status and httpRequest.latency)"
     check.details = rows.to_dicts()
     return check
 

@@ -87,6 +87,12 @@ class IssueStatus:
     incidents: list[str] = field(default_factory=list)
     data_gaps: list[dict[str, Any]] = field(default_factory=list)
     claim_source: str = ""
+    # Where the first / last evidence line was logged: its own revision, else its service.
+    first_seen_place: str | None = None
+    last_seen_place: str | None = None
+    # True when all the evidence came before a claimed fix that too little traffic followed:
+    # ACTIVE until the fix, which is what the claim says, so no contradiction.
+    active_before_fix: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +115,9 @@ class IssueStatus:
             "incidents": list(self.incidents),
             "data_gaps": jsonable(self.data_gaps),
             "claim_source": self.claim_source,
+            "first_seen_place": self.first_seen_place,
+            "last_seen_place": self.last_seen_place,
+            "active_before_fix": self.active_before_fix,
         }
 
 

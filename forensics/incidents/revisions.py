@@ -13,18 +13,30 @@ import polars as pl
 from forensics.incidents.model import iso
 from forensics.timeutil import Window
 
-__all__ = ["first_last_revision", "signature_revisions"]
+__all__ = ["first_last_revision", "place", "signature_revisions"]
 
 
 def first_last_revision(rows: pl.DataFrame) -> tuple[str | None, str | None]:
-    """The revision of the first and the last time-ordered row that has one.
+    """The revision of the first and of the last time-ordered row: each row's own.
 
-    Cloud SQL lines and service-level audit entries carry no revision; they are skipped.
+    Cloud SQL lines and service-level audit entries carry no revision: theirs is None, never
+    the revision of some other, later row (that would name a place the entry was not).
     """
-    named = rows.filter(pl.col("revision").is_not_null() & (pl.col("revision") != ""))
-    if named.is_empty():
+    if rows.is_empty():
         return None, None
-    return named["revision"][0], named["revision"][-1]
+    return _revision(rows.row(0, named=True)), _revision(rows.row(-1, named=True))
+
+
+def _revision(row: dict[str, Any]) -> str | None:
+    return str(row["revision"]) if row.get("revision") else None
+
+
+def place(row: dict[str, Any] | None) -> str | None:
+    """Where an entry was logged, said the same way everywhere: its revision, else its service
+    (a Cloud SQL database id, a connector), else None."""
+    if row is None:
+        return None
+    return _revision(row) or (str(row["service"]) if row.get("service") else None)
 
 
 def signature_revisions(matches: pl.DataFrame, window: Window) -> list[dict[str, Any]]:

@@ -6,10 +6,13 @@ Rules (F = the fix time: the claimed fix revision's rollout, else ``claimed_reso
     were still draining are not counted).
   - RESOLVED: no evidence since F, and since F at least ``min_requests_after_fix`` requests or
     ``min_starts_after_fix`` instance starts of the issue's services: absence means something.
-  - ACTIVE: evidence in the window and no fix time at or before the window's end.
-  - QUIET: no evidence, and too little traffic since F to tell (or no fix to check).
-A claimed-resolved issue that is ACTIVE or REGRESSED, or a claimed-open one that is RESOLVED,
-is a contradiction; the meta issue (``meta: contradictions``, #1176) is ACTIVE when any exists.
+  - ACTIVE: evidence in the window and no fix time at or before the window's end; or evidence
+    in the window before F and too little traffic since F to call it resolved (the basis says
+    "fix claimed at F, evidence until T": the issue was active up to the fix, as claimed).
+  - QUIET: no evidence in the window at all (and too little traffic since F, if any, to tell).
+A claimed-resolved issue that is REGRESSED, or ACTIVE with no fix time, or a claimed-open one
+that is RESOLVED, is a contradiction; the meta issue (``meta: contradictions``, #1176) is
+ACTIVE when any exists.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import polars as pl
 from forensics.incidents.coverage import Coverage, traffic
 from forensics.incidents.model import STATUSES, IssueStatus, iso
 from forensics.incidents.registry import Registry, TrackedIssue
-from forensics.incidents.revisions import first_last_revision
+from forensics.incidents.revisions import first_last_revision, place
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -97,7 +100,7 @@ def _noun(issue: TrackedIssue) -> str:
 
 def _last(rows: pl.DataFrame) -> str:
     last = rows.row(-1, named=True)
-    return f"the last at {iso(last['timestamp'])} on {last['revision'] or last['service']}"
+    return f"the last at {iso(last['timestamp'])} on {place(last)}"
 
 
 def _top(counts: dict[str, int], n: int = 3) -> str:
@@ -130,6 +133,8 @@ def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Covera
         incidents=list(ev.incidents),
         data_gaps=[g for s in issue.sources for g in coverage.gaps_for(s)],
         claim_source=issue.claim_source,
+        first_seen_place=place(first),
+        last_seen_place=place(last),
     )
     if not any(coverage.collected(s) for s in issue.sources):
         out.status = "NO_DATA"
@@ -171,11 +176,24 @@ def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Covera
             f"No evidence {since}{before} across {volume}; the threshold is "
             f"{issue.min_requests_after_fix:,} requests or {issue.min_starts_after_fix} starts."
         )
+    elif in_window.height:
+        # Evidence before the fix is evidence the issue was active until then; silence after
+        # it means nothing without traffic, so the issue is not QUIET, and not RESOLVED.
+        out.status = "ACTIVE"
+        out.active_before_fix = True
+        out.basis = (
+            f"Fix claimed at {iso(fix['time'])} ({fix['source']}), evidence until "
+            f"{iso(in_window['timestamp'].max())}: {in_window.height:,} {_noun(issue)} in the "
+            f"window before it ({_top(counts)}), {_last(in_window)}; none since, but only "
+            f"{volume} since the fix: too little to call it resolved (needs "
+            f"{issue.min_requests_after_fix:,} requests or {issue.min_starts_after_fix} starts)."
+        )
     else:
         out.status = "QUIET"
         out.basis = (
-            f"No evidence {since}, but only {volume}: too little to tell (needs "
-            f"{issue.min_requests_after_fix:,} requests or {issue.min_starts_after_fix} starts)."
+            f"No evidence in the window and none {since}, but only {volume}: too little to "
+            f"tell (needs {issue.min_requests_after_fix:,} requests or "
+            f"{issue.min_starts_after_fix} starts)."
         )
     return out
 
@@ -202,6 +220,8 @@ def _unfixed(
 
 def _contradiction(status: IssueStatus) -> bool:
     if status.claimed_status == "resolved":
+        if status.active_before_fix:
+            return False  # active until the claimed fix: what the claim itself says
         return status.status in ("ACTIVE", "REGRESSED")
     return status.status == "RESOLVED"
 
