@@ -181,9 +181,10 @@ def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Covera
         # it means nothing without traffic, so the issue is not QUIET, and not RESOLVED.
         out.status = "ACTIVE"
         out.active_before_fix = True
+        until = in_window.row(-1, named=True)["timestamp"]
         out.basis = (
             f"Fix claimed at {iso(fix['time'])} ({fix['source']}), evidence until "
-            f"{iso(in_window['timestamp'].max())}: {in_window.height:,} {_noun(issue)} in the "
+            f"{iso(until)}: {in_window.height:,} {_noun(issue)} in the "
             f"window before it ({_top(counts)}), {_last(in_window)}; none since, but only "
             f"{volume} since the fix: too little to call it resolved (needs "
             f"{issue.min_requests_after_fix:,} requests or {issue.min_starts_after_fix} starts)."
