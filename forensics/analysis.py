@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.incidents import Registry, build_analysis
+from forensics.incidents import Registry, analyze_incidents, load_registry
 from forensics.signatures.summary import signature_summary
 from forensics.sql import run_named
 from forensics.store import Store
@@ -45,13 +45,15 @@ def analyze_window(
     The incidents stage adds issues (status from evidence, contradictions first), incidents,
     deploys, drift, checks and signature_revisions (see forensics.incidents.build_analysis).
     """
+    registry = registry or load_registry()
     params = {**window.params(), "limit": TOP_ERRORS}
     volume = run_named(store, "hour_service_severity_volume", params)
     errors = run_named(store, "window_error_messages_top", params)
     held = run_named(store, "store_time_range")
-    signatures = signature_summary(store, window)
+    incidents = analyze_incidents(store, window, registry=registry)
+    signatures = signature_summary(store, window, incidents.evidence)
     return {
-        **build_analysis(store, window, registry=registry),
+        **incidents.as_dict(),
         "window": window.as_dict(),
         "entries_in_window": int(volume["n"].sum()) if not volume.is_empty() else 0,
         "volume": volume,

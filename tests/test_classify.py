@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from forensics.incidents.registry import load_registry
 from forensics.ingest import ingest_files, ingest_texts
 from forensics.signatures import classify_files, classify_store, classify_texts, load_catalog
 from forensics.signatures.accuracy import LABEL_TO_SIGNATURE, SEED_SIGNATURES
@@ -178,7 +179,9 @@ def test_classify_texts_keeps_input_order_duplicates_and_errors() -> None:
         "startup/exit-code-3",
         None,
     ]
-    assert results[0].issues == ["#1278"]
+    # exit 3 is a symptom: it counts for an issue only when attributed to that issue's cause
+    assert results[0].issues == []
+    assert results[0].symptom_of == list(load_registry().links("startup/exit-code-3").symptom_of)
     assert results[1].error and "entry 1" in results[1].error
     assert results[1].as_json()["insert_id"] is None
     assert results[0].as_json() == {
@@ -186,7 +189,8 @@ def test_classify_texts_keeps_input_order_duplicates_and_errors() -> None:
         "insert_id": results[0].insert_id,
         "timestamp": "2025-09-16T01:41:05Z",
         "signature": "startup/exit-code-3",
-        "issues": ["#1278"],
+        "issues": [],
+        "symptom_of": results[0].symptom_of,
     }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from forensics.cli import app, main
+from forensics.incidents.registry import load_registry
 from forensics.paths import patterns_dir
 
 from .conftest import FIXTURES
@@ -41,11 +42,12 @@ def test_classify_jsonl_contract(runner: CliRunner, tmp_path: Path) -> None:
         "insert_id": first["insertId"],
         "timestamp": "2025-08-19T23:42:00.443000Z",
         "signature": "startup/exit-code-3",
-        "issues": ["#1278"],
+        "issues": [],  # a symptom: attributed per incident, not by the signature alone
+        "symptom_of": ["#1278", "#1263"],
     }
     assert rows[2] == rows[0] | {"index": 2}  # a repeated entry gets its own line
     assert rows[1]["signature"] is None and f"{export}: line 2: not valid JSON" in rows[1]["error"]
-    assert set(rows[3]) == {"index", "insert_id", "timestamp", "signature", "issues"}
+    assert set(rows[3]) == {"index", "insert_id", "timestamp", "signature", "issues", "symptom_of"}
 
 
 def test_classify_table_and_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
@@ -73,7 +75,8 @@ def test_patterns_list_show_lint_test(runner: CliRunner) -> None:
     assert ids[0] == "cloudrun/memory-limit-exceeded" and "startup/exit-code-3" in ids
     shown = runner.invoke(app, ["patterns", "show", "startup/exit-code-3", "--json"])
     info = json.loads(shown.output)
-    assert info["issues"] == ["#1278"] and "textPayload=~" in info["logging_filter"]
+    assert info["issues"] == [] and info["symptom_of"] == ["#1278", "#1263"]
+    assert "textPayload=~" in info["logging_filter"]
     lint = runner.invoke(app, ["patterns", "lint"])
     assert lint.exit_code == 0 and "no problems" in lint.output
     test = runner.invoke(app, ["patterns", "test"])
@@ -155,7 +158,11 @@ def test_analyze_shows_signatures_with_issues_and_templates(
     by_sig = {}
     for row in data["signatures"]:
         by_sig[row["signature"]] = by_sig.get(row["signature"], 0) + row["n"]
-        assert row["issues"] and row["hour"].endswith(":00:00Z")
+        assert row["hour"].endswith(":00:00Z")
+        # issues come from the attribution of the row's lines, within the registry's links
+        links = load_registry().links(row["signature"])
+        assert set(links.evidence_of) <= set(row["issues"])
+        assert set(row["issues"]) <= set(links.evidence_of + links.symptom_of)
     assert by_sig["startup/exit-code-3"] > 0 and by_sig["cloudrun/http-503"] > 0
     templates = data["unknown_templates"]
     assert templates and templates[0]["id"].startswith("t-") and templates[0]["count"] > 0

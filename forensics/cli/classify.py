@@ -36,6 +36,7 @@ def _render_table(results: list[EntryResult]) -> None:
             "service": [r.service for r in shown],
             "signature": [r.signature or "" for r in shown],
             "issues": [", ".join(r.issues) for r in shown],
+            "symptom_of": [", ".join(r.symptom_of) for r in shown],
             "message": [(r.error or r.message or "").replace("\n", " ⏎ ")[:120] for r in shown],
         },
         schema_overrides={"service": pl.String, "timestamp": pl.String},
@@ -58,9 +59,9 @@ def classify(
     """Print each entry's primary failure signature and issues, in input order.
 
     One JSON object per input entry: {"index", "insert_id", "timestamp", "signature" (or
-    null), "issues"}; an entry that is not a valid LogEntry gets "error" instead of an
-    insert_id. Exit 0 when the files were read (even if some entries were malformed), 2 for
-    usage errors or a file that cannot be read.
+    null), "issues" (direct evidence of), "symptom_of"}; an entry that is not a valid
+    LogEntry gets "error" instead of an insert_id. Exit 0 when the files were read (even if
+    some entries were malformed), 2 for usage errors or a file that cannot be read.
 
     Example:
         forensics classify export.json --format jsonl | jq -c 'select(.signature)'

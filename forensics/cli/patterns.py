@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 import typer
 
-from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
+from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.console import console, frame_table
 from forensics.errors import EXIT_ATTENTION
-from forensics.signatures import load_catalog
+from forensics.incidents.registry import Registry, load_registry
+from forensics.incidents.registry_lint import registry_file_for, registry_problems
+from forensics.signatures import Catalog, load_catalog
 from forensics.signatures.catalog import scan_catalog
 from forensics.signatures.compile import condition_sql
 from forensics.signatures.examples import run_examples
@@ -36,36 +38,52 @@ app = typer.Typer(
 )
 
 
+def _registry(catalog: Catalog, issues_file: Path | None) -> Registry:
+    """The registry that goes with the catalog: the one place that links signatures to issues."""
+    return load_registry(issues_file, base_file=registry_file_for(catalog.directory))
+
+
 @app.command("list")
 def list_(
     glob: Annotated[str, typer.Argument(help="Id glob, e.g. 'cloudrun/*'.")] = "*",
     as_json: JsonOption = False,
     patterns: PatternsOption = None,
+    issues_file: IssuesFileOption = None,
 ) -> None:
     """List signatures in precedence order (the first that matches an entry is its primary).
+
+    The issues each one is evidence or a symptom of come from the issue registry
+    (patterns/issues.yaml), the one place that says so.
 
     Example:
         forensics patterns list 'cloudsql/*'
     """
     catalog = load_catalog(patterns)
+    registry = _registry(catalog, issues_file)
     rank = {s.id: i + 1 for i, s in enumerate(catalog.signatures)}
-    sigs = catalog.select(glob)
-    rows = [
-        {
-            "precedence": rank[s.id],
-            "id": s.id,
-            "level": s.level,
-            "status": s.status,
-            "issues": ", ".join(s.issues),
-            "examples": len(s.examples_match) + len(s.examples_no_match),
-            "title": s.title,
-        }
-        for s in sigs
-    ]
+    rows: list[dict[str, Any]] = []
+    for s in catalog.select(glob):
+        links = registry.links(s.id)
+        rows.append(
+            {
+                "precedence": rank[s.id],
+                "id": s.id,
+                "level": s.level,
+                "status": s.status,
+                "issues": list(links.evidence_of),
+                "symptom_of": list(links.symptom_of),
+                "examples": len(s.examples_match) + len(s.examples_no_match),
+                "title": s.title,
+            }
+        )
     if as_json:
         print(dump_json({"catalog_version": catalog.version, "signatures": rows}))
         return
-    console.print(frame_table(pl.DataFrame(rows), f"Signatures (catalog {catalog.version})"))
+    shown = [
+        {**r, "issues": ", ".join(r["issues"]), "symptom_of": ", ".join(r["symptom_of"])}
+        for r in rows
+    ]
+    console.print(frame_table(pl.DataFrame(shown), f"Signatures (catalog {catalog.version})"))
 
 
 @app.command()
@@ -73,6 +91,7 @@ def show(
     signature_id: Annotated[str, typer.Argument(help="Signature id, e.g. startup/exit-code-3.")],
     as_json: JsonOption = False,
     patterns: PatternsOption = None,
+    issues_file: IssuesFileOption = None,
 ) -> None:
     """Show one signature: its file, its Cloud Logging filter and its compiled SQL condition.
 
@@ -81,12 +100,15 @@ def show(
     """
     catalog = load_catalog(patterns)
     sig = catalog.get(signature_id)
+    links = _registry(catalog, issues_file).links(sig.id)
     info = {
         "id": sig.id,
         "title": sig.title,
         "status": sig.status,
         "level": sig.level,
-        "issues": sig.issues,
+        "issues": list(links.evidence_of),
+        "symptom_of": list(links.symptom_of),
+        "references": list(sig.references),
         "precedence": [s.id for s in catalog.signatures].index(sig.id) + 1,
         "path": str(sig.path),
         "description": sig.description,
@@ -96,8 +118,11 @@ def show(
     if as_json:
         print(dump_json(info))
         return
-    for key in ("id", "title", "status", "level", "issues", "precedence", "path"):
-        console.print(f"[bold]{key}[/bold]: {info[key]}", highlight=False)
+    for key in ("id", "title", "status", "level", "issues", "symptom_of", "precedence", "path"):
+        value = info[key]
+        text = ", ".join(value) or "none" if isinstance(value, list) else str(value)
+        console.print(f"[bold]{key}[/bold]: ", end="", highlight=False)
+        console.print(text, markup=False, highlight=False)
     console.print("[bold]Cloud Logging filter[/bold] (superset, for pushdown):")
     console.print(info["logging_filter"], markup=False, soft_wrap=True)
     console.print(f"[bold]file[/bold] {sig.path}:")
@@ -106,9 +131,10 @@ def show(
 
 
 @app.command()
-def lint(patterns: PatternsOption = None) -> None:
+def lint(patterns: PatternsOption = None, issues_file: IssuesFileOption = None) -> None:
     """Check the catalog: ids equal their paths and are unique, required keys and their order,
-    RE2-valid regexes, precedence lists every id, a match and a no_match example each.
+    RE2-valid regexes, precedence lists every id, a match and a no_match example each; and the
+    issue registry against it: every signature, symptom and signal it names must exist.
 
     Exit 0 when clean, 1 when there are problems (each names its file and key).
 
@@ -117,6 +143,7 @@ def lint(patterns: PatternsOption = None) -> None:
     """
     scan = scan_catalog(patterns)
     lint_problems(scan)
+    registry_problems(scan, issues_file)
     for problem in scan.problems:
         console.print(f"{'error' if problem.fatal else 'lint'}: {problem}", markup=False)
     n = len(scan.signatures)

@@ -49,6 +49,9 @@ class Analysis:
     checks: list[Check] = field(default_factory=list)
     signature_revisions: list[dict[str, Any]] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    # One row per (issue, evidence line) in the window: the attribution every per-issue count
+    # uses (a symptom belongs to an issue only through its attributed cause). Not in as_dict.
+    evidence: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The stable JSON shape (keys are only ever added)."""
@@ -145,6 +148,9 @@ def analyze_incidents(
         checks=run_checks(store, window, registry.settings),
         signature_revisions=signature_revisions(matches, window),
         notes=notes,
+        evidence=evidence.filter(
+            (pl.col("timestamp") >= window.since) & (pl.col("timestamp") < window.until)
+        ),
     )
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_USER_FILE",
     "SOURCES",
     "FixClaim",
+    "IssueLinks",
     "Registry",
     "Settings",
     "TrackedIssue",
@@ -115,6 +116,22 @@ class TrackedIssue:
 
 
 @dataclass(frozen=True)
+class IssueLinks:
+    """The tracked issues one signature (or signal) belongs to, as the registry says.
+
+    ``evidence_of``: issues it is direct evidence of (``signatures:``/``signals:``);
+    ``symptom_of``: issues it counts for only when attributed to one of their causes
+    (``symptoms:``). This is the one signature -> issue mapping; signature files hold none.
+    """
+
+    evidence_of: tuple[str, ...] = ()
+    symptom_of: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"evidence_of": list(self.evidence_of), "symptom_of": list(self.symptom_of)}
+
+
+@dataclass(frozen=True)
 class Registry:
     """Every tracked issue in file order, and the shared settings."""
 
@@ -136,6 +153,13 @@ class Registry:
     def issues_of_cause(self, signature: str) -> list[str]:
         """The issues whose direct evidence includes ``signature``."""
         return [i.id for i in self.issues if signature in i.signatures]
+
+    def links(self, signature: str) -> IssueLinks:
+        """Which issues ``signature`` (or a metric signal) is evidence or a symptom of."""
+        return IssueLinks(
+            tuple(i.id for i in self.issues if signature in i.signatures + i.signals),
+            tuple(i.id for i in self.issues if signature in i.symptoms),
+        )
 
 
 def user_registry_path(path: Path | str | None = None) -> Path | None:

@@ -87,7 +87,11 @@ def sources(store: Store, window: Window) -> list[dict[str, Any]]:
 
 
 def signature_summaries(
-    store: Store, window: Window, catalog: Catalog, project: str | None
+    store: Store,
+    window: Window,
+    catalog: Catalog,
+    project: str | None,
+    issues: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Per signature seen in the window: count, spread, first and last entries, a Logs link."""
     params = window.params()
@@ -103,7 +107,7 @@ def signature_summaries(
                 "id": row["signature"],
                 "title": sig.title if sig else "(not in the current catalog)",
                 "level": sig.level if sig else None,
-                "issues": sig.issues if sig else [],
+                "issues": (issues or {}).get(row["signature"], []),
                 "count": row["n"],
                 "services": [s for s in (row["services"] or "").split(",") if s],
                 "revisions": row["revisions"],

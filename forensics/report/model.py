@@ -45,6 +45,14 @@ def _rows(value: Any) -> list[dict[str, Any]]:
     return [dict(v) for v in value]
 
 
+def _attributed_issues(counts: Any) -> dict[str, list[str]]:
+    """Signature -> the issues its lines were attributed to (the analysis' signature rows)."""
+    found: dict[str, set[str]] = {}
+    for row in _rows(counts):
+        found.setdefault(row["signature"], set()).update(row.get("issues") or [])
+    return {sig: sorted(issues) for sig, issues in found.items()}
+
+
 def _time(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -308,7 +316,9 @@ def build_report(
     catalog = catalog or load_catalog()
     analysis = analysis if analysis is not None else analyze_window(store, window)
     project = _project(store, window, project)
-    signatures = facts.signature_summaries(store, window, catalog, project)
+    signatures = facts.signature_summaries(
+        store, window, catalog, project, _attributed_issues(analysis.get("signatures"))
+    )
     examples = facts.signature_examples(store, window, project, examples_per_signature)
     deploys = _deploys(analysis, project)
     requests = request_minutes(store, window)

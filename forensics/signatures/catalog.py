@@ -66,10 +66,6 @@ class Catalog:
         """Signatures whose id matches a glob such as ``cloudrun/*``."""
         return [s for s in self.signatures if fnmatch.fnmatchcase(s.id, pattern)]
 
-    def issues(self) -> dict[str, list[str]]:
-        """Signature id → the issues it is evidence for."""
-        return {s.id: s.issues for s in self.signatures}
-
     def logging_filter(self) -> str:
         """One Cloud Logging clause matching a superset of every active signature's entries."""
         clauses = [c for s in self.active() if (c := s.logging_filter())]
@@ -162,8 +158,8 @@ def load_catalog(directory: Path | None = None) -> Catalog:
 
     Example:
         >>> catalog = load_catalog()
-        >>> catalog.get("startup/exit-code-3").issues
-        ['#1278']
+        >>> catalog.get("startup/exit-code-3").level
+        'high'
     """
     from forensics.signatures.validators import structural_problems
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forensics.errors import InputError
 from forensics.feed import normalized_batch
@@ -24,6 +24,9 @@ from forensics.schema import column_names
 from forensics.signatures.catalog import Catalog, load_catalog
 from forensics.signatures.compile import classification_sql
 from forensics.store import Store, open_store, transaction
+
+if TYPE_CHECKING:
+    from forensics.incidents.registry import Registry
 
 __all__ = ["ClassifyRun", "EntryResult", "classify_files", "classify_store", "classify_texts"]
 
@@ -112,9 +115,13 @@ class EntryResult:
     error: str | None = None
     service: str | None = None
     message: str | None = None
+    symptom_of: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        """The stable JSON contract: index, insert_id, timestamp, signature, issues (+ error)."""
+        """The stable JSON contract: index, insert_id, timestamp, signature, issues,
+        symptom_of (+ error). ``issues``: the tracked issues the signature is direct evidence
+        of; ``symptom_of``: those it counts for only when attributed to their cause (which
+        needs the store: `forensics incidents`)."""
         stamp = self.timestamp.isoformat().replace("+00:00", "Z") if self.timestamp else None
         out: dict[str, Any] = {
             "index": self.index,
@@ -122,6 +129,7 @@ class EntryResult:
             "timestamp": stamp,
             "signature": self.signature,
             "issues": self.issues,
+            "symptom_of": self.symptom_of,
         }
         if self.error is not None:
             out["error"] = self.error
@@ -145,8 +153,16 @@ def _where(source: str | None, batch: RawBatch, offset: int) -> str:
     return where
 
 
+def _registry_for(catalog: Catalog) -> Registry:
+    """The issue registry that goes with ``catalog`` (the one signature -> issue mapping)."""
+    from forensics.incidents.registry import load_registry
+    from forensics.incidents.registry_lint import registry_file_for
+
+    return load_registry(base_file=registry_file_for(catalog.directory), check_signatures=False)
+
+
 def _classify(
-    batches: Iterable[tuple[str | None, RawBatch]], catalog: Catalog
+    batches: Iterable[tuple[str | None, RawBatch]], catalog: Catalog, registry: Registry | None
 ) -> list[EntryResult]:
     """Normalize every batch into a throwaway store, classify it, read back in input order."""
     cols = ", ".join(f'"{c}"' for c in _ENTRY_COLUMNS)
@@ -184,23 +200,30 @@ def _classify(
             'ON m.is_primary AND m."timestamp" = i."timestamp" AND m.insert_id = i.insert_id '
             "AND m.log_name = i.log_name ORDER BY i.line_no"
         ).fetchall()
-    issues = catalog.issues()
-    return [
-        EntryResult(
-            index=index,
-            insert_id=None if index in errors else insert_id,
-            timestamp=None if index in errors else stamp,
-            signature=signature,
-            issues=issues.get(signature, []) if signature else [],
-            error=errors.get(index),
-            service=service,
-            message=message,
+    registry = registry or _registry_for(catalog)
+    links = {s.id: registry.links(s.id) for s in catalog.signatures}
+    out = []
+    for index, insert_id, stamp, signature, service, message in rows:
+        link = links.get(signature) if signature else None
+        out.append(
+            EntryResult(
+                index=index,
+                insert_id=None if index in errors else insert_id,
+                timestamp=None if index in errors else stamp,
+                signature=signature,
+                issues=list(link.evidence_of) if link else [],
+                error=errors.get(index),
+                service=service,
+                message=message,
+                symptom_of=list(link.symptom_of) if link else [],
+            )
         )
-        for index, insert_id, stamp, signature, service, message in rows
-    ]
+    return out
 
 
-def classify_texts(texts: Iterable[str], catalog: Catalog | None = None) -> list[EntryResult]:
+def classify_texts(
+    texts: Iterable[str], catalog: Catalog | None = None, registry: Registry | None = None
+) -> list[EntryResult]:
     """Classify LogEntry JSON strings; result i belongs to text i.
 
     Example:
@@ -216,10 +239,12 @@ def classify_texts(texts: Iterable[str], catalog: Catalog | None = None) -> list
         for i in range(0, len(items), BATCH_SIZE)
         if (chunk := items[i : i + BATCH_SIZE])
     )
-    return _classify(batches, catalog or load_catalog())
+    return _classify(batches, catalog or load_catalog(), registry)
 
 
-def classify_files(paths: Iterable[Path], catalog: Catalog | None = None) -> ClassifyRun:
+def classify_files(
+    paths: Iterable[Path], catalog: Catalog | None = None, registry: Registry | None = None
+) -> ClassifyRun:
     """Classify every entry of export files (JSON array, NDJSON, .gz) without a store.
 
     Indexes count entries across all files from 0. A file that cannot be read at all, or that
@@ -235,5 +260,5 @@ def classify_files(paths: Iterable[Path], catalog: Catalog | None = None) -> Cla
             except InputError as err:
                 run.errors.append(str(err))
 
-    run.results = _classify(batches(), catalog or load_catalog())
+    run.results = _classify(batches(), catalog or load_catalog(), registry)
     return run

@@ -1,9 +1,12 @@
 """A signature: one named failure as it shows up in logs, built from one YAML file in patterns/.
 
 A file holds, in this key order (Sigma's habit): ``id, title, status, description, references,
-level, match, extract, falsepositives, remediation, examples``. ``match`` maps selection names to
-``{field|modifier: value}`` tests plus a ``condition``; see FIELDS for the fields each test may
-use. Parsing checks every field and raises ConfigError naming the file and the key.
+level, match, extract, falsepositives, remediation, examples``. ``references`` (optional) lists
+URLs of public material about the failure; which tracked issues a signature is evidence or a
+symptom of is said once, in patterns/issues.yaml (``Registry.links``), never here. ``match``
+maps selection names to ``{field|modifier: value}`` tests plus a ``condition``; see FIELDS for
+the fields each test may use. Parsing checks every field and raises ConfigError naming the
+file and the key.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ KEY_ORDER = (
     "remediation",
     "examples",
 )
-_OPTIONAL_KEYS = ("extract", "remediation")
+_OPTIONAL_KEYS = ("references", "extract", "remediation")
 REQUIRED_KEYS = tuple(k for k in KEY_ORDER if k not in _OPTIONAL_KEYS)
 STATUSES = ("experimental", "test", "stable", "deprecated")
 LEVELS = ("informational", "low", "medium", "high", "critical")
@@ -138,11 +141,6 @@ class Signature:
     examples_no_match: tuple[dict[str, Any], ...] = ()
     path: Path | None = None
     keys: tuple[str, ...] = field(default=(), compare=False)
-
-    @property
-    def issues(self) -> list[str]:
-        """The tracked issues this signature is evidence for, e.g. ["#1278"]."""
-        return list(self.references)
 
     def regexes(self) -> list[str]:
         """Every regex the signature uses (selections and extracts), for validation."""
@@ -282,11 +280,11 @@ def parse_signature(data: Any, path: Path | None = None) -> Signature:
 
     Example:
         >>> sig = parse_signature({"id": "demo/x", "title": "X", "status": "test",
-        ...     "description": "Detects x.", "references": ["#1"], "level": "low",
+        ...     "description": "Detects x.", "level": "low",
         ...     "match": {"selection": {"message|contains": "x"}, "condition": "selection"},
         ...     "falsepositives": ["Unknown"], "examples": {"match": [], "no_match": []}})
-        >>> sig.id, sig.issues
-        ('demo/x', ['#1'])
+        >>> sig.id, sig.level
+        ('demo/x', 'low')
     """
     if not isinstance(data, dict):
         raise _fail(path, "(file)", "a signature file holds one YAML mapping")

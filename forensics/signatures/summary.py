@@ -24,13 +24,30 @@ __all__ = ["TOP_TEMPLATES", "signature_summary", "signature_totals"]
 TOP_TEMPLATES = 10
 
 
-def _with_issues(counts: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
-    issues = catalog.issues()
-    return counts.with_columns(
-        pl.Series(
-            "issues", [issues.get(s, []) for s in counts["signature"]], dtype=pl.List(pl.String)
+def with_attributed_issues(counts: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
+    """Each (hour, service, signature) row's issues, from the attribution of its lines.
+
+    ``evidence`` has one row per (issue, line) (forensics.incidents.evidence.issue_evidence):
+    a symptom such as exit 3 is listed under an issue only when its cause was one of that
+    issue's signatures, never through a static signature -> issue link.
+    """
+    if counts.is_empty():
+        return counts.with_columns(pl.lit([], pl.List(pl.String)).alias("issues"))
+    keys = ["hour", "service", "signature"]
+    if evidence.is_empty():
+        per_row = pl.DataFrame(schema={**counts.select(keys).schema, "issues": pl.List(pl.String)})
+    else:
+        per_row = (
+            evidence.with_columns(
+                pl.col("timestamp").dt.truncate("1h").alias("hour"),
+                pl.col("service").fill_null("(none)"),
+            )
+            .group_by(keys)
+            .agg(pl.col("issue").unique().sort().alias("issues"))
+            .with_columns(pl.col("hour").cast(counts.schema["hour"]))
         )
-    )
+    joined = counts.join(per_row, on=keys, how="left", maintain_order="left")
+    return joined.with_columns(pl.col("issues").fill_null(pl.lit([], pl.List(pl.String))))
 
 
 def signature_totals(counts: pl.DataFrame) -> pl.DataFrame:
@@ -44,20 +61,20 @@ def signature_totals(counts: pl.DataFrame) -> pl.DataFrame:
             pl.col("service").unique().sort().alias("services"),
             pl.col("first_seen").min(),
             pl.col("last_seen").max(),
-            pl.col("issues").first(),
+            pl.col("issues").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
         )
         .sort(["n", "signature"], descending=[True, False])
     )
 
 
 def signature_summary(
-    store: Store, window: Window, catalog: Catalog | None = None
+    store: Store, window: Window, evidence: pl.DataFrame, catalog: Catalog | None = None
 ) -> dict[str, Any]:
     """``signatures`` (hour × service × signature counts with issues), ``unknown_templates``."""
     catalog = catalog or load_catalog()
     classify_store(store, catalog, window.since, window.until)
-    counts = _with_issues(
-        run_named(store, "hour_service_signature_count", window.params()), catalog
+    counts = with_attributed_issues(
+        run_named(store, "hour_service_signature_count", window.params()), evidence
     )
     templates = mine_templates(store, window.since, window.until, limit=TOP_TEMPLATES)
     return {

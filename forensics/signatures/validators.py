@@ -19,7 +19,7 @@ from forensics.signatures.model import KEY_ORDER
 __all__ = ["VALIDATORS", "invalid_regexes", "lint_problems", "structural_problems"]
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*$")
-_ISSUE = re.compile(r"^#\d+$")
+_URL = re.compile(r"^https?://[^\s/]+\S*$")
 
 
 def invalid_regexes(regexes: list[str]) -> dict[str, str]:
@@ -118,9 +118,14 @@ class Conventions(Validator):
             where = sig.path or ""
             if not sig.description.startswith("Detects"):
                 scan.add(where, "description", "starts with 'Detects'")
-            bad = [r for r in sig.references if not _ISSUE.match(r)]
+            bad = [r for r in sig.references if not _URL.match(r)]
             if bad:
-                scan.add(where, "references", f"issue ids look like '#1278', not {bad[0]!r}")
+                scan.add(
+                    where,
+                    "references",
+                    f"{bad[0]!r}: references hold URLs of public material; which issues a "
+                    "signature belongs to is said once, in issues.yaml (signatures/symptoms)",
+                )
             if not sig.falsepositives:
                 scan.add(where, "falsepositives", "list known false positives, or 'Unknown'")
             if sig.status != "deprecated" and not sig.logging_filter():
