@@ -1,21 +1,49 @@
-"""The one rich Console the CLI prints through, and small table helpers."""
+"""The one rich Console the CLI prints through, and small table helpers.
+
+Everything printed through ``console`` and ``err_console`` passes ``redact_secrets`` on its way
+to the terminal (the last line of defence: log text reaches many messages); table cells and
+CSV/JSON frames are redacted before they are folded or cut, which would split a secret.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from forensics.redact import redact_obj, redact_secrets, redact_text
+
 __all__ = ["console", "err_console", "frame_table", "render_frame"]
+
+
+class _RedactingStream:
+    """sys.stdout or sys.stderr (looked up at each write, as rich does), secrets hidden."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    @property
+    def _target(self) -> IO[str]:
+        stream: IO[str] = getattr(sys, self._name)
+        return stream
+
+    def write(self, text: str) -> int:
+        return self._target.write(redact_secrets(text))
+
+    def __getattr__(self, attr: str) -> Any:  # flush, isatty, fileno, encoding...
+        return getattr(self._target, attr)
+
 
 # Wide enough that CI logs and pipes keep whole lines; a terminal still uses its own width.
 _WIDTH = None if os.isatty(1) else 160
-console = Console(width=_WIDTH, highlight=False)
-err_console = Console(stderr=True, width=_WIDTH, highlight=False)
+console = Console(file=_RedactingStream("stdout"), width=_WIDTH, highlight=False)  # type: ignore[arg-type]
+err_console = Console(file=_RedactingStream("stderr"), width=_WIDTH, highlight=False)  # type: ignore[arg-type]
 
 
 def frame_table(df: pl.DataFrame, title: str | None = None, max_rows: int = 200) -> Table:
@@ -36,7 +64,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:,.2f}"
-    return str(value)
+    return redact_text(str(value))
 
 
 def render_frame(df: pl.DataFrame, fmt: str, title: str | None = None) -> str | None:
@@ -45,10 +73,19 @@ def render_frame(df: pl.DataFrame, fmt: str, title: str | None = None) -> str | 
         console.print(frame_table(df, title))
         return None
     if fmt == "csv":
-        return df.write_csv()
+        return _redacted(df).write_csv()
     if fmt == "json":
-        return df.write_json()
+        return json.dumps(redact_obj(json.loads(df.write_json())), ensure_ascii=False)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def _redacted(df: pl.DataFrame) -> pl.DataFrame:
+    """The frame with every text cell redacted (other types cannot hold a secret's text)."""
+    return df.with_columns(
+        pl.col(name).map_elements(redact_text, return_dtype=pl.String)
+        for name, dtype in df.schema.items()
+        if dtype == pl.String
+    )
 
 
 def rows_as_dicts(df: pl.DataFrame, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:

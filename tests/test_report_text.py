@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from forensics.demo import generate_entries
+from forensics.redact import Redactor, redact_text
 from forensics.report.mdescape import md_block, md_code, md_text, one_line
-from forensics.report.redact import Redactor, redact_text
 from tests.reportdata import FIXTURES, corpus
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # removed on ingest; the store never holds it

@@ -14,6 +14,7 @@ import typer
 from forensics.cli.patterns import PatternsOption
 from forensics.console import console, err_console, frame_table
 from forensics.errors import InputError
+from forensics.redact import redact_obj
 from forensics.signatures import EntryResult, classify_files, load_catalog
 
 FORMATS = ("jsonl", "table")
@@ -23,7 +24,7 @@ MAX_TABLE_ROWS = 200
 def _write_jsonl(results: list[EntryResult]) -> None:
     out = sys.stdout
     for result in results:
-        out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+        out.write(json.dumps(redact_obj(result.as_json()), ensure_ascii=False) + "\n")
     out.flush()
 
 

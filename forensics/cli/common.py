@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
+from forensics.redact import redact_obj
 from forensics.store import default_db_path
 
 __all__ = ["DbOption", "IssuesFileOption", "JsonOption", "db_path", "dump_json", "to_jsonable"]
@@ -55,5 +56,6 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def dump_json(value: Any) -> str:
-    return json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+def dump_json(value: Any, indent: int | None = 2) -> str:
+    """``value`` as JSON for stdout, every string passed through the one redaction."""
+    return json.dumps(redact_obj(to_jsonable(value)), indent=indent, ensure_ascii=False)

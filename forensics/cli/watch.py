@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 
 from forensics.cli.collect import ConfigOption, ProjectOption, collect_window
-from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, to_jsonable
+from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.diff import MinCountOption, PValueOption, RatioOption, spike_rule
 from forensics.cli.notify import AttemptsOption, BackoffOption, WebhookOption, notify
 from forensics.collectors.collect import CollectReport
@@ -153,7 +152,7 @@ def _print_run(run_no: int, run: WatchRun, as_json: bool, shown_notes: list[str]
             "collected": run.collected,
             "changes": run.changes.as_dict(),
         }
-        print(json.dumps(to_jsonable(doc)), flush=True)
+        print(dump_json(doc, indent=None), flush=True)
         return
     what = "baseline taken" if run.first and not lines else headline(run.changes)
     until = run.window.as_dict()["until"]

@@ -21,11 +21,11 @@ from forensics import __version__
 from forensics.analysis import analyze_window
 from forensics.cli.common import to_jsonable
 from forensics.paths import patterns_dir
+from forensics.redact import Redactor
 from forensics.report import facts
 from forensics.report.chart import chart_data
 from forensics.report.links import logs_explorer_url, safe_http_url
 from forensics.report.postmortem import Scope, postmortem, request_minutes
-from forensics.report.redact import Redactor
 from forensics.signatures import Catalog, load_catalog
 from forensics.sql import load_query, run_named
 from forensics.store import Store

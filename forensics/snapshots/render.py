@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from forensics.redact import redact_text
 from forensics.snapshots.diff import DiffResult
 
 __all__ = ["finding_lines", "headline", "markdown", "print_rich"]
@@ -33,11 +34,11 @@ def _fmt(value: Any) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if isinstance(value, list | tuple):
         return ", ".join(_fmt(v) for v in value)
-    return str(value)
+    return redact_text(str(value))  # before any cell or line cuts it (a cut secret leaks)
 
 
 def _template_text(details: dict[str, Any], key: str) -> str:
-    return str(details.get("template") or details.get("text") or key)
+    return redact_text(str(details.get("template") or details.get("text") or key))
 
 
 # the columns every "new" row shares: how many, since when, and one entry to open
@@ -181,7 +182,7 @@ def print_rich(result: DiffResult, console: Console) -> None:
             table.add_row(*(Text(_fmt(get(row))) for _, get in columns))
         console.print(table)
     for note in result.notes:
-        console.print(Text(f"note: {note}", style="yellow"))
+        console.print(Text(f"note: {redact_text(note)}", style="yellow"))
 
 
 def finding_lines(result: DiffResult) -> list[str]:
@@ -191,7 +192,7 @@ def finding_lines(result: DiffResult) -> list[str]:
         was = f" (was {c.previous})" if c.previous else ""
         claim = f", claimed {c.claimed_status}" if c.claimed_status else ""
         contra = ": the claim is contradicted" if c.contradiction else ""
-        why = f". {' '.join(c.basis.split())[:200]}" if c.basis else ""
+        why = f". {' '.join(redact_text(c.basis).split())[:200]}" if c.basis else ""
         lines.append(f"issue {c.id} {c.status}{was}{claim}{contra}{why}")
     for n in result.new_signatures:
         lines.append(f"new signature {n.key} on {n.service or '(no service)'}: {n.count} entries")

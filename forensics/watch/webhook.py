@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from forensics.errors import InputError
+from forensics.redact import redact_obj
 
 __all__ = ["Delivery", "check_url", "mask_url", "post_json", "slack_payload"]
 
@@ -104,8 +105,12 @@ def post_json(
     timeout_s: float = 10.0,
     stop: threading.Event | None = None,
 ) -> Delivery:
-    """POST ``payload`` as JSON; retry as the module docstring says. Never raises for HTTP."""
-    body = json.dumps(payload).encode()
+    """POST ``payload`` as JSON; retry as the module docstring says. Never raises for HTTP.
+
+    Every string of the payload passes the one redaction first: a webhook posts log text to
+    a third party, unattended.
+    """
+    body = json.dumps(redact_obj(payload)).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "forensics-watch"}
     status: int | None = None
     error = ""

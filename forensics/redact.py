@@ -1,0 +1,249 @@
+"""Hide secrets in log-derived text: the one redaction every output passes through.
+
+Usage:
+  - ``redact_text(s)`` / ``redact_obj(value)``: ``s`` (or every string, keys included, in nested
+    dicts, lists and tuples) with each secret replaced by a marker such as ``[REDACTED:jwt]`` or
+    ``password=***``, and control characters neutralised. Call it at the output boundary: JSON
+    documents, report contexts, Markdown, webhook payloads.
+  - ``redact_secrets(s)``: the same rules without touching control characters, for text that is
+    already rendered for a terminal (rich's own colour codes must survive).
+  - ``Redactor(emails=True)`` when e-mail addresses must go too; ``redactor.counts`` says how
+    many of each kind were replaced (the report header shows it).
+
+The rules are hand-written regular expressions, not a detector library: detect-secrets (the
+maintained candidate) scans files line by line and reports findings, not spans to rewrite in
+place, misses secrets split across a JSON value or a multi-line key, and costs a plugin pass per
+line. The shapes (and look-alikes that must stay) are pinned by tests/hostile/secrets.json.
+The rules err on the side of hiding: a false positive costs a reader one unreadable word, a
+false negative leaks a credential to a chat channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Redactor", "redact_obj", "redact_secrets", "redact_text"]
+
+Replacement = str | Callable[[re.Match[str]], str]
+
+# The last word of a name whose value is a secret: `password`, `DB_PASSWORD`, `dbPassword`,
+# `aws_secret_access_key`, `x-api-key`. Matched case-insensitively as the END of the name, so
+# `PASSWORD_MIN_LENGTH`, `max_tokens` and `password_hash` are not secrets.
+_SECRET_WORDS = (
+    r"password|passwd|passphrase|secret|secret[_.\-]?key(?:[_.\-]?base)?|token|api[_.\-]?key|"
+    r"apikey|access[_.\-]?key(?:[_.\-]?id)?|private[_.\-]?key(?:[_.\-]?id)?|signing[_.\-]?key|"
+    r"encryption[_.\-]?key|master[_.\-]?key|account[_.\-]?key|shared[_.\-]?access[_.\-]?key|"
+    r"credentials?|session[_.\-]?id|sessionid"
+)
+# Short words that are also ordinary ones ("tests pass: 3 of 5", "auth": {...}): a secret only
+# after a prefix (`SMTP_PASS`, `db_pwd`) or before `=`.
+_WEAK_WORDS = r"pass|pwd|sid|session|auth|cookie"
+# A name: optional dashes (`--password`), then words joined by _ . - (`DB_PASSWORD`,
+# `spring.datasource.password`) or camelCase (`clientSecret`), ending in a secret word.
+# Long words may also follow a prefix directly (`PGPASSWORD`, `csrftoken`); short ones may not
+# (`bypass`, `compass`).
+_ATTACHED_WORDS = r"password|passwd|passphrase|secret|token|apikey"
+_PREFIX = r"(?:[A-Za-z0-9]+[_.\-]|[A-Za-z0-9]*[a-z0-9](?=[A-Z]))"
+_NAME_BODY = (
+    rf"-{{0,2}}(?:{_PREFIX}*(?:[A-Za-z0-9]*(?i:{_ATTACHED_WORDS})|(?i:{_SECRET_WORDS}))"
+    rf"|{_PREFIX}+(?i:{_WEAK_WORDS}))"
+)
+_ANY_NAME_BODY = rf"(?:{_NAME_BODY}|-{{0,2}}(?i:{_WEAK_WORDS}))"
+_NAME = rf"(?<![A-Za-z0-9])(?P<name>{_NAME_BODY})(?![A-Za-z0-9_])"
+# Before `=`, short words count on their own too (`pass=x`, `sid=x`).
+_EQ_NAME = rf"(?<![A-Za-z0-9])(?P<name>{_ANY_NAME_BODY})(?![A-Za-z0-9_])"
+# Values that are not secrets: already hidden, empty markers, SQL/format placeholders, literals.
+_NOT_A_VALUE = (
+    r"(?!\*{3}|\[REDACTED|REDACTED\b|<redacted>|\$\d|\$\{|%s\b|\?(?:\W|$)|:[A-Za-z_]\w*\b|"
+    r"(?i:null|true|false|none|nil)\b|[{\[])"
+)
+# A quoted value (JSON, YAML, shell), also JSON-escaped inside a message (\"...\").
+_QUOTED = r"(?P<q>\\*[\"'])(?:(?!(?P=q))[^\r\n])+(?P=q)"
+# ESC ends a value too: in rendered terminal text it starts rich's own colour codes.
+_BARE = r"[^\s&,;\"'<>)}\]\x1b]+"
+
+
+def _keep_name(match: re.Match[str]) -> str:
+    """Keep the name and separator (``password=``), hide the value (and keep its quotes)."""
+    quote = match.groupdict().get("q") or ""
+    return f"{match.group('name')}{match.group('sep')}{quote}***{quote}"
+
+
+def _keep_head(match: re.Match[str]) -> str:
+    return f"{match.group('head')}***"
+
+
+_TOKEN_REPLACE = "[REDACTED:token]"
+
+# Order matters: whole blocks first (a private key holds base64 a later rule would eat), then
+# structured tokens, then headers, then the generic name=value forms.
+_RULES: tuple[tuple[str, str, Replacement], ...] = (
+    (
+        "private-key",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)",
+        "[REDACTED:private-key]",
+    ),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", "[REDACTED:jwt]"),
+    ("google-api-key", r"\bAIza[0-9A-Za-z_\-]{30,}", "[REDACTED:api-key]"),
+    ("oauth-client-secret", r"\bGOCSPX-[0-9A-Za-z_\-]{10,}", "[REDACTED:client-secret]"),
+    ("google-oauth-token", r"\bya29\.[0-9A-Za-z_\-.]{10,}", _TOKEN_REPLACE),
+    ("google-refresh-token", r"\b1//0[0-9A-Za-z_\-]{20,}", _TOKEN_REPLACE),
+    ("aws-access-key", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b", "[REDACTED:api-key]"),
+    (
+        "github-token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})",
+        _TOKEN_REPLACE,
+    ),
+    ("gitlab-token", r"\bglpat-[A-Za-z0-9_\-]{20,}", _TOKEN_REPLACE),
+    ("slack-token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}", _TOKEN_REPLACE),
+    (
+        "slack-webhook",
+        r"(?P<head>\bhooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_\-]+",
+        lambda m: f"{m.group('head')}[REDACTED:webhook]",
+    ),
+    (
+        "discord-webhook",
+        r"(?P<head>\bdiscord(?:app)?\.com/api/webhooks/)[A-Za-z0-9/_\-]+",
+        lambda m: f"{m.group('head')}[REDACTED:webhook]",
+    ),
+    ("stripe-key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}", "[REDACTED:api-key]"),
+    ("openai-key", r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}", "[REDACTED:api-key]"),
+    ("sendgrid-key", r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}", "[REDACTED:api-key]"),
+    ("npm-token", r"\bnpm_[A-Za-z0-9]{30,}", _TOKEN_REPLACE),
+    (
+        # Authorization / Proxy-Authorization: whatever scheme, the credentials go; the scheme
+        # word stays (it helps). Also in JSON header maps ("Authorization": "Bearer x").
+        "authorization",
+        r"(?i)(?P<head>(?>\b(?:proxy-)?authorization\\?[\"']?\s*[:=]\s*\\?[\"']?"
+        r"(?>(?:(?:bearer|basic|token|digest|negotiate|ntlm|hmac[\w-]*|aws4-hmac-sha256|"
+        r"sharedkey|gsso?)\s+)?)))(?!\*{3}|\[REDACTED)[^\r\n\"'\\\x1b]+",
+        _keep_head,
+    ),
+    (
+        # `Bearer <token>` anywhere else; a token has a digit or is long (not "Bearer realm").
+        "bearer",
+        r"(?i)(?P<head>\bbearer\s+)(?=[A-Za-z0-9\-._~+/]*\d|[A-Za-z0-9\-._~+/]{20,})"
+        r"[A-Za-z0-9\-._~+/]{8,}=*",
+        _keep_head,
+    ),
+    (
+        # Cookie and Set-Cookie headers: every value of the header goes.
+        "cookie",
+        r"(?i)(?P<head>(?>\b(?:set-)?cookie\\?[\"']?\s*:\s*\\?[\"']?))(?!\*{3}|\[REDACTED)"
+        r"[^\r\n\"'\\\x1b]+",
+        _keep_head,
+    ),
+    (
+        # scheme://user:password@host -> scheme://user:***@host (the user stays: it helps).
+        # Greedy up to the last @ so a password containing @ is hidden whole.
+        "dsn-password",
+        r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)(?!\*{3}@)[^\s/'\"]+@",
+        lambda m: f"{m.group('head')}***@",
+    ),
+    (
+        # URL query parameters that sign or authorise a request (Azure SAS `sig`, GCS and S3
+        # signed URLs, `?key=AIza…`, `?code=` of Azure Functions).
+        "url-signature",
+        r"(?i)(?P<name>[?&](?:sig|signature|x-goog-signature|x-amz-signature|"
+        r"x-amz-security-token|x-amz-credential|key|code|access_token|token))(?P<sep>=)"
+        r"(?!\*{3})[^\s&#\"'<>]+",
+        lambda m: f"{m.group('name')}{m.group('sep')}***",
+    ),
+    (
+        # <password>x</password> in XML and SOAP bodies.
+        "secret-element",
+        rf"(?P<head><(?P<tag>{_NAME_BODY})>)(?!\*{{3}})[^<]+(?=</(?P=tag)>)",
+        _keep_head,
+    ),
+    (
+        # "db_password": "x", password: 'x', \"api_key\": \"x\", PASSWORD="x y".
+        "secret-field",
+        rf"{_NAME}(?P<sep>\\*[\"']?\s*:\s*){_NOT_A_VALUE}{_QUOTED}",
+        _keep_name,
+    ),
+    (
+        "secret-field",
+        rf"{_EQ_NAME}(?P<sep>\\*[\"']?\s*=\s*){_NOT_A_VALUE}{_QUOTED}",
+        _keep_name,
+    ),
+    (
+        # DB_PASSWORD=x, aws_secret_access_key = x, Password=x; in a connection string.
+        "secret-param",
+        rf"{_EQ_NAME}(?P<sep>\\?[\"']?\s*=\s*){_NOT_A_VALUE}(?!\\?[\"']){_BARE}",
+        _keep_name,
+    ),
+    (
+        # password: x on a config or log line. A number counts (`"pin_password": 1234`);
+        # null/true/false, objects and placeholders do not.
+        "secret-param",
+        rf"{_NAME}(?P<sep>\\?[\"']?\s*:[ \t]*){_NOT_A_VALUE}(?!\\?[\"']){_BARE}",
+        _keep_name,
+    ),
+)
+# Control characters render as nothing or reorder text (bidi overrides: "Trojan Source"), so a
+# log line could look unlike what it says; they become U+FFFD. Zero-width characters are dropped
+# first so they cannot split a secret into pieces the rules above do not recognise.
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_EMAIL = ("email", r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
+_COMPILED = [(kind, re.compile(rx), repl) for kind, rx, repl in _RULES]
+_COMPILED_EMAIL = [*_COMPILED, (_EMAIL[0], re.compile(_EMAIL[1]), "[REDACTED:email]")]
+# Cheap pre-check: text with none of these characters cannot hold any shape above.
+_MAYBE = re.compile(r"[=:@\-_.</]|eyJ|AIza|AKIA|ASIA|bearer|Bearer|BEARER")
+
+
+@dataclass
+class Redactor:
+    """The redaction rules plus a count of what they replaced."""
+
+    emails: bool = False
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._compiled = _COMPILED_EMAIL if self.emails else _COMPILED
+
+    def secrets(self, value: str) -> str:
+        """``value`` with every secret replaced (control characters left alone)."""
+        if not _MAYBE.search(value):
+            return value
+        for kind, pattern, repl in self._compiled:
+            value, n = pattern.subn(repl, value)
+            if n:
+                self.counts[kind] += n
+        return value
+
+    def text(self, value: str) -> str:
+        """``value`` with controls neutralised and every secret replaced; counts replacements."""
+        return self.secrets(_CONTROLS.sub("\ufffd", _ZERO_WIDTH.sub("", value)))
+
+    def tree(self, value: Any) -> Any:
+        """Redact every string (keys included) in nested dicts, lists and tuples."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.tree(k): self.tree(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.tree(v) for v in value]
+        return value
+
+
+def redact_text(value: str, *, emails: bool = False) -> str:
+    """``value`` with secrets hidden and control characters neutralised."""
+    return Redactor(emails=emails).text(value)
+
+
+def redact_secrets(value: str) -> str:
+    """``value`` with secrets hidden; control characters (terminal colours) left alone."""
+    return Redactor().secrets(value)
+
+
+def redact_obj(value: Any, *, emails: bool = False) -> Any:
+    """Every string of a nested JSON-ready value (keys included) passed through redact_text."""
+    return Redactor(emails=emails).tree(value)
