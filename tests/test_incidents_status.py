@@ -142,3 +142,18 @@ def test_a_data_gap_covering_the_window_means_no_data(tmp_path: Path) -> None:
     assert issue(result, "#395")["data_gaps"][0]["reason"] == "429"
     # #1278 still has Cloud SQL logs to go on
     assert issue(result, "#1278")["status"] == "ACTIVE"
+
+
+def test_first_and_last_seen_name_the_entrys_own_place(demo_db: Path, result) -> None:
+    """#1278's first evidence is a Cloud SQL line: it has no revision, so "first seen on" names
+    the database, not some later Cloud Run revision; headline and detail agree on the last."""
+    status = issue(result, "#1278")
+    with open_store(demo_db) as store:
+        first = store.conn.execute(
+            "SELECT resource_type, revision, service FROM entries WHERE timestamp = $t",
+            {"t": when(status["first_seen"])},
+        ).fetchall()
+    assert first and all(kind == "cloudsql_database" and not rev for kind, rev, _ in first)
+    assert status["first_seen_revision"] is None
+    assert status["first_seen_place"] == first[0][2]
+    assert f"on {status['last_seen_place']}" in status["basis"]
