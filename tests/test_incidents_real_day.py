@@ -71,3 +71,24 @@ def test_quiet_only_without_any_evidence(result) -> None:
     for status in result["issues"]:
         if status["status"] == "QUIET":
             assert status["evidence"] == {}, status["id"]
+
+
+def test_causes_are_named_by_their_exception_line(real_store, result) -> None:
+    """The crash loops' cause entries are long tracebacks (the exception line comes after 500
+    characters of frames): the cause is that line, never "Traceback (most recent call last):"."""
+    errors = [i for i in result["incidents"] if i["root_cause"]["kind"] == "error"]
+    assert errors
+    for incident in errors:
+        root = incident["root_cause"]
+        assert not incident["cause"].startswith("Traceback"), incident["id"]
+        message = real_store.scalar(
+            "SELECT message FROM entries WHERE insert_id = $i", {"i": root["insert_id"]}
+        )
+        assert root["text"] in message.splitlines() or root["text"] in message
+        assert root["text"].startswith(root["id"].removeprefix("error:"))
+    crash = [i for i in errors if i["root_cause"]["id"] == "error:ModuleNotFoundError"]
+    assert len(crash) == 2
+    for incident in crash:
+        assert incident["root_cause"]["text"].startswith("ModuleNotFoundError: No module named '")
+    for incident in result["incidents"]:
+        assert " 0 of " not in incident["cause"], incident["cause"]

@@ -13,17 +13,57 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["error_text", "root_cause"]
+__all__ = ["error_key", "error_text", "exception_line", "root_cause"]
 
 _EXCEPTION = re.compile(r"\b([A-Z][A-Za-z0-9_]*(?:Error|Exception)\b:?[^\n]{0,200})")
+# A Python exception line: unindented, an optionally dotted class name, then ": text" or nothing.
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception)\b(?::|$)")
+# Lines of a traceback that are not its exception lines: header, frames and quoted source
+# (indented), the sentences chaining exceptions, SQLAlchemy's footer and SQL quotes.
+_NOT_EXCEPTION = re.compile(
+    r"^\s*$|^Traceback \(most recent call last\)|^\s{2}|^\s+at \S|^\s+\.\.\. \d+ "
+    r"|^During handling of the above exception|^The above exception was the direct cause"
+    r"|^\(Background on this error at:|^\[SQL: |^\[parameters: "
+)
+
+
+def exception_line(message: str | None) -> str | None:
+    """The root exception line of a message (cut to 200 characters), or None when it has none.
+
+    In a Python traceback the root exception is the first exception line (a chained one's
+    "The above exception was the direct cause ..." follows it); quoted source lines such as
+    ``except ImportError:`` are indented and never count. A traceback's first chunk, split off
+    by the logging agent, has frames only: None, so the caller reads the next chunks.
+    """
+    text = message or ""
+    if "\n" not in text and "\\n" in text:
+        text = text.replace("\\n", "\n")
+    kept = [line for line in text.splitlines() if not _NOT_EXCEPTION.match(line)]
+    for line in kept:
+        if _EXCEPTION_LINE.match(line):
+            return line.strip()[:200]
+    for line in kept:
+        match = _EXCEPTION.search(line)
+        if match:
+            return match.group(1).strip()[:200]
+    return None
+
+
+_CLASS = re.compile(r"([A-Z][A-Za-z0-9_]*(?:Error|Exception))\b")
+
+
+def error_key(line: str, default: str) -> str:
+    """``error:<ExceptionClass>`` of a root exception line, else ``default``."""
+    match = _CLASS.search(line)
+    return f"error:{match.group(1)}" if match else default
 
 
 def error_text(message: str | None) -> str:
-    """The exception line of an error message, else its first line (cut to 200 characters)."""
-    text = message or ""
-    match = _EXCEPTION.search(text)
-    line = match.group(1) if match else (text.strip().splitlines() or [""])[0]
-    return line.strip()[:200]
+    """The root exception line of an error message, else its first line (200 characters)."""
+    line = exception_line(message)
+    if line is not None:
+        return line
+    return ((message or "").strip().splitlines() or [""])[0].strip()[:200]
 
 
 def _plural(n: int, word: str) -> str:
@@ -78,6 +118,7 @@ def root_cause(
         common = [i for i in lists[0] if all(i in other for other in lists)] if lists else []
         not_them = f", so not {', '.join(common)}" if common else ""
         root = {"kind": "error", "id": cause, "text": text, "insert_id": insert_id, "issues": []}
+        root.update(symptoms=total, explained=explained)
         return root, (
             f"{text}: an error no signature covers, logged before {explained:,} of "
             f"{_plural(total, 'symptom')} ({shown}) on the same instance or revision; "
@@ -87,7 +128,7 @@ def root_cause(
     issues = cause_issues.get(cause, [])
     title = titles.get(cause, f"Metric signal {cause}")
     sentence = f"{title} ({cause})" if kind == "signature" else title
-    if total:
+    if total and explained:
         sentence += (
             f": {explained:,} of {_plural(total, 'symptom')} ({shown}) follow it on the same "
             "instance or revision"
@@ -97,4 +138,12 @@ def root_cause(
     if upstream:
         sentence += f", after {', '.join(upstream)}"
     sentence += f"; evidence for {', '.join(issues)}." if issues else "."
-    return {"kind": kind, "id": cause, "text": title, "issues": issues}, sentence
+    if total and not explained:
+        # the first failure, but no symptom follows it: it is not named as their cause
+        sentence += (
+            f" Its {_plural(total, 'symptom')} ({shown}) follow no logged cause on the same "
+            "instance or revision."
+        )
+    root = {"kind": kind, "id": cause, "text": title, "issues": issues}
+    root.update(symptoms=total, explained=explained)
+    return root, sentence

@@ -20,9 +20,9 @@ from typing import Any
 
 import polars as pl
 
-from forensics.incidents.cause import root_cause
+from forensics.incidents.cause import error_key, root_cause
 from forensics.incidents.chain import causal_chain
-from forensics.incidents.evidence import IDENTITY, fetch_lines
+from forensics.incidents.evidence import IDENTITY, cause_texts, fetch_lines
 from forensics.incidents.model import EvidenceLine, Incident
 from forensics.incidents.registry import Registry
 from forensics.sql import run_named
@@ -158,6 +158,21 @@ def _ranked(values: list[Any]) -> list[str]:
     return [v for v, _ in Counter(v for v in values if v).most_common()]
 
 
+def _named_error_causes(symptoms: pl.DataFrame, texts: dict[str, str]) -> pl.DataFrame:
+    """Name each error cause by its root exception's class (read across a split traceback),
+    not by the first class name the SQL saw in the entry (a quoted ``except ImportError:``)."""
+    if not texts or symptoms.is_empty():
+        return symptoms
+    keys = {i: error_key(t, "") for i, t in texts.items()}
+    renamed = pl.col("cause_insert_id").replace_strict(keys, default="", return_dtype=pl.String)
+    return symptoms.with_columns(
+        pl.when((pl.col("cause_kind") == "error") & (renamed != ""))
+        .then(renamed)
+        .otherwise(pl.col("cause"))
+        .alias("cause")
+    )
+
+
 def _incident(store: Store, group: _Group, ctx: IncidentContext) -> Incident:
     rows = group.rows
     ids = rows.select(IDENTITY)
@@ -166,26 +181,26 @@ def _incident(store: Store, group: _Group, ctx: IncidentContext) -> Incident:
         lines, [(s["signal"], s["start"]) for s in group.signals], ctx.ranks
     )
     symptoms = ctx.symptoms.join(ids, on=IDENTITY, how="semi")
+    firsts = lines.sort("timestamp", "is_primary", descending=[False, True]).unique(
+        "signature", keep="first", maintain_order=True
+    )
+    wanted = [firsts.select(IDENTITY)]
+    errors = symptoms.filter(pl.col("cause_kind") == "error").select(
+        pl.col("cause_timestamp").alias("timestamp"),
+        pl.col("cause_log_name").alias("log_name"),
+        pl.col("cause_insert_id").alias("insert_id"),
+    )
+    texts = cause_texts(store, errors)
+    symptoms = _named_error_causes(symptoms, texts)
     attribution: dict[str, dict[str, int]] = {}
     for sig, cause, n in (
         symptoms.group_by("signature", "cause").len().sort("len", descending=True).iter_rows()
     ):
         attribution.setdefault(sig, {})[cause or "unattributed"] = n
-    firsts = lines.sort("timestamp", "is_primary", descending=[False, True]).unique(
-        "signature", keep="first", maintain_order=True
-    )
-    wanted = [firsts.select(IDENTITY)]
-    errors = symptoms.filter(pl.col("cause_kind") == "error")
     if errors.height:
-        wanted.append(
-            errors.select(
-                pl.col("cause_timestamp").alias("timestamp"),
-                pl.col("cause_log_name").alias("log_name"),
-                pl.col("cause_insert_id").alias("insert_id"),
-            )
-        )
+        wanted.append(errors)
     fetched = fetch_lines(store, pl.concat(wanted))
-    messages = dict(zip(fetched["insert_id"], fetched["message"], strict=True))
+    messages = {**dict(zip(fetched["insert_id"], fetched["message"], strict=True)), **texts}
     registry = ctx.registry
     cause_issues = {s: registry.issues_of_cause(s) for s in ctx.titles}
     cause_issues.update(_signal_issues(registry))

@@ -17,13 +17,16 @@ from datetime import datetime
 
 import polars as pl
 
+from forensics.incidents.cause import exception_line
 from forensics.incidents.registry import Registry
 from forensics.sql import run_named
 from forensics.store import Store
 
 __all__ = [
     "IDENTITY",
+    "SPLIT_TRACEBACK_GAP_S",
     "attribute_symptoms",
+    "cause_texts",
     "fetch_lines",
     "issue_evidence",
     "load_matches",
@@ -136,3 +139,44 @@ def fetch_lines(store: Store, identities: pl.DataFrame, max_chars: int = 500) ->
         )
     finally:
         store.conn.unregister("_wanted_lines")
+
+
+# Chunks of one traceback split by the logging agent arrive within milliseconds of each other
+# on the same instance and stream; two seconds keeps a slow flush and leaves the next error out.
+SPLIT_TRACEBACK_GAP_S = 2.0
+_MAX_CHUNKS = 20
+
+
+def cause_texts(store: Store, identities: pl.DataFrame) -> dict[str, str]:
+    """insert_id → the text naming each error cause: its root exception line, read across the
+    chunks of a split traceback (the entries that follow it on the same instance and stream
+    within SPLIT_TRACEBACK_GAP_S), else its first line."""
+    wanted = identities.select(IDENTITY).unique()
+    if wanted.is_empty():
+        return {}
+    store.conn.register("_wanted_causes", wanted.to_arrow())
+    try:
+        chunks = store.query(
+            'SELECT w.insert_id AS cause_id, e."timestamp", e.insert_id, e.message '
+            "FROM _wanted_causes AS w "
+            'JOIN entries AS c ON c."timestamp" = w."timestamp" AND c.log_name = w.log_name '
+            "AND c.insert_id = w.insert_id "
+            "JOIN entries AS e ON e.log_name = c.log_name AND (e.insert_id = c.insert_id OR ("
+            "coalesce(c.instance_id, '') <> '' AND e.instance_id = c.instance_id "
+            'AND e."timestamp" > c."timestamp" '
+            'AND e."timestamp" <= c."timestamp" + to_microseconds(CAST($gap * 1e6 AS BIGINT)))) '
+            "QUALIFY row_number() OVER (PARTITION BY w.insert_id "
+            'ORDER BY e."timestamp", e.insert_id) <= $n',
+            {"gap": SPLIT_TRACEBACK_GAP_S, "n": _MAX_CHUNKS},
+        )
+    finally:
+        store.conn.unregister("_wanted_causes")
+    out: dict[str, str] = {}
+    for (cause_id,), rows in chunks.sort("timestamp", "insert_id").group_by(
+        "cause_id", maintain_order=True
+    ):
+        messages = [m or "" for m in rows["message"].to_list()]
+        found = next((line for m in messages if (line := exception_line(m))), None)
+        first = (messages[0].strip().splitlines() or [""])[0] if messages else ""
+        out[str(cause_id)] = found or first[:200]
+    return out
