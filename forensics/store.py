@@ -26,7 +26,7 @@ import polars as pl
 from forensics.errors import InputError, StoreBusyError, StoreError
 from forensics.schema import all_ddl
 
-__all__ = ["DEFAULT_DB", "Store", "default_db_path", "open_store", "transaction"]
+__all__ = ["DEFAULT_DB", "SANDBOX_CONFIG", "Store", "default_db_path", "open_store", "transaction"]
 
 DEFAULT_DB = "forensics.duckdb"
 DEFAULT_LOCK_TIMEOUT_S = 30.0
@@ -53,7 +53,8 @@ class Store:
             rel = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
             return rel.pl()
         except duckdb.Error as err:
-            raise StoreError(f"query failed: {err}") from err
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise StoreError(f"query failed: {first}") from err
 
     def scalar(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> Any:
         """Run one SQL statement and return the first column of its first row (or None)."""
@@ -85,13 +86,30 @@ def _holder(err: duckdb.Error) -> str:
     return f"PID {match['pid']} ({match['program']})" if match else "another process"
 
 
-def _connect(path: Path, read_only: bool, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
+# A sandboxed connection (`forensics query`) reads the store and nothing else: no file outside it
+# (COPY TO, EXPORT DATABASE, ATTACH, read_text), no extension install or load (the network),
+# and no setting can be changed back (lock_configuration), so SQL typed at the prompt cannot
+# write, read the machine's files or reach the network. open_store locks the configuration once
+# the session time zone is set.
+SANDBOX_CONFIG: dict[str, str | bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+
+
+def _connect(
+    path: Path, read_only: bool, lock_timeout_s: float, sandbox: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Connect, retrying while another process holds the file lock (DuckDB allows one writer)."""
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.05
     announced = False
     while True:
         try:
+            if sandbox:
+                return duckdb.connect(str(path), read_only=True, config=dict(SANDBOX_CONFIG))
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as err:
             if not _is_lock_error(err):
@@ -133,6 +151,7 @@ def open_store(
     *,
     read_only: bool = False,
     lock_timeout_s: float | None = None,
+    sandbox: bool = False,
 ) -> Iterator[Store]:
     """Open the store at ``path`` (default: ``default_db_path()``), creating the schema.
 
@@ -141,6 +160,8 @@ def open_store(
         read_only: open without taking the write lock (the file must already exist).
         lock_timeout_s: how long to wait for another process's lock;
             default $FORENSICS_LOCK_TIMEOUT or 30 s.
+        sandbox: read-only, and nothing but the store is reachable (see SANDBOX_CONFIG); for
+            SQL from a person or a file.
 
     Example:
         >>> with open_store(":memory:") as store:
@@ -150,13 +171,16 @@ def open_store(
     db_path = Path(path) if path is not None else default_db_path()
     if lock_timeout_s is None:
         lock_timeout_s = _env_lock_timeout()
+    read_only = read_only or sandbox
     if read_only and str(db_path) != ":memory:" and not db_path.exists():
         raise StoreError(f"{db_path}: no store here yet; run `forensics ingest` or `make demo`")
     if str(db_path) != ":memory:":
         db_path.parent.mkdir(parents=True, exist_ok=True)
-    conn = _connect(db_path, read_only, lock_timeout_s)
+    conn = _connect(db_path, read_only, lock_timeout_s, sandbox)
     try:
         conn.execute("SET TimeZone = 'UTC'")
+        if sandbox:
+            conn.execute("SET lock_configuration = true")
         if not read_only:
             for statement in all_ddl():
                 conn.execute(statement)

@@ -40,7 +40,9 @@ class _ForensicsGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ForensicsError as err:
-            err_console.print(f"error: {err}", markup=False)
+            # One line whatever the width (soft_wrap): scripts and logs grep for it.
+            message = " ".join(str(err).split())
+            err_console.print(f"error: {message}", markup=False, soft_wrap=True)
             raise typer.Exit(err.exit_code) from None
 
 

@@ -47,6 +47,8 @@ def query(
     """Run SQL, or a named query from queries/, against the store (read-only).
 
     The `entries` view holds one row per log entry; `metric_points` and `ingest_runs` too.
+    The SQL runs sandboxed: it can read the store and nothing else (no file access, no
+    extensions, no settings); secrets in the output are redacted.
 
     Example:
         forensics query "SELECT severity, count(*) FROM entries GROUP BY 1"
@@ -60,7 +62,7 @@ def query(
             if q.params:
                 console.print(f"    params: {', '.join(q.params)}", markup=False)
         return
-    with open_store(db_path(db), read_only=True) as store:
+    with open_store(db_path(db), sandbox=True) as store:
         if _NAME.match(sql_or_name):
             frame = run_named(store, sql_or_name, _parse_params(param or []))
         else:
