@@ -29,12 +29,9 @@ SCENARIOS = {load_scenario(p).name: load_scenario(p) for p in scenario_paths(SCE
 
 _BOUNDARY = "issue 10: an open-ended metric signal extends the incident (Deliver 4)"
 _DENOMINATOR = "issue 10: impact ratios over pushdown request logs (Deliver 5)"
-_HEALTH = "issue 10: the health check passes /health requests that answered 5xx (Deliver 5)"
 
 # (scenario, fact id) -> the defect that makes the fact fail today.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("crash-loop-db-timeout", "check health-latency"): _HEALTH,
-    ("exit3-two-causes", "check health-latency"): _HEALTH,
     ("oom-full", "incident[0] netra-backend-staging start"): _BOUNDARY,
     ("oom-full", "incident[0] netra-backend-staging end"): _BOUNDARY,
     ("oom-pushdown", "incident[0] netra-backend-staging start"): _BOUNDARY,
