@@ -26,6 +26,12 @@ requires_real_staging = pytest.mark.skipif(
     not REAL_STAGING_ENTRIES.is_file(), reason=f"{REAL_STAGING_ENTRIES} is not here"
 )
 
+# loghub's labelled samples for template mining (issue 13) live beside the real export.
+LOGHUB_DEV = SHARED_REAL_STAGING.parent / "loghub-dev"
+requires_loghub_dev = pytest.mark.skipif(
+    not any(LOGHUB_DEV.glob("*_structured.csv")), reason=f"{LOGHUB_DEV} is not here"
+)
+
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:

@@ -41,21 +41,32 @@ def _t(text: str, n: int) -> Template:
 
 
 def test_merge_rules() -> None:
+    users = ["alice", "bob", "carol", "dave", "erin"]
     merged = merge_templates(
-        [
-            _t("user alice not found in tenant", 5),
-            _t("user bob not found in tenant", 2),
-            _t("GET https://a/x <N>", 4),  # three tokens: every token matters
-            _t("GET https://a/y <N>", 3),
+        [_t(f"user {u} not found in tenant", n) for n, u in enumerate(users, start=1)]
+        + [
+            _t("GET https://a/x <N>", 7),  # a few words at one position: kept apart
+            _t("POST https://a/x <N>", 6),
             _t("job alice not found in tenant", 1),  # different first token
+            _t("closed, <N> bytes sent, lifetime <N>:<N>", 8),
+            _t("closed, <N> bytes (<N>.<N> KB) sent, lifetime <N>:<N>", 2),  # a longer value
         ]
     )
     assert [(m.template, m.count, m.variants) for m in merged] == [
-        ("user <*> not found in tenant", 7, 2),
-        ("GET https://a/x <N>", 4, 1),
-        ("GET https://a/y <N>", 3, 1),
+        ("user <*> not found in tenant", 15, 5),  # more words than a few: a variable
+        ("closed, <N> bytes sent, lifetime <N>:<N>", 10, 2),
+        ("GET https://a/x <N>", 7, 1),
+        ("POST https://a/x <N>", 6, 1),
         ("job alice not found in tenant", 1, 1),
     ]
+
+
+def test_merge_does_not_depend_on_order() -> None:
+    groups = [_t(f"user {u} not found", n) for n, u in enumerate("abcdefg", start=1)]
+    groups += [_t(f"{verb} job sync", n) for n, verb in enumerate(["Started", "Paused"], 1)]
+    forward = [(m.id, m.count, m.members) for m in merge_templates(groups)]
+    assert forward == [(m.id, m.count, m.members) for m in merge_templates(groups[::-1])]
+    assert len(forward) == 3
 
 
 def _entry(i: int, text: str, **extra: object) -> str:

@@ -7,8 +7,10 @@ Usage:
   2. In SQL, each entry's text (a traceback's exception line, else its first line) is masked:
      /cloudsql/ paths, trace ids, UUIDs, revisions, instance ids, IPs, hex, identifiers with
      digits and numbers become placeholders, and identical masked texts are counted in one pass.
-  3. In Python, masked texts of the same length that differ in a few tokens are merged, the
-     differing tokens becoming ``<*>`` (Drain's idea, over distinct texts only, not rows).
+  3. In Python, the distinct masked texts are grouped into templates (forensics.signatures.
+     grouping: a learned line header is dropped, texts are partitioned by token count and by the
+     positions that hold a few words, variables spanning several tokens are merged), the
+     varying tokens becoming ``<*>``; the work is over distinct texts only, not rows.
   4. Each template has a stable id (a hash of its text) that `forensics patterns new
      --from-template ID` turns into a signature file.
 """
@@ -16,14 +18,28 @@ Usage:
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import duckdb
+import pyarrow as pa
+
 from forensics.signatures.compile import MATCH_TEXT_SQL, level_sql, literal
+from forensics.signatures.grouping import group_masked
 from forensics.store import Store
 
-__all__ = ["MASKS", "Template", "mask_sql", "merge_templates", "mine_templates"]
+__all__ = [
+    "MASKS",
+    "Template",
+    "mask_sql",
+    "merge_templates",
+    "mine_templates",
+    "template_id",
+    "template_ids",
+]
 
 # (RE2 pattern, placeholder), applied in this order: specific shapes before generic numbers.
 MASKS: tuple[tuple[str, str], ...] = (
@@ -39,8 +55,6 @@ MASKS: tuple[tuple[str, str], ...] = (
     (r"\b[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*\b", "<HEX>"),
     (r"\d+(?:\.\d+)?", "<N>"),
 )
-MERGE_SIMILARITY = 0.6  # share of equal tokens for two masked texts to be one template
-MERGE_MIN_TOKENS = 4  # shorter texts (a request line) carry meaning in every token
 _MAX_TEXT = 300
 
 
@@ -69,7 +83,7 @@ class Template:
 
     @property
     def id(self) -> str:
-        return "t-" + hashlib.sha1(self.template.encode()).hexdigest()[:10]
+        return template_id(self.template)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,55 +130,64 @@ ORDER BY n DESC, masked
 """
 
 
-def _similar(a: list[str], b: list[str]) -> bool:
-    if len(a) != len(b) or len(a) < MERGE_MIN_TOKENS or a[0] != b[0]:
-        return False
-    same = sum(x == y for x, y in zip(a, b, strict=True))
-    return same / len(a) >= MERGE_SIMILARITY
-
-
-def _merge(into: Template, other: Template) -> Template:
-    tokens = [
-        x if x == y else "<*>"
-        for x, y in zip(into.template.split(" "), other.template.split(" "), strict=True)
-    ]
-    first = into if into.first_seen <= other.first_seen else other
+def _combine(template: str, parts: list[Template]) -> Template:
+    """One template holding the masked-text groups ``parts`` (the first seen gives the example)."""
+    first = min(parts, key=lambda g: (g.first_seen, g.template))
     return replace(
-        into,
-        template=" ".join(tokens),
-        count=into.count + other.count,
+        first,
+        template=template,
+        count=sum(g.count for g in parts),
         first_seen=first.first_seen,
-        last_seen=max(into.last_seen, other.last_seen),
-        services=sorted(set(into.services) | set(other.services)),
-        example_insert_id=first.example_insert_id,
-        example_log_name=first.example_log_name,
-        example_timestamp=first.example_timestamp,
-        example_message=first.example_message,
-        variants=into.variants + other.variants,
-        members=into.members + other.members,
+        last_seen=max(g.last_seen for g in parts),
+        services=sorted({s for g in parts for s in g.services}),
+        variants=sum(g.variants for g in parts),
+        members=sorted(m for g in parts for m in (g.members or [g.template])),
     )
 
 
 def merge_templates(groups: list[Template]) -> list[Template]:
-    """Merge masked texts that differ in a few tokens (most frequent first: deterministic).
+    """Merge masked texts that are one template (see forensics.signatures.grouping), top first.
+
+    The result depends on the groups, never on their order: ids are stable.
 
     Example:
         >>> t = lambda text, n: Template(text, n, None, None, ["api"], "i", "l", None, text)
-        >>> [m.template for m in merge_templates([t("user alice not found", 3),
-        ...                                       t("user bob not found", 1)])]
-        ['user <*> not found']
+        >>> [m.template for m in merge_templates([t("GET /a/x done in <N> ms", 3),
+        ...                                       t("POST /a/x done in <N> ms", 1)])]
+        ['GET /a/x done in <N> ms', 'POST /a/x done in <N> ms']
     """
-    merged: list[Template] = []
-    for group in sorted(groups, key=lambda g: (-g.count, g.template)):
-        group.members = group.members or [group.template]
-        tokens = group.template.split(" ")
-        for i, existing in enumerate(merged):
-            if _similar(existing.template.split(" "), tokens):
-                merged[i] = _merge(existing, group)
-                break
-        else:
-            merged.append(group)
+    by_text: dict[str, list[Template]] = {}
+    for group in groups:
+        by_text.setdefault(group.template, []).append(group)
+    counts = [(text, sum(g.count for g in same)) for text, same in by_text.items()]
+    merged = [
+        _combine(found.template, [g for text in found.members for g in by_text[text]])
+        for found in group_masked(counts)
+    ]
     return sorted(merged, key=lambda g: (-g.count, g.template))
+
+
+def template_ids(texts: Sequence[str]) -> list[str]:
+    """The template id of each text, masked as `mine_templates` masks (in an in-memory DuckDB).
+
+    For callers that hold lines rather than a store (benchmarks, a file being classified).
+    """
+    lines = pa.table({"t": pa.array(list(texts), pa.string())})
+    with duckdb.connect() as conn:
+        conn.register("lines", lines)
+        column = conn.execute(f"SELECT {mask_sql('t')} AS m FROM lines").to_arrow_table()["m"]
+    masked = [text or "(no text)" for text in column.to_pylist()]
+    owner = {
+        text: template_id(found.template)
+        for found in group_masked(Counter(masked).items())
+        for text in found.members
+    }
+    return [owner[text] for text in masked]
+
+
+def template_id(template: str) -> str:
+    """The stable id of a template's text."""
+    return "t-" + hashlib.sha1(template.encode()).hexdigest()[:10]
 
 
 def mine_templates(
