@@ -58,13 +58,19 @@ class _Group:
 
     @property
     def start(self) -> Any:
-        times = [self.rows["timestamp"].min(), *(s["start"] for s in self.signals)]
-        return min(t for t in times if t is not None)
+        """The first failure evidence: a log line; a metric signal only when there is none."""
+        if not self.rows.is_empty():
+            return self.rows["timestamp"].min()
+        return min(s["start"] for s in self.signals)
 
     @property
     def end(self) -> Any:
-        times = [self.rows["timestamp"].max(), *(s["end"] for s in self.signals)]
-        return max(t for t in times if t is not None)
+        """The last failure evidence. Signals annotate an incident but never extend it: a
+        connector that never scales in, or a metric still high at the window's end, would
+        otherwise keep it open for hours and swallow the next incident."""
+        if not self.rows.is_empty():
+            return self.rows["timestamp"].max()
+        return max(s["end"] for s in self.signals)
 
 
 def _merged_islands(islands: pl.DataFrame) -> pl.DataFrame:
@@ -135,18 +141,24 @@ def _groups(store: Store, window: Window, ctx: IncidentContext) -> list[_Group]:
             kept.append(dep)
     by_signal = _signal_issues(ctx.registry)
     active = ctx.signals.filter((pl.col("start") < window.until) & (pl.col("end") >= window.since))
-    for signal in active.to_dicts():
+    # log-evidence groups are fixed before any signal is attached: a signal joins the ones whose
+    # span it overlaps (from a gap before their first line to their last), and moves no bound
+    logged = list(kept)
+    for signal in active.sort("start").to_dicts():
         issues = set(by_signal.get(signal["signal"], []))
         hosts = [
             g
-            for g in kept
+            for g in logged
             if (g.service == signal["service"] or g.issues & issues)
-            and _overlaps(g, signal["start"], signal["end"], gap)
+            and signal["start"] <= g.end
+            and signal["end"] >= g.start - gap
         ]
         for host in hosts:
             host.signals.append(signal)
             host.issues |= issues
-        if not hosts:
+        # a signal with no log evidence is an incident of its own only when it ended in the
+        # window: an open-ended state (still on at the window's end) is context, not a failure
+        if not hosts and signal["end"] < window.until - gap:
             alone = _Group(
                 signal["service"] or "(unknown)", islands.clear(), False, issues, [signal]
             )
@@ -177,8 +189,13 @@ def _incident(store: Store, group: _Group, ctx: IncidentContext) -> Incident:
     rows = group.rows
     ids = rows.select(IDENTITY)
     lines = ctx.matches.join(ids, on=IDENTITY, how="semi")
+    # the chain holds the signals that began with the incident (from a gap before its first
+    # line); one already on long before it is listed in ``signals`` as context, not as a link
+    lead = timedelta(minutes=ctx.registry.settings.incident_gap_minutes)
     chain, links = causal_chain(
-        lines, [(s["signal"], s["start"]) for s in group.signals], ctx.ranks
+        lines,
+        [(s["signal"], s["start"]) for s in group.signals if s["start"] >= group.start - lead],
+        ctx.ranks,
     )
     symptoms = ctx.symptoms.join(ids, on=IDENTITY, how="semi")
     firsts = lines.sort("timestamp", "is_primary", descending=[False, True]).unique(
