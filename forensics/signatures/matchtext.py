@@ -5,9 +5,9 @@ Two SQL expressions, composed into one (``MATCH_TEXT_SQL``):
 1. ``FAILURE_TEXT_SQL``: the entry's ``message`` plus the error fields structured loggers
    write beside it (zerolog/logrus ``error``, pino ``err.message``/``err.stack``, winston
    ``stack``, structlog ``exception``, logback ``stack_trace``, nested ``error.message`` and
-   ``error.stack``, flattened ``"error.message"`` keys), one per line. Normalization keeps one
-   display text per entry (a ``msg`` key wins over ``error``), so the failure would otherwise
-   be invisible when the logger puts it in a separate field.
+   ``error.stack``, ``error.code``, flattened ``"error.message"`` keys), one per line.
+   Normalization keeps one display text per entry (a ``msg`` key wins over ``error``), so the
+   failure would otherwise be invisible when the logger puts it in a separate field.
 2. ``exception_lines_sql(text)``: for a stack trace (Python traceback, Java/Node frames) only
    its exception lines: every unindented line except the traceback header, the chaining
    sentences ("The above exception was the direct cause ...", "During handling ..."),
@@ -44,8 +44,10 @@ ERROR_FIELD_PATHS = (
     "$.error.message",
     "$.error.stack",
     "$.error.stack_trace",
+    "$.error.code",
     "$.err.message",
     "$.err.stack",
+    "$.err.code",
     "$.exception.message",
     "$.exception.stacktrace",
     '$."error.message"',
