@@ -63,11 +63,6 @@ def test_forensics_groups_at_least_as_well_as_drain3_on_every_system(
 
 
 @requires_loghub_dev
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 target not reached yet: the average is about 0.92 (an XPASS"
-    " here means it is: drop this mark)",
-)
 @pytest.mark.parametrize("form", FORMS)
 def test_average_grouping_accuracy_reaches_target(
     form: str, scores: dict[tuple[str, str, str], SystemScore]

@@ -194,6 +194,7 @@ def _variable(value: str) -> bool:
 
 
 _KEY = re.compile(r"[^=:/\s]*[=:](?!//)")
+_ASSIGNED = re.compile(r"[A-Za-z_][\w.-]*=")  # `name=` before a masked value
 _FLAGS = frozenset(["true", "false", "null", "none", "yes", "no", "on", "off"])
 
 
@@ -206,6 +207,19 @@ def _keyed(values: set[str]) -> bool:
     return not all(v[len(key) :].strip(",;.)").lower() in _FLAGS for v in values)
 
 
+def _one_family(words: set[str]) -> bool:
+    """Names under one namespace (``com.apple.x``, ``com.apple.y``): a variable's values,
+    unless they read as an enum's constants (``action.SCREEN_ON``, ``action.TIME_TICK``)."""
+    low, high = min(words), max(words)  # the common prefix of all is that of these two
+    prefix = low[
+        : next((i for i, (a, b) in enumerate(zip(low, high, strict=False)) if a != b), len(low))
+    ]
+    cut = max(prefix.rfind("."), prefix.rfind("/"))
+    if len(words) < 2 or cut < 3:
+        return False
+    return not all(re.fullmatch(r"[A-Z][A-Z0-9_]*\W*", w[cut + 1 :]) for w in words)
+
+
 def _value_like(words: set[str], before: set[str]) -> bool:
     """Words that read as values: paths, or short units after a number (``KB``, ``ms``, ``EST``)."""
     if all("/" in w for w in words):
@@ -213,20 +227,35 @@ def _value_like(words: set[str], before: set[str]) -> bool:
     return all(_variable(b) for b in before) and all(len(re.sub(r"\W", "", w)) <= 4 for w in words)
 
 
+def _shape(value: str) -> str:
+    """What a position's value says about its template: a word itself, a masked value only
+    name (``steps=<N>`` -> ``steps=<*>``), else nothing (``<*>``)."""
+    if not _variable(value) and re.search(r"\w", value):
+        return value
+    key = _ASSIGNED.match(value)
+    return key.group() + WILDCARD if key else WILDCARD
+
+
 def _split_position(rows: list[tuple[list[str], str]]) -> int | None:
-    """The position to split rows on: the fewest-valued one holding words, or None."""
+    """The position to split rows on, or None: the first one holding a word (Drain's first
+    token), else the one with the fewest values when they are a few words."""
     best: tuple[int, int] | None = None
+    leading = True  # no word at any earlier position: this is where the text starts
     for p in range(len(rows[0][0])):
         values = {tokens[p] for tokens, _ in rows}
-        words = {v for v in values if not _variable(v) and re.search(r"\w", v)}
-        mixed = len(words) < len(values)
-        keys = len(words) + mixed
-        if not words or keys < 2 or _keyed(values):
+        shapes = {_shape(v) for v in values}
+        named = shapes - {WILDCARD}
+        first, leading = leading, leading and not named
+        if not named or len(shapes) < 2 or _keyed(values):
             continue
-        if p and _value_like(words, {tokens[p - 1] for tokens, _ in rows}):
+        words = {v for v in named if v in values}
+        if len(words) == len(named) and _one_family(words):
             continue
-        if (p == 0 or len(words) <= SPLIT_MAX_VALUES) and (best is None or keys < best[0]):
-            best = (keys, p)
+        if not first and words and _value_like(words, {tokens[p - 1] for tokens, _ in rows}):
+            continue
+        few = first or len(named) <= SPLIT_MAX_VALUES
+        if few and (best is None or len(shapes) < best[0]):
+            best = (len(shapes), p)
     return None if best is None else best[1]
 
 
@@ -237,8 +266,7 @@ def _partition(rows: list[tuple[list[str], str]]) -> list[list[tuple[list[str], 
         return [rows]
     parts: dict[str, list[tuple[list[str], str]]] = defaultdict(list)
     for row in rows:
-        value = row[0][p]
-        parts[WILDCARD if _variable(value) else value].append(row)
+        parts[_shape(row[0][p])].append(row)
     return [group for key in sorted(parts) for group in _partition(parts[key])]
 
 
