@@ -11,13 +11,15 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 
 from forensics.redact import redact_obj, redact_secrets, redact_text
+
+if TYPE_CHECKING:  # polars is imported by the commands that build frames, not by --help
+    import polars as pl
 
 __all__ = ["console", "err_console", "frame_table", "render_frame"]
 
@@ -40,8 +42,9 @@ class _RedactingStream:
         return getattr(self._target, attr)
 
 
-# Wide enough that CI logs and pipes keep whole lines; a terminal still uses its own width.
-_WIDTH = None if os.isatty(1) else 160
+# A terminal uses its own width and $COLUMNS is honoured everywhere (rich reads it when the
+# width is left open); a pipe without it gets lines wide enough for CI logs to keep them whole.
+_WIDTH = None if os.isatty(1) or os.environ.get("COLUMNS", "").isdigit() else 160
 console = Console(file=_RedactingStream("stdout"), width=_WIDTH, highlight=False)  # type: ignore[arg-type]
 err_console = Console(file=_RedactingStream("stderr"), width=_WIDTH, highlight=False)  # type: ignore[arg-type]
 
@@ -81,6 +84,8 @@ def render_frame(df: pl.DataFrame, fmt: str, title: str | None = None) -> str | 
 
 def _redacted(df: pl.DataFrame) -> pl.DataFrame:
     """The frame with every text cell redacted (other types cannot hold a secret's text)."""
+    import polars as pl  # a frame exists, so polars is loaded: this import is free
+
     return df.with_columns(
         pl.col(name).map_elements(redact_text, return_dtype=pl.String)
         for name, dtype in df.schema.items()

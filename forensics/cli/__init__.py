@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
-from typer.core import TyperGroup
 
 from forensics import __version__
 from forensics.cli import (
@@ -24,31 +21,13 @@ from forensics.cli import (
     snapshot,
     watch,
 )
-from forensics.console import err_console
-from forensics.errors import ForensicsError
+from forensics.cli.group import ForensicsGroup
 
 __all__ = ["app", "main"]
 
-
-class _ForensicsGroup(TyperGroup):
-    """Turns library errors into one clear line on stderr and a documented exit code.
-
-    Done here rather than in ``main`` so that CliRunner tests see the same behaviour.
-    """
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ForensicsError as err:
-            # One line whatever the width (soft_wrap): scripts and logs grep for it.
-            message = " ".join(str(err).split())
-            err_console.print(f"error: {message}", markup=False, soft_wrap=True)
-            raise typer.Exit(err.exit_code) from None
-
-
 app = typer.Typer(
     name="forensics",
-    cls=_ForensicsGroup,
+    cls=ForensicsGroup,
     help="GCP log and incident forensics: what failed, when, why, and which issue it belongs to.",
     no_args_is_help=True,
     add_completion=False,

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import typer
 from rich.rule import Rule
 
-from forensics.analysis import analyze_window, volume_pivot
 from forensics.cli.collect import (
     ConfigOption,
     ProjectOption,
@@ -18,11 +17,8 @@ from forensics.cli.collect import (
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.render_incidents import render_summary
 from forensics.cli.report import OutOption, write_window_reports
-from forensics.cli.signatures_view import render_signatures
 from forensics.config import load_config
 from forensics.console import console, frame_table
-from forensics.incidents import load_registry
-from forensics.store import open_store
 from forensics.timeutil import window_ending
 
 HoursOption = Annotated[float, typer.Option("--hours", help="Window length in hours.")]
@@ -60,6 +56,12 @@ def analyze(
         forensics analyze --hours 48 --until 2025-09-17T00:00:00Z --json
         forensics analyze --hours 24 --out reports-out   # also write the report files
     """
+    # Deferred imports (here and in the other commands): `forensics --help` loads none of the
+    # analysis, DuckDB or polars (tests/test_cli_startup.py).
+    from forensics.analysis import analyze_window
+    from forensics.incidents import load_registry
+    from forensics.store import open_store
+
     window = window_ending(hours, until)
     cfg = load_config(config).with_overrides(project=project)
     if cfg.project and not no_collect:
@@ -84,6 +86,9 @@ def analyze(
 
 def render_analysis(result: dict[str, Any]) -> None:
     """Print the analysis for a person at a terminal."""
+    from forensics.analysis import volume_pivot
+    from forensics.cli.signatures_view import render_signatures
+
     win = result["window"]
     console.print(Rule(f"forensics analyze: {win['since']} → {win['until']}"))
     gaps = result["data_gaps"]

@@ -6,16 +6,17 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
 from forensics.cli.patterns import PatternsOption
 from forensics.console import console, err_console, frame_table
 from forensics.errors import InputError
 from forensics.redact import redact_obj
-from forensics.signatures import EntryResult, classify_files, load_catalog
+
+if TYPE_CHECKING:
+    from forensics.signatures import EntryResult
 
 FORMATS = ("jsonl", "table")
 MAX_TABLE_ROWS = 200
@@ -29,6 +30,8 @@ def _write_jsonl(results: list[EntryResult]) -> None:
 
 
 def _render_table(results: list[EntryResult]) -> None:
+    import polars as pl
+
     shown = [r for r in results if r.signature or r.error]
     rows = pl.DataFrame(
         {
@@ -68,6 +71,8 @@ def classify(
         forensics classify export.json --format jsonl | jq -c 'select(.signature)'
         forensics classify sink/*.json.gz --format table
     """
+    from forensics.signatures import classify_files, load_catalog  # deferred: instant --help
+
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: use {' or '.join(FORMATS)}")
     missing = [str(p) for p in paths if not p.is_file()]

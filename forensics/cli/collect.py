@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.rule import Rule
 
 from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
-from forensics.cli.progress import RichProgress
-from forensics.collectors.collect import (
-    CollectReport,
-    CollectRequest,
-    explain,
-    make_clients,
-    request_from_config,
-)
-from forensics.collectors.collect import (
-    collect as run_collect,
-)
 from forensics.config import Config, load_config
 from forensics.console import console, err_console
 from forensics.errors import EXIT_ATTENTION
-from forensics.store import open_store
 from forensics.timeutil import Window, window_ending
+
+if TYPE_CHECKING:  # the collectors import the Google clients: only collecting loads them
+    from forensics.collectors.collect import CollectReport
 
 __all__ = ["ConfigOption", "ProjectOption", "collect", "collect_window", "gap_lines"]
 
@@ -96,6 +87,8 @@ def collect(
         forensics collect --project netra-staging --hours 24
         forensics collect --project netra-staging --hours 6 --until 2025-09-16T12:00:00Z --explain
     """
+    from forensics.collectors.collect import explain, request_from_config
+
     cfg = load_config(config).with_overrides(
         project=project,
         services=tuple(service or ()),
@@ -129,7 +122,12 @@ def collect_window(
     cfg: Config, window: Window, db: Path, *, show_progress: bool = True
 ) -> CollectReport:
     """Collect ``window`` for the configured project into the store at ``db``."""
-    request: CollectRequest = request_from_config(cfg, window)
+    from forensics.cli.progress import RichProgress
+    from forensics.collectors.collect import collect as run_collect
+    from forensics.collectors.collect import make_clients, request_from_config
+    from forensics.store import open_store
+
+    request = request_from_config(cfg, window)
     clients = make_clients(request)
     try:
         with open_store(db) as store, RichProgress(enabled=show_progress) as progress:

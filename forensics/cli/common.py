@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 
 from forensics.redact import redact_obj
-from forensics.store import default_db_path
 
 __all__ = ["DbOption", "IssuesFileOption", "JsonOption", "db_path", "dump_json", "to_jsonable"]
 
@@ -38,12 +37,17 @@ IssuesFileOption = Annotated[
 
 
 def db_path(db: Path | None) -> Path:
+    from forensics.store import default_db_path  # deferred: --help imports no DuckDB
+
     return db if db is not None else default_db_path()
 
 
 def to_jsonable(value: Any) -> Any:
     """Convert frames, datetimes and nested containers to JSON-ready values."""
-    if isinstance(value, pl.DataFrame):
+    # A polars frame can only exist once polars is imported; checking sys.modules keeps the
+    # import out of commands that never build one.
+    pl = sys.modules.get("polars")
+    if pl is not None and isinstance(value, pl.DataFrame):
         return [to_jsonable(row) for row in value.to_dicts()]
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,11 +10,10 @@ from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
 from forensics.cli.notify import AttemptsOption, BackoffOption, WebhookOption, notify
 from forensics.console import console
 from forensics.errors import EXIT_ATTENTION, EXIT_OK, InputError
-from forensics.snapshots import SpikeRule, diff_days
-from forensics.snapshots.render import markdown, print_rich
-from forensics.store import open_store
 from forensics.timeutil import parse_day
-from forensics.watch.webhook import check_url
+
+if TYPE_CHECKING:
+    from forensics.snapshots import SpikeRule
 
 __all__ = ["MinCountOption", "PValueOption", "RatioOption", "diff", "spike_rule"]
 
@@ -32,6 +31,8 @@ PValueOption = Annotated[
 
 def spike_rule(min_count: int, ratio: float, p_value: float) -> SpikeRule:
     """The rule from the flags; a bad threshold is a usage error (exit code 2)."""
+    from forensics.snapshots import SpikeRule
+
     try:
         return SpikeRule(min_count, ratio, p_value)
     except ValueError as err:
@@ -74,6 +75,11 @@ def diff(
         forensics snapshot --date yesterday && forensics diff --date yesterday --baseline 7d
         forensics diff --date 2025-09-16 --baseline 2025-09-14 --markdown > diff.md
     """
+    from forensics.snapshots import diff_days  # deferred: --help stays instant
+    from forensics.snapshots.render import markdown, print_rich
+    from forensics.store import open_store
+    from forensics.watch.webhook import check_url
+
     if as_markdown and as_json:
         raise InputError("--markdown and --json: choose one")
     rule = spike_rule(spike_min_count, spike_ratio, spike_p)

@@ -12,19 +12,17 @@ import typer
 
 from forensics.cli.collect import ConfigOption, render_report
 from forensics.cli.common import DbOption, db_path
-from forensics.cli.progress import RichProgress
+from forensics.cli.group import ForensicsGroup
 from forensics.clock import Clock, RealClock, ScaledClock
 from forensics.config import load_config
 from forensics.console import console
-from forensics.emulator.data import entries_from_files, series_from_files
-from forensics.emulator.faults import FaultPlan
-from forensics.emulator.server import Emulator, EmulatorSettings, demo_data
 from forensics.errors import EXIT_ATTENTION, InputError
 from forensics.timeutil import parse_time
 
 __all__ = ["app"]
 
 app = typer.Typer(
+    cls=ForensicsGroup,
     help="A local Cloud Logging (HTTP) and Monitoring (gRPC) emulator for tests and the demo.",
     no_args_is_help=True,
 )
@@ -78,6 +76,11 @@ def serve(
         forensics emulator serve --demo --port 8089 --grpc-port 8090
         forensics emulator serve --from export.json --fault-429-rate 0.2 --fault-503-burst 20:3
     """
+    # Deferred: the emulator loads gRPC, the Monitoring client and DuckDB; --help needs none.
+    from forensics.emulator.data import entries_from_files, series_from_files
+    from forensics.emulator.faults import FaultPlan
+    from forensics.emulator.server import Emulator, EmulatorSettings, demo_data
+
     if demo == bool(from_files):
         raise InputError("give either --demo or --from FILE (one or more)")
     if demo:
@@ -139,6 +142,7 @@ def demo_live(
         forensics emulator demo --db demo-out/demo.duckdb
         forensics analyze --db demo-out/demo.duckdb --hours 24
     """
+    from forensics.cli.progress import RichProgress
     from forensics.emulator.live import collect_demo
 
     with RichProgress() as progress:

@@ -10,8 +10,6 @@ import typer
 from forensics.cli.common import DbOption, db_path
 from forensics.console import console, err_console
 from forensics.errors import EXIT_ATTENTION, EXIT_OK
-from forensics.ingest import ingest_files
-from forensics.store import open_store
 
 MAX_SHOWN_REJECTIONS = 20
 
@@ -28,6 +26,9 @@ def ingest(
     Example:
         forensics ingest export.json sink/2025/09/16/*.json.gz
     """
+    from forensics.ingest import ingest_files  # deferred: --help stays instant
+    from forensics.store import open_store
+
     with open_store(db_path(db)) as store:
         result = ingest_files(store, paths)
     for message in result.errors:

@@ -13,8 +13,6 @@ from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path
 from forensics.cli.render_incidents import render_headline, render_issue_detail, render_issues
 from forensics.console import console
 from forensics.errors import EXIT_ATTENTION, InputError
-from forensics.incidents import build_analysis, load_registry
-from forensics.store import open_store
 from forensics.timeutil import window_ending
 
 __all__ = ["analysis_for", "issues"]
@@ -24,6 +22,9 @@ def analysis_for(
     hours: float, until: str | None, issues_file: Path | None, db: Path | None
 ) -> dict[str, Any]:
     """build_analysis for the window the options name, with the user's registry."""
+    from forensics.incidents import build_analysis, load_registry  # deferred: instant --help
+    from forensics.store import open_store
+
     window = window_ending(hours, until)
     registry = load_registry(issues_file)
     with open_store(db_path(db)) as store:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forensics.console import err_console
-from forensics.snapshots.diff import DiffResult
-from forensics.snapshots.render import finding_lines, headline
-from forensics.watch.webhook import mask_url, post_json, slack_payload
+
+if TYPE_CHECKING:
+    from forensics.snapshots.diff import DiffResult
 
 __all__ = ["AttemptsOption", "BackoffOption", "WebhookOption", "notify"]
 
@@ -42,6 +42,9 @@ def notify(
     stop: threading.Event | None = None,
 ) -> bool:
     """POST ``result`` as a Slack message; print where it went (masked) or why it failed."""
+    from forensics.snapshots.render import finding_lines, headline
+    from forensics.watch.webhook import mask_url, post_json, slack_payload
+
     title = f"{source}: {headline(result)}"
     lines = finding_lines(result) or ["no changes"]
     payload = slack_payload(title, lines, footer)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
+from forensics.cli.group import ForensicsGroup
 from forensics.console import console, frame_table
 from forensics.errors import EXIT_ATTENTION
-from forensics.incidents.registry import Registry, load_registry
-from forensics.incidents.registry_lint import registry_file_for, registry_problems
-from forensics.signatures import Catalog, load_catalog
-from forensics.signatures.catalog import scan_catalog
-from forensics.signatures.compile import condition_sql
-from forensics.signatures.examples import run_examples
-from forensics.signatures.validators import lint_problems
+
+# The catalog, the registry and polars are imported inside each command: --help stays instant.
+if TYPE_CHECKING:
+    from forensics.incidents.registry import Registry
+    from forensics.signatures import Catalog
 
 __all__ = ["PatternsOption", "app"]
 
@@ -33,6 +31,7 @@ PatternsOption = Annotated[
 
 app = typer.Typer(
     name="patterns",
+    cls=ForensicsGroup,
     help="Look after the failure-signature catalog (patterns/<area>/<slug>.yml).",
     no_args_is_help=True,
 )
@@ -40,6 +39,9 @@ app = typer.Typer(
 
 def _registry(catalog: Catalog, issues_file: Path | None) -> Registry:
     """The registry that goes with the catalog: the one place that links signatures to issues."""
+    from forensics.incidents.registry import load_registry
+    from forensics.incidents.registry_lint import registry_file_for
+
     return load_registry(issues_file, base_file=registry_file_for(catalog.directory))
 
 
@@ -58,6 +60,10 @@ def list_(
     Example:
         forensics patterns list 'cloudsql/*'
     """
+    import polars as pl
+
+    from forensics.signatures import load_catalog
+
     catalog = load_catalog(patterns)
     registry = _registry(catalog, issues_file)
     rank = {s.id: i + 1 for i, s in enumerate(catalog.signatures)}
@@ -98,6 +104,9 @@ def show(
     Example:
         forensics patterns show startup/exit-code-3
     """
+    from forensics.signatures import load_catalog
+    from forensics.signatures.compile import condition_sql
+
     catalog = load_catalog(patterns)
     sig = catalog.get(signature_id)
     links = _registry(catalog, issues_file).links(sig.id)
@@ -141,6 +150,10 @@ def lint(patterns: PatternsOption = None, issues_file: IssuesFileOption = None) 
     Example:
         forensics patterns lint
     """
+    from forensics.incidents.registry_lint import registry_problems
+    from forensics.signatures.catalog import scan_catalog
+    from forensics.signatures.validators import lint_problems
+
     scan = scan_catalog(patterns)
     lint_problems(scan)
     registry_problems(scan, issues_file)
@@ -162,6 +175,9 @@ def test(patterns: PatternsOption = None) -> None:
     Example:
         forensics patterns test
     """
+    from forensics.signatures import load_catalog
+    from forensics.signatures.examples import run_examples
+
     catalog = load_catalog(patterns)
     results = run_examples(catalog)
     failed = [r for r in results if not r.passed]

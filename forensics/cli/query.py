@@ -11,8 +11,6 @@ import typer
 from forensics.cli.common import DbOption, db_path
 from forensics.console import console, render_frame
 from forensics.errors import InputError
-from forensics.sql import list_queries, run_named
-from forensics.store import open_store
 from forensics.timeutil import parse_time
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
@@ -54,6 +52,9 @@ def query(
         forensics query "SELECT severity, count(*) FROM entries GROUP BY 1"
         forensics query window_error_messages_top -p since=2025-09-16 -p until=2025-09-17 -p limit=5
     """
+    from forensics.sql import list_queries, run_named  # deferred: --help stays instant
+    from forensics.store import open_store
+
     if fmt not in ("table", "csv", "json"):
         raise InputError(f"--format {fmt!r}: use table, csv or json")
     if list_ or sql_or_name is None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forensics.analysis import analyze_window
 from forensics.cli.common import DbOption, IssuesFileOption, db_path
 from forensics.console import console
 from forensics.errors import InputError
-from forensics.incidents import load_registry
-from forensics.store import Store, open_store
 from forensics.timeutil import Window, utcnow, window_ending
+
+if TYPE_CHECKING:
+    from forensics.store import Store
 
 __all__ = [
     "FormatOption",
@@ -102,6 +102,10 @@ def report(
         forensics report --out reports-out --hours 24
         forensics report --out out --format md --issue '#1278' --until 2025-09-17T00:00:00Z
     """
+    from forensics.analysis import analyze_window  # deferred: --help stays instant
+    from forensics.incidents import load_registry
+    from forensics.store import open_store
+
     if out is None:
         raise InputError("--out DIR is required: the directory to write the report files into")
     formats = parse_formats(fmt)

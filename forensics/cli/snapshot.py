@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.console import console
-from forensics.snapshots import State, export_snapshots, stored_days, take_snapshots
-from forensics.snapshots.state import Sources
-from forensics.snapshots.storage import describe_days
-from forensics.store import open_store
 from forensics.timeutil import parse_day
+
+if TYPE_CHECKING:
+    from forensics.snapshots import State
 
 __all__ = ["snapshot"]
 
@@ -53,6 +52,11 @@ def snapshot(
         forensics snapshot --date 2025-09-16 --days 7 --export-parquet snapshots.parquet
         forensics snapshot --list --export-json all-snapshots.json
     """
+    from forensics.snapshots import export_snapshots, stored_days, take_snapshots
+    from forensics.snapshots.state import Sources
+    from forensics.snapshots.storage import describe_days
+    from forensics.store import open_store
+
     last = parse_day(day_text)
     wanted = [last - timedelta(days=k) for k in range(days - 1, -1, -1)]
     taken: list[tuple[str, State]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,15 +12,14 @@ from forensics.cli.collect import ConfigOption, ProjectOption, collect_window
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.diff import MinCountOption, PValueOption, RatioOption, spike_rule
 from forensics.cli.notify import AttemptsOption, BackoffOption, WebhookOption, notify
-from forensics.collectors.collect import CollectReport
 from forensics.config import load_config
 from forensics.console import console, err_console
 from forensics.errors import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, InputError
-from forensics.snapshots.render import finding_lines, headline
 from forensics.timeutil import Window, parse_duration
-from forensics.watch.loop import run_every, stop_on_signals
-from forensics.watch.monitor import CollectStep, Monitor, WatchRun
-from forensics.watch.webhook import check_url, mask_url
+
+if TYPE_CHECKING:
+    from forensics.collectors.collect import CollectReport
+    from forensics.watch.monitor import CollectStep, WatchRun
 
 __all__ = ["watch"]
 
@@ -73,6 +72,11 @@ def watch(
         forensics watch --interval 30m --alert-on-change
         forensics watch --interval 5m --lookback 6h --iterations 1 --json
     """
+    # Deferred: the monitor loads the analysis and DuckDB; --help needs neither.
+    from forensics.watch.loop import run_every, stop_on_signals
+    from forensics.watch.monitor import Monitor
+    from forensics.watch.webhook import check_url, mask_url
+
     every = parse_duration(interval, "--interval")
     window = parse_duration(lookback, "--lookback")
     if every.total_seconds() <= 0 or window < every:
@@ -142,6 +146,8 @@ def watch(
 
 
 def _print_run(run_no: int, run: WatchRun, as_json: bool, shown_notes: list[str]) -> None:
+    from forensics.snapshots.render import finding_lines, headline
+
     lines = finding_lines(run.changes)
     if as_json:
         doc = {

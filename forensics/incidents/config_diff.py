@@ -14,6 +14,7 @@ __all__ = ["FIELD_KIND", "RevisionConfig", "config_changes", "describe_change", 
 
 RevisionConfig = dict[str, Any]
 _DIGEST = re.compile(r"(sha256:[0-9a-f]{12})[0-9a-f]+")  # a person needs 12 digits, not 64
+UNSET = "(unset)"  # a setting one configuration has and the other lacks
 
 # v1 annotation → flat key (the settings that drift matters for).
 _ANNOTATIONS = {
@@ -167,5 +168,10 @@ def describe_change(change: dict[str, Any]) -> str:
         if change["removed"]:
             parts.append("env removed: " + ", ".join(change["removed"]))
         return "; ".join(parts)
-    old, new = (_DIGEST.sub(r"\1…", str(change[k])) for k in ("from", "to"))
+    old, new = (_shown(change[k]) for k in ("from", "to"))
     return f"{change['field']}: {old} -> {new}"
+
+
+def _shown(value: Any) -> str:
+    """A configuration value for a person: digests shortened, a missing value "(unset)"."""
+    return UNSET if value is None else _DIGEST.sub(r"\1…", str(value))

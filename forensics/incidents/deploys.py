@@ -255,4 +255,6 @@ def deploys_and_drift(store: Store, until: datetime) -> tuple[list[DeployMarker]
                     marker.insert_id,
                 )
             )
-    return markers, drift
+    # A call whose outcome is not in the logs and that changed nothing says nothing: not listed.
+    said = [m for m in markers if m.kind != "call" or m.revision or m.changes]
+    return said, drift

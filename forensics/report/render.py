@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -229,7 +229,13 @@ def render(context: dict[str, Any], fmt: str, issue: str | None = None) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write ``text`` to ``path`` whole or not at all, with the mode the umask gives.
+
+    mkstemp would create the file 0600; a report is meant to be read by others, so the
+    temporary file is opened like any new file (0666 less the umask) under a unique name.
+    """
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

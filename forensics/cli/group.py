@@ -1,0 +1,129 @@
+"""The command-group class of every `forensics` group: one-line errors and readable, quick help.
+
+Typer renders a docstring's remaining paragraphs with their hard line breaks, so a paragraph
+written at 100 columns leaves orphan half-lines in an 80-column terminal; it labels options with
+Python types (``<list[str]>``, ``<bool>`` for a flag); and it coerces an absent ``--help`` of a
+group through a pydantic adapter, which imports pydantic on every subcommand's ``--help``. The
+group fixes all three once, for every command it holds, when it is built.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+import typer
+from typer.core import TyperGroup
+
+from forensics.console import err_console
+from forensics.errors import ForensicsError
+
+__all__ = ["ForensicsGroup", "readable_type", "reflow"]
+
+_BULLET = re.compile(r"^(?:[-*•] |\d+[.)] )")
+_TYPE_NAMES = {str: "TEXT", int: "INTEGER", float: "NUMBER", Path: "PATH", bool: "BOOLEAN"}
+
+
+def reflow(text: str | None) -> str | None:
+    """Join each paragraph's hard-wrapped prose lines so the terminal wraps them.
+
+    Indented lines (examples), bullets and blank lines stay as written.
+    """
+    if not text:
+        return text
+    out: list[str] = []
+    joinable = False  # may the next prose line continue the last one?
+    for line in text.strip("\n").splitlines():
+        stripped = line.strip()
+        verbatim = not stripped or line[:1].isspace() or bool(_BULLET.match(stripped))
+        if joinable and not verbatim:
+            out[-1] = f"{out[-1]} {stripped}"
+        else:
+            out.append(line.rstrip())
+        joinable = bool(stripped) and not line[:1].isspace()
+    return "\n".join(out)
+
+
+def readable_type(annotation: Any) -> str:
+    """``list[Path] | None`` -> ``PATH``: the value one occurrence of the option takes."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in get_args(annotation) if a is not type(None)]
+        return readable_type(inner[0]) if len(inner) == 1 else "VALUE"
+    if origin in (list, tuple):
+        args = [a for a in get_args(annotation) if a is not Ellipsis]
+        return readable_type(args[0]) if args else "VALUE"
+    if isinstance(annotation, type):
+        return _TYPE_NAMES.get(annotation, annotation.__name__.upper())
+    return "VALUE"
+
+
+class _HelpNames:
+    """The part of a click context ``get_help_option`` reads: the help flag's names."""
+
+    help_option_names = ("--help",)
+
+
+def _polish(command: Any) -> None:
+    """Reflowed help and readable metavars for ``command`` and, for a group, its commands."""
+    command.help = reflow(command.help)
+    # The help flag is built on first use and cached; build it now so it is labelled too.
+    help_flag = command.get_help_option(_HelpNames())
+    for param in [*getattr(command, "params", []), *([help_flag] if help_flag else [])]:
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is None or getattr(param, "metavar", None) is not None:
+            continue
+        label = "" if getattr(param, "is_flag", False) else readable_type(descriptor.annotation)
+        if getattr(param, "param_type_name", "") == "argument":
+            # typer labels arguments by type without consulting metavar; this instance's
+            # label is replaced the same way the option's metavar replaces it.
+            param.display_type_rich = lambda ctx, label=label: label
+        else:
+            param.metavar = label
+    for sub in getattr(command, "commands", {}).values():
+        _polish(sub)
+
+
+def _plain_help_flag(option: Any) -> None:
+    """Treat a group's ``--help`` as the plain flag it is: no pydantic import to coerce it.
+
+    typer (0.2x) coerces every parameter value through a lazily built runtime adapter; for a
+    group's absent ``--help`` that adapter is a pydantic TypeAdapter (~50 ms of imports on
+    each subcommand's --help). Older or newer typer without these internals is left alone.
+    """
+    if getattr(option, "_runtime_param", ...) is not None:
+        return
+    try:
+        from typer._coercion import PassThroughRuntimeParam
+        from typer.models import OptionInfo
+    except ImportError:  # pragma: no cover - other typer versions
+        return
+    option._runtime_param = PassThroughRuntimeParam(annotation=bool, parameter_info=OptionInfo())
+
+
+class ForensicsGroup(TyperGroup):
+    """Turns library errors into one clear line on stderr and a documented exit code.
+
+    Done here rather than in ``main`` so that CliRunner tests see the same behaviour.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _polish(self)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _plain_help_flag(option)
+        return option
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ForensicsError as err:
+            # One line whatever the width (soft_wrap): scripts and logs grep for it.
+            message = " ".join(str(err).split())
+            err_console.print(f"error: {message}", markup=False, soft_wrap=True)
+            raise typer.Exit(err.exit_code) from None

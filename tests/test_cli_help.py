@@ -1,0 +1,89 @@
+"""`--help` reads well at any width: prose wraps at the terminal, options show readable labels."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from forensics.cli import app
+from forensics.cli.group import readable_type, reflow
+
+WIDTH = 80
+_PROSE = re.compile(r"^ \S")
+_PYTHON_TYPE_LABEL = re.compile(r"<(?:str|bool|int|float|path|list\[[^\]]*\])>", re.IGNORECASE)
+
+
+def _command_paths() -> list[list[str]]:
+    found: list[list[str]] = [[]]
+
+    def walk(group: object, prefix: list[str]) -> None:
+        for name, command in sorted(getattr(group, "commands", {}).items()):
+            found.append([*prefix, name])
+            walk(command, [*prefix, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def _help(args: list[str], width: int = WIDTH) -> str:
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _prose_lines(text: str) -> list[str]:
+    """The description above the first panel, right-stripped (the panels wrap on their own)."""
+    head = text.split("╭", 1)[0]
+    return [line.rstrip() for line in head.splitlines()]
+
+
+@pytest.mark.parametrize("args", _command_paths(), ids=lambda a: " ".join(a) or "forensics")
+def test_help_has_no_orphan_lines_and_no_python_type_labels(args: list[str]) -> None:
+    text = _help(args)
+    assert not _PYTHON_TYPE_LABEL.search(text), text
+    lines = _prose_lines(text)
+    block = False  # inside a block introduced by "Example:" (verbatim lines, may be dedented)
+    for line, following in itertools.pairwise(lines):
+        block = (block or line.endswith(":")) and bool(line.strip())
+        # Prose lines sit one column in; examples are indented further.
+        if block or not (_PROSE.match(line) and _PROSE.match(following)):
+            continue
+        next_word = following.split()[0]
+        # rich wraps a paragraph (one column of padding each side) only when the next word
+        # does not fit; a shorter line is a hard break from the docstring, left as an orphan.
+        assert len(line) + 1 + len(next_word) > WIDTH - 1, f"orphan line:\n{line}\n{following}"
+
+
+def test_reflow_joins_prose_and_keeps_examples_and_bullets() -> None:
+    text = (
+        "Resumes where a killed run stopped. A source that still\n"
+        "fails is a data gap.\n\n"
+        "- first point\n- second\n  point\n\n"
+        "Example:\n    forensics collect --hours 24\n    forensics collect --explain"
+    )
+    assert reflow(text) == (
+        "Resumes where a killed run stopped. A source that still fails is a data gap.\n\n"
+        "- first point\n- second\n  point\n\n"
+        "Example:\n    forensics collect --hours 24\n    forensics collect --explain"
+    )
+
+
+def test_readable_type_names_what_one_occurrence_takes() -> None:
+    from pathlib import Path
+
+    assert readable_type(list[str] | None) == "TEXT"
+    assert readable_type(list[Path]) == "PATH"
+    assert readable_type(float) == "NUMBER"
+    assert readable_type(int | None) == "INTEGER"
+
+
+def test_flags_have_no_value_label_and_options_do() -> None:
+    text = _help(["collect"], width=120)
+    assert re.search(r"--service\s+TEXT\s", text)
+    assert re.search(r"--hours\s+NUMBER\s", text)
+    explain = next(line for line in text.splitlines() if "│ --explain" in line)
+    assert re.search(r"--explain\s+Print the filters", explain), explain

@@ -1,0 +1,101 @@
+"""Small output defects a new user meets (issue 10, "What was seen" item 9), each reproduced."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from forensics.cli import app
+from forensics.incidents import build_analysis, load_registry
+from forensics.ingest import ingest_files
+from forensics.store import open_store
+from forensics.timeutil import window_ending
+
+from .conftest import FIXTURES, REAL_STAGING_ENTRIES, requires_real_staging
+from .procs import ENV
+
+SAMPLE = FIXTURES / "real_staging_sample.jsonl"
+
+
+def test_patterns_list_json_gives_issues_as_a_list_like_show(runner: CliRunner) -> None:
+    listed = json.loads(runner.invoke(app, ["patterns", "list", "--json"]).output)
+    by_id = {s["id"]: s for s in listed["signatures"]}
+    shown = json.loads(
+        runner.invoke(app, ["patterns", "show", "startup/exit-code-3", "--json"]).output
+    )
+    assert by_id["startup/exit-code-3"]["issues"] == shown["issues"]
+    assert all(isinstance(s["issues"], list) for s in listed["signatures"])
+
+
+@pytest.fixture(scope="module")
+def real_day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The real export's incident day, analysed (its audit log holds deploy calls)."""
+    db = tmp_path_factory.mktemp("real") / "real.duckdb"
+    with open_store(db) as store:
+        ingest_files(store, [REAL_STAGING_ENTRIES])
+        return build_analysis(
+            store,
+            window_ending(24, "2025-09-17T00:00:00Z"),
+            registry=load_registry(None),
+        )
+
+
+@requires_real_staging
+def test_drift_never_shows_python_none(real_day: dict[str, Any]) -> None:
+    lines = [c for m in real_day["deploys"] for c in m["changes"]]
+    assert any("(unset) -> " in line for line in lines), lines  # vpc_connector was added
+    assert not any("None" in line for line in lines), lines
+
+
+@requires_real_staging
+def test_deploy_calls_that_say_nothing_are_not_listed(real_day: dict[str, Any]) -> None:
+    calls = [m for m in real_day["deploys"] if m["kind"] == "call"]
+    assert calls, "the real day has deploy calls whose outcome is not in the logs"
+    empty = [m for m in calls if not m["revision"] and not m["changes"]]
+    assert empty == []
+
+
+def test_report_files_follow_the_umask(runner: CliRunner, tmp_path: Path) -> None:
+    db = str(tmp_path / "s.duckdb")
+    assert runner.invoke(app, ["ingest", str(SAMPLE), "--db", db]).exit_code == 0
+    out = tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        result = runner.invoke(
+            app,
+            ["report", "--out", str(out), "--db", db, "--until", "2025-09-17T00:00:00Z"],
+        )
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    written = sorted(out.iterdir())
+    assert [p.name for p in written] == ["report.html", "report.json", "report.md"]
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+def test_piped_output_honours_columns() -> None:
+    def widest(columns: str | None) -> int:
+        env = {k: v for k, v in ENV.items() if k != "COLUMNS"}
+        if columns:
+            env["COLUMNS"] = columns
+        proc = subprocess.run(
+            [sys.executable, "-m", "forensics", "patterns", "list"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        return max(len(line) for line in proc.stdout.splitlines())
+
+    assert widest("100") == 100
+    assert widest("90") == 90
+    assert widest(None) > 100  # a pipe without COLUMNS keeps whole lines for logs
