@@ -145,6 +145,16 @@ def _env_lock_timeout() -> float:
     return value
 
 
+def _env_threads() -> int | None:
+    """$FORENSICS_THREADS: cap DuckDB's worker threads (a shared machine, a benchmark)."""
+    text = os.environ.get("FORENSICS_THREADS", "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"FORENSICS_THREADS: {text!r} is not a whole number of threads >= 1")
+    return int(text)
+
+
 @contextmanager
 def open_store(
     path: Path | str | None = None,
@@ -176,9 +186,12 @@ def open_store(
         raise StoreError(f"{db_path}: no store here yet; run `forensics ingest` or `make demo`")
     if str(db_path) != ":memory:":
         db_path.parent.mkdir(parents=True, exist_ok=True)
+    threads = _env_threads()
     conn = _connect(db_path, read_only, lock_timeout_s, sandbox)
     try:
         conn.execute("SET TimeZone = 'UTC'")
+        if threads is not None:
+            conn.execute(f"SET threads = {threads}")
         if sandbox:
             conn.execute("SET lock_configuration = true")
         if not read_only:

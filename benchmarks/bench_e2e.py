@@ -1,0 +1,164 @@
+"""End-to-end benchmark: the on-call engineer's night, timed against DuckDB's own raw load.
+
+Generates N entries with a corpus shape chosen by flags (benchmarks/e2e_corpus.py, independent of
+the demo generator), then in one run times, each in its own child process (so peak RSS is that
+step's own):
+
+  raw             DuckDB alone: CREATE TABLE AS SELECT * FROM read_ndjson(file), threads=1,
+                  progress bar off
+  ingest          forensics ingest FILE
+  analyze --out   the first analysis of the day's last 24 h, writing the reports
+  analyze again   the same window again, nothing new to classify
+  --help          forensics --help
+
+and prints each as seconds, as a ratio to the raw load (ingest also as a rate ratio, raw time /
+ingest time: >= 0.8 is the target), its CPU time (user + sys, steadier than wall time on a
+shared machine) and its peak RSS. The forensics steps run the real CLI with
+FORENSICS_THREADS=1, so both sides are single-threaded.
+
+    python benchmarks/bench_e2e.py --entries 1000000
+    python benchmarks/bench_e2e.py --entries 200000 --revisions 20000 --instances 200000  # wide
+    python benchmarks/bench_e2e.py --entries 1000000 --days 10   # a 10-day store, last 24 h
+    python benchmarks/bench_e2e.py --keep /tmp/e2e --reuse       # skip generating again
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from e2e_corpus import Shape, write_corpus
+
+_RAW = """
+import duckdb, sys, time
+conn = duckdb.connect(sys.argv[2])
+conn.execute("SET threads = 1")
+conn.execute("SET enable_progress_bar = false")
+start = time.perf_counter()
+conn.execute("CREATE TABLE t AS SELECT * FROM read_ndjson(?)", [sys.argv[1]])
+print(time.perf_counter() - start, conn.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> tuple[dict[str, float], str]:
+    """Run ``argv`` as a child: wall time, exit code, peak RSS (its own, via wait4), stdout."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    figures = {
+        "seconds": time.perf_counter() - start,
+        "cpu": usage.ru_utime + usage.ru_stime,  # steadier than wall time on a busy machine
+        "rss_mib": usage.ru_maxrss / 1024,
+        "exit": float(proc.returncode),
+    }
+    return figures, out
+
+
+def _raw(path: Path, db: Path, env: dict[str, str]) -> dict[str, float]:
+    """DuckDB's own load; ``seconds`` is the load itself, without the interpreter's start."""
+    figures, out = _timed([sys.executable, "-c", _RAW, str(path), str(db)], env)
+    seconds, rows = out.split()
+    return {**figures, "wall": figures["seconds"], "seconds": float(seconds), "rows": float(rows)}
+
+
+def _line(name: str, fig: dict[str, float], raw_s: float, rate: bool = False) -> str:
+    ratio = fig["seconds"] / raw_s
+    extra = f"   rate ratio {raw_s / fig['seconds']:.2f}x raw" if rate else ""
+    failed = "" if not fig.get("exit") else f"   EXIT {int(fig['exit'])}"
+    return (
+        f"  {name:<14} {fig['seconds']:>8.2f} s (cpu {fig['cpu']:>7.2f} s)  {ratio:>6.2f}x raw time"
+        f"{extra}   peak RSS {fig['rss_mib']:>6,.0f} MiB{failed}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--services", type=int, default=6)
+    parser.add_argument("--revisions", type=int, default=18, help="Total over all services.")
+    parser.add_argument("--instances", type=int, default=720, help="Total over all revisions.")
+    parser.add_argument("--error-rate", type=float, default=0.03, help="Share of error entries.")
+    parser.add_argument("--traceback-lines", type=int, default=8, help="Lines per traceback.")
+    parser.add_argument(
+        "--days", type=float, default=1.0, help="Store span; the last 24 h is analysed."
+    )
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--keep", type=Path, help="Directory for the corpus, stores and reports.")
+    parser.add_argument("--reuse", action="store_true", help="Reuse the corpus in --keep.")
+    args = parser.parse_args()
+
+    shape = Shape(
+        entries=args.entries,
+        services=args.services,
+        revisions=args.revisions,
+        instances=args.instances,
+        error_rate=args.error_rate,
+        traceback_lines=args.traceback_lines,
+        days=args.days,
+        seed=args.seed,
+    )
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    corpus = workdir / "corpus.jsonl"
+    if not (args.reuse and corpus.is_file()):
+        start = time.perf_counter()
+        written = write_corpus(corpus, shape)
+        print(f"generated {written:,} entries in {time.perf_counter() - start:.1f}s → {corpus}")
+    size = corpus.stat().st_size / 2**20
+    print(
+        f"corpus: {args.entries:,} entries requested, {size:,.0f} MiB; {shape.services} services, "
+        f"{shape.revisions:,} revisions, {shape.instances:,} instances, "
+        f"{shape.error_rate:.1%} errors, {shape.traceback_lines}-line tracebacks, "
+        f"{shape.days:g} day(s)"
+    )
+    for stale in workdir.glob("*.duckdb*"):
+        stale.unlink()
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORENSICS_")}
+    env["FORENSICS_THREADS"] = "1"
+    forensics = [sys.executable, "-m", "forensics"]
+    store = workdir / "store.duckdb"
+    until = shape.end.isoformat().replace("+00:00", "Z")
+    window = ["--hours", "24", "--until", until, "--no-collect", "--db", str(store)]
+
+    raw = _raw(corpus, workdir / "raw.duckdb", env)
+    commands = {
+        "ingest": ["ingest", str(corpus), "--db", str(store)],
+        "analyze --out": ["analyze", *window, "--out", str(workdir / "out")],
+        "analyze again": ["analyze", *window],
+        "--help": ["--help"],
+    }
+    steps = {name: _timed([*forensics, *argv], env)[0] for name, argv in commands.items()}
+    rows = int(raw["rows"])
+    print(f"DuckDB read_ndjson (threads=1): {raw['seconds']:.2f} s for {rows:,} rows "
+          f"({rows / raw['seconds']:,.0f} rows/s), peak RSS {raw['rss_mib']:,.0f} MiB")  # fmt: skip
+    for name, fig in steps.items():
+        print(_line(name, fig, raw["seconds"], rate=name == "ingest"))
+    print(
+        json.dumps(
+            {
+                "shape": {**vars(args), "keep": str(args.keep)},
+                "raw": raw,
+                "steps": steps,
+                "window_end": until,
+                "window_start": (shape.end - timedelta(hours=24)).isoformat(),
+            },
+            default=str,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
