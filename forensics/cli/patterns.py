@@ -225,7 +225,7 @@ def new(
     Review it, then run `forensics patterns test`.
 
     Example:
-        forensics patterns new --from-template t-953f4d9784 --id startup/module-not-found
+        forensics patterns new --from-template t-5d41402abc --id billing/card-declined
     """
     from forensics.signatures.authoring import write_signature_from_template
 
