@@ -21,6 +21,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["WILDCARD", "Group", "group_masked", "learn_header", "strip_header"]
 
@@ -28,68 +29,28 @@ WILDCARD = "<*>"
 HEADER_MAX_FIELDS = 12  # a header longer than this is not a header
 HEADER_SHARE = 0.9  # share of lines whose field at a column must look like a header field
 COMPONENT_SHARE = 0.5  # share of lines with a `name:` token after the header to drop it
-SPLIT_MAX_VALUES = 4  # a position with more distinct words than this holds a variable
+SPLIT_MAX_VALUES = 3  # a position with more distinct words than this holds a variable
 
-MERGE_MIN_FIXED = 3  # fixed tokens two templates of different lengths must share to merge
-MERGE_MAX_EXTRA = 3  # tokens a variable may span beyond one
+MAX_TOKENS = 100  # a text is grouped on its first tokens (bounds recursion and alignment)
+MERGE_MAX_TOKENS = 40  # longer templates are not aligned across lengths (quadratic in length)
+MERGE_MAX_PAIRS = 5000  # alignments tried per run at most: bounded work on hostile input
+MERGE_MIN_FIXED = 4  # fixed tokens two templates of different lengths must share to merge
+MERGE_MAX_EXTRA = 2  # tokens a variable may span beyond one
 
 _PLACEHOLDER = re.compile(r"<[A-Z]+>|<\*>")
 # a header field: a bracketed group (a thread name may hold spaces), else a run without blanks
 _FIELD = re.compile(r"\[[^\]\n]{0,200}\][^\s|]*|[^\s|]+")
 _LEVELS = frozenset(
-    [
-        "trace",
-        "debug",
-        "info",
-        "information",
-        "informational",
-        "notice",
-        "warn",
-        "warning",
-        "error",
-        "err",
-        "fatal",
-        "critical",
-        "crit",
-        "alert",
-        "emerg",
-        "emergency",
-        "severe",
-        "fine",
-        "finer",
-        "finest",
-        "config",
-        "verbose",
-        "v",
-        "d",
-        "i",
-        "w",
-        "e",
-        "f",
-    ]
+    re.findall(
+        r"\w+",
+        "trace debug info information informational notice warn warning error err fatal critical"
+        " crit alert emerg emergency severe fine finer finest config verbose v d i w e f",
+    )
 )
 _CALENDAR = frozenset(
-    [
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "may",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "oct",
-        "nov",
-        "dec",
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
-    ]
+    re.findall(
+        r"\w+", "jan feb mar apr may jun jul aug sep oct nov dec mon tue wed thu fri sat sun"
+    )
 )
 
 
@@ -156,7 +117,7 @@ def learn_header(texts: Sequence[tuple[str, int]]) -> Header:
 
 def _component_end(fields: list[re.Match[str]], width: int) -> int | None:
     """Index of the `name:` field right after the header, or one field later, if any."""
-    for i in (width, width + 1):  # a host may stand between the header and the name
+    for i in range(width, width + 3):  # a host, a process may stand before the `name:`
         if i < len(fields) - 1 and fields[i].group().endswith(":"):
             return i
     return None
@@ -188,6 +149,7 @@ class Group:
     members: list[str]
 
 
+@lru_cache(maxsize=65536)
 def _variable(value: str) -> bool:
     """A masked value, or a month or weekday name (a date's part)."""
     return bool(_PLACEHOLDER.search(value)) or value.lower().strip(",.") in _CALENDAR
@@ -195,7 +157,7 @@ def _variable(value: str) -> bool:
 
 _KEY = re.compile(r"[^=:/\s]*[=:](?!//)")
 _ASSIGNED = re.compile(r"[A-Za-z_][\w.-]*=")  # `name=` before a masked value
-_FLAGS = frozenset(["true", "false", "null", "none", "yes", "no", "on", "off"])
+_FLAGS = frozenset(re.findall(r"\w+", "true false null none yes no on off"))
 
 
 def _keyed(values: set[str]) -> bool:
@@ -275,10 +237,12 @@ def _template(rows: list[tuple[list[str], str]]) -> list[str]:
     return [tok if all(r[0][p] == tok for r in rows) else WILDCARD for p, tok in enumerate(first)]
 
 
+@lru_cache(maxsize=65536)
 def _loose(token: str) -> bool:
     return token == WILDCARD or _variable(token)
 
 
+@lru_cache(maxsize=65536)
 def _match_score(x: str, y: str) -> int:
     """2 for equal tokens, 1 for a variable against a token that is no other key's
     `key=value`, 0 for tokens that cannot align."""
@@ -300,6 +264,9 @@ def _absorbs(a: list[str], b: list[str]) -> bool:
     at least MERGE_MIN_FIXED equal fixed tokens, and every token left over sits next to a
     variable and is no `key=value` field.
     """
+    shared = Counter(t for t in a if not _loose(t)) & Counter(t for t in b if not _loose(t))
+    if sum(shared.values()) < MERGE_MIN_FIXED:
+        return False  # too few fixed tokens in common to align
     n, m = len(a), len(b)
     table = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
@@ -343,8 +310,10 @@ def _merge_lengths(groups: list[tuple[list[str], list[str]]]) -> list[tuple[list
     """Merge templates of different lengths that `_absorbs` says are one (shortest kept)."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for index, (template, _) in enumerate(groups):
-        first = next((t for t in template if not _loose(t)), "")
-        blocks[first].append(index)
+        if len(template) <= MERGE_MAX_TOKENS:
+            first = next((t for t in template if not _loose(t)), "")
+            blocks[first].append(index)
+    budget = MERGE_MAX_PAIRS
     parent = list(range(len(groups)))
 
     def root(x: int) -> int:
@@ -357,13 +326,12 @@ def _merge_lengths(groups: list[tuple[list[str], list[str]]]) -> list[tuple[list
         for x_pos, x in enumerate(members):
             for y in members[x_pos + 1 :]:
                 a, b = groups[x][0], groups[y][0]
-                if (
-                    len(a) != len(b)
-                    and abs(len(a) - len(b)) <= MERGE_MAX_EXTRA
-                    and root(x) != root(y)
-                    and _absorbs(a, b)
-                ):
-                    parent[max(root(x), root(y))] = min(root(x), root(y))
+                if len(a) == len(b) or abs(len(a) - len(b)) > MERGE_MAX_EXTRA:
+                    continue
+                if budget > 0 and root(x) != root(y):
+                    budget -= 1
+                    if _absorbs(a, b):
+                        parent[max(root(x), root(y))] = min(root(x), root(y))
     merged: dict[int, tuple[list[str], list[str]]] = {}
     for index, (template, texts) in enumerate(groups):
         r = root(index)
@@ -383,7 +351,7 @@ def group_masked(texts: Iterable[tuple[str, int]]) -> list[Group]:
     header = learn_header(distinct)
     by_length: dict[int, list[tuple[list[str], str]]] = defaultdict(list)
     for text, _ in distinct:
-        tokens = strip_header(text, header).split()
+        tokens = strip_header(text, header).split()[:MAX_TOKENS]
         by_length[len(tokens)].append((tokens, text))
     groups = [
         (_template(rows), [text for _, text in rows])

@@ -35,6 +35,7 @@ __all__ = [
     "MASKS",
     "Template",
     "mask_sql",
+    "mask_texts",
     "merge_templates",
     "mine_templates",
     "template_id",
@@ -167,16 +168,21 @@ def merge_templates(groups: list[Template]) -> list[Template]:
     return sorted(merged, key=lambda g: (-g.count, g.template))
 
 
-def template_ids(texts: Sequence[str]) -> list[str]:
-    """The template id of each text, masked as `mine_templates` masks (in an in-memory DuckDB).
-
-    For callers that hold lines rather than a store (benchmarks, a file being classified).
-    """
+def mask_texts(texts: Sequence[str]) -> list[str]:
+    """Each text masked as `mine_templates` masks it (the same SQL, in an in-memory DuckDB)."""
     lines = pa.table({"t": pa.array(list(texts), pa.string())})
     with duckdb.connect() as conn:
         conn.register("lines", lines)
         column = conn.execute(f"SELECT {mask_sql('t')} AS m FROM lines").to_arrow_table()["m"]
-    masked = [text or "(no text)" for text in column.to_pylist()]
+    return [text or "(no text)" for text in column.to_pylist()]
+
+
+def template_ids(texts: Sequence[str]) -> list[str]:
+    """The template id of each text, mined from these texts as `mine_templates` mines.
+
+    For callers that hold lines rather than a store (benchmarks, a file being classified).
+    """
+    masked = mask_texts(texts)
     owner = {
         text: template_id(found.template)
         for found in group_masked(Counter(masked).items())
