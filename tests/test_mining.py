@@ -47,6 +47,9 @@ def test_merge_rules() -> None:
         + [
             _t("GET https://a/x <N>", 7),  # a few words at one position: kept apart
             _t("POST https://a/x <N>", 6),
+            _t("GET https://a/y <N>", 3),  # three tokens: every word matters
+            _t("Started job sync in <N> ms", 5),
+            _t("Paused job sync in <N> ms", 4),
             _t("job alice not found in tenant", 1),  # different first token
             _t("closed, <N> bytes sent, lifetime <N>:<N>", 8),
             _t("closed, <N> bytes (<N>.<N> KB) sent, lifetime <N>:<N>", 2),  # a longer value
@@ -57,6 +60,9 @@ def test_merge_rules() -> None:
         ("closed, <N> bytes sent, lifetime <N>:<N>", 10, 2),
         ("GET https://a/x <N>", 7, 1),
         ("POST https://a/x <N>", 6, 1),
+        ("Started job sync in <N> ms", 5, 1),
+        ("Paused job sync in <N> ms", 4, 1),
+        ("GET https://a/y <N>", 3, 1),
         ("job alice not found in tenant", 1, 1),
     ]
 

@@ -31,6 +31,7 @@ HEADER_SHARE = 0.9  # share of lines whose field at a column must look like a he
 COMPONENT_SHARE = 0.5  # share of lines with a `name:` token after the header to drop it
 SPLIT_MAX_VALUES = 3  # a position with more distinct words than this holds a variable
 
+SHORT_TOKENS = 4  # in texts shorter than this, each word is the template's (`GET <url> <N>`)
 MAX_TOKENS = 100  # a text is grouped on its first tokens (bounds recursion and alignment)
 MERGE_MAX_TOKENS = 40  # longer templates are not aligned across lengths (quadratic in length)
 MERGE_MAX_PAIRS = 5000  # alignments tried per run at most: bounded work on hostile input
@@ -202,16 +203,17 @@ def _split_position(rows: list[tuple[list[str], str]]) -> int | None:
     """The position to split rows on, or None: the first one holding a word (Drain's first
     token), else the one with the fewest values when they are a few words."""
     best: tuple[int, int] | None = None
+    short = len(rows[0][0]) < SHORT_TOKENS  # a request line: every word in it matters
     leading = True  # no word at any earlier position: this is where the text starts
     for p in range(len(rows[0][0])):
         values = {tokens[p] for tokens, _ in rows}
         shapes = {_shape(v) for v in values}
         named = shapes - {WILDCARD}
-        first, leading = leading, leading and not named
+        first, leading = leading or short, leading and not named
         if not named or len(shapes) < 2 or _keyed(values):
             continue
         words = {v for v in named if v in values}
-        if len(words) == len(named) and _one_family(words):
+        if not short and len(words) == len(named) and _one_family(words):
             continue
         if not first and words and _value_like(words, {tokens[p - 1] for tokens, _ in rows}):
             continue
