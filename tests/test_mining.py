@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 
 import duckdb
@@ -10,7 +11,13 @@ import pytest
 
 from forensics.ingest import ingest_texts
 from forensics.signatures import classify_store, load_catalog
-from forensics.signatures.mining import Template, mask_sql, merge_templates, mine_templates
+from forensics.signatures.mining import (
+    Template,
+    mask_sql,
+    merge_templates,
+    mine_templates,
+    template_ids,
+)
 from forensics.store import Store
 
 
@@ -124,3 +131,51 @@ def test_only_unexplained_errors_and_5xx_become_templates(store: Store) -> None:
     assert key_error.services == ["api"] and key_error.first_seen < key_error.last_seen
     assert by_text["GET https://x/a/<N> <N>"].services == ["web"]
     assert [t.id for t in mine_templates(store)] == [t.id for t in templates]  # stable ids
+
+
+_RNG = random.Random(3)
+
+
+def _stamp() -> str:
+    r = _RNG
+    return f"2025-09-{r.randint(10, 28)} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00"
+
+
+_USERS = ["alice", "bob", "carol", "dave", "erin"]
+_MESSAGES = [
+    lambda r: f"connection to db{r.randint(1, 9)} refused after {r.randint(1, 99)} retries",
+    lambda r: f"user {r.choice(_USERS)} not in tenant {r.randint(1, 99)}",
+    lambda r: "worker timeout, restarting",
+    lambda r: f"GET /api/v1/items/{r.randint(1, 999)} returned 502",
+]
+# Line headers of common formats (none of them a loghub system), each from its documentation.
+_HEADERS = {
+    "python logging": lambda r: (
+        f"{_stamp()},{r.randint(100, 999)} - app.db - {r.choice(['ERROR', 'WARNING'])} - "
+    ),
+    "nginx error log": lambda r: (
+        f"{_stamp().replace('-', '/')} [{r.choice(['error', 'crit'])}]"
+        f" {r.randint(10, 99)}#0: *{r.randint(1, 9999)} "
+    ),
+    "gunicorn": lambda r: f"[{_stamp()} +0000] [{r.randint(5, 99)}] [ERROR] ",
+    "go log": lambda r: f"{_stamp().replace('-', '/')} ",
+    "syslog": lambda r: (
+        f"Sep {r.randint(1, 28):2d} 10:00:01 host-{r.randint(1, 3)} app[{r.randint(100, 999)}]: "
+    ),
+}
+
+
+@pytest.mark.parametrize("header", list(_HEADERS))
+def test_raw_lines_group_as_their_messages(header: str) -> None:
+    messages = [_MESSAGES[i % len(_MESSAGES)](_RNG) for i in range(200)]
+    lines = [_HEADERS[header](_RNG) + m for m in messages]
+    by_message = template_ids(messages)
+    by_line = template_ids(lines)
+    assert len(set(by_message)) == len(_MESSAGES)
+    # the same partition of the lines (ids differ only if the texts do: they don't here)
+    assert by_line == by_message
+
+
+def test_runs_of_whitespace_do_not_change_the_template() -> None:
+    ids = template_ids(["disk  full on   <x>", "disk full on <x>", "disk\tfull on <x>"])
+    assert len(set(ids)) == 1
