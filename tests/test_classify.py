@@ -191,6 +191,7 @@ def test_classify_texts_keeps_input_order_duplicates_and_errors() -> None:
         "signature": "startup/exit-code-3",
         "issues": [],
         "symptom_of": results[0].symptom_of,
+        "template": None,
     }
 
 

@@ -44,10 +44,19 @@ def test_classify_jsonl_contract(runner: CliRunner, tmp_path: Path) -> None:
         "signature": "startup/exit-code-3",
         "issues": [],  # a symptom: attributed per incident, not by the signature alone
         "symptom_of": ["#1278", "#1263"],
+        "template": None,  # claimed by a signature
     }
     assert rows[2] == rows[0] | {"index": 2}  # a repeated entry gets its own line
     assert rows[1]["signature"] is None and f"{export}: line 2: not valid JSON" in rows[1]["error"]
-    assert set(rows[3]) == {"index", "insert_id", "timestamp", "signature", "issues", "symptom_of"}
+    assert set(rows[3]) == {
+        "index",
+        "insert_id",
+        "timestamp",
+        "signature",
+        "issues",
+        "symptom_of",
+        "template",
+    }
 
 
 def test_classify_table_and_usage_errors(runner: CliRunner, tmp_path: Path) -> None:

@@ -157,6 +157,8 @@ def test_escaped_newlines_are_lines() -> None:
         '  File "/app/smd.py", line 412, in _phase3\n'
         '    raise TimeoutError("Database initialization timeout after 20.0s")',
         "(Background on this error at: https://sqlalche.me/e/20/e3q8)",
+        "\nThe above exception was the direct cause of the following exception:\n",
+        "During handling of the above exception, another exception occurred:",
     ],
 )
 def test_chunks_without_an_exception_line_match_nothing(chunk: str) -> None:

@@ -63,12 +63,16 @@ def classify(
     """Print each entry's primary failure signature and issues, in input order.
 
     One JSON object per input entry: {"index", "insert_id", "timestamp", "signature" (or
-    null), "issues" (direct evidence of), "symptom_of"}; an entry that is not a valid
-    LogEntry gets "error" instead of an insert_id. Exit 0 when the files were read (even if
-    some entries were malformed), 2 for usage errors or a file that cannot be read.
+    null), "issues" (direct evidence of), "symptom_of", "template"}; "template" is, for an
+    error no signature claims (ERROR or worse, a 5xx request, or an unlevelled line that reads
+    as an error), the id of its unknown-error template as `forensics analyze` lists it, else
+    null. An entry that is not a valid LogEntry gets "error" instead of an insert_id. Exit 0
+    when the files were read (even if some entries were malformed), 2 for usage errors or a
+    file that cannot be read.
 
     Example:
         forensics classify export.json --format jsonl | jq -c 'select(.signature)'
+        forensics classify export.json | jq -r 'select(.template) | .template' | sort | uniq -c
         forensics classify sink/*.json.gz --format table
     """
     from forensics.signatures import classify_files, load_catalog  # deferred: instant --help

@@ -23,6 +23,7 @@ from forensics.readers import RawBatch, read_batches
 from forensics.schema import column_names
 from forensics.signatures.catalog import Catalog, load_catalog
 from forensics.signatures.compile import classification_sql
+from forensics.signatures.mining import unexplained_template_ids
 from forensics.store import Store, open_store, transaction
 
 if TYPE_CHECKING:
@@ -116,12 +117,15 @@ class EntryResult:
     service: str | None = None
     message: str | None = None
     symptom_of: list[str] = field(default_factory=list)
+    template: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The stable JSON contract: index, insert_id, timestamp, signature, issues,
-        symptom_of (+ error). ``issues``: the tracked issues the signature is direct evidence
-        of; ``symptom_of``: those it counts for only when attributed to their cause (which
-        needs the store: `forensics incidents`)."""
+        symptom_of, template (+ error). ``issues``: the tracked issues the signature is direct
+        evidence of; ``symptom_of``: those it counts for only when attributed to their cause
+        (which needs the store: `forensics incidents`); ``template``: for an error no signature
+        claims, the id of its unknown-error template (as `forensics analyze` lists it), else
+        null."""
         stamp = self.timestamp.isoformat().replace("+00:00", "Z") if self.timestamp else None
         out: dict[str, Any] = {
             "index": self.index,
@@ -130,6 +134,7 @@ class EntryResult:
             "signature": self.signature,
             "issues": self.issues,
             "symptom_of": self.symptom_of,
+            "template": self.template,
         }
         if self.error is not None:
             out["error"] = self.error
@@ -194,16 +199,17 @@ def _classify(
             "ORDER BY line_no) = 1"
         )
         classify_store(store, catalog)
+        templates = unexplained_template_ids(store)
         rows = conn.execute(
-            'SELECT i.line_no, i.insert_id, i."timestamp", m.signature, i.service, i.message '
-            "FROM _input AS i LEFT JOIN signature_matches AS m "
+            'SELECT i.line_no, i.insert_id, i."timestamp", m.signature, i.service, i.message, '
+            "i.log_name FROM _input AS i LEFT JOIN signature_matches AS m "
             'ON m.is_primary AND m."timestamp" = i."timestamp" AND m.insert_id = i.insert_id '
             "AND m.log_name = i.log_name ORDER BY i.line_no"
         ).fetchall()
     registry = registry or _registry_for(catalog)
     links = {s.id: registry.links(s.id) for s in catalog.signatures}
     out = []
-    for index, insert_id, stamp, signature, service, message in rows:
+    for index, insert_id, stamp, signature, service, message, log_name in rows:
         link = links.get(signature) if signature else None
         out.append(
             EntryResult(
@@ -216,6 +222,7 @@ def _classify(
                 service=service,
                 message=message,
                 symptom_of=list(link.symptom_of) if link else [],
+                template=templates.get((log_name, insert_id, stamp)),
             )
         )
     return out

@@ -86,7 +86,8 @@ _QUERY = (
 _MARK = (
     r"Traceback \(most recent call last\)|(?:^|\n|\\n)[ \t]*File \"[^\"\n]*\", line \d"
     r"|(?:\n|\\n)(?:\t| {2,})at [\w$.<>/@\[\]-]+|(?:\n|\\n)Caused by: "
-    r"|\(Background on this error at: |" + _QUERY
+    r"|\(Background on this error at: "
+    r"|The above exception was the direct cause|During handling of the above exception|" + _QUERY
 )
 # Lines dropped from such a text: blank; the traceback header; frames and quoted source (any
 # line indented by two spaces or more, Java/Node `at` frames, "... N more"); the sentences

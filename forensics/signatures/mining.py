@@ -2,8 +2,10 @@
 
 Usage:
   1. ``mine_templates(store, since, until)`` takes the entries at ERROR or above (the entry's
-     severity, or the level a DEFAULT line writes, as `[ERROR]`) and the 5xx requests that
-     have no row in ``signature_matches``, so classify the window first.
+     severity, or the level a DEFAULT line writes, as `[ERROR]`), the 5xx requests and the
+     unlevelled lines that read as an error ("error", "exception", "failed", ...) that have no
+     row in ``signature_matches``, so classify the window first.
+     ``unexplained_template_ids(store)`` gives each such entry its template id.
   2. In SQL, each entry's text (a traceback's exception line, else its first line) is masked:
      /cloudsql/ paths, trace ids, UUIDs, revisions, instance ids, IPs, hex, identifiers with
      digits and numbers become placeholders, and identical masked texts are counted in one pass.
@@ -40,6 +42,7 @@ __all__ = [
     "mine_templates",
     "template_id",
     "template_ids",
+    "unexplained_template_ids",
 ]
 
 # (RE2 pattern, placeholder), applied in this order: specific shapes before generic numbers.
@@ -98,23 +101,40 @@ class Template:
         }
 
 
+# What the miner (and `forensics classify`'s "template") counts as an error: ERROR or above (the
+# entry's severity, or the level word a DEFAULT line writes), a 5xx request, or an unlevelled
+# line whose text reads as an error.
+_READS_AS_ERROR = (
+    r"(?i)(?:\b|[a-z])(?:error|exception)\b|\b(?:traceback|fatal|panic|failed|failure)\b"
+)
+_LEVEL = level_sql("coalesce(e.message, '')")
+# The unlevelled test reads the match text, so a traceback chunk holding only frames (or only
+# "During handling of the above exception ...") is no error of its own.
+ERROR_SQL = (
+    f"(coalesce({_LEVEL}, 0) >= 500 OR coalesce(e.http_status, 0) >= 500 OR CASE WHEN {_LEVEL} "
+    f"IS NULL THEN regexp_matches({MATCH_TEXT_SQL}, {literal(_READS_AS_ERROR)}) ELSE FALSE END)"
+)
+# The text a template is made of: a stack trace's first exception line, else the first line.
+_TEXT_SQL = (
+    f"left(trim(coalesce(nullif(split_part({MATCH_TEXT_SQL}, chr(10), 1), ''), "
+    f"split_part(coalesce(message, ''), chr(10), 1))), {_MAX_TEXT})"
+)
+_UNEXPLAINED = """
+    FROM log_entries AS e
+    WHERE {where} AND {error}
+      AND NOT EXISTS (
+          SELECT 1 FROM signature_matches AS m
+          WHERE m."timestamp" = e."timestamp" AND m.insert_id = e.insert_id
+            AND m.log_name = e.log_name)"""
+
+
 def _candidates_sql(where: str) -> str:
-    text = (
-        f"coalesce(nullif(split_part({MATCH_TEXT_SQL}, chr(10), 1), ''), "
-        "split_part(coalesce(message, ''), chr(10), 1))"
-    )
     return f"""
 WITH unexplained AS (
     SELECT e."timestamp", e.log_name, e.insert_id,
            coalesce(e.service, e.resource_type, '(none)') AS service,
-           left(trim({text}), {_MAX_TEXT}) AS text
-    FROM log_entries AS e
-    WHERE {where}
-      AND (coalesce({level_sql("coalesce(e.message, '')")}, 0) >= 500 OR e.http_status >= 500)
-      AND NOT EXISTS (
-          SELECT 1 FROM signature_matches AS m
-          WHERE m."timestamp" = e."timestamp" AND m.insert_id = e.insert_id
-            AND m.log_name = e.log_name)
+           {_TEXT_SQL} AS text
+    {_UNEXPLAINED.format(where=where, error=ERROR_SQL)}
 )
 SELECT {mask_sql("text")} AS masked,
        count(*) AS n,
@@ -129,6 +149,21 @@ FROM unexplained
 GROUP BY masked
 ORDER BY n DESC, masked
 """
+
+
+def unexplained_template_ids(store: Store) -> dict[tuple[str, str, datetime], str]:
+    """Each unexplained error's template id, keyed by (log_name, insert_id, timestamp).
+
+    The same entries, texts and grouping as ``mine_templates`` over the whole store, so an id
+    here is the id `forensics analyze` shows for that template. Classify the store first.
+    """
+    rows = store.conn.execute(
+        f'SELECT e.log_name, e.insert_id, e."timestamp", {mask_sql(_TEXT_SQL)} '
+        f"{_UNEXPLAINED.format(where='TRUE', error=ERROR_SQL)}"
+    ).fetchall()
+    masked = [text or "(no text)" for *_, text in rows]
+    ids = _ids_of_masked(masked)
+    return {(log, insert, ts): tid for (log, insert, ts, _), tid in zip(rows, ids, strict=True)}
 
 
 def _combine(template: str, parts: list[Template]) -> Template:
@@ -182,7 +217,11 @@ def template_ids(texts: Sequence[str]) -> list[str]:
 
     For callers that hold lines rather than a store (benchmarks, a file being classified).
     """
-    masked = mask_texts(texts)
+    return _ids_of_masked(mask_texts(texts))
+
+
+def _ids_of_masked(masked: list[str]) -> list[str]:
+    """The template id of each masked text, grouped together (the mined set decides ids)."""
     owner = {
         text: template_id(found.template)
         for found in group_masked(Counter(masked).items())
