@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import duckdb
 import pytest
@@ -179,3 +180,17 @@ def test_raw_lines_group_as_their_messages(header: str) -> None:
 def test_runs_of_whitespace_do_not_change_the_template() -> None:
     ids = template_ids(["disk  full on   <x>", "disk full on <x>", "disk\tfull on <x>"])
     assert len(set(ids)) == 1
+
+
+def test_a_list_of_values_is_one_variable_and_enum_names_are_constants() -> None:
+    lines = [
+        "unreachable hosts: 10.0.0.1 10.0.0.2",
+        "unreachable hosts: 10.0.0.7 10.0.0.8 10.0.0.9",
+        "unreachable hosts: 10.0.0.3",
+    ]
+    # six upper-case states: an enum's names, each pair its own transition
+    states = ["NEW", "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "KILLED"]
+    lines += [f"job {n} moved from {a} to {b}" for n, (a, b) in enumerate(pairwise(states))]
+    ids = template_ids(lines)
+    assert len(set(ids[:3])) == 1
+    assert len(set(ids[3:])) == len(states) - 1

@@ -5,7 +5,8 @@ Steps, over the distinct masked texts (each with its line count):
      (timestamps, numbers, levels, months, bracketed fields, "-", a column holding one value),
      learned column by column from the texts themselves, those fields are dropped, with the
      ``component:`` or ``process[pid]:`` token after them when most lines have one.
-  2. Tokens: the rest is split on runs of whitespace (so extra spaces never change a template).
+  2. Tokens: the rest is split on runs of whitespace (so extra spaces never change a template);
+     a run of masked values (a list of hosts, of numbers) counts as one token.
   3. Partition (IPLoM's idea): texts with the same token count form a partition; a partition is
      split on the position whose values are fewest, when they are a few words and not masked
      values (``GET``/``POST``/``DELETE`` stay apart), recursively; the positions left varying
@@ -149,6 +150,24 @@ def strip_header(text: str, header: Header) -> str:
     return text[fields[last].end() :].lstrip(" \t|")
 
 
+_LISTED = re.compile(r"(?:<[A-Z]+>|<\*>)[,;]?")
+
+
+def _bare(token: str) -> bool:
+    """A token that is one masked value, maybe with a list's comma (``<N>``, ``<IP>,``)."""
+    return _LISTED.fullmatch(token) is not None
+
+
+def _collapse(tokens: list[str]) -> list[str]:
+    """Runs of bare masked values become one: a list of values is one variable, any length."""
+    out: list[str] = []
+    for token in tokens:
+        if out and _bare(token) and _bare(out[-1]):
+            continue
+        out.append(token)
+    return out
+
+
 @dataclass
 class Group:
     """A template and the distinct masked texts it holds."""
@@ -190,6 +209,11 @@ def _one_family(words: set[str]) -> bool:
     return not all(re.fullmatch(r"[A-Z][A-Z0-9_]*\W*", w[cut + 1 :]) for w in words)
 
 
+def _enum(words: set[str]) -> bool:
+    """Upper-case names (``NEW``, ``RUNNING``, ``JOB_SETUP``): an enum's constants, any number."""
+    return all(re.fullmatch(r"[A-Z][A-Z0-9_]{2,}\W?", w) for w in words)
+
+
 def _value_like(words: set[str], before: set[str]) -> bool:
     """Words that read as values: paths, or short units after a number (``KB``, ``ms``, ``EST``)."""
     if all("/" in w for w in words):
@@ -224,7 +248,7 @@ def _split_position(rows: list[tuple[list[str], str]]) -> int | None:
             continue
         if not first and words and _value_like(words, {tokens[p - 1] for tokens, _ in rows}):
             continue
-        few = first or len(named) <= SPLIT_MAX_VALUES
+        few = first or len(named) <= SPLIT_MAX_VALUES or (words == named and _enum(words))
         if few and (best is None or len(shapes) < best[0]):
             best = (len(shapes), p)
     return None if best is None else best[1]
@@ -360,7 +384,7 @@ def group_masked(texts: Iterable[tuple[str, int]]) -> list[Group]:
     header = learn_header(distinct)
     by_length: dict[int, list[tuple[list[str], str]]] = defaultdict(list)
     for text, _ in distinct:
-        tokens = strip_header(text, header).split()[:MAX_TOKENS]
+        tokens = _collapse(strip_header(text, header).split())[:MAX_TOKENS]
         by_length[len(tokens)].append((tokens, text))
     groups = [
         (_template(rows), [text for _, text in rows])
