@@ -14,9 +14,11 @@ says whether it became ready. A call with no new revision is a traffic or no-op 
 from __future__ import annotations
 
 import json
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from forensics.incidents.config_diff import (
     RevisionConfig,
@@ -115,19 +117,62 @@ def _parse(row: dict[str, Any]) -> _Event | None:
     return None
 
 
-def _pair(call: _Event, events: list[_Event], kind: str) -> _Event | None:
+_T = TypeVar("_T")
+
+
+class _Timeline(Generic[_T]):
+    """One service's items in time order (ties keep their input order), for range lookups.
+
+    A lookup bisects to a time range and walks only that range: pairing costs
+    O(n log n + n·k), k being the items of one service within minutes of each other, not the
+    O(n²) of scanning every item for every call.
+    """
+
+    def __init__(self, items: list[_T], time_of: Callable[[_T], datetime]) -> None:
+        self.items = sorted(items, key=time_of)  # stable
+        self.times = [time_of(item) for item in self.items]
+
+    def between(self, lo: datetime, hi: datetime, *, hi_open: bool = False) -> list[_T]:
+        """Items with ``lo <= time <= hi`` (``< hi`` when ``hi_open``), in time order."""
+        start = bisect_left(self.times, lo)
+        end = (bisect_left if hi_open else bisect_right)(self.times, hi)
+        return self.items[start:end]
+
+
+def _timelines(
+    items: list[_T], key: Callable[[_T], Hashable], time_of: Callable[[_T], datetime]
+) -> dict[Hashable, _Timeline[_T]]:
+    grouped: dict[Hashable, list[_T]] = {}
+    for item in items:
+        grouped.setdefault(key(item), []).append(item)
+    return {k: _Timeline(v, time_of) for k, v in grouped.items()}
+
+
+def _earliest_latest(items: list[_T], time_of: Callable[[_T], datetime]) -> _T | None:
+    """The latest item of a time-ordered list; the first in input order among equal times."""
+    if not items:
+        return None
+    latest = time_of(items[-1])
+    return next(item for item in items if time_of(item) == latest)
+
+
+def _pair(call: _Event, timelines: dict[Hashable, _Timeline[_Event]], kind: str) -> _Event | None:
     """The event of ``kind`` that reports on ``call``: first after it, else just before it."""
-    same = [e for e in events if e.kind == kind and e.service == call.service and not e.used]
-    after = [e for e in same if call.time <= e.time <= call.time + _AFTER]
-    before = [e for e in same if call.time - _BEFORE <= e.time < call.time]
-    found = (
-        min(after, key=lambda e: e.time)
-        if after
-        else (max(before, key=lambda e: e.time) if before else None)
-    )
+    timeline = timelines.get((kind, call.service))
+    if timeline is None:
+        return None
+    after = timeline.between(call.time, call.time + _AFTER)
+    found = next((e for e in after if not e.used), None)
+    if found is None:
+        before = timeline.between(call.time - _BEFORE, call.time, hi_open=True)
+        found = _earliest_latest([e for e in before if not e.used], _event_time)
     if found is not None:
         found.used = True
     return found
+
+
+def _event_time(event: _Event) -> datetime:
+    return event.time
 
 
 def _marker(event: _Event, kind: str, **facts: Any) -> DeployMarker:
@@ -147,11 +192,14 @@ def _marker(event: _Event, kind: str, **facts: Any) -> DeployMarker:
     return DeployMarker(**{**values, **facts})
 
 
-def _call_marker(call: _Event, events: list[_Event]) -> tuple[DeployMarker, RevisionConfig | None]:
+_Pairing = Callable[[_Event, str], "_Event | None"]  # (call, kind) -> the event reporting on it
+
+
+def _call_marker(call: _Event, pair: _Pairing) -> tuple[DeployMarker, RevisionConfig | None]:
     if call.kind == "connector":
         return _marker(call, "connector", revision=None), call.config
-    rev = _pair(call, events, "revision")
-    svc = _pair(call, events, "service")
+    rev = pair(call, "revision")
+    svc = pair(call, "service")
     ready = rev.ready if rev else (svc.ready if svc else None)
     if ready is False or call.severity in ("ERROR", "CRITICAL"):
         kind = "failed"
@@ -171,8 +219,14 @@ def _call_marker(call: _Event, events: list[_Event]) -> tuple[DeployMarker, Revi
 
 
 def _markers(events: list[_Event]) -> list[tuple[DeployMarker, RevisionConfig | None]]:
-    """Calls paired with their Ready events; revisions only Ready events or labels show."""
-    out = [_call_marker(e, events) for e in events if e.kind in ("call", "connector")]
+    """Calls paired with their Ready events; revisions only Ready events or labels show.
+
+    O(n log n + n·k) for n events, k of one service within a pairing range (minutes).
+    """
+    ready = [e for e in events if e.kind in ("revision", "service")]
+    timelines = _timelines(ready, lambda e: (e.kind, e.service), _event_time)
+    pair: _Pairing = lambda call, kind: _pair(call, timelines, kind)  # noqa: E731
+    out = [_call_marker(e, pair) for e in events if e.kind in ("call", "connector")]
     named = {m.revision for m, _ in out if m.revision}
     for rev in (e for e in events if e.kind == "revision" and not e.used):
         if rev.revision and rev.revision not in named:  # one revision may be Ready twice
@@ -180,29 +234,36 @@ def _markers(events: list[_Event]) -> list[tuple[DeployMarker, RevisionConfig | 
             out.append(
                 (_marker(rev, "revision" if rev.ready is not False else "failed"), rev.config)
             )
+    unnamed_calls = _timelines(
+        [m for m, _ in out if m.kind == "call"], lambda m: m.service, _marker_time
+    )
     for label in (e for e in events if e.kind == "label" and e.revision not in named):
         # the revision a call created: the last call of that service shortly before it
-        calls = [
-            m
-            for m, _ in out
-            if m.kind == "call"
-            and m.revision is None
-            and m.service == label.service
-            and label.time - _AFTER <= m.time <= label.time + _BEFORE
-        ]
-        if calls:
-            max(calls, key=lambda m: m.time).revision = label.revision
+        timeline = unnamed_calls.get(label.service)
+        nearby = timeline.between(label.time - _AFTER, label.time + _BEFORE) if timeline else []
+        call = _earliest_latest([m for m in nearby if m.revision is None], _marker_time)
+        if call is not None:
+            call.revision = label.revision
         else:
             out.append((_marker(label, "first-seen"), None))
     out.sort(key=lambda pair: pair[0].time)
+    _link_previous([marker for marker, _ in out])
+    return out
+
+
+def _link_previous(markers: list[DeployMarker]) -> None:
+    """Each time-ordered marker's previous revision of its service; Ready again is traffic."""
     last: dict[str, str] = {}
-    for marker, _ in out:
+    for marker in markers:
         marker.previous_revision = last.get(marker.service)
         if marker.kind == "revision" and marker.revision == marker.previous_revision:
             marker.kind = "traffic"  # Ready again for the revision already serving
         if marker.revision:
             last[marker.service] = marker.revision
-    return out
+
+
+def _marker_time(marker: DeployMarker) -> datetime:
+    return marker.time
 
 
 def _labels(store: Store, until: datetime) -> list[_Event]:
