@@ -64,3 +64,36 @@ def test_a_wrong_signature_lowers_the_scores(tmp_path: Path) -> None:
     report = evaluate_file(path)
     assert report.score("startup/exit-code-3").precision == 0.0
     assert report.score("auth/timeout").recall == pytest.approx(3 / 4)
+
+
+HELDOUT = FIXTURES / "heldout_public.jsonl"
+
+
+def test_heldout_file_is_scored_on_its_expected_signatures() -> None:
+    """`_expected` labels are read as they are; near misses (null) count against a seed."""
+    import json
+
+    rows = [json.loads(line) for line in HELDOUT.read_text().splitlines()]
+    report = evaluate_file(HELDOUT)
+    assert report.entries == len(rows)
+    for sig in {r["_expected"] for r in rows if r["_expected"]}:
+        score = report.score(sig)
+        assert score.labelled == sum(1 for r in rows if r["_expected"] == sig)
+        assert score.matched_any is not None and score.correct <= score.matched_any
+    missed = {m.index for m in report.misses}
+    primary_ok = sum(s.correct for s in report.scores)
+    labelled = sum(1 for r in rows if r["_expected"])
+    assert primary_ok + len([m for m in report.misses if m.expected]) == labelled
+    assert all(0 <= i < len(rows) for i in missed)
+
+
+def test_examples_are_scored_per_signature() -> None:
+    from forensics.signatures import load_catalog
+    from forensics.signatures.accuracy import evaluate_examples
+
+    catalog = load_catalog()
+    scores = {s.signature: s for s in evaluate_examples(catalog)}
+    for sig in catalog.active():
+        assert scores[sig.id].labelled == len(sig.examples_match)
+        assert scores[sig.id].correct == scores[sig.id].labelled  # `patterns test` passes
+        assert scores[sig.id].precision == 1.0  # no no_match example matched
