@@ -15,6 +15,7 @@ from forensics.signatures import classify_store, load_catalog
 from forensics.signatures.mining import (
     Template,
     mask_sql,
+    mask_texts,
     merge_templates,
     mine_templates,
     template_ids,
@@ -194,3 +195,12 @@ def test_a_list_of_values_is_one_variable_and_enum_names_are_constants() -> None
     ids = template_ids(lines)
     assert len(set(ids[:3])) == 1
     assert len(set(ids[3:])) == len(states) - 1
+
+
+def test_a_learned_header_is_dropped_only_from_lines_that_have_it() -> None:
+    gunicorn = _HEADERS["gunicorn"]
+    lines = [gunicorn(_RNG) + _MESSAGES[i % 2](_RNG) for i in range(60)]
+    lines += [f"KeyError: 'tenant_{i}' while loading profile {i}" for i in range(10, 13)]
+    found = {t.template for t in merge_templates([_t(m, 1) for m in mask_texts(lines)])}
+    assert "KeyError: '<ID>' while loading profile <N>" in found
+    assert "user <*> not in tenant <N>" in found  # the header dropped: 95% of lines have it

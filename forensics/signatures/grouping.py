@@ -80,9 +80,22 @@ class Header:
     fields: int
     component: bool
     delimiter: str = ""  # the last field, when it is a fixed mark ("-", "|"): found, not counted
+    # per field: TYPED (a time, a level...), the one value it holds, or "" (anything: a host)
+    kinds: tuple[str, ...] = ()
+
+    def fits(self, fields: list[re.Match[str]]) -> bool:
+        """Whether a line has this header: its first field and all but one other agree."""
+        if len(fields) <= self.fields or not _typed_field(fields[0].group()):
+            return False
+        misses = sum(
+            kind != "" and not (_typed_field(f.group()) if kind == TYPED else f.group() == kind)
+            for kind, f in zip(self.kinds, fields, strict=False)
+        )
+        return misses <= 1
 
 
 NO_HEADER = Header(0, False)
+TYPED = "<typed>"
 
 
 def _fields(text: str) -> list[re.Match[str]]:
@@ -104,12 +117,19 @@ def learn_header(texts: Sequence[tuple[str, int]]) -> Header:
     if typed[0] < HEADER_SHARE * total:  # a header starts with a field, not a fixed word
         return NO_HEADER
     width = 0
+    kinds: list[str] = []
     for i in range(HEADER_MAX_FIELDS):
-        constant = bool(values[i]) and values[i].most_common(1)[0][1] >= HEADER_SHARE * total
-        if typed[i] >= HEADER_SHARE * total or constant:
-            width = i + 1
+        top = values[i].most_common(1)
+        if typed[i] >= HEADER_SHARE * total:
+            kinds.append(TYPED)
+        elif top and top[0][1] >= HEADER_SHARE * total:
+            kinds.append(top[0][0])
         elif i - width >= 2:  # at most two untyped fields (a host, a component) inside
             break
+        else:
+            kinds.append("")
+            continue
+        width = i + 1
     if not width:
         return NO_HEADER
     named = sum(
@@ -121,7 +141,7 @@ def learn_header(texts: Sequence[tuple[str, int]]) -> Header:
     delimiter = (
         last if (not re.search(r"\w", last) and not _typed_field(last)) or last == "-" else ""
     )
-    return Header(width, named >= COMPONENT_SHARE * total, delimiter)
+    return Header(width, named >= COMPONENT_SHARE * total, delimiter, tuple(kinds[:width]))
 
 
 def _component_end(fields: list[re.Match[str]], width: int) -> int | None:
@@ -133,12 +153,12 @@ def _component_end(fields: list[re.Match[str]], width: int) -> int | None:
 
 
 def strip_header(text: str, header: Header) -> str:
-    """The text without its header fields (the whole text when the line has fewer fields)."""
+    """The text without its header fields (the whole text when the line has no such header)."""
     if not header.fields:
         return text
     fields = _fields(text)
-    if len(fields) <= header.fields:
-        return text
+    if not header.fits(fields):
+        return text  # a line of another format among them
     last = header.fields - 1
     if header.delimiter:  # a field more or less before the mark (a program name with a space)
         last = next(
