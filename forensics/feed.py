@@ -1,7 +1,9 @@
 """Hand batches of LogEntry text to DuckDB as Arrow: a streaming feed, or one registered batch.
 
-Both shapes carry ``line_no`` (what error messages cite) and ``line`` (the entry's JSON text),
-the relation ``batch`` that forensics.normalize reads.
+Both shapes carry ``line_no`` (what error messages cite), ``line`` (the entry's JSON text) and
+``given_problem`` (a rejection the reader or the limits screen already decided, else NULL): the
+relation ``batch`` that forensics.normalize reads. Every batch passes forensics.limits.screen
+on its way, so an oversized or too deeply nested entry is cut or named before DuckDB sees it.
 """
 
 from __future__ import annotations
@@ -13,18 +15,32 @@ import duckdb
 import pyarrow as pa
 
 from forensics.errors import InputError
+from forensics.limits import screen
 from forensics.normalize import normalize_sql
 from forensics.readers import RawBatch
 
 __all__ = ["BATCH_SCHEMA", "Feed", "normalized_batch", "record_batch"]
 
-BATCH_SCHEMA = pa.schema([("line_no", pa.int64()), ("line", pa.string())])
+BATCH_SCHEMA = pa.schema(
+    [("line_no", pa.int64()), ("line", pa.string()), ("given_problem", pa.string())]
+)
 
 
-def record_batch(batch: RawBatch) -> pa.RecordBatch:
-    """One batch of entries as an Arrow record batch of the ``batch`` relation."""
+def record_batch(batch: RawBatch, notes: list[tuple[int, str]] | None = None) -> pa.RecordBatch:
+    """One batch of entries, screened, as an Arrow record batch of the ``batch`` relation.
+
+    ``notes`` collects (line_no, what was cut) for entries the screen shortened.
+    """
+    screened = screen(batch.texts, batch.problems)
+    if notes is not None:
+        notes.extend((batch.line_nos[i], note) for i, note in screened.cut)
+    problems = (
+        pa.array(screened.problems, pa.string())
+        if screened.problems is not None
+        else pa.nulls(len(batch), pa.string())
+    )
     return pa.RecordBatch.from_arrays(
-        [pa.array(batch.line_nos, pa.int64()), pa.array(batch.texts, pa.string())],
+        [pa.array(batch.line_nos, pa.int64()), pa.array(screened.texts, pa.string()), problems],
         schema=BATCH_SCHEMA,
     )
 
@@ -43,6 +59,7 @@ class Feed:
         self.lines = 0
         self.entries = 0  # non-blank lines
         self.error: InputError | None = None
+        self.notes: list[tuple[int, str]] = []  # (line_no, what was cut) of shortened entries
 
     def reader(self) -> pa.RecordBatchReader:
         return pa.RecordBatchReader.from_batches(BATCH_SCHEMA, self._record_batches())
@@ -53,7 +70,7 @@ class Feed:
                 self.batches += 1
                 self.lines += len(batch)
                 self.entries += sum(1 for text in batch.texts if text and not text.isspace())
-                yield record_batch(batch)
+                yield record_batch(batch, self.notes)
         except InputError as err:
             self.error = err
 

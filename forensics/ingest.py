@@ -24,10 +24,11 @@ import duckdb
 
 from forensics.errors import InputError
 from forensics.feed import Feed, normalized_batch
+from forensics.identity import fill_identities
 from forensics.normalize import normalize_sql
 from forensics.readers import RawBatch, read_batches
 from forensics.schema import column_names
-from forensics.store import Store, transaction
+from forensics.store import Store, run_finished, run_started, transaction
 
 __all__ = [
     "BATCH_SIZE",
@@ -76,6 +77,7 @@ class IngestResult:
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # whole-file problems (missing, not JSON)
+    notes: list[str] = field(default_factory=list)  # entries kept but cut (forensics.limits)
 
     def add(self, other: IngestResult) -> None:
         self.accepted += other.accepted
@@ -83,6 +85,7 @@ class IngestResult:
         self.rejected += other.rejected
         self.rejections.extend(other.rejections)
         self.errors.extend(other.errors)
+        self.notes.extend(other.notes)
 
     @property
     def clean(self) -> bool:
@@ -96,10 +99,12 @@ def _start_run(store: Store, source: str) -> int:
         [source, datetime.now(UTC)],
     ).fetchone()
     assert row is not None
+    run_started(store.path, int(row[0]))
     return int(row[0])
 
 
 def _finish_run(store: Store, ingest_id: int, result: IngestResult, status: str) -> None:
+    run_finished(store.path, ingest_id)
     store.conn.execute(
         "UPDATE ingest_runs SET finished = ?, accepted = ?, duplicates = ?, rejected = ?, "
         "status = ? WHERE ingest_id = ?",
@@ -148,6 +153,10 @@ def _load_chunk(
         finally:
             conn.unregister("batch")
         inserted = int(row[0]) if row else 0
+        if inserted:
+            fill_identities(
+                conn, "log_entries", "r.rowid > $before", {"before": before[0] if before else -1}
+            )
         duplicates = _delete_repeats(conn, before[0] if before else -1) if inserted else 0
         result = IngestResult(accepted=inserted - duplicates, duplicates=duplicates)
         conn.execute(
@@ -230,6 +239,7 @@ def _ingest_stream(
                     part.rejections = _find_problems(store, _until_damage(again), source, minify)
                     part.rejected = len(part.rejections)
                     _count_rejected(store, ingest_id, part.rejected)
+                part.notes = [f"{source}: line {line}: {note}" for line, note in feed.notes]
                 if on_batch and feed.entries:
                     on_batch(part)
                 total.add(part)

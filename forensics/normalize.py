@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 
+from forensics.identity import PENDING_SQL
 from forensics.schema import SEVERITY_LEVELS
 
 __all__ = ["JSON_MESSAGE_KEYS", "normalize_sql"]
@@ -87,6 +88,12 @@ _TYPED = (
     "protoPayload",
     "logName",
     "timestamp",
+    "receiveTimestamp",
+    "insertId",
+    "trace",
+    "spanId",
+    "httpRequest.status",
+    "httpRequest.latency",
 )
 _T = {path: i + 1 for i, path in enumerate(_TYPED)}  # DuckDB lists are 1-based
 
@@ -126,15 +133,57 @@ _CHECK_SHAPE = {
     "severity": "VARCHAR",
     "logName": "VARCHAR",
     "insertId": "VARCHAR",
-    "httpRequest": {"status": "VARCHAR"},
+    "httpRequest": {"status": "VARCHAR", "latency": "VARCHAR"},
 }
 
-# An entry's identity part 2: its insertId, or a hash of its content when it has none
-# (json() re-serializes compactly, so the same entry hashes alike in any export format).
-_INSERT_ID = (
-    "CASE WHEN insertId IS NOT NULL THEN insertId "
-    "WHEN valid THEN 'sha256:' || sha256(json(line)) END"
+# An entry's identity part 2: its insertId, or, when it has none, a placeholder that
+# forensics.identity.fill_identities replaces with a hash of the entry's canonical form (parsed
+# values, sorted keys, the timestamp left to part 3), so the same entry hashes alike in any
+# export format, key order or time zone.
+_INSERT_ID = f"CASE WHEN insertId IS NOT NULL THEN insertId WHEN valid THEN {PENDING_SQL} END"
+
+# RFC 3339 date-time (section 5.6): four-digit year, 'T', seconds, optional fraction, and a zone.
+_RFC3339 = (
+    r"'[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})'"
 )
+
+
+def _first_problems(field: str) -> str:
+    """WHEN clauses naming what is wrong with an RFC 3339 field that is present."""
+    col = f'"{field}"'
+    return f"""
+            WHEN {_t(field)} <> 'VARCHAR' OR NOT regexp_full_match({col}, {_RFC3339})
+                THEN 'field {field}: not an RFC 3339 time: ' || left({col}, 60)
+            WHEN left({col}, 4) = '0000'
+                THEN 'field {field}: year 0000 is outside 0001-9999'
+            WHEN NOT ends_with(upper({col}), 'Z') AND (
+                    CAST(substr({col}, -5, 2) AS INTEGER) > 23
+                    OR CAST(right({col}, 2) AS INTEGER) > 59)
+                THEN 'field {field}: offset ' || right({col}, 6)
+                    || ' is outside -23:59..+23:59'"""
+
+
+def _status_problem() -> str:
+    status = _t("httpRequest.status")
+    return f"""
+            WHEN {_present("httpRequest.status")} AND NOT (
+                    {status} IN ('UBIGINT', 'BIGINT')
+                    OR ({status} = 'VARCHAR' AND regexp_full_match(status, '-?[0-9]{{1,9}}')))
+                THEN 'field httpRequest.status: expected an integer, got '
+                    || CASE WHEN {status} IN ('VARCHAR', 'DOUBLE', 'UBIGINT', 'BIGINT')
+                            THEN left(status, 40) ELSE {_TYPE_WORDS.format(t=status)} END"""
+
+
+def _latency_problem() -> str:
+    latency = _t("httpRequest.latency")
+    return rf"""
+            WHEN {_present("httpRequest.latency")} AND NOT (
+                    {latency} = 'VARCHAR'
+                    AND regexp_full_match(trim(latency), '-?[0-9]+(\.[0-9]+)?s'))
+                THEN 'field httpRequest.latency: expected a duration such as "0.25s", got '
+                    || CASE WHEN {latency} = 'VARCHAR' THEN left(latency, 40)
+                            ELSE {_TYPE_WORDS.format(t=latency)} END"""
 
 
 def normalize_sql(minify_raw: bool = False, check_only: bool = False) -> str:
@@ -156,7 +205,7 @@ def normalize_sql(minify_raw: bool = False, check_only: bool = False) -> str:
     return f"""
 WITH typed AS (
     -- try(): malformed JSON yields NULL types instead of failing the batch (one parse, not two)
-    SELECT line_no, line, try(json_type(line, {typed_paths})) AS t
+    SELECT line_no, line, given_problem, try(json_type(line, {typed_paths})) AS t
     FROM batch
     -- Blank lines are skipped. trim() scans the whole string, so only lines that start with
     -- white space pay for it.
@@ -164,43 +213,56 @@ WITH typed AS (
 ), marked AS (
     SELECT *, t IS NOT NULL AS valid FROM typed
 ), extracted AS (
-    SELECT line_no, line, valid, t,
+    SELECT line_no, line, given_problem, valid, t,
         unnest(CASE WHEN t[1] = 'OBJECT' THEN json_transform(line, '{shape}') END,
                recursive := true)
     FROM marked
 ), converted AS (
     SELECT *,
-        TRY_CAST("timestamp" AS TIMESTAMPTZ) AS ts,
-        TRY_CAST(receiveTimestamp AS TIMESTAMPTZ) AS rts,
+        TRY_CAST(upper("timestamp") AS TIMESTAMPTZ) AS ts,
+        TRY_CAST(upper(receiveTimestamp) AS TIMESTAMPTZ) AS rts,
         upper(coalesce(severity, 'DEFAULT')) AS sev,
         TRY_CAST(status AS INTEGER) AS http_code,
         url_decode(logName) AS decoded_log_name
     FROM extracted
-), checked AS (
+), timed AS (
+    -- Two CASEs: one would pass DuckDB's limit on nested expression depth.
     SELECT *,
         CASE
+            WHEN given_problem IS NOT NULL THEN given_problem
             WHEN NOT valid THEN 'not valid JSON (truncated or malformed)'
             WHEN t[1] <> 'OBJECT' THEN 'not a LogEntry object (a JSON ' || lower(t[1]) || ')'
             WHEN NOT {_present("logName")} THEN 'field logName: missing'
             {_type_problem("logName", ("VARCHAR",), "a string")}
             WHEN NOT {_present("timestamp")} THEN 'field timestamp: missing'
-            WHEN {_t("timestamp")} <> 'VARCHAR' OR ts IS NULL
-                THEN 'field timestamp: not an RFC 3339 time: ' || left("timestamp", 60)
-            WHEN receiveTimestamp IS NOT NULL AND rts IS NULL
+            {_first_problems("timestamp")}
+            WHEN ts IS NULL THEN 'field timestamp: not an RFC 3339 time: ' || left("timestamp", 60)
+            WHEN NOT {_present("receiveTimestamp")} THEN NULL
+            {_first_problems("receiveTimestamp")}
+            WHEN rts IS NULL
                 THEN 'field receiveTimestamp: not an RFC 3339 time: ' || left(receiveTimestamp, 60)
+        END AS first_problem
+    FROM converted
+), checked AS (
+    SELECT *,
+        CASE
+            WHEN first_problem IS NOT NULL THEN first_problem
             WHEN sev NOT IN ({severities})
                 THEN 'field severity: unknown LogSeverity ' || left(severity, 40)
+            {_type_problem("insertId", ("VARCHAR",), "a string")}
+            {_type_problem("trace", ("VARCHAR",), "a string")}
+            {_type_problem("spanId", ("VARCHAR",), "a string")}
             {_type_problem("resource", ("OBJECT",), "an object")}
             {_type_problem("resource.labels", ("OBJECT",), "an object")}
             {_type_problem("labels", ("OBJECT",), "an object")}
             {_type_problem("httpRequest", ("OBJECT",), "an object")}
-            WHEN status IS NOT NULL AND http_code IS NULL
-                THEN 'field httpRequest.status: expected an integer, got ' || left(status, 40)
+            {_status_problem()}
+            {_latency_problem()}
             {_type_problem("textPayload", ("VARCHAR",), "a string")}
             {_type_problem("jsonPayload", ("OBJECT",), "an object")}
             {_type_problem("protoPayload", ("OBJECT",), "an object")}
         END AS problem
-    FROM converted
+    FROM timed
 ){_final_select(raw_expr, check_only, message_paths, proto_paths, severity_case)}"""
 
 

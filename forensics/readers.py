@@ -15,6 +15,7 @@ import codecs
 import gzip
 import io
 import json
+import re
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -22,14 +23,20 @@ from pathlib import Path
 from typing import IO
 
 from forensics.errors import InputError
+from forensics.limits import MAX_ENTRY_CHARS, container_end, too_large
 
 __all__ = ["RawBatch", "RawEntry", "detect_format", "open_text", "read_batches", "read_entries"]
 
 _CHUNK = 1 << 20
-# A LogEntry is at most 256 KiB (512 KiB for audit logs); an array element far larger than that
-# is a syntax error we failed to see, not an entry still arriving.
-_MAX_ELEMENT_CHARS = 8 << 20
+# An array element larger than MAX_ENTRY_CHARS is a syntax error we failed to see, or an entry
+# past the limit; either way the array cannot be followed past it.
+_MAX_ELEMENT_CHARS = MAX_ENTRY_CHARS
 _WS = " \t\r\n"
+_JSON_STARTS = frozenset('{"-0123456789tfn')
+_LATER_OBJECT = re.compile(r"[\r\n][ \t]*\{")
+# Stands in for an entry the reader rejected itself (too large to hold): tiny, and rejected
+# with the reader's problem, never parsed.
+PLACEHOLDER = "{}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,7 @@ class RawEntry:
     line_no: int  # 1-based line where the entry starts
     text: str
     element: int | None = None  # 0-based array index, for JSON-array files
+    problem: str | None = None  # why the reader could not hand over the entry itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,8 @@ class RawBatch:
     line_nos: list[int]
     texts: list[str]
     elements: list[int] | None = None  # 0-based array indexes, for JSON-array files
+    # Per text, a problem the reader found itself (e.g. too large to load); None if none.
+    problems: list[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -80,16 +90,33 @@ def detect_format(path: Path) -> str:
                 if stripped:
                     first = stripped[0]
                     break
-        except (OSError, EOFError) as err:
+            if first == "[" or first not in _JSON_STARTS:
+                stripped += fh.read(_CHUNK)
+        except (OSError, EOFError, zlib.error) as err:
             raise InputError(f"{path}: file is damaged or truncated: {err}") from None
     if first == "[":
-        return "json"
-    if first == "{":
+        return "ndjson" if _array_then_objects(stripped) else "json"
+    if first in _JSON_STARTS or _LATER_OBJECT.search(stripped):
+        # "{" for NDJSON. Any other first line (null, a number, stray text) with an object on
+        # a later line is a bad first line of NDJSON, rejected by name while the rest loads.
         return "ndjson"
     raise InputError(
         f"{path}: line 1: not a log export (expected a JSON array or one JSON object per line, "
         f"found {first!r})"
     )
+
+
+def _array_then_objects(head: str) -> bool:
+    """True for NDJSON whose first line happens to be a JSON array ("[1]\n{...}\n"): the line
+    is a whole JSON value and more follows. (A pretty-printed export's first line is "[".)"""
+    line, newline, rest = head.partition("\n")
+    if not newline or not rest.strip(_WS):
+        return False
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def read_entries(path: Path) -> Iterator[RawEntry]:
@@ -125,25 +152,84 @@ def read_batches(path: Path, batch_size: int) -> Generator[RawBatch]:
     if fmt == "json":
         yield from _array_batches(path, batch_size)
         return
+    yield from _ndjson_batches(path, batch_size)
+
+
+def _ndjson_batches(path: Path, batch_size: int) -> Iterator[RawBatch]:
+    """Batches of an NDJSON file's lines, split in bulk (no Python work per line).
+
+    Lines end at "\n" (also "\r\n"), or at "\r" in a file with no "\n" at all (old Mac line
+    endings; a JSON string cannot hold a raw CR, so this never splits an entry). A UTF-8 byte
+    order mark is dropped. A line longer than MAX_ENTRY_CHARS is skipped as it streams by (never
+    held whole) and comes out as a placeholder with its problem.
+    """
     next_line = 1
-    pending = ""
     texts: list[str] = []
-    for chunk in _text_chunks(path):
-        # Split on "\n" only: str.splitlines would also split on U+2028 and friends, which a
-        # JSON string may legally hold.
-        lines = (pending + chunk).split("\n")
-        pending = lines.pop()
-        texts.extend(lines)
+    problems: dict[int, str] = {}  # index in texts -> the reader's own rejection (rare)
+    parts: list[str] = []  # the unfinished last line so far
+    held = 0  # its length
+    skipped = 0  # > 0 while skipping an over-long line: its length so far
+    sep: str | None = None
+    chunks = _text_chunks(path)
+    while True:
+        try:
+            chunk = next(chunks, None)
+        except InputError:
+            # Damage part-way: every complete line before it is handed on (the unfinished
+            # last one is the damage), then the error.
+            if texts:
+                yield _batch(next_line, texts, problems)
+            raise
+        if chunk is None:
+            break
+        if sep is None:
+            if next_line == 1 and not texts and not parts and chunk.startswith("\ufeff"):
+                chunk = chunk[1:]
+            sep = "\n" if "\n" in chunk else "\r" if "\r" in chunk else None
+        # Split on the separator only: str.splitlines would also split on U+2028 and friends,
+        # which a JSON string may legally hold.
+        pieces = chunk.split(sep) if sep else [chunk]
+        if len(pieces) > 1:
+            first = pieces[0]
+            if skipped or held + len(first) > MAX_ENTRY_CHARS:
+                problems[len(texts)] = too_large(skipped + held + len(first))
+                texts.append(PLACEHOLDER)
+            else:
+                texts.append("".join([*parts, first]) if parts else first)
+            parts, held, skipped = [], 0, 0
+            texts.extend(pieces[1:-1])
+        tail = pieces[-1]
+        if skipped:
+            skipped += len(tail)
+        elif held + len(tail) > MAX_ENTRY_CHARS:
+            skipped, parts, held = held + len(tail), [], 0
+        elif tail:
+            parts.append(tail)
+            held += len(tail)
         # Exactly batch_size lines per batch: ingest sizes its statements in whole DuckDB row
         # groups, and a batch a few lines over would leave a partial row group behind each one.
         while len(texts) >= batch_size:
-            yield RawBatch(list(range(next_line, next_line + batch_size)), texts[:batch_size])
+            yield _batch(next_line, texts[:batch_size], problems)
             next_line += batch_size
             texts = texts[batch_size:]
-    if pending:
-        texts.append(pending)
+            problems = {i - batch_size: p for i, p in problems.items() if i >= batch_size}
+    if skipped:
+        problems[len(texts)] = too_large(skipped)
+        texts.append(PLACEHOLDER)
+    elif parts:
+        texts.append("".join(parts))
     if texts:
-        yield RawBatch(list(range(next_line, next_line + len(texts))), texts)
+        yield _batch(next_line, texts, problems)
+
+
+def _batch(first_line: int, texts: list[str], problems: dict[int, str]) -> RawBatch:
+    found: list[str | None] | None = None
+    if problems:
+        found = [None] * len(texts)
+        for i, problem in problems.items():
+            if i < len(texts):
+                found[i] = problem
+    return RawBatch(list(range(first_line, first_line + len(texts))), texts, problems=found)
 
 
 def _array_batches(path: Path, batch_size: int) -> Iterator[RawBatch]:
@@ -151,10 +237,12 @@ def _array_batches(path: Path, batch_size: int) -> Iterator[RawBatch]:
     found: list[RawEntry] = []
 
     def flush() -> RawBatch:
+        problems = [e.problem for e in found]
         batch = RawBatch(
             [e.line_no for e in found],
             [e.text for e in found],
             [e.element if e.element is not None else -1 for e in found],
+            problems if any(p is not None for p in problems) else None,
         )
         found.clear()
         return batch
@@ -254,7 +342,24 @@ def _read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
             )
         ch = buf[pos]
         if ch == "]":
-            return
+            # Exports appended to one file ("[...]\n[...]") are read on; anything else after
+            # the closing bracket is named, never silently dropped.
+            pos += 1
+            while True:
+                while pos < len(buf) and buf[pos] in _WS:
+                    pos += 1
+                if pos < len(buf) or not more():
+                    break
+            if pos >= len(buf):
+                return
+            if buf[pos] != "[":
+                raise InputError(
+                    f"{path}: line {line_no + buf.count(chr(10), 0, pos)}: unexpected "
+                    f"{buf[pos]!r} after the JSON array's closing ']'"
+                )
+            pos += 1
+            expect_value = True
+            continue
         if ch == "," and not expect_value:
             pos += 1
             expect_value = True
@@ -263,6 +368,19 @@ def _read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
         while True:
             try:
                 _, end = decoder.raw_decode(buf, pos)
+                break
+            except RecursionError:
+                # Nested too deep for Python's parser: find the element's end by its brackets
+                # and hand its text on; the limits screen rejects it by name.
+                found = container_end(buf, pos)
+                if found is None and more():
+                    continue
+                if found is None:
+                    raise InputError(
+                        f"{path}: line {start_line}: truncated JSON array: element {element} "
+                        "is cut off"
+                    ) from None
+                end = found
                 break
             except json.JSONDecodeError as err:
                 if len(buf) - pos < _MAX_ELEMENT_CHARS and more():

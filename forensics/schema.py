@@ -133,7 +133,11 @@ INGEST_RUN_COLUMNS: tuple[Column, ...] = (
         "duplicates", "BIGINT NOT NULL DEFAULT 0", "Entries already in the store (or repeated)."
     ),
     Column("rejected", "BIGINT NOT NULL DEFAULT 0", "Entries refused as malformed."),
-    Column("status", "VARCHAR NOT NULL", "running, complete, failed."),
+    Column(
+        "status",
+        "VARCHAR NOT NULL",
+        "running, complete, failed, or interrupted (killed: found running on a later open).",
+    ),
 )
 
 # One row per (entry, signature) that matched; written by the classification pass.

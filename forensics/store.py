@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,19 @@ import polars as pl
 
 from forensics.errors import InputError, StoreBusyError, StoreError
 from forensics.schema import all_ddl
+from forensics.timeutil import Window
 
-__all__ = ["DEFAULT_DB", "SANDBOX_CONFIG", "Store", "default_db_path", "open_store", "transaction"]
+__all__ = [
+    "DEFAULT_DB",
+    "SANDBOX_CONFIG",
+    "Store",
+    "clamp_window",
+    "default_db_path",
+    "open_store",
+    "run_finished",
+    "run_started",
+    "transaction",
+]
 
 DEFAULT_DB = "forensics.duckdb"
 DEFAULT_LOCK_TIMEOUT_S = 30.0
@@ -197,9 +209,54 @@ def open_store(
         if not read_only:
             for statement in all_ddl():
                 conn.execute(statement)
+            _mark_interrupted(conn, db_path)
         yield Store(db_path, conn, read_only)
     finally:
         conn.close()
+
+
+# Ingest runs this process has open, per store file: only those may be 'running' when a
+# store is opened for writing (DuckDB lets one process write a file at a time).
+_LIVE_RUNS: dict[str, set[int]] = {}
+
+
+def run_started(path: Path, ingest_id: int) -> None:
+    """Record that this process runs ``ingest_id`` on the store at ``path``."""
+    _LIVE_RUNS.setdefault(str(path.resolve()), set()).add(ingest_id)
+
+
+def run_finished(path: Path, ingest_id: int) -> None:
+    _LIVE_RUNS.get(str(path.resolve()), set()).discard(ingest_id)
+
+
+def _mark_interrupted(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A run still 'running' that no live process runs was killed: say so."""
+    if str(path) == ":memory:":
+        return
+    live = sorted(_LIVE_RUNS.get(str(path.resolve()), set())) or [-1]
+    conn.execute(
+        "UPDATE ingest_runs SET status = 'interrupted' "
+        "WHERE status = 'running' AND NOT list_contains($live, ingest_id)",
+        {"live": live},
+    )
+
+
+def clamp_window(store: Store, window: Window) -> Window:
+    """``window`` starting no earlier than the hour of the store's first entry or metric point.
+
+    Nothing before that can be found, so the answer is the same, but a huge ``--hours`` costs
+    no per-hour work for the centuries before the data.
+    """
+    first = store.scalar(
+        'SELECT least((SELECT min("timestamp") FROM log_entries), '
+        "(SELECT min(point_time) FROM metric_points))"
+    )
+    if first is None:
+        return Window(max(window.since, window.until - timedelta(hours=1)), window.until)
+    start = first.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if start <= window.since:
+        return window
+    return Window(min(start, window.until), window.until)
 
 
 @contextmanager

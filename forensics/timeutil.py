@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -96,11 +97,20 @@ class Window:
 
 
 def window_ending(hours: float, until: str | datetime | None = None) -> Window:
-    """The window of ``hours`` ending at ``until`` (default now)."""
-    if hours <= 0:
-        raise InputError(f"--hours must be positive, got {hours}")
+    """The window of ``hours`` ending at ``until`` (default now).
+
+    A window that would start before year 1 is an InputError (one line), not an OverflowError;
+    forensics.store.clamp_window then bounds a long window by what the store holds.
+    """
+    if not math.isfinite(hours) or hours <= 0:
+        raise InputError(f"--hours must be a positive number, got {hours}")
     end = until if isinstance(until, datetime) else parse_time(until) if until else utcnow()
-    return Window(end - timedelta(hours=hours), end)
+    try:
+        return Window(end - timedelta(hours=hours), end)
+    except OverflowError:
+        raise InputError(
+            f"--hours {hours:g}: the window would start before year 1; use a smaller number"
+        ) from None
 
 
 def parse_day(text: str, field: str = "--date") -> date:

@@ -60,7 +60,7 @@ def analyze(
     # analysis, DuckDB or polars (tests/test_cli_startup.py).
     from forensics.analysis import analyze_window
     from forensics.incidents import load_registry
-    from forensics.store import open_store
+    from forensics.store import clamp_window, open_store
 
     window = window_ending(hours, until)
     cfg = load_config(config).with_overrides(project=project)
@@ -70,6 +70,7 @@ def analyze(
             render_report(report)
     registry = load_registry(issues_file)
     with open_store(db_path(db)) as store:
+        window = clamp_window(store, window)
         result = analyze_window(store, window, registry=registry)
         paths = (
             write_window_reports(store, window, out, ["md", "html", "json"], analysis=result)

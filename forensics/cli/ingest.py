@@ -32,7 +32,9 @@ def ingest(
     with open_store(db_path(db)) as store:
         result = ingest_files(store, paths)
     for message in result.errors:
-        err_console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+        err_console.print(f"error: {message}", style="red", markup=False, highlight=False)
+    for note in result.notes[:MAX_SHOWN_REJECTIONS]:
+        err_console.print(f"note: {note}", markup=False)
     for rejection in result.rejections[:MAX_SHOWN_REJECTIONS]:
         err_console.print(f"rejected: {rejection}", markup=False)
     hidden = len(result.rejections) - MAX_SHOWN_REJECTIONS

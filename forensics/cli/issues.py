@@ -23,12 +23,12 @@ def analysis_for(
 ) -> dict[str, Any]:
     """build_analysis for the window the options name, with the user's registry."""
     from forensics.incidents import build_analysis, load_registry  # deferred: instant --help
-    from forensics.store import open_store
+    from forensics.store import clamp_window, open_store
 
     window = window_ending(hours, until)
     registry = load_registry(issues_file)
     with open_store(db_path(db)) as store:
-        return build_analysis(store, window, registry=registry)
+        return build_analysis(store, clamp_window(store, window), registry=registry)
 
 
 def issues(

@@ -104,7 +104,7 @@ def report(
     """
     from forensics.analysis import analyze_window  # deferred: --help stays instant
     from forensics.incidents import load_registry
-    from forensics.store import open_store
+    from forensics.store import clamp_window, open_store
 
     if out is None:
         raise InputError("--out DIR is required: the directory to write the report files into")
@@ -112,6 +112,7 @@ def report(
     window = window_ending(hours, until)
     registry = load_registry(issues_file)
     with open_store(db_path(db)) as store:
+        window = clamp_window(store, window)
         analysis = analyze_window(store, window, registry=registry)
         paths = write_window_reports(
             store,

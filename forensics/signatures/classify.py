@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from forensics.errors import InputError
 from forensics.feed import normalized_batch
+from forensics.identity import fill_identities
 from forensics.ingest import BATCH_SIZE
 from forensics.readers import RawBatch, read_batches
 from forensics.schema import column_names
@@ -192,6 +193,7 @@ def _classify(
             ).fetchall():
                 errors[index] = f"{_where(source, batch, index - first)}: {problem}"
             first += len(batch)
+        fill_identities(conn, "_input")
         conn.execute(
             f"INSERT INTO log_entries ({cols}, source, ingest_id) "
             f"SELECT {cols}, 'classify', 0 FROM _input WHERE problem IS NULL "
