@@ -29,6 +29,7 @@ from forensics.signatures.keywords import (
 )
 from forensics.signatures.matchtext import (
     FAILURE_TEXT_SQL,
+    HAS_ERROR_FIELDS_SQL,
     MATCH_TEXT_SQL,
     exception_lines_sql,
 )
@@ -207,9 +208,9 @@ def condition_sql(signature: Signature, node: Node | None = None) -> str:
     return all_of(parts) if isinstance(node, And) else any_of(parts)
 
 
-# Before the gate there is no match text yet: tests there read the failure text column `ft`
-# (FAILURE_TEXT_SQL: message and error fields), whose lines are a superset of the match text's.
-_RAW_MESSAGE = "ft"
+# Before the gate there is no match text yet: tests there read the raw message, and a regex
+# test also reads the payload's JSON text when it may hold error fields (see matchtext).
+_RAW_MESSAGE = "coalesce(message, '')"
 _GATE_COLUMNS = {**_COLUMN_SQL, "message": _RAW_MESSAGE, "level": level_sql(_RAW_MESSAGE)}
 
 # A superset of a condition as disjuncts: ("kw", keyword regex for the raw message, any case),
@@ -260,7 +261,7 @@ def _superset(signature: Signature, node: Node) -> Disjuncts:
 
 
 def gate_sql(signatures: list[Signature]) -> str:
-    """A cheap superset of "some signature matches", over the raw columns and ``ft``.
+    """A cheap superset of "some signature matches", over the raw columns.
 
     One case-insensitive scan for every keyword the catalog's regexes need, plus the few
     tests that need no message (``http_status = 503``); regexes whose keywords cannot be
@@ -272,12 +273,15 @@ def gate_sql(signatures: list[Signature]) -> str:
             if text not in found[kind]:
                 found[kind].append(text)
     tests = []
+    patterns = []
     if found["kw"]:
-        pattern = "(?i)" + "|".join(sorted(found["kw"]))
-        tests.append(D.regex_match.format(field=_RAW_MESSAGE, pattern=literal(pattern)))
+        patterns.append("(?i)" + "|".join(sorted(found["kw"])))
     if found["re"]:
-        pattern = "|".join(found["re"])
+        patterns.append("|".join(found["re"]))
+    for pattern in patterns:
         tests.append(D.regex_match.format(field=_RAW_MESSAGE, pattern=literal(pattern)))
+        in_payload = D.regex_match.format(field="json_payload", pattern=literal(pattern))
+        tests.append(f"({HAS_ERROR_FIELDS_SQL} AND {in_payload})")
     tests.extend(found["sql"])
     return " OR ".join(tests) if tests else "FALSE"
 
@@ -316,14 +320,14 @@ def classification_sql(catalog: Catalog, where: str = "TRUE") -> str:
     names = ", ".join(f"s{i}" for i in range(len(sigs)))
     params = " ".join(f"WHEN {literal(s.id)} THEN {params_sql(s)}" for s in sigs)
     return f"""
-WITH scoped AS (
-    SELECT {SOURCE_COLUMNS}, {FAILURE_TEXT_SQL} AS ft
+WITH gated AS (
+    SELECT {SOURCE_COLUMNS}, message, json_payload
     FROM log_entries
-    WHERE {where}
-), gated AS (
-    SELECT * FROM scoped WHERE {gate_sql(sigs)}
+    WHERE ({where}) AND ({gate_sql(sigs)})
+), texted AS (
+    SELECT *, {FAILURE_TEXT_SQL} AS ft FROM gated
 ), src AS (
-    SELECT *, {exception_lines_sql("ft")} AS m FROM gated
+    SELECT *, {exception_lines_sql("ft")} AS m FROM texted
 ), lowered AS MATERIALIZED (
     SELECT *, lower(m) AS lm FROM src
 ), flagged AS (
