@@ -1,25 +1,34 @@
-"""The main job's content: what the store says about one window, as plain data.
+"""The analysis model of one window: every fact that any output shows, computed once.
 
-``analyze_window`` returns a dict that the CLI renders with rich and prints as JSON, and that
-reports reuse. Later stages (signatures, incidents, issue status) add keys here rather than
-adding commands, so that `forensics analyze` stays the one command to run.
+``forensics.pipeline.build_model`` fills an ``AnalysisModel`` from the store; the terminal
+(`analyze`, `issues`, `incidents`), ``--json``, the Markdown/HTML/JSON reports, snapshots
+(``snapshot_state``) and watch/diff webhook payloads (made from snapshot states) all render
+from it and read nothing else, so no two outputs can disagree. Each fact carries its evidence:
+incidents and issues cite entries (insert_id, timestamp, revision); tables name the query that
+computed them in ``cites``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from forensics.incidents import Registry, analyze_incidents, load_registry
-from forensics.signatures.summary import signature_summary
-from forensics.sql import run_named
-from forensics.store import Store
+from forensics.incidents.build import Analysis
+from forensics.signatures.mining import Template
 from forensics.timeutil import Window
 
-__all__ = ["analyze_window", "volume_pivot"]
+if TYPE_CHECKING:
+    from forensics.pipeline import Classification
+    from forensics.snapshots.model import Item, State
 
+__all__ = ["ANALYSIS_SCHEMA", "TOP_ERRORS", "TOP_TEMPLATES", "AnalysisModel", "analyze_window"]
+
+ANALYSIS_SCHEMA = "forensics.analysis/1"
 TOP_ERRORS = 15
+TOP_TEMPLATES = 10
 
 
 def volume_pivot(volume: pl.DataFrame) -> pl.DataFrame:
@@ -37,31 +46,167 @@ def volume_pivot(volume: pl.DataFrame) -> pl.DataFrame:
     return pivot.with_columns(pl.sum_horizontal(order).alias("total")).sort("hour", "service")
 
 
-def analyze_window(
-    store: Store, window: Window, *, registry: Registry | None = None
-) -> dict[str, Any]:
-    """Everything `forensics analyze` shows for ``window``, as JSON-ready data.
+def _stamp(value: Any) -> Any:
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
 
-    The incidents stage adds issues (status from evidence, contradictions first), incidents,
-    deploys, drift, checks and signature_revisions (see forensics.incidents.build_analysis).
+
+@dataclass
+class AnalysisModel:
+    """Everything known about one window, typed; see the module docstring.
+
+    ``incidents`` holds issue statuses (with the sentence that justifies each), incidents with
+    their causes, chains, attribution per symptom and cited evidence lines, deploys, drift and
+    checks. ``signature_counts`` (hour × service × primary signature) lists for each row the
+    issues its lines were attributed to. ``report`` holds what only reports show (postmortems,
+    impact, chart series, per-signature examples), built when asked for.
     """
-    registry = registry or load_registry()
-    params = {**window.params(), "limit": TOP_ERRORS}
-    volume = run_named(store, "hour_service_severity_volume", params)
-    errors = run_named(store, "window_error_messages_top", params)
-    held = run_named(store, "store_time_range")
-    incidents = analyze_incidents(store, window, registry=registry)
-    signatures = signature_summary(store, window, incidents.evidence)
-    return {
-        **incidents.as_dict(),
-        "window": window.as_dict(),
-        "entries_in_window": int(volume["n"].sum()) if not volume.is_empty() else 0,
-        "volume": volume,
-        "top_errors": errors,
-        "store_range": held,
-        **signatures,
-        # Sources the collectors could not read: the analysis is incomplete there, and says so.
-        "data_gaps": run_named(store, "window_source_gaps", window.params()),
-        # Metric threshold crossings (memory, CPU, Cloud SQL connections, VPC connector).
-        "signals": run_named(store, "window_signals", window.params()),
-    }
+
+    window: Window
+    catalog_version: str
+    classification: Classification
+    incidents: Analysis
+    entries_in_window: int
+    volume: pl.DataFrame
+    top_errors: pl.DataFrame
+    store_range: pl.DataFrame
+    signature_counts: pl.DataFrame
+    signature_services: pl.DataFrame
+    templates: list[Template]
+    data_gaps: pl.DataFrame
+    signals: pl.DataFrame
+    cites: dict[str, dict[str, Any]] = field(default_factory=dict)
+    report: dict[str, Any] | None = None
+
+    def analysis(self) -> dict[str, Any]:
+        """The analysis as `analyze --json` gives it (frames kept as frames for renderers)."""
+        notes = dict(self.incidents.notes)
+        notes["classification"] = self.classification.as_dict()
+        return {
+            "schema": ANALYSIS_SCHEMA,
+            **self.incidents.as_dict(),
+            "analysis_notes": notes,
+            "window": self.window.as_dict(),
+            "entries_in_window": self.entries_in_window,
+            "volume": self.volume,
+            "top_errors": self.top_errors,
+            "store_range": self.store_range,
+            "catalog_version": self.catalog_version,
+            "signatures": self.signature_counts,
+            "unknown_templates": [t.as_dict() for t in self.templates[:TOP_TEMPLATES]],
+            # Sources the collectors could not read: the analysis is incomplete there.
+            "data_gaps": self.data_gaps,
+            # Metric threshold crossings (memory, CPU, Cloud SQL connections, VPC connector).
+            "signals": self.signals,
+            "cites": self.cites,
+        }
+
+    def report_context(
+        self, *, now: datetime, version: str | None = None, redact_emails: bool = False
+    ) -> dict[str, Any]:
+        """The report context (Markdown, HTML and JSON render it) from this model alone."""
+        from forensics import __version__
+        from forensics.report.model import assemble_report
+
+        if self.report is None:
+            raise ValueError("this model was built without report facts (build_model(report=True))")
+        return assemble_report(
+            self.analysis(),
+            self.report,
+            self.window,
+            now=now,
+            version=version or __version__,
+            redact_emails=redact_emails,
+        )
+
+    def snapshot_state(self, label: str) -> State:
+        """What a snapshot or a watch run records: signature, template and issue items."""
+        from forensics.snapshots.model import Item, State
+
+        items = signature_items(self.signature_services)
+        items += [
+            Item(
+                kind="template",
+                key=t.id,
+                service=None,
+                count=t.count,
+                details={
+                    "template": t.template,
+                    "services": t.services,
+                    "first_seen": _stamp(t.first_seen),
+                    "last_seen": _stamp(t.last_seen),
+                    "example_insert_id": t.example_insert_id,
+                    # a template's text (so its id) depends on the variants a day held
+                    "members": sorted(t.members or [t.template]),
+                },
+            )
+            for t in self.templates
+        ]
+        items += [
+            Item(
+                kind="issue",
+                key=issue["id"],
+                service=None,
+                count=int(issue.get("evidence_in_window") or 0),
+                status=issue["status"],
+                details={key: issue.get(key) for key in ISSUE_DETAILS},
+            )
+            for issue in (s.as_dict() for s in self.incidents.issues)
+        ]
+        gaps = [  # clipped to the window: a snapshot speaks of its own period only
+            {
+                "source": row["source"],
+                "start": _stamp(max(row["start"], self.window.since)),
+                "end": _stamp(min(row["end"], self.window.until)),
+                "reason": row["reason"],
+            }
+            for row in self.data_gaps.iter_rows(named=True)
+        ]
+        state = State(
+            label=label,
+            entries=self.entries_in_window,
+            gaps=gaps,
+            catalog_version=self.catalog_version,
+        )
+        state.items = items
+        state.recorded = frozenset({"signature", "template", "issue"})
+        note = self.classification.note()
+        if note:
+            state.notes.append(note)
+        return state
+
+
+def signature_items(frame: pl.DataFrame) -> list[Item]:
+    """Snapshot items from window_signature_service_counts rows: one per (signature, service)."""
+    from forensics.snapshots.model import Item
+
+    return [
+        Item(
+            kind="signature",
+            key=row["signature"],
+            service=row["service"],
+            count=int(row["n"]),
+            details={
+                "primary": int(row["n_primary"]),
+                "first_seen": _stamp(row["first_seen"]),
+                "last_seen": _stamp(row["last_seen"]),
+                "example_insert_id": row["example_insert_id"],
+            },
+        )
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+ISSUE_DETAILS = ("title", "claimed_status", "contradiction", "basis", "evidence", "first_seen",
+                 "last_seen", "url")  # fmt: skip
+
+
+def analyze_window(store: Any, window: Window, *, registry: Any = None) -> dict[str, Any]:
+    """The analysis of ``window`` as `analyze --json` gives it (see forensics.pipeline).
+
+    Reads the store only: runs not classified with the current catalog are classified in
+    memory for this answer (see ``forensics.pipeline.prepare_reading``).
+    """
+    from forensics.pipeline import Sources, build_model
+
+    sources = Sources.load() if registry is None else Sources.with_registry(registry)
+    return build_model(store, window, sources).analysis()

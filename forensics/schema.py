@@ -222,6 +222,16 @@ SNAPSHOT_COLUMNS: tuple[Column, ...] = (
     Column("taken_at", "TIMESTAMPTZ NOT NULL", "When the snapshot was taken."),
 )
 
+# One row per (ingest run, catalog version) whose entries were classified with that catalog:
+# forensics.pipeline classifies only the runs without a row for the current catalog, so an
+# unchanged store classifies nothing and two catalog versions never mix in one answer.
+CLASSIFIED_RUN_COLUMNS: tuple[Column, ...] = (
+    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries were classified."),
+    Column("catalog_version", "VARCHAR NOT NULL", "The catalog version they were classified with."),
+    Column("matches", "BIGINT NOT NULL", "signature_matches rows written for the run."),
+    Column("classified_at", "TIMESTAMPTZ NOT NULL", "When."),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "log_entries": LOG_ENTRY_COLUMNS,
     "metric_points": METRIC_POINT_COLUMNS,
@@ -231,6 +241,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "data_gaps": DATA_GAP_COLUMNS,
     "collect_checkpoints": COLLECT_CHECKPOINT_COLUMNS,
     "snapshots": SNAPSHOT_COLUMNS,
+    "classified_runs": CLASSIFIED_RUN_COLUMNS,
 }
 
 # The documented view that users and named queries read; `raw` stays reachable for the rare field.

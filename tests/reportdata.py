@@ -14,13 +14,13 @@ from typing import Any
 
 import polars as pl
 
-from forensics.analysis import analyze_window
+from forensics.analysis import AnalysisModel
 from forensics.demo import generate_entries
 from forensics.incidents import load_registry
 from forensics.ingest import ingest_texts
 from forensics.paths import patterns_dir
-from forensics.report import build_report
-from forensics.signatures import classify_store
+from forensics.pipeline import Sources, build_model, classify_pending
+from forensics.signatures import load_catalog
 from forensics.store import Store, open_store
 from forensics.timeutil import Window
 
@@ -61,21 +61,21 @@ def build_store(
             ingest_texts(store, extra_texts, source="hostile-corpus.jsonl")
         # Ingest runs record the wall clock; pin them so a report of this store is reproducible.
         store.conn.execute("UPDATE ingest_runs SET started = $t, finished = $t", {"t": end})
-        classify_store(store)
+        classify_pending(store, load_catalog())  # as ingest does
     return path
+
+
+def golden_model(store: Store, **options: Any) -> AnalysisModel:
+    """The analysis model of the golden window with the demo's issue claims (report facts too)."""
+    sources = Sources.with_registry(load_registry(DEMO_REGISTRY))
+    return build_model(store, GOLDEN_WINDOW, sources, report=True, **options)
 
 
 def report_context(store: Store, **options: Any) -> dict[str, Any]:
     """The report of the golden window, with the demo's issue claims, time and version."""
-    analysis = analyze_window(store, GOLDEN_WINDOW, registry=load_registry(DEMO_REGISTRY))
-    return build_report(
-        store,
-        GOLDEN_WINDOW,
-        now=GOLDEN_NOW,
-        version=GOLDEN_VERSION,
-        analysis=analysis,
-        **options,
-    )
+    redact = {"redact_emails": options.pop("redact_emails")} if "redact_emails" in options else {}
+    model = golden_model(store, **options)
+    return model.report_context(now=GOLDEN_NOW, version=GOLDEN_VERSION, **redact)
 
 
 def corpus() -> list[dict[str, Any]]:

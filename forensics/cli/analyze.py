@@ -16,9 +16,9 @@ from forensics.cli.collect import (
 )
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.render_incidents import render_summary
-from forensics.cli.report import OutOption, write_window_reports
+from forensics.cli.report import OutOption, write_model_reports
 from forensics.config import load_config
-from forensics.console import console, frame_table
+from forensics.console import console, err_console, frame_table
 from forensics.timeutil import window_ending
 
 HoursOption = Annotated[float, typer.Option("--hours", help="Window length in hours.")]
@@ -58,9 +58,8 @@ def analyze(
     """
     # Deferred imports (here and in the other commands): `forensics --help` loads none of the
     # analysis, DuckDB or polars (tests/test_cli_startup.py).
-    from forensics.analysis import analyze_window
-    from forensics.incidents import load_registry
-    from forensics.store import clamp_window, open_store
+    from forensics.pipeline import Sources, build_model, open_for_reading
+    from forensics.store import clamp_window
 
     window = window_ending(hours, until)
     cfg = load_config(config).with_overrides(project=project)
@@ -68,21 +67,25 @@ def analyze(
         report = collect_window(cfg, window, db_path(db), show_progress=not as_json)
         if not as_json:
             render_report(report)
-    registry = load_registry(issues_file)
-    with open_store(db_path(db)) as store:
+    sources = Sources.load(issues_file)
+    with open_for_reading(db_path(db)) as store:
         window = clamp_window(store, window)
-        result = analyze_window(store, window, registry=registry)
-        paths = (
-            write_window_reports(store, window, out, ["md", "html", "json"], analysis=result)
-            if out is not None
-            else []
-        )
+        model = build_model(store, window, sources, report=out is not None)
+    paths = write_model_reports(model, out, ["md", "html", "json"]) if out is not None else []
+    note_classification(model.classification.note())
+    result = model.analysis()
     if as_json:
         print(dump_json(result))
         return
     render_analysis(result)
     for path in paths:
         console.print(f"wrote {path}", markup=False, highlight=False)
+
+
+def note_classification(note: str | None) -> None:
+    """The one line saying the answer's classification was made in memory (stderr)."""
+    if note:
+        err_console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
 
 
 def render_analysis(result: dict[str, Any]) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from forensics.jsonable import jsonable
 from forensics.redact import redact_obj
 
 __all__ = ["DbOption", "IssuesFileOption", "JsonOption", "db_path", "dump_json", "to_jsonable"]
@@ -42,22 +41,7 @@ def db_path(db: Path | None) -> Path:
     return db if db is not None else default_db_path()
 
 
-def to_jsonable(value: Any) -> Any:
-    """Convert frames, datetimes and nested containers to JSON-ready values."""
-    # A polars frame can only exist once polars is imported; checking sys.modules keeps the
-    # import out of commands that never build one.
-    pl = sys.modules.get("polars")
-    if pl is not None and isinstance(value, pl.DataFrame):
-        return [to_jsonable(row) for row in value.to_dicts()]
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+to_jsonable = jsonable  # one conversion for the CLI and the library
 
 
 def dump_json(value: Any, indent: int | None = 2) -> str:

@@ -20,6 +20,7 @@ def ingest(
 ) -> None:
     """Load exported log files (gcloud --format=json, sink NDJSON, .gz) into the store.
 
+    The new entries are classified with the signature catalog as they are stored.
     Re-ingesting the same or overlapping exports adds no duplicates. Malformed entries are
     reported with their file and line; every valid entry is kept.
 
@@ -27,10 +28,12 @@ def ingest(
         forensics ingest export.json sink/2025/09/16/*.json.gz
     """
     from forensics.ingest import ingest_files  # deferred: --help stays instant
+    from forensics.pipeline import Sources, classify_pending
     from forensics.store import open_store
 
     with open_store(db_path(db)) as store:
         result = ingest_files(store, paths)
+        classify_pending(store, Sources.load().catalog)  # classification happens on ingest
     for message in result.errors:
         err_console.print(f"error: {message}", style="red", markup=False, highlight=False)
     for note in result.notes[:MAX_SHOWN_REJECTIONS]:

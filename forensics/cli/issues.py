@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.rule import Rule
 
-from forensics.cli.analyze import HoursOption, UntilOption
+from forensics.cli.analyze import HoursOption, UntilOption, note_classification
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.render_incidents import render_headline, render_issue_detail, render_issues
 from forensics.console import console
@@ -21,14 +21,16 @@ __all__ = ["analysis_for", "issues"]
 def analysis_for(
     hours: float, until: str | None, issues_file: Path | None, db: Path | None
 ) -> dict[str, Any]:
-    """build_analysis for the window the options name, with the user's registry."""
-    from forensics.incidents import build_analysis, load_registry  # deferred: instant --help
-    from forensics.store import clamp_window, open_store
+    """The analysis model of the window the options name (read-only), as JSON-ready data."""
+    from forensics.pipeline import Sources, build_model, open_for_reading  # deferred: --help
+    from forensics.store import clamp_window
 
     window = window_ending(hours, until)
-    registry = load_registry(issues_file)
-    with open_store(db_path(db)) as store:
-        return build_analysis(store, clamp_window(store, window), registry=registry)
+    sources = Sources.load(issues_file)
+    with open_for_reading(db_path(db)) as store:
+        model = build_model(store, clamp_window(store, window), sources)
+    note_classification(model.classification.note())
+    return model.analysis()
 
 
 def issues(

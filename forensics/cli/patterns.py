@@ -167,6 +167,33 @@ def lint(patterns: PatternsOption = None, issues_file: IssuesFileOption = None) 
 
 
 @app.command()
+def apply(patterns: PatternsOption = None, db: DbOption = None) -> None:
+    """Save the store's classification with the current catalog (after editing patterns/).
+
+    Classifies every ingest run not yet classified with this catalog version, and marks it;
+    an unchanged store classifies nothing. `ingest` and `collect` do this for what they add;
+    the reading commands (analyze, report, incidents, ...) never write: with a changed
+    catalog they classify in memory for their answer and say so.
+
+    Example:
+        forensics patterns apply --db demo-out/demo.duckdb
+    """
+    from forensics.pipeline import classify_pending
+    from forensics.signatures import load_catalog
+    from forensics.store import open_store
+
+    catalog = load_catalog(patterns)
+    with open_store(db_path(db)) as store:
+        done = classify_pending(store, catalog)
+    runs = len(done.stale_runs)
+    console.print(
+        f"catalog {catalog.version}: classified {runs} ingest run{'s' if runs != 1 else ''}"
+        + ("" if runs else " (the store was up to date)"),
+        markup=False,
+    )
+
+
+@app.command()
 def test(patterns: PatternsOption = None) -> None:
     """Run every example through ingest and the compiled SQL (the production path).
 

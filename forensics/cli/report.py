@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forensics.cli.common import DbOption, IssuesFileOption, db_path
-from forensics.console import console
+from forensics.console import console, err_console
 from forensics.errors import InputError
-from forensics.timeutil import Window, utcnow, window_ending
+from forensics.timeutil import utcnow, window_ending
 
 if TYPE_CHECKING:
-    from forensics.store import Store
+    from forensics.analysis import AnalysisModel
 
 __all__ = [
     "FormatOption",
     "OutOption",
     "parse_formats",
     "report",
-    "write_window_reports",
+    "write_model_reports",
 ]
 
 OutOption = Annotated[
@@ -47,28 +47,18 @@ def parse_formats(text: str) -> list[str]:
     return chosen
 
 
-def write_window_reports(
-    store: Store,
-    window: Window,
+def write_model_reports(
+    model: AnalysisModel,
     out: Path,
     formats: list[str],
     *,
-    analysis: dict[str, Any] | None = None,
-    project: str | None = None,
     redact_emails: bool = False,
     issue: str | None = None,
 ) -> list[Path]:
-    """Build the report for ``window`` and write the chosen formats into ``out``."""
-    from forensics.report import build_report, write_reports
+    """Render the model's report context and write the chosen formats into ``out``."""
+    from forensics.report import write_reports
 
-    context = build_report(
-        store,
-        window,
-        now=utcnow(),
-        project=project,
-        redact_emails=redact_emails,
-        analysis=analysis,
-    )
+    context = model.report_context(now=utcnow(), redact_emails=redact_emails)
     return write_reports(context, out, formats, issue=issue)
 
 
@@ -102,28 +92,21 @@ def report(
         forensics report --out reports-out --hours 24
         forensics report --out out --format md --issue '#1278' --until 2025-09-17T00:00:00Z
     """
-    from forensics.analysis import analyze_window  # deferred: --help stays instant
-    from forensics.incidents import load_registry
-    from forensics.store import clamp_window, open_store
+    from forensics.pipeline import Sources, build_model, open_for_reading
+    from forensics.store import clamp_window  # deferred: --help
 
     if out is None:
         raise InputError("--out DIR is required: the directory to write the report files into")
     formats = parse_formats(fmt)
     window = window_ending(hours, until)
-    registry = load_registry(issues_file)
-    with open_store(db_path(db)) as store:
+    sources = Sources.load(issues_file)
+    with open_for_reading(db_path(db)) as store:
         window = clamp_window(store, window)
-        analysis = analyze_window(store, window, registry=registry)
-        paths = write_window_reports(
-            store,
-            window,
-            out,
-            formats,
-            analysis=analysis,
-            project=project,
-            redact_emails=redact_emails,
-            issue=issue,
-        )
+        model = build_model(store, window, sources, report=True, project=project)
+    note = model.classification.note()
+    if note:
+        err_console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
+    paths = write_model_reports(model, out, formats, redact_emails=redact_emails, issue=issue)
     for path in paths:
         console.print(f"wrote {path}", markup=False, highlight=False)
     _warn_if_too_long_for_a_comment(paths, issue)

@@ -337,5 +337,14 @@ def collect(
         for query in metric_queries(request.project, request.resources):
             run.metrics(ctx, clients.monitoring, query)
         report.signals = compute_signals(store, request.thresholds)
+    _classify_collected(store)
     report.elapsed_s = clock.now() - started
     return report
+
+
+def _classify_collected(store: Store) -> None:
+    """Classification happens on collect: every run not yet classified with the catalog."""
+    from forensics.pipeline import classify_pending  # the pipeline owns classification
+    from forensics.signatures.catalog import load_catalog
+
+    classify_pending(store, load_catalog())

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from forensics.incidents.checks import run_checks
-from forensics.incidents.classified import current_catalog, ensure_classified
+from forensics.incidents.classified import current_catalog
 from forensics.incidents.correlate import IncidentContext, build_incidents
 from forensics.incidents.coverage import window_coverage
 from forensics.incidents.deploys import deploys_and_drift
@@ -23,6 +23,7 @@ from forensics.incidents.model import Check, DeployMarker, Drift, Incident, Issu
 from forensics.incidents.registry import Registry, load_registry
 from forensics.incidents.revisions import signature_revisions
 from forensics.incidents.status import IssueEvidence, compute_statuses
+from forensics.signatures import Catalog
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -99,12 +100,19 @@ def _issue_rows(
 
 
 def analyze_incidents(
-    store: Store, window: Window, *, registry: Registry | None = None
+    store: Store,
+    window: Window,
+    *,
+    registry: Registry | None = None,
+    catalog: Catalog | None = None,
 ) -> Analysis:
-    """Classify what is missing, then compute statuses, incidents, deploys and checks."""
+    """Statuses, incidents, deploys and checks; reads the store, never writes it (runs not
+    classified with ``catalog`` are classified in memory: forensics.pipeline.prepare_reading)."""
+    from forensics.pipeline import prepare_reading
+
     registry = registry or load_registry()
-    catalog = current_catalog()
-    classified = ensure_classified(store, catalog)
+    catalog = catalog or current_catalog()
+    classification = prepare_reading(store, catalog)
     ranks = {s.id: i for i, s in enumerate(catalog.signatures)}
     matches = load_matches(store, window.until)
     symptoms = attribute_symptoms(store, window.until, registry)
@@ -135,7 +143,7 @@ def analyze_incidents(
     notes = {
         "catalog_version": catalog.version,
         "registry_files": list(registry.files),
-        "classified_ingest_runs": classified,
+        "classified_ingest_runs": list(classification.stale_runs),
         "read_only_store": store.read_only,
     }
     in_window = window.since.__le__

@@ -19,7 +19,7 @@ import polars as pl
 
 from forensics import __version__
 from forensics.analysis import analyze_window
-from forensics.cli.common import to_jsonable
+from forensics.jsonable import jsonable
 from forensics.paths import patterns_dir
 from forensics.redact import Redactor
 from forensics.report import facts
@@ -83,22 +83,21 @@ def _deploys(analysis: dict[str, Any], project: str | None) -> list[dict[str, An
 def _signature_rows(
     evidence: dict[str, Any],
     summaries: dict[str, dict[str, Any]],
-    catalog: Catalog,
+    known: dict[str, dict[str, str]],
     window: Window,
     project: str | None,
 ) -> list[dict[str, Any]]:
     """An issue's evidence per signature, with the signature's Logs Explorer query."""
-    known = {s.id: s for s in catalog.signatures}
     rows = []
     for sig_id, count in sorted(evidence.items(), key=lambda kv: (-int(kv[1] or 0), kv[0])):
         sig = known.get(sig_id)
-        query = sig.logging_filter() if sig else ""
+        query = sig["logging_filter"] if sig else ""
         summary = summaries.get(sig_id)
         rows.append(
             {
                 "id": sig_id,
                 # drift/* and metric signals are evidence too, but not log signatures
-                "title": sig.title if sig else "",
+                "title": sig["title"] if sig else "",
                 "count": count,
                 "window_count": summary["count"] if summary else 0,
                 "logs_url": (
@@ -144,7 +143,7 @@ def _issues(
     analysis: dict[str, Any],
     summaries: dict[str, dict[str, Any]],
     incidents: list[dict[str, Any]],
-    catalog: Catalog,
+    known: dict[str, dict[str, str]],
     window: Window,
     project: str | None,
 ) -> list[dict[str, Any]]:
@@ -166,7 +165,7 @@ def _issues(
             {
                 **issue,
                 "url": safe_http_url(issue.get("url")),
-                "signatures": _signature_rows(evidence, summaries, catalog, window, project),
+                "signatures": _signature_rows(evidence, summaries, known, window, project),
                 "lines": sorted(lines, key=lambda line: (line["timestamp"], line["insert_id"])),
             }
         )
@@ -284,37 +283,18 @@ def _method(context: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-def build_report(
+def report_facts(
     store: Store,
     window: Window,
+    analysis: dict[str, Any],
+    catalog: Catalog,
     *,
-    now: datetime,
-    version: str = __version__,
     project: str | None = None,
-    redact_emails: bool = False,
-    catalog: Catalog | None = None,
-    analysis: dict[str, Any] | None = None,
     examples_per_signature: int = facts.EXAMPLES_PER_SIGNATURE,
 ) -> dict[str, Any]:
-    """The report context for ``window`` (see the module docstring).
-
-    Args:
-        store: an open evidence store, classified for the window.
-        window: the window to report on.
-        now: when the report was generated (shown, never read from the clock here).
-        version: the tool version to state in the header.
-        project: GCP project for Logs Explorer links; default: the window's main project.
-        redact_emails: also hide e-mail addresses.
-        catalog: the signature catalog (default: patterns/).
-        analysis: a precomputed ``analyze_window`` result (default: computed here).
-        examples_per_signature: representative lines per signature (the first N, plus the
-            last one).
-
-    Returns:
-        A JSON-ready dict; ``context["redactions"]`` counts what was hidden.
-    """
-    catalog = catalog or load_catalog()
-    analysis = analysis if analysis is not None else analyze_window(store, window)
+    """What a report shows beyond the analysis, read from the store once (the model keeps it):
+    sources, per-signature evidence and examples, each incident's postmortem and impact, the
+    window's timeline and chart series. Every fact cites its entry or named query."""
     project = _project(store, window, project)
     signatures = facts.signature_summaries(
         store, window, catalog, project, _attributed_issues(analysis.get("signatures"))
@@ -335,18 +315,11 @@ def build_report(
         **common,
     )
     incidents = _incidents(store, window, analysis, common, project)
-    summaries = {s["id"]: s for s in signatures}
-    context: dict[str, Any] = {
-        "schema": REPORT_SCHEMA,
-        "generated_at": facts.iso(now),
-        "tool": {"name": "forensics", "version": version},
-        "catalog": _catalog_info(catalog, signatures),
+    return {
         "project": project,
-        "window": window.as_dict(),
-        "entries_in_window": analysis.get("entries_in_window", 0),
+        "catalog": _catalog_info(catalog, signatures),
         "sources": facts.sources(store, window),
         "data_gaps": facts.data_gaps(store, window),
-        "issues": _issues(analysis, summaries, incidents, catalog, window, project),
         "incidents": incidents,
         "timeline": _overall_timeline(incidents, window_pm, deploys),
         "impact": window_pm["impact"],
@@ -356,13 +329,104 @@ def build_report(
         ),
         "deploys": deploys,
         "drift": _drift(analysis, project),
+        "chart": chart_data(store, window, requests),
+        "known_signatures": {
+            s.id: {"title": s.title, "logging_filter": s.logging_filter()}
+            for s in catalog.signatures
+        },
+    }
+
+
+def assemble_report(
+    analysis: dict[str, Any],
+    found: dict[str, Any],
+    window: Window,
+    *,
+    now: datetime,
+    version: str = __version__,
+    redact_emails: bool = False,
+) -> dict[str, Any]:
+    """The report context from the analysis and its report facts alone (no store, no clock)."""
+    summaries = {s["id"]: s for s in found["signatures"]}
+    context: dict[str, Any] = {
+        "schema": REPORT_SCHEMA,
+        "generated_at": facts.iso(now),
+        "tool": {"name": "forensics", "version": version},
+        "catalog": found["catalog"],
+        "project": found["project"],
+        "window": window.as_dict(),
+        "entries_in_window": analysis.get("entries_in_window", 0),
+        "sources": found["sources"],
+        "data_gaps": found["data_gaps"],
+        "issues": _issues(
+            analysis,
+            summaries,
+            found["incidents"],
+            found["known_signatures"],
+            window,
+            found["project"],
+        ),
+        "incidents": found["incidents"],
+        "timeline": found["timeline"],
+        "impact": found["impact"],
+        "signatures": found["signatures"],
+        "unknown_templates": found["unknown_templates"],
+        "deploys": found["deploys"],
+        "drift": found["drift"],
         "analysis_notes": _notes(analysis),
         "checks": _rows(analysis.get("checks")),
         "signals": _rows(analysis.get("signals")),
-        "chart": chart_data(store, window, requests),
+        "chart": found["chart"],
     }
     context["method"] = _method(context)
     redactor = Redactor(emails=redact_emails)
-    redacted: dict[str, Any] = redactor.tree(to_jsonable(context))
+    redacted: dict[str, Any] = redactor.tree(jsonable(context))
     redacted["redactions"] = dict(sorted(redactor.counts.items()))
     return redacted
+
+
+def build_report(
+    store: Store,
+    window: Window,
+    *,
+    now: datetime,
+    version: str = __version__,
+    project: str | None = None,
+    redact_emails: bool = False,
+    catalog: Catalog | None = None,
+    analysis: dict[str, Any] | None = None,
+    examples_per_signature: int = facts.EXAMPLES_PER_SIGNATURE,
+) -> dict[str, Any]:
+    """The report context for ``window`` (see the module docstring).
+
+    The CLI builds reports from the analysis model (forensics.pipeline.build_model, then
+    ``AnalysisModel.report_context``); this is the same for a caller holding a store.
+
+    Args:
+        store: an open evidence store, classified for the window.
+        window: the window to report on.
+        now: when the report was generated (shown, never read from the clock here).
+        version: the tool version to state in the header.
+        project: GCP project for Logs Explorer links; default: the window's main project.
+        redact_emails: also hide e-mail addresses.
+        catalog: the signature catalog (default: patterns/).
+        analysis: a precomputed ``analyze_window`` result (default: computed here).
+        examples_per_signature: representative lines per signature (the first N, plus the
+            last one).
+
+    Returns:
+        A JSON-ready dict; ``context["redactions"]`` counts what was hidden.
+    """
+    catalog = catalog or load_catalog()
+    analysis = analysis if analysis is not None else analyze_window(store, window)
+    found = report_facts(
+        store,
+        window,
+        analysis,
+        catalog,
+        project=project,
+        examples_per_signature=examples_per_signature,
+    )
+    return assemble_report(
+        analysis, found, window, now=now, version=version, redact_emails=redact_emails
+    )

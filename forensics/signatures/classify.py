@@ -73,6 +73,7 @@ def classify_store(
     until: datetime | None = None,
     *,
     ingest_id: int | None = None,
+    mark: bool = True,
 ) -> int:
     """Classify the entries in [since, until) (and/or one ingest run) in one pass.
 
@@ -84,6 +85,9 @@ def classify_store(
         catalog: default ``load_catalog()``.
         since, until: the window; None means unbounded on that side.
         ingest_id: restrict to the entries one ingest run added.
+        mark: when the scope is one ingest run or the whole store, record in
+            ``classified_runs`` that its runs are classified with this catalog version
+            (forensics.pipeline then leaves them alone); False for a temporary side.
 
     Returns:
         The number of signature_matches rows written (one per entry and matching signature).
@@ -99,10 +103,36 @@ def classify_store(
         f"INSERT INTO signature_matches ({_MATCH_COLUMNS}) {classification_sql(catalog, where)}"
     )
     conn = store.conn
+    if mark and not store.read_only:
+        # a saving pass writes the stored matches, never a reader's in-memory shadow
+        conn.execute("DROP TABLE IF EXISTS temp.signature_matches")
+        conn.execute("DROP TABLE IF EXISTS temp._forensics_reading")
     with transaction(conn):
         conn.execute(_delete_sql(since, until, ingest_id), params)
         row = conn.execute(insert, params).fetchone()
-    return int(row[0]) if row else 0
+        written = int(row[0]) if row else 0
+        if mark and since is None and until is None:
+            _mark_runs(store, catalog.version, ingest_id, written)
+    return written
+
+
+def _mark_runs(store: Store, version: str, ingest_id: int | None, written: int) -> None:
+    """Record that the run (or every run) is classified with ``version`` (classified_runs)."""
+    scope = "ingest_id = $ingest_id" if ingest_id is not None else "accepted > 0"
+    params: dict[str, Any] = {"version": version}
+    if ingest_id is not None:
+        params["ingest_id"] = ingest_id
+    store.conn.execute(
+        f"DELETE FROM classified_runs WHERE ingest_id IN "
+        f"(SELECT ingest_id FROM ingest_runs WHERE {scope})",
+        {k: v for k, v in params.items() if k != "version"},
+    )
+    store.conn.execute(
+        "INSERT INTO classified_runs SELECT r.ingest_id, $version, "
+        + ("$written" if ingest_id is not None else "0")
+        + f", now() FROM ingest_runs AS r WHERE {scope}",
+        {**params, **({"written": written} if ingest_id is not None else {})},
+    )
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,10 @@
-"""What the signatures say about one window, as data for `forensics analyze` and reports.
-
-``signature_summary(store, window)`` classifies the window first (one pass, replacing that
-window's matches, so counts always reflect the current catalog), then returns the primary
-signature counts per hour and service, each with the issues it is evidence for, and the top
-templates of the errors no signature explains.
-"""
+"""Signature counts with the issues their lines were attributed to, and per-signature totals."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from forensics.signatures.catalog import Catalog, load_catalog
-from forensics.signatures.classify import classify_store
-from forensics.signatures.mining import mine_templates
-from forensics.sql import run_named
-from forensics.store import Store
-from forensics.timeutil import Window
-
-__all__ = ["TOP_TEMPLATES", "signature_summary", "signature_totals"]
-
-TOP_TEMPLATES = 10
+__all__ = ["signature_totals", "with_attributed_issues"]
 
 
 def with_attributed_issues(counts: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
@@ -65,20 +48,3 @@ def signature_totals(counts: pl.DataFrame) -> pl.DataFrame:
         )
         .sort(["n", "signature"], descending=[True, False])
     )
-
-
-def signature_summary(
-    store: Store, window: Window, evidence: pl.DataFrame, catalog: Catalog | None = None
-) -> dict[str, Any]:
-    """``signatures`` (hour × service × signature counts with issues), ``unknown_templates``."""
-    catalog = catalog or load_catalog()
-    classify_store(store, catalog, window.since, window.until)
-    counts = with_attributed_issues(
-        run_named(store, "hour_service_signature_count", window.params()), evidence
-    )
-    templates = mine_templates(store, window.since, window.until, limit=TOP_TEMPLATES)
-    return {
-        "catalog_version": catalog.version,
-        "signatures": counts,
-        "unknown_templates": [t.as_dict() for t in templates],
-    }

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from forensics.errors import InputError
 from forensics.schema import column_names
-from forensics.signatures import classify_store
 from forensics.snapshots.model import Item, State
 from forensics.snapshots.state import Sources, window_state
 from forensics.store import Store, transaction
@@ -56,12 +55,10 @@ def take_snapshot(
 def take_snapshots(
     store: Store, days: Sequence[date], sources: Sources | None = None
 ) -> list[State]:
-    """Snapshot several days, classifying their whole span once (not once per day)."""
+    """Snapshot several days (each from its own analysis model)."""
     if not days:
         return []
     sources = sources or Sources.load()
-    span = day_window(min(days)).since, day_window(max(days)).until
-    classify_store(store, sources.catalog, since=span[0], until=span[1])
     return [take_snapshot(store, day, classify=False, sources=sources) for day in days]
 
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from forensics.pipeline import open_for_reading
 from forensics.snapshots.diff import DiffResult, Spike, compare
 from forensics.snapshots.model import ItemKey, State
 from forensics.snapshots.spike import SpikeRule
 from forensics.snapshots.state import Sources, signature_items, window_state
-from forensics.store import open_store
 from forensics.timeutil import Window, utcnow
 from forensics.watch.loop import Cancel
 
@@ -82,7 +82,7 @@ class Monitor:
         window = Window(now - self.lookback, now)
         collected = self.collect(window) if self.collect is not None else None
         sources = Sources.load(self.issues_file)  # each run: edits to patterns/ take effect
-        with open_store(self.db) as store:
+        with open_for_reading(self.db) as store:  # collecting classified; reading writes nothing
             cancel.attach(store.conn)
             try:
                 label = _label(self.lookback)
