@@ -18,10 +18,8 @@ import yaml
 from forensics.errors import ConfigError, InputError
 from forensics.paths import patterns_dir
 from forensics.signatures.catalog import CATALOG_FILE, load_catalog
-from forensics.signatures.classify import classify_store
 from forensics.signatures.keywords import re_escape
 from forensics.signatures.mining import Template, mine_templates
-from forensics.store import open_store
 from forensics.timeutil import window_ending
 
 __all__ = ["signature_text", "template_regex", "write_signature_from_template"]
@@ -133,8 +131,10 @@ def write_signature_from_template(
     catalog = load_catalog(root)
     window = window_ending(hours, until) if hours else None
     since, end = (window.since, window.until) if window else (None, None)
-    with open_store(db) as store:
-        classify_store(store, catalog, since, end)
+    from forensics.pipeline import open_for_reading, prepare_reading
+
+    with open_for_reading(db) as store:  # reads: classification in memory if not current
+        prepare_reading(store, catalog)
         templates = mine_templates(store, since, end)
         template = next((t for t in templates if t.id == template_id), None)
         if template is None:
