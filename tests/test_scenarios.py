@@ -27,17 +27,53 @@ from forensics.scenarios import (
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 SCENARIOS = {load_scenario(p).name: load_scenario(p) for p in scenario_paths(SCENARIO_DIR)}
 
-_BOUNDARY = "issue 10: an open-ended metric signal extends the incident (Deliver 4)"
+_BOUNDARY = "issue 10: a metric signal moves the incident's start or end (Deliver 4)"
+_ABSORB = (
+    "issue 10: an open-ended signal stretches an incident to the window's end and absorbs the next"
+)
+_MERGE = "issue 10: overlapping failures with different causes on one service make one incident"
+_NEAREST = (
+    "issue 10: a symptom takes the earliest cause on its instance, not the one just before it"
+)
 _DENOMINATOR = "issue 10: impact ratios over pushdown request logs (Deliver 5)"
+
+_INC0 = "incident[0] netra-backend-staging"
+_INC1 = "incident[1] netra-backend-staging"
 
 # (scenario, fact id) -> the defect that makes the fact fail today.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("oom-full", "incident[0] netra-backend-staging start"): _BOUNDARY,
-    ("oom-full", "incident[0] netra-backend-staging end"): _BOUNDARY,
-    ("oom-pushdown", "incident[0] netra-backend-staging start"): _BOUNDARY,
-    ("oom-pushdown", "incident[0] netra-backend-staging end"): _BOUNDARY,
+    ("oom-full", f"{_INC0} start"): _BOUNDARY,
+    ("oom-full", f"{_INC0} end"): _BOUNDARY,
+    ("oom-pushdown", f"{_INC0} start"): _BOUNDARY,
+    ("oom-pushdown", f"{_INC0} end"): _BOUNDARY,
     ("oom-pushdown", "impact requests"): _DENOMINATOR,
     ("oom-pushdown", "impact source"): _DENOMINATOR,
+    ("data-gap-cloudsql", "impact requests"): _DENOMINATOR,
+    ("data-gap-cloudsql", "impact source"): _DENOMINATOR,
+    ("connector-scale-out-never-ends", f"{_INC0} start"): _BOUNDARY,
+    ("connector-scale-out-never-ends", f"{_INC0} end"): _ABSORB,
+    ("connector-scale-out-never-ends", f"{_INC0} issues"): _ABSORB,
+    ("connector-scale-out-never-ends", f"{_INC0} failed_requests"): _ABSORB,
+    ("connector-scale-out-never-ends", f"{_INC1} start"): _BOUNDARY,
+    ("connector-scale-out-never-ends", f"{_INC1} end"): _BOUNDARY,
+    (
+        "connector-scale-out-never-ends",
+        "attribution[1] netra-backend-staging cloudrun/http-503",
+    ): _ABSORB,
+    ("overlap-two-causes", "incidents on netra-backend-staging"): _MERGE,
+    ("overlap-two-causes", f"{_INC0} start"): _BOUNDARY,
+    ("overlap-two-causes", f"{_INC0} end"): _BOUNDARY,
+    ("overlap-two-causes", f"{_INC0} cause"): _MERGE,
+    ("overlap-two-causes", f"{_INC0} issues"): _MERGE,
+    ("overlap-two-causes", f"{_INC1} start"): _MERGE,
+    ("overlap-two-causes", f"{_INC1} end"): _MERGE,
+    ("overlap-two-causes", f"{_INC1} cause"): _MERGE,
+    ("overlap-two-causes", f"{_INC1} issues"): _MERGE,
+    ("overlap-two-causes", "attribution[0] netra-backend-staging cloudrun/http-503"): _NEAREST,
+    (
+        "overlap-two-causes",
+        "attribution[1] netra-backend-staging cloudrun/container-exit-nonzero",
+    ): _NEAREST,
 }
 
 
@@ -79,7 +115,7 @@ def test_fact(
 
 
 def test_suite_covers_the_cases_issue_10_names() -> None:
-    assert len(SCENARIOS) >= 4
+    assert len(SCENARIOS) >= 12
     for scenario in SCENARIOS.values():
         assert expected_facts(scenario), f"{scenario.path}: no expected facts"
 

@@ -7,13 +7,15 @@ Expected facts (under ``expected:`` in the scenario file):
     The number of incidents per service is a fact too: a quiet service must have none.
   - ``attribution``: for a symptom signature on a service at a time, the tracked issues its
     cause belongs to (``[]``: none; it only looks like one).
-  - ``issues``: an issue id -> its status, or ``{status, evidence, basis_contains}``
-    (``evidence``: the number of lines in the window that count for it).
+  - ``issues``: an issue id -> its status, or ``{status, evidence, data_gaps, basis_contains}``
+    (``evidence``: the number of lines in the window that count for it; ``data_gaps``: sources
+    whose gaps the issue must name).
   - ``checks``: a check id -> pass / fail / no_data, or ``{status, services: {svc: {requests,
     5xx}}}`` for the 5xx-ratio numbers.
   - ``impact``: the window's ``requests`` and ``failed_requests`` (report.json ``impact``) and
     the ``source`` they must come from.
   - ``data_gaps``: sources that must be reported as incomplete (``[]``: none).
+  - ``deploys``: rollouts (service, revision, ``at`` within 60 s) the analysis must list.
   - ``signals``: signal ids that must be present (context, whatever the incidents say).
 """
 
@@ -84,24 +86,44 @@ def _near(a: datetime | None, b: datetime) -> bool:
     return a is not None and abs(a - b) <= TOLERANCE
 
 
-def _best(incidents: list[dict[str, Any]], service: str, start: datetime, end: datetime) -> Any:
-    """The incident of ``service`` closest to [start, end] (by start and end distance)."""
-    mine = [i for i in incidents if i.get("service") == service]
-    if not mine:
-        return None
+def _expected_spans(s: Scenario) -> list[tuple[str, datetime, datetime]]:
+    return [
+        (str(e["service"]), s.at(e["start"], "start"), s.at(e["end"], "end"))
+        for e in s.expected.get("incidents") or []
+    ]
 
-    def distance(i: dict[str, Any]) -> float:
-        s, e = _t(i.get("start")), _t(i.get("end"))
-        if s is None or e is None:
-            return float("inf")
-        return abs((s - start).total_seconds()) + abs((e - end).total_seconds())
 
-    return min(mine, key=distance)
+def _distance(i: dict[str, Any], start: datetime, end: datetime) -> float:
+    s, e = _t(i.get("start")), _t(i.get("end"))
+    if s is None or e is None:
+        return float("inf")
+    return abs((s - start).total_seconds()) + abs((e - end).total_seconds())
+
+
+def _assign(s: Scenario, incidents: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Expected incident n -> the actual one it is judged against, one to one.
+
+    Closest pairs (same service, by start and end distance) are taken first, so one actual
+    incident that swallowed two expected ones matches only one of them.
+    """
+    pairs = sorted(
+        (_distance(i, start, end), n, k)
+        for n, (service, start, end) in enumerate(_expected_spans(s))
+        for k, i in enumerate(incidents)
+        if i.get("service") == service
+    )
+    taken: dict[int, dict[str, Any]] = {}
+    used: set[int] = set()
+    for _d, n, k in pairs:
+        if n not in taken and k not in used:
+            taken[n] = incidents[k]
+            used.add(k)
+    return taken
 
 
 def _brief(i: dict[str, Any] | None) -> Any:
     if i is None:
-        return "no incident on that service"
+        return "no incident of that service left to match"
     return {"start": i.get("start"), "end": i.get("end"), "id": i.get("id")}
 
 
@@ -114,7 +136,7 @@ def _incident_facts(s: Scenario, n: int, e: dict[str, Any]) -> list[Fact]:
     tag = f"incident[{n}] {service}"
 
     def pick(analysis: dict[str, Any]) -> Any:
-        return _best(analysis.get("incidents") or [], service, start, end)
+        return _assign(s, analysis.get("incidents") or []).get(n)
 
     def bounds(which: str, want: datetime) -> Judge:
         def judge(a: dict[str, Any], _r: dict[str, Any]) -> tuple[bool, Any]:
@@ -219,6 +241,13 @@ def _issue_fact(issue: str, spec: Any) -> list[Fact]:
             return got.get("evidence_in_window") == lines, got.get("evidence")
 
         facts.append(Fact(f"issue {issue} evidence lines", lines, evidence))
+    for gap in spec.get("data_gaps") or []:
+
+        def gap_fact(a: dict[str, Any], _r: dict[str, Any], g: str = str(gap)) -> tuple[bool, Any]:
+            got = [str(x.get("source")) for x in row(a).get("data_gaps") or []]
+            return any(g in x for x in got), got
+
+        facts.append(Fact(f"issue {issue} data gap {gap}", str(gap), gap_fact))
     if "basis_contains" in spec:
         words = str(spec["basis_contains"])
 
@@ -295,6 +324,18 @@ def _gaps_fact(want: list[str]) -> Fact:
     return Fact("data gaps", sorted(want), judge)
 
 
+def _deploy_fact(s: Scenario, n: int, e: dict[str, Any]) -> Fact:
+    service, revision = str(e["service"]), str(e["revision"])
+    at = s.at(e["at"], f"expected.deploys[{n}].at")
+
+    def judge(a: dict[str, Any], _r: dict[str, Any]) -> tuple[bool, Any]:
+        mine = [d for d in a.get("deploys") or [] if d.get("service") == service]
+        hits = [d for d in mine if d.get("revision") == revision and _near(_t(d.get("time")), at)]
+        return bool(hits), [(d.get("time"), d.get("kind"), d.get("revision")) for d in mine]
+
+    return Fact(f"deploy[{n}] {service} {revision}", at.isoformat(), judge)
+
+
 def _signal_fact(signal: str) -> Fact:
     def judge(a: dict[str, Any], _r: dict[str, Any]) -> tuple[bool, Any]:
         got = sorted({str(x.get("signal")) for x in a.get("signals") or []})
@@ -324,6 +365,8 @@ def expected_facts(s: Scenario, registry_file: Any = None) -> list[Fact]:
     facts += _impact_facts(dict(e.get("impact") or {}))
     if "data_gaps" in e:
         facts.append(_gaps_fact([str(g) for g in e["data_gaps"] or []]))
+    for n, item in enumerate(e.get("deploys") or []):
+        facts.append(_deploy_fact(s, n, item))
     for signal in e.get("signals") or []:
         facts.append(_signal_fact(str(signal)))
     return facts

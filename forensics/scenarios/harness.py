@@ -2,7 +2,8 @@
 
 Collection modes (the scenario's ``collection``):
   - ``export``: the entries are written as NDJSON exports and loaded with ``ingest_files``
-    (what ``forensics ingest`` runs); late entries come in a second export, loaded after.
+    (what ``forensics ingest`` runs); late entries come in a second export, loaded after,
+    that repeats the on-time entries it overlaps.
   - ``full`` / ``pushdown``: the entries and series are served by the emulator on 127.0.0.1
     and pulled by ``forensics.collectors.collect`` with the real Google clients (with pushdown
     only WARNING+ lines, 5xx request logs, audit logs and the context around errors come in).
@@ -11,8 +12,8 @@ Collection modes (the scenario's ``collection``):
 Metric series always go through the emulator and the Monitoring collector (metric points,
 checkpoints and signals are stored by the collector's own code).
 
-The analysis is the CLI's: ``forensics analyze --json`` and ``forensics report --format json``
-run as subprocesses on the store (the library never imports the CLI).
+The analysis is the CLI's: ``forensics analyze --json --out DIR`` runs as a subprocess on the
+store (the library never imports the CLI); its JSON and the report.json it writes are compared.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from forensics.ingest import ingest_files
 from forensics.scenarios.check import ScenarioResult, compare
 from forensics.scenarios.model import Scenario
 from forensics.scenarios.render import Rendered, render
+from forensics.scenarios.world import iso
 from forensics.store import open_store
 from forensics.timeutil import Window
 
@@ -110,7 +112,12 @@ def load_into_store(s: Scenario, rendered: Rendered, workdir: Path) -> Path:
             raise InputError(f"{s.path}: data_gaps need collection full or pushdown")
         files = [_write_ndjson(workdir / "export.jsonl", rendered.entries)]
         if rendered.late:
-            files.append(_write_ndjson(workdir / "export-late.jsonl", rendered.late))
+            # The next export holds the late entries and repeats what overlaps them, as
+            # consecutive sink files or re-run exports do: the store must keep each once.
+            since = min(e["timestamp"] for e in rendered.late)
+            again = [e for e in rendered.entries if e["timestamp"] >= since]
+            repeat = sorted(rendered.late + again, key=lambda e: e["timestamp"])
+            files.append(_write_ndjson(workdir / "export-late.jsonl", repeat))
         with open_store(db) as store:
             for path in files:  # one run each: the late export arrives after the first
                 result = ingest_files(store, [path])
@@ -118,11 +125,12 @@ def load_into_store(s: Scenario, rendered: Rendered, workdir: Path) -> Path:
                     raise InputError("; ".join(result.errors))
         _collect(db, s, [], rendered.series, logs=False, now=first)
         return db
-    on_time = rendered.entries
-    _collect(db, s, on_time, rendered.series, logs=True, now=first)
+    # The first pull sees what Logging had received by then; the second, everything.
+    every = sorted(rendered.entries + rendered.late, key=lambda e: e["timestamp"])
+    received = [e for e in every if e["receiveTimestamp"] <= iso(first)]
+    _collect(db, s, received, rendered.series, logs=True, now=first)
     if rendered.late:
         later = s.until + timedelta(seconds=s.late_collect_after_s)
-        every = sorted(on_time + rendered.late, key=lambda e: e["timestamp"])
         _collect(db, s, every, rendered.series, logs=True, now=later)
     return db
 
@@ -156,13 +164,14 @@ def write_registry(s: Scenario, workdir: Path) -> Path:
 
 
 def run_analysis(s: Scenario, db: Path, workdir: Path) -> Outputs:
-    """``forensics analyze --json`` and ``forensics report --format json`` on the window."""
+    """``forensics analyze --json --out DIR`` on the window: its JSON and its report.json."""
     registry = write_registry(s, workdir)
     common = ["--db", str(db), "--hours", f"{s.hours:g}", "--until", s.until.isoformat()]
     common += ["--issues-file", str(registry)]
-    analysis = json.loads(_cli(workdir, "analyze", "--json", "--no-collect", *common))
-    out = workdir / "report"
-    _cli(workdir, "report", "--format", "json", "--out", str(out), *common)
+    out = workdir / "report"  # the same run writes the report files (one analysis)
+    analysis = json.loads(
+        _cli(workdir, "analyze", "--json", "--no-collect", "--out", str(out), *common)
+    )
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     return Outputs(analysis, report, registry)
 
