@@ -27,42 +27,27 @@ from forensics.scenarios import (
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 SCENARIOS = {load_scenario(p).name: load_scenario(p) for p in scenario_paths(SCENARIO_DIR)}
 
-_BOUNDARY = "issue 10: a metric signal moves the incident's start or end (Deliver 4)"
-_ABSORB = (
-    "issue 10: an open-ended signal stretches an incident to the window's end and absorbs the next"
-)
 _MERGE = "issue 10: overlapping failures with different causes on one service make one incident"
 _NEAREST = (
     "issue 10: a symptom takes the earliest cause on its instance, not the one just before it"
 )
 _DENOMINATOR = "issue 10: impact ratios over pushdown request logs (Deliver 5)"
+_NAMED = (
+    "issue 10: the cause is the module-not-found signature's title; the missing module is unnamed"
+)
 
 _INC0 = "incident[0] netra-backend-staging"
 _INC1 = "incident[1] netra-backend-staging"
 
 # (scenario, fact id) -> the defect that makes the fact fail today.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("oom-full", f"{_INC0} start"): _BOUNDARY,
-    ("oom-full", f"{_INC0} end"): _BOUNDARY,
-    ("oom-pushdown", f"{_INC0} start"): _BOUNDARY,
-    ("oom-pushdown", f"{_INC0} end"): _BOUNDARY,
     ("oom-pushdown", "impact requests"): _DENOMINATOR,
     ("oom-pushdown", "impact source"): _DENOMINATOR,
     ("data-gap-cloudsql", "impact requests"): _DENOMINATOR,
     ("data-gap-cloudsql", "impact source"): _DENOMINATOR,
-    ("connector-scale-out-never-ends", f"{_INC0} start"): _BOUNDARY,
-    ("connector-scale-out-never-ends", f"{_INC0} end"): _ABSORB,
-    ("connector-scale-out-never-ends", f"{_INC0} issues"): _ABSORB,
-    ("connector-scale-out-never-ends", f"{_INC0} failed_requests"): _ABSORB,
-    ("connector-scale-out-never-ends", f"{_INC1} start"): _BOUNDARY,
-    ("connector-scale-out-never-ends", f"{_INC1} end"): _BOUNDARY,
-    (
-        "connector-scale-out-never-ends",
-        "attribution[1] netra-backend-staging cloudrun/http-503",
-    ): _ABSORB,
+    ("exit3-two-causes", f"{_INC0} cause names"): _NAMED,
+    ("split-traceback", f"{_INC0} cause names"): _NAMED,
     ("overlap-two-causes", "incidents on netra-backend-staging"): _MERGE,
-    ("overlap-two-causes", f"{_INC0} start"): _BOUNDARY,
-    ("overlap-two-causes", f"{_INC0} end"): _BOUNDARY,
     ("overlap-two-causes", f"{_INC0} cause"): _MERGE,
     ("overlap-two-causes", f"{_INC0} issues"): _MERGE,
     ("overlap-two-causes", f"{_INC1} start"): _MERGE,

@@ -4,7 +4,9 @@ Expected facts (under ``expected:`` in the scenario file):
   - ``incidents``: every incident of the listed services: service, start and end (within 60 s),
     ``cause`` (the root cause's signature id, or text its name must contain), ``issues`` (the
     incident's tracked issues, exactly), ``failed_requests`` (the report's incident impact).
-    The number of incidents per service is a fact too: a quiet service must have none.
+    ``cause_mentions``: words the root cause or the incident's cause sentence must contain
+    (e.g. the missing module's name). The number of incidents per service is a fact too: a
+    quiet service must have none.
   - ``attribution``: for a symptom signature on a service at a time, the tracked issues its
     cause belongs to (``[]``: none; it only looks like one).
   - ``issues``: an issue id -> its status, or ``{status, evidence, data_gaps, basis_contains}``
@@ -163,6 +165,16 @@ def _incident_facts(s: Scenario, n: int, e: dict[str, Any]) -> list[Fact]:
             return ok, {"id": root.get("id"), "text": text[:160]} if i else _brief(i)
 
         facts.append(Fact(f"{tag} cause", want_cause, cause))
+    if "cause_mentions" in e:
+        words = str(e["cause_mentions"])
+
+        def mentions(a: dict[str, Any], _r: dict[str, Any]) -> tuple[bool, Any]:
+            i = pick(a)
+            root = (i or {}).get("root_cause") or {}
+            said = f"{root.get('text') or ''} | {(i or {}).get('cause') or ''}"
+            return words in said, said[:240] if i else _brief(i)
+
+        facts.append(Fact(f"{tag} cause names", words, mentions))
     if "issues" in e:
         want_issues = sorted(str(x) for x in e["issues"] or [])
 
