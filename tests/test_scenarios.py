@@ -45,8 +45,6 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
     ("oom-pushdown", "impact source"): _DENOMINATOR,
     ("data-gap-cloudsql", "impact requests"): _DENOMINATOR,
     ("data-gap-cloudsql", "impact source"): _DENOMINATOR,
-    ("exit3-two-causes", f"{_INC0} cause names"): _NAMED,
-    ("split-traceback", f"{_INC0} cause names"): _NAMED,
     ("overlap-two-causes", "incidents on netra-backend-staging"): _MERGE,
     ("overlap-two-causes", f"{_INC0} cause"): _MERGE,
     ("overlap-two-causes", f"{_INC0} issues"): _MERGE,

@@ -2,7 +2,8 @@
 
 Expected facts (under ``expected:`` in the scenario file):
   - ``incidents``: every incident of the listed services: service, start and end (within 60 s),
-    ``cause`` (the root cause's signature id, or text its name must contain), ``issues`` (the
+    ``cause`` (the root cause's signature id, or text its name must contain; a list: any of
+    them), ``issues`` (the
     incident's tracked issues, exactly), ``failed_requests`` (the report's incident impact).
     ``cause_mentions``: words the root cause or the incident's cause sentence must contain
     (e.g. the missing module's name). The number of incidents per service is a fact too: a
@@ -153,18 +154,18 @@ def _incident_facts(s: Scenario, n: int, e: dict[str, Any]) -> list[Fact]:
         Fact(f"{tag} end", end.isoformat(), bounds("end", end)),
     ]
     if "cause" in e:
-        want_cause = str(e["cause"])
+        raw = e["cause"]
+        answers = [str(c) for c in raw] if isinstance(raw, list) else [str(raw)]
 
         def cause(a: dict[str, Any], _r: dict[str, Any]) -> tuple[bool, Any]:
             i = pick(a)
             root = (i or {}).get("root_cause") or {}
             text = str(root.get("text") or "")
-            ok = root.get("id") == want_cause or (
-                root.get("kind") != "signature" and want_cause in text
-            )
+            named = root.get("kind") != "signature"
+            ok = any(root.get("id") == w or (named and w in text) for w in answers)
             return ok, {"id": root.get("id"), "text": text[:160]} if i else _brief(i)
 
-        facts.append(Fact(f"{tag} cause", want_cause, cause))
+        facts.append(Fact(f"{tag} cause", " or ".join(answers), cause))
     if "cause_mentions" in e:
         words = str(e["cause_mentions"])
 
