@@ -32,9 +32,6 @@ _NEAREST = (
     "issue 10: a symptom takes the earliest cause on its instance, not the one just before it"
 )
 _DENOMINATOR = "issue 10: impact ratios over pushdown request logs (Deliver 5)"
-_NAMED = (
-    "issue 10: the cause is the module-not-found signature's title; the missing module is unnamed"
-)
 
 _INC0 = "incident[0] netra-backend-staging"
 _INC1 = "incident[1] netra-backend-staging"
