@@ -103,12 +103,13 @@ _RULES: tuple[tuple[str, str, Replacement], ...] = (
     ("slack-token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}", _TOKEN_REPLACE),
     (
         "slack-webhook",
-        r"(?P<head>\bhooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_\-]+",
+        r"(?P<head>\bhooks\.slack\.com/(?:services|workflows|triggers)/)(?!\[REDACTED)"
+        r"[^\s\"'\\]+",
         lambda m: f"{m.group('head')}[REDACTED:webhook]",
     ),
     (
         "discord-webhook",
-        r"(?P<head>\bdiscord(?:app)?\.com/api/webhooks/)[A-Za-z0-9/_\-]+",
+        r"(?P<head>\bdiscord(?:app)?\.com/api/webhooks/)(?!\[REDACTED)[^\s\"'\\]+",
         lambda m: f"{m.group('head')}[REDACTED:webhook]",
     ),
     ("stripe-key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}", "[REDACTED:api-key]"),
@@ -149,7 +150,7 @@ _RULES: tuple[tuple[str, str, Replacement], ...] = (
         # URL query parameters that sign or authorise a request (Azure SAS `sig`, GCS and S3
         # signed URLs, `?key=AIza…`, `?code=` of Azure Functions).
         "url-signature",
-        r"(?i)(?P<name>[?&](?:sig|signature|x-goog-signature|x-amz-signature|"
+        r"(?i)(?P<name>(?:[?&]|&amp;)(?:sig|signature|x-goog-signature|x-amz-signature|"
         r"x-amz-security-token|x-amz-credential|key|code|access_token|token))(?P<sep>=)"
         r"(?!\*{3})[^\s&#\"'<>]+",
         lambda m: f"{m.group('name')}{m.group('sep')}***",

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from forensics.errors import InputError
-from forensics.redact import redact_obj
+from forensics.redact import redact_obj, redact_text
 
 __all__ = ["Delivery", "check_url", "mask_url", "post_json", "slack_payload"]
 
@@ -63,7 +63,9 @@ def _slack_escape(text: str) -> str:
 
 def slack_payload(title: str, lines: list[str], footer: str = "") -> dict[str, Any]:
     """A Slack message: a header, the findings as bullet sections, and a context footer."""
-    bullets = [f"• {_slack_escape(line)}" for line in lines]
+    # Redacted before escaping: `&` becoming `&amp;` would hide a `&sig=` from the rules.
+    title, footer = redact_text(title), redact_text(footer)
+    bullets = [f"• {_slack_escape(redact_text(line))}" for line in lines]
     sections: list[str] = []
     for bullet in bullets:
         if sections and len(sections[-1]) + len(bullet) + 1 <= _SECTION_CHARS:
