@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from forensics.console import err_console
-from forensics.errors import ForensicsError
+from forensics.errors import EXIT_USAGE, ForensicsError
 
 __all__ = ["ForensicsGroup", "readable_type", "reflow"]
 
@@ -123,7 +123,22 @@ class ForensicsGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ForensicsError as err:
-            # One line whatever the width (soft_wrap): scripts and logs grep for it.
-            message = " ".join(str(err).split())
-            err_console.print(f"error: {message}", markup=False, soft_wrap=True)
+            _say(str(err))
             raise typer.Exit(err.exit_code) from None
+        except (MemoryError, RecursionError) as err:
+            # The last line of defence for input the limits did not foresee: one line, not a
+            # traceback (forensics.limits keeps the known shapes from getting here).
+            _say(f"{type(err).__name__}: {err or 'out of memory'}")
+            raise typer.Exit(EXIT_USAGE) from None
+        except Exception as err:
+            if not type(err).__module__.lstrip("_").startswith("duckdb"):
+                raise
+            first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+            _say(f"DuckDB: {first}")
+            raise typer.Exit(EXIT_USAGE) from None
+
+
+def _say(message: str) -> None:
+    """One line whatever the width (soft_wrap): scripts and logs grep for it."""
+    one_line = " ".join(message.split())
+    err_console.print(f"error: {one_line}", markup=False, soft_wrap=True)
