@@ -32,7 +32,6 @@ _CHUNK = 1 << 20
 # past the limit; either way the array cannot be followed past it.
 _MAX_ELEMENT_CHARS = MAX_ENTRY_CHARS
 _WS = " \t\r\n"
-_JSON_STARTS = frozenset('{"-0123456789tfn')
 _LATER_OBJECT = re.compile(r"[\r\n][ \t]*\{")
 # Stands in for an entry the reader rejected itself (too large to hold): tiny, and rejected
 # with the reader's problem, never parsed.
@@ -90,15 +89,16 @@ def detect_format(path: Path) -> str:
                 if stripped:
                     first = stripped[0]
                     break
-            if first == "[" or first not in _JSON_STARTS:
+            if first != "{":
                 stripped += fh.read(_CHUNK)
         except (OSError, EOFError, zlib.error) as err:
             raise InputError(f"{path}: file is damaged or truncated: {err}") from None
     if first == "[":
         return "ndjson" if _array_then_objects(stripped) else "json"
-    if first in _JSON_STARTS or _LATER_OBJECT.search(stripped):
+    if first == "{" or _LATER_OBJECT.search(stripped):
         # "{" for NDJSON. Any other first line (null, a number, stray text) with an object on
-        # a later line is a bad first line of NDJSON, rejected by name while the rest loads.
+        # a later line is a bad first line of NDJSON, rejected by name while the rest loads;
+        # a text log with no object in its first MiB is not an export at all.
         return "ndjson"
     raise InputError(
         f"{path}: line 1: not a log export (expected a JSON array or one JSON object per line, "

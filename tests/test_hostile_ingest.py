@@ -111,6 +111,36 @@ CASES = [
         (f"nested deeper than {MAX_DEPTH} levels",),
     ),
     Case(
+        "junk-first-lines",
+        _text("null\n" + lines(entry(1)) + ": stray text\n" + lines(entry(2))),
+        _ids(1, 2),
+        ("not a LogEntry object", "not valid JSON"),
+    ),
+    Case("text-first-line", _text("exported by hand\n" + lines(entry(1))), _ids(1), ("not valid",)),
+    Case(
+        "array-first-line",
+        _text("[1, 2]\n" + lines(entry(1), entry(2))),
+        _ids(1, 2),
+        ("not a LogEntry object (a JSON array)",),
+    ),
+    Case(
+        "concatenated-arrays",
+        _text(json.dumps([entry(1)], indent=2) + "\n" + json.dumps([entry(2), entry(3)], indent=2)),
+        _ids(1, 2, 3),
+    ),
+    Case(
+        "garbage-after-array",
+        _text(json.dumps([entry(1), entry(2)], indent=2) + "\n{oops"),
+        _ids(1, 2),
+        error="unexpected '{' after the JSON array's closing ']'",
+    ),
+    Case(
+        "plain-text-log",
+        _text("03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs\n" * 50),
+        (),
+        error="line 1: not a log export",
+    ),
+    Case(
         "timestamps-out-of-rfc3339",
         _text(
             lines(
