@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from forensics.signatures import grouping
+from forensics.signatures import grouping, header
 from forensics.signatures.mining import mask_texts
 from forensics.signatures.mining_accuracy import (
     FORMS,
@@ -51,15 +51,16 @@ GRID = {
 
 @contextmanager
 def tuned(values: dict[str, float]) -> Iterator[None]:
-    """The grouping module with these constants, restored afterwards."""
-    saved = {name: getattr(grouping, name) for name in values}
+    """The grouping (and header) modules with these constants, restored afterwards."""
+    owners = {name: header if hasattr(header, name) else grouping for name in values}
+    saved = {name: getattr(owners[name], name) for name in values}
     try:
         for name, value in values.items():
-            setattr(grouping, name, value)
+            setattr(owners[name], name, value)
         yield
     finally:
         for name, value in saved.items():
-            setattr(grouping, name, value)
+            setattr(owners[name], name, value)
 
 
 def _accuracy(masked: list[str], events: list[str]) -> float:

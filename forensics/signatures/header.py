@@ -1,0 +1,147 @@
+"""Learn a log line header from the lines themselves, and drop it: timestamps, pids, levels, hosts.
+
+Loghub-style raw lines, syslog, gunicorn, Python logging, nginx and the like start with a run
+of fields that say when and where, not what: ``2015-10-18 18:01:47,978 INFO [main] Class:``.
+`learn_header` looks at the first fields of every (masked) line, column by column: a column is
+part of the header when most lines hold a field there that reads as one (a time or number, a
+level, a month, ``[bracketed]``, ``-``) or the same value (a host, ``|``), allowing two other
+columns (a host, a component) inside; a ``name:`` or ``process[pid]:`` token after it is part
+of it when most lines have one. `strip_header` drops it from each line that has it: nothing is
+system-specific, and a line of another format among them keeps its words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["CALENDAR", "NO_HEADER", "PLACEHOLDER", "Header", "learn_header", "strip_header"]
+
+HEADER_MAX_FIELDS = 12  # a header longer than this is not a header
+HEADER_SHARE = 0.9  # share of lines whose field at a column must look like a header field
+COMPONENT_SHARE = 0.5  # share of lines with a `name:` token after the header to drop it
+
+PLACEHOLDER = re.compile(r"<[A-Z]+>|<\*>")  # what mining.MASKS writes, and a template's <*>
+# a header field: a bracketed group (a thread name may hold spaces), else a run without blanks
+_FIELD = re.compile(r"\[[^\]\n]{0,200}\][^\s|]*|[^\s|]+")
+_LEVELS = frozenset(
+    re.findall(
+        r"\w+",
+        "trace debug info information informational notice warn warning error err fatal critical"
+        " crit alert emerg emergency severe fine finer finest config verbose v d i w e f",
+    )
+)
+CALENDAR = frozenset(
+    re.findall(
+        r"\w+", "jan feb mar apr may jun jul aug sep oct nov dec mon tue wed thu fri sat sun"
+    )
+)
+
+
+def _typed_field(token: str) -> bool:
+    """A token that reads as a header field: a time or number, a level, a month, [x], -."""
+    if token.startswith("[") or token == "-":
+        return True
+    rest = PLACEHOLDER.sub("", token)
+    if rest != token and not re.search(r"[A-Za-z]", rest):
+        return True  # only masked values and separators: a date, a time, a pid
+    return rest.strip("[](){}:,;.").lower() in _LEVELS | CALENDAR
+
+
+@dataclass(frozen=True)
+class Header:
+    """The learned header: how many leading fields, and whether a `component:` follows."""
+
+    fields: int
+    component: bool
+    delimiter: str = ""  # the last field, when it is a fixed mark ("-", "|"): found, not counted
+    # per field: TYPED (a time, a level...), the one value it holds, or "" (anything: a host)
+    kinds: tuple[str, ...] = ()
+
+    def fits(self, fields: list[re.Match[str]]) -> bool:
+        """Whether a line has this header: its first field and all but one other agree."""
+        if len(fields) <= self.fields or not _typed_field(fields[0].group()):
+            return False
+        misses = sum(
+            kind != "" and not (_typed_field(f.group()) if kind == TYPED else f.group() == kind)
+            for kind, f in zip(self.kinds, fields, strict=False)
+        )
+        return misses <= 1
+
+
+NO_HEADER = Header(0, False)
+TYPED = "<typed>"
+
+
+def _fields(text: str) -> list[re.Match[str]]:
+    return list(_FIELD.finditer(text))[: HEADER_MAX_FIELDS + 2]
+
+
+def learn_header(texts: Sequence[tuple[str, int]]) -> Header:
+    """The header most texts share (weighted by line count), or none."""
+    total = sum(n for _, n in texts)
+    if not total:
+        return NO_HEADER
+    typed = [0] * HEADER_MAX_FIELDS
+    values: list[Counter[str]] = [Counter() for _ in range(HEADER_MAX_FIELDS)]
+    split = [_fields(t) for t, _ in texts]
+    for fields, (_, n) in zip(split, texts, strict=True):
+        for i, m in enumerate(fields[:HEADER_MAX_FIELDS]):
+            typed[i] += n * _typed_field(m.group())
+            values[i][m.group()] += n
+    if typed[0] < HEADER_SHARE * total:  # a header starts with a field, not a fixed word
+        return NO_HEADER
+    width = 0
+    kinds: list[str] = []
+    for i in range(HEADER_MAX_FIELDS):
+        top = values[i].most_common(1)
+        if typed[i] >= HEADER_SHARE * total:
+            kinds.append(TYPED)
+        elif top and top[0][1] >= HEADER_SHARE * total:
+            kinds.append(top[0][0])
+        elif i - width >= 2:  # at most two untyped fields (a host, a component) inside
+            break
+        else:
+            kinds.append("")
+            continue
+        width = i + 1
+    if not width:
+        return NO_HEADER
+    named = sum(
+        n
+        for fields, (_, n) in zip(split, texts, strict=True)
+        if _component_end(fields, width) is not None
+    )
+    last = values[width - 1].most_common(1)[0][0]
+    delimiter = (
+        last if (not re.search(r"\w", last) and not _typed_field(last)) or last == "-" else ""
+    )
+    return Header(width, named >= COMPONENT_SHARE * total, delimiter, tuple(kinds[:width]))
+
+
+def _component_end(fields: list[re.Match[str]], width: int) -> int | None:
+    """Index of the `name:` field right after the header, or one field later, if any."""
+    for i in range(width, width + 3):  # a host, a process may stand before the `name:`
+        if i < len(fields) - 1 and fields[i].group().endswith(":"):
+            return i
+    return None
+
+
+def strip_header(text: str, header: Header) -> str:
+    """The text without its header fields (the whole text when the line has no such header)."""
+    if not header.fields:
+        return text
+    fields = _fields(text)
+    if not header.fits(fields):
+        return text  # a line of another format among them
+    last = header.fields - 1
+    if header.delimiter:  # a field more or less before the mark (a program name with a space)
+        last = next(
+            (i for i in range(last - 1, last + 3) if fields[i].group() == header.delimiter), last
+        )
+    if header.component:
+        end = _component_end(fields, header.fields)
+        last = end if end is not None else last
+    return text[fields[last].end() :].lstrip(" \t|")
