@@ -30,8 +30,14 @@ __all__ = [
 ]
 
 COLLECTIONS = ("export", "full", "pushdown")
-FAILURE_KINDS = ("crash-loop", "memory-limit", "too-many-clients", "connector-scale-out")
-CRASH_CAUSES = ("db-init-timeout", "missing-module")
+FAILURE_KINDS = (
+    "crash-loop",
+    "memory-limit",
+    "too-many-clients",
+    "connector-scale-out",
+    "auth-timeout",
+)
+CRASH_CAUSES = ("db-init-timeout", "db-validation-timeout", "missing-module")
 _RELATIVE = re.compile(r"^end(?:\s*-\s*(\d+(?:\.\d+)?)\s*([smh]))?$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600}
 

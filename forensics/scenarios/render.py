@@ -17,6 +17,8 @@ from forensics.scenarios.audit import deploy_entries
 from forensics.scenarios.model import Deploy, Failure, Scenario, Service
 from forensics.scenarios.series import metric_series
 from forensics.scenarios.texts import (
+    AUTH_CACHED,
+    AUTH_REQUIRED,
     BOOT_LINES,
     CONNECTION_ERROR_503,
     HEALTHY_LINE,
@@ -144,6 +146,23 @@ def _cloudsql(w: World, f: Failure) -> None:
                 "textPayload": text,
             }
             w.emit(entry, at, late)
+
+
+def _auth_timeout(w: World, f: Failure) -> None:
+    """The backend falling back to cached tokens (WARNING) or refusing (ERROR): auth is down."""
+    svc = str(f.service)
+    warn_every = timedelta(seconds=float(f.get("every_s", 60)))
+    error_every = timedelta(seconds=float(f.get("error_every_s", 120)))
+    at, next_error = f.start + timedelta(seconds=1), f.start + timedelta(seconds=30)
+    while at < f.end:
+        rev = revision_at(w.s, w.s.service(svc), at)
+        inst = w.pool_at(svc, at)[0]
+        w.line(svc, rev, inst, at, f"{at.strftime('%Y-%m-%d %H:%M:%S')} - {AUTH_CACHED}")
+        if next_error <= at:
+            text = f"{at.strftime('%Y-%m-%d %H:%M:%S')} - {AUTH_REQUIRED}"
+            w.line(svc, rev, inst, at + timedelta(milliseconds=5), text)
+            next_error += error_every
+        at += warn_every
 
 
 # -- traffic --------------------------------------------------------------------------------
@@ -309,6 +328,8 @@ def render(scenario: Scenario) -> Rendered:
                 w.tally.memory[(str(f.service), rev)][m] = float(f.get("memory", 0.96))
             o = _Outage(f, 0.0, 503, kills=_memory_limit(w, f))
             outages.append(o)
+        elif f.kind == "auth-timeout":
+            _auth_timeout(w, f)
         elif f.kind == "too-many-clients":
             _cloudsql(w, f)
             if f.service:

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "AUTH_CACHED",
+    "AUTH_REQUIRED",
     "BOOT_LINES",
     "CONNECTION_ERROR_503",
     "QUEUEPOOL",
@@ -45,6 +47,16 @@ QUEUEPOOL = (
 TOO_MANY_CLIENTS = "FATAL:  sorry, too many clients already"
 HEALTHY_LINE = (
     "netra_backend.app.core.health - INFO - Health check passed: database, redis, auth_service"
+)
+
+# The backend's auth client when the auth service does not answer (real export, 2025-09-07).
+AUTH_CACHED = (
+    "netra_backend.app.clients.auth_client_core - WARNING - Using cached token validation "
+    "due to auth service unavailability"
+)
+AUTH_REQUIRED = (
+    "netra_backend.app.clients.auth_client_core - ERROR - Auth service is required for token "
+    "validation - no fallback available"
 )
 
 # (seconds after the instance start, text) of a gunicorn + uvicorn worker booting.
@@ -104,6 +116,17 @@ def _exit3(after: float) -> list[Line]:
 def crash_lines(cause: str, params: dict[str, Any], timeout_s: float) -> list[Line]:
     """One crash-looping boot: (offset s, severity, log id, text, jsonPayload) in order."""
     lines: list[Line] = [(o, "DEFAULT", _STDERR, t, None) for o, t in BOOT_LINES]
+    if cause == "db-validation-timeout":  # the auth service's own wording (real export)
+        at = 1.0 + timeout_s
+        message = (
+            f"Failed to initialize auth database: Database connection validation timeout "
+            f"exceeded ({timeout_s:g}s). This may indicate network connectivity issues or "
+            "database overload."
+        )
+        lines.append((at, "ERROR", _STDERR, message, None))
+        failed = "[ERROR] Application startup failed. Exiting."
+        lines.append((at + 0.01, "ERROR", _STDERR, failed, None))
+        return lines + _exit3(at + 0.02)
     if cause == "db-init-timeout":
         at = 1.0 + timeout_s
         message = (
