@@ -204,3 +204,15 @@ def test_a_learned_header_is_dropped_only_from_lines_that_have_it() -> None:
     found = {t.template for t in merge_templates([_t(m, 1) for m in mask_texts(lines)])}
     assert "KeyError: '<ID>' while loading profile <N>" in found
     assert "user <*> not in tenant <N>" in found  # the header dropped: 95% of lines have it
+
+
+def test_one_error_repeated_keeps_its_words() -> None:
+    # every line the same message: its fixed words are the message's, not a header's
+    gunicorn = _HEADERS["gunicorn"]
+    lines = [
+        gunicorn(_RNG) + f"Worker timeout (pid: {_RNG.randint(100, 999)}) after "
+        f"{_RNG.randint(1, 60)} seconds, restarting the worker now"
+        for _ in range(50)
+    ]
+    found = [t.template for t in merge_templates([_t(m, 1) for m in mask_texts(lines)])]
+    assert found == ["Worker timeout (pid: <N>) after <N> seconds, restarting the worker now"]

@@ -99,26 +99,35 @@ def learn_header(texts: Sequence[tuple[str, int]]) -> Header:
         top = values[i].most_common(1)
         if typed[i] >= HEADER_SHARE * total:
             kinds.append(TYPED)
-        elif top and top[0][1] >= HEADER_SHARE * total:
-            kinds.append(top[0][0])
-        elif i - width >= 2:  # at most two untyped fields (a host, a component) inside
+            width = i + 1
+        elif i - width >= 2:  # at most two other fields (a host, a component) inside
             break
-        else:
-            kinds.append("")
-            continue
-        width = i + 1
+        else:  # a column holding one value (a host) is checked, but cannot end the header...
+            kinds.append(top[0][0] if top and top[0][1] >= HEADER_SHARE * total else "")
+    if width < len(kinds) and kinds[width] not in ("", TYPED) and _varied(values, width + 1):
+        width += 1  # ...unless what follows varies: then it names the source (a host, `CBS`)
     if not width:
         return NO_HEADER
-    named = sum(
-        n
-        for fields, (_, n) in zip(split, texts, strict=True)
-        if _component_end(fields, width) is not None
-    )
+    names: Counter[str] = Counter()  # the `name:` tokens after the header
+    for fields, (_, n) in zip(split, texts, strict=True):
+        end = _component_end(fields, width)
+        if end is not None:
+            names[fields[end].group()] += n
+    named = sum(names.values())
+    if names and names.most_common(1)[0][1] >= HEADER_SHARE * named:
+        named = 0  # one `word:` in (nearly) every line is the message's, not a component
     last = values[width - 1].most_common(1)[0][0]
     delimiter = (
         last if (not re.search(r"\w", last) and not _typed_field(last)) or last == "-" else ""
     )
     return Header(width, named >= COMPONENT_SHARE * total, delimiter, tuple(kinds[:width]))
+
+
+def _varied(values: list[Counter[str]], i: int) -> bool:
+    """Whether column i holds no one value in most lines (the message starts there)."""
+    if i >= len(values) or not values[i]:
+        return False
+    return values[i].most_common(1)[0][1] < HEADER_SHARE * sum(values[i].values())
 
 
 def _component_end(fields: list[re.Match[str]], width: int) -> int | None:
