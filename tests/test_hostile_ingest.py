@@ -378,3 +378,24 @@ def test_a_killed_ingest_is_marked_interrupted(tmp_path: Path) -> None:
         )
     with open_store(db) as opened:
         assert opened.scalar("SELECT status FROM ingest_runs") == "interrupted"
+
+
+def test_many_entries_without_insert_id_load_in_bounded_memory(
+    store: Store, tmp_path: Path
+) -> None:
+    """Identities are filled in slices: a whole chunk's JSON nodes at once ran out of memory."""
+    from forensics.demo import generate_entries
+
+    entries = [
+        {k: v for k, v in e.items() if k != "insertId"} for e in generate_entries(20_000, seed=3)
+    ]
+    path = tmp_path / "no-ids.jsonl"
+    path.write_text(lines(*entries))
+    first = ingest_files(store, [path])
+    assert first.errors == [] and first.accepted + first.duplicates == len(entries)
+    again = ingest_files(store, [path])
+    assert (again.accepted, again.duplicates) == (0, len(entries))
+    pending = store.scalar(
+        "SELECT count(*) FROM entries WHERE NOT starts_with(insert_id, 'sha256:')"
+    )
+    assert pending == 0
