@@ -15,6 +15,7 @@ from forensics.signatures.mining_accuracy import (
     SystemScore,
     grouping_accuracy,
     load_samples,
+    mixed_score,
     score_samples,
 )
 from tests.conftest import LOGHUB_DEV, requires_loghub_dev
@@ -81,3 +82,12 @@ def test_ids_on_a_shuffled_sample_are_the_same(samples: list[Sample]) -> None:
     order = random.Random(13).sample(range(len(lines)), len(lines))
     ids = template_ids(lines)
     assert template_ids([lines[i] for i in order]) == [ids[i] for i in order]
+
+
+@requires_loghub_dev
+def test_all_systems_mixed_raw_lines_group_as_their_messages(samples: list[Sample]) -> None:
+    # ten header formats in one input: each format's header is learned on its own lines
+    raw = mixed_score(samples, "raw", "forensics").accuracy
+    content = mixed_score(samples, "content", "forensics").accuracy
+    assert raw >= content - 0.01, f"mixed: raw lines {raw:.3f}, their messages {content:.3f}"
+    assert raw >= mixed_score(samples, "raw", "drain3").accuracy

@@ -30,7 +30,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from forensics.signatures.header import CALENDAR, PLACEHOLDER, learn_header, strip_header
+from forensics.signatures.header import (
+    CALENDAR,
+    NO_HEADER,
+    PLACEHOLDER,
+    header_format,
+    learn_headers,
+    strip_header,
+)
 
 __all__ = ["WILDCARD", "Group", "group_masked"]
 
@@ -274,9 +281,10 @@ def group_masked(texts: Iterable[tuple[str, int]]) -> list[Group]:
     for text, n in texts:
         merged[text] += n
     distinct = sorted(merged.items())
-    header = learn_header(distinct)
+    headers = learn_headers(distinct)
     by_length: dict[int, list[tuple[list[str], str]]] = defaultdict(list)
     for text, _ in distinct:
+        header = headers.get(header_format(text), NO_HEADER)
         tokens = _collapse(strip_header(text, header).split())[:MAX_TOKENS]
         by_length[len(tokens)].append((tokens, text))
     groups = [

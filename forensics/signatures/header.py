@@ -6,8 +6,10 @@ of fields that say when and where, not what: ``2015-10-18 18:01:47,978 INFO [mai
 part of the header when most lines hold a field there that reads as one (a time or number, a
 level, a month, ``[bracketed]``, ``-``) or the same value (a host, ``|``), allowing two other
 columns (a host, a component) inside; a ``name:`` or ``process[pid]:`` token after it is part
-of it when most lines have one. `strip_header` drops it from each line that has it: nothing is
-system-specific, and a line of another format among them keeps its words.
+of it when most lines have several. Lines are first sorted by format (`header_format`: the
+shape of the first field), so a store of many services learns one header per format.
+`strip_header` drops it from each line that has it: nothing is system-specific, a line of
+another format keeps its words, and a message repeated in every line keeps them too.
 """
 
 from __future__ import annotations
@@ -17,10 +19,20 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["CALENDAR", "NO_HEADER", "PLACEHOLDER", "Header", "learn_header", "strip_header"]
+__all__ = [
+    "CALENDAR",
+    "NO_HEADER",
+    "PLACEHOLDER",
+    "Header",
+    "header_format",
+    "learn_header",
+    "learn_headers",
+    "strip_header",
+]
 
 HEADER_MAX_FIELDS = 12  # a header longer than this is not a header
 HEADER_SHARE = 0.9  # share of lines whose field at a column must look like a header field
+HEADER_MIN_LINES = 3  # lines of one format needed to learn its header
 COMPONENT_SHARE = 0.5  # share of lines with a `name:` token after the header to drop it
 
 PLACEHOLDER = re.compile(r"<[A-Z]+>|<\*>")  # what mining.MASKS writes, and a template's <*>
@@ -77,6 +89,27 @@ TYPED = "<typed>"
 
 def _fields(text: str) -> list[re.Match[str]]:
     return list(_FIELD.finditer(text))[: HEADER_MAX_FIELDS + 2]
+
+
+def header_format(text: str) -> str:
+    """A line's header format, coarsely: the shape of its first field when that reads as a
+    header field (``<N>-<N>-<N>``, ``[<N> <N>:<N>:<N>]``, a month as ``a``), else ""."""
+    first = _FIELD.search(text)
+    if first is None or not _typed_field(first.group()):
+        return ""
+    return re.sub(r"[A-Za-z]+", "a", PLACEHOLDER.sub("#", first.group()))
+
+
+def learn_headers(texts: Sequence[tuple[str, int]]) -> dict[str, Header]:
+    """A header per format among the texts (`header_format`), learned from that format's lines."""
+    by_format: dict[str, list[tuple[str, int]]] = {}
+    for text, n in texts:
+        by_format.setdefault(header_format(text), []).append((text, n))
+    return {
+        key: learn_header(members)
+        for key, members in by_format.items()
+        if key and sum(n for _, n in members) >= HEADER_MIN_LINES
+    }
 
 
 def learn_header(texts: Sequence[tuple[str, int]]) -> Header:
