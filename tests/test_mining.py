@@ -216,3 +216,13 @@ def test_one_error_repeated_keeps_its_words() -> None:
     ]
     found = [t.template for t in merge_templates([_t(m, 1) for m in mask_texts(lines)])]
     assert found == ["Worker timeout (pid: <N>) after <N> seconds, restarting the worker now"]
+
+
+def test_a_leading_level_word_alone_is_the_message_not_a_header() -> None:
+    lines = [f"Error in request session s{i}x: {i}: Not authenticated" for i in range(10, 40)]
+    lines += [f"CRITICAL: setup failed for worker {i}" for i in range(30)]
+    found = {t.template for t in merge_templates([_t(m, 1) for m in mask_texts(lines)])}
+    assert found == {
+        "Error in request session <ID>: <N>: Not authenticated",
+        "CRITICAL: setup failed for worker <N>",
+    }

@@ -139,7 +139,7 @@ def learn_header(texts: Sequence[tuple[str, int]]) -> Header:
             kinds.append(top[0][0] if top and top[0][1] >= HEADER_SHARE * total else "")
     if width < len(kinds) and kinds[width] not in ("", TYPED) and _varied(values, width + 1):
         width += 1  # ...unless what follows varies: then it names the source (a host, `CBS`)
-    if not width:
+    if kinds[:width].count(TYPED) < 2:  # one level word (`Error`, `CRITICAL:`) is the message's
         return NO_HEADER
     names: Counter[str] = Counter()  # the `name:` tokens after the header
     for fields, (_, n) in zip(split, texts, strict=True):
