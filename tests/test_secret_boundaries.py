@@ -3,7 +3,7 @@
 A store holds one unknown ERROR per secret shape of tests/hostile/secrets.json on the checked
 day (so each is a new unknown-error template, an example line and a report row), and every
 output is produced by the real CLI: terminal text, `analyze --json`, `incidents --json`,
-`query`, `classify`, report files, `diff --json | --markdown`, and the webhook body `diff`
+`query`, report files, snapshot exports, `diff --json | --markdown`, and the webhook body `diff`
 posts to a real HTTP server on 127.0.0.1. The same outputs with redaction switched off must
 leak, or the test could not fail.
 """
@@ -75,6 +75,10 @@ def _outputs(runner: CliRunner, db: Path, tmp: Path) -> Iterator[tuple[str, str]
         result = runner.invoke(app, [*args, *base])
         assert result.exit_code in (0, 1), (name, result.output)
         yield name, result.output
+    exported = tmp / "snapshots.json"
+    result = runner.invoke(app, ["snapshot", "--list", "--export-json", str(exported), *base])
+    assert result.exit_code == 0, result.output
+    yield "snapshot --export-json", exported.read_text(encoding="utf-8")
     out = tmp / "reports"
     result = runner.invoke(app, ["report", "--out", str(out), *window, *base])
     assert result.exit_code == 0, result.output
@@ -102,7 +106,8 @@ def test_without_redaction_the_outputs_would_leak(
     """The outputs above really carry the log text: with redaction off, secrets show."""
     monkeypatch.setattr(redact.Redactor, "secrets", lambda self, value: value)
     leaked = {name: _leaks(text) for name, text in _outputs(runner, secret_store, tmp_path)}
-    for name in ("analyze --json", "query json", "diff --json", "diff --webhook body"):
+    # (diff and its webhook read snapshots, which are stored redacted when taken.)
+    for name in ("analyze", "analyze --json", "query table", "query json", "query csv"):
         assert leaked[name], f"{name} carries no log text: the check above proves nothing"
 
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from forensics.errors import InputError
+from forensics.redact import redact_obj, redact_text
 from forensics.schema import column_names
 from forensics.snapshots.model import Item, State
 from forensics.snapshots.state import Sources, window_state
@@ -68,8 +69,19 @@ def write_state(store: Store, day: date, state: State, taken_at: datetime | None
     rows: list[tuple[object, ...]] = [
         (day, "day", "summary", None, state.entries, None, json.dumps(state.summary()), stamp)
     ]
+    # Stored redacted: snapshots are exported (to a bucket, for other tools) and compared
+    # across days, so the one redaction applies here as at any output.
     rows += [
-        (day, i.kind, i.key, i.service, i.count, i.status, json.dumps(i.details), stamp)
+        (
+            day,
+            i.kind,
+            redact_text(i.key),
+            i.service,
+            i.count,
+            i.status,
+            json.dumps(redact_obj(i.details)),
+            stamp,
+        )
         for i in state.items
     ]
     conn = store.conn
