@@ -8,7 +8,8 @@
     failed start;
   - health-latency: /health* requests answered under 10 s and not with a 5xx (a failed
     request is not a healthy answer, however fast), from the request logs;
-  - 5xx-ratio: per service, from the request_count metric when collected, else request logs.
+  - 5xx-ratio: per service, from the request_count metric when collected, else request logs
+    when they are a complete denominator (not pushdown, successful requests present).
 Limits come from the registry's ``settings`` (check_*), so a team can tighten them.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.incidents.coverage import service_traffic
+from forensics.incidents.coverage import log_denominator_gap, service_traffic
 from forensics.incidents.model import Check
 from forensics.incidents.registry import Settings
 from forensics.sql import run_named
@@ -152,9 +153,20 @@ def _five_xx(store: Store, window: Window, limit: float) -> Check:
     details: list[dict[str, Any]] = []
     for r in rows.to_dicts():
         metric = r["metric_requests"] is not None
+        gap = None if metric else log_denominator_gap(r)
         requests = int(r["metric_requests"] if metric else r["log_requests"])
         errors = int(r["metric_5xx"] if metric else r["log_5xx"])
-        if requests:
+        if gap:  # failures only: counted, but no ratio can be formed over them
+            details.append(
+                {
+                    "service": r["service"],
+                    "requests": None,
+                    "5xx": errors,
+                    "ratio": None,
+                    "source": f"request logs: {gap}",
+                }
+            )
+        elif requests:
             details.append(
                 {
                     "service": r["service"],
@@ -166,15 +178,24 @@ def _five_xx(store: Store, window: Window, limit: float) -> Check:
             )
     if not details:
         return check
-    worst = max(details, key=lambda d: d["ratio"])
-    over = [d for d in details if d["ratio"] >= limit]
+    check.source = ", ".join(sorted({d["source"] for d in details}))
+    check.details = details
+    measured = [d for d in details if d["ratio"] is not None]
+    if not measured:
+        failed = sum(d["5xx"] for d in details)
+        check.measured = (
+            f"no complete request count: {failed:,} 5xx in request logs, but "
+            f"{details[0]['source'].removeprefix('request logs: ')}; collect the request_count "
+            "metric for a ratio"
+        )
+        return check
+    worst = max(measured, key=lambda d: d["ratio"])
+    over = [d for d in measured if d["ratio"] >= limit]
     check.status = "fail" if over else "pass"
     check.measured = (
         f"worst {worst['service']}: {worst['5xx']:,} of {worst['requests']:,} requests "
-        f"({worst['ratio']:.2%}); {len(over)} of {len(details)} services at or over {limit:.1%}"
+        f"({worst['ratio']:.2%}); {len(over)} of {len(measured)} services at or over {limit:.1%}"
     )
-    check.source = ", ".join(sorted({d["source"] for d in details}))
-    check.details = details
     return check
 
 

@@ -16,7 +16,14 @@ from forensics.incidents.registry import SOURCES
 from forensics.sql import run_named
 from forensics.store import Store
 
-__all__ = ["Coverage", "Traffic", "service_traffic", "traffic", "window_coverage"]
+__all__ = [
+    "Coverage",
+    "Traffic",
+    "log_denominator_gap",
+    "service_traffic",
+    "traffic",
+    "window_coverage",
+]
 
 
 @dataclass(frozen=True)
@@ -79,13 +86,24 @@ def service_traffic(
     return run_named(store, "range_service_traffic", params)
 
 
+def log_denominator_gap(row: dict[str, Any]) -> str | None:
+    """Why a ``service_traffic`` row's request logs cannot be a ratio's denominator, or None
+    when they can: pushdown pulls only failing requests, and an export holding no successful
+    request was filtered the same way, so any ratio over them is 100 % by construction."""
+    if row.get("log_pushdown"):
+        return "request logs pulled with pushdown hold failing requests only"
+    if row.get("log_requests") and not row.get("log_ok"):
+        return "request logs hold no successful request (a filtered export)"
+    return None
+
+
 def traffic(
     store: Store, since: datetime, until: datetime, services: list[str] | None = None
 ) -> Traffic:
     """Totals over ``services`` (all when empty).
 
-    Requests come from the request_count metric when it was collected (pushdown collection
-    pulls only failing request logs, so the logs undercount), else from request logs.
+    Requests come from the request_count metric when it was collected, else from request logs
+    that are complete (``log_denominator_gap``); failing-only request logs count no traffic.
     """
     frame = service_traffic(store, since, until, services)
     if frame.is_empty():
@@ -96,6 +114,10 @@ def traffic(
         requests = int(frame["metric_requests"].fill_null(0).sum())
         five_xx = int(frame["metric_5xx"].fill_null(0).sum())
         return Traffic(requests, "request_count metric", five_xx, starts, names)
-    requests = int(frame["log_requests"].sum())
+    rows = frame.to_dicts()
+    gaps = sorted({gap for r in rows if (gap := log_denominator_gap(r))})
+    requests = sum(int(r["log_requests"]) for r in rows if not log_denominator_gap(r))
     source = "request logs" if requests else "none"
+    if gaps:
+        source += f" ({'; '.join(gaps)})"
     return Traffic(requests, source, int(frame["log_5xx"].sum()), starts, names)

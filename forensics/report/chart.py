@@ -5,7 +5,7 @@ Pure data (ISO times and numbers), so the JSON report carries it for tools and s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -59,7 +59,12 @@ def _lanes(counts: pl.DataFrame, requests: pl.DataFrame) -> list[dict[str, Any]]
     return lanes[:MAX_LANES]
 
 
-def _request_series(requests: RequestMinutes, bucket_s: int) -> list[dict[str, Any]]:
+def _request_series(
+    requests: RequestMinutes, bucket_s: int, window: Window, services: set[str]
+) -> list[dict[str, Any]]:
+    """Requests, 5xx and their ratio per bucket and lane, one row for every bucket of the
+    window: a bucket with no data has nulls (a gap to draw, never a line joined across it), and
+    a service whose request logs hold failing requests only has no ratio at all."""
     frame = requests.frame
     if frame.is_empty():
         return []
@@ -71,17 +76,29 @@ def _request_series(requests: RequestMinutes, bucket_s: int) -> list[dict[str, A
         )
         .group_by("bucket", "service")
         .agg(pl.col("requests").sum(), pl.col("failed").sum())
-        .sort("bucket", "service")
     )
-    return [
-        {
-            "bucket": iso(r["bucket"]),
-            "service": r["service"],
-            "requests": int(r["requests"]),
-            "failed": int(r["failed"]),
-        }
-        for r in rolled.to_dicts()
-    ]
+    seen = {(iso(r["bucket"]), r["service"]): r for r in rolled.to_dicts()}
+    first = int(window.since.timestamp()) // bucket_s * bucket_s
+    starts = range(first, int(window.until.timestamp()), bucket_s)
+    out = []
+    for service in sorted(services & set(rolled["service"].to_list())):
+        rated = service not in requests.incomplete
+        for epoch in starts:
+            bucket = iso(datetime.fromtimestamp(epoch, UTC))
+            row = seen.get((bucket, service))
+            total = int(row["requests"]) if row else None
+            failed = int(row["failed"]) if row else None
+            ratio = failed / total if rated and total and failed is not None else None
+            out.append(
+                {
+                    "bucket": bucket,
+                    "service": service,
+                    "requests": total if rated else None,
+                    "failed": failed,
+                    "ratio": None if ratio is None else round(ratio, 4),
+                }
+            )
+    return out
 
 
 def _metric_series(
@@ -134,8 +151,9 @@ def chart_data(store: Store, window: Window, requests: RequestMinutes) -> dict[s
             for r in counts.to_dicts()
             if r["service"] in names
         ],
-        "requests": [r for r in _request_series(requests, bucket_s) if r["service"] in names],
+        "requests": _request_series(requests, bucket_s, window, names),
         "requests_source": requests.source,
+        "requests_incomplete": dict(requests.incomplete),
         "metrics": [m for m in metrics if m["service"] in names],
         "cite": [
             query_cite("bucket_service_signature_counts", params),

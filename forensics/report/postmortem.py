@@ -3,8 +3,9 @@
 For one scope (a time range, optionally limited to some signatures and services) it finds:
   - first signal: the earliest signature match or metric signal;
   - impact start / end: the first and last 5xx response in a minute whose 5xx ratio reached
-    IMPACT_RATIO, from request logs, or from request_count metrics when no request logs
-    were collected;
+    IMPACT_RATIO, from request_count metrics when collected, else from request logs; request
+    logs that hold failing requests only (pushdown, a filtered export) give no ratio, so there
+    a minute with any 5xx counts and the impact says it has no complete denominator;
   - detection: the first ERROR-or-worse (or 5xx) matched entry, where a log alert on the
     catalog would first have fired;
   - deploys before and during it, and the ones that look like mitigations;
@@ -15,12 +16,13 @@ cites the entry it rests on or the named query that computed it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
 
+from forensics.incidents.coverage import log_denominator_gap, service_traffic
 from forensics.report.facts import entry_cite, iso, query_cite
 from forensics.sql import run_named
 from forensics.store import Store
@@ -70,22 +72,31 @@ class RequestMinutes:
     """Requests and 5xx per minute and service, and where the numbers came from."""
 
     frame: pl.DataFrame
-    source: str  # "request logs", "request_count metrics" or "none"
+    source: str  # "request_count metrics", "request logs" or "none"
     cite: dict[str, Any]
+    # service -> why its request logs are no denominator (failing requests only)
+    incomplete: dict[str, str] = field(default_factory=dict)
 
 
 def request_minutes(store: Store, window: Window) -> RequestMinutes:
-    """Per-minute request outcomes: request logs when present, else Monitoring metrics."""
+    """Per-minute request outcomes: Monitoring's request_count when collected (a complete
+    count, as the 5xx-ratio check uses), else request logs, noting the services whose logs
+    hold failing requests only."""
     params = {**window.params(), "bucket_s": 60}
-    logs = run_named(store, "bucket_service_request_status", params)
-    if not logs.is_empty():
-        cite = query_cite("bucket_service_request_status", params)
-        return RequestMinutes(logs, "request logs", cite)
     metrics = run_named(store, "bucket_service_request_metrics", params)
-    cite = query_cite("bucket_service_request_metrics", params)
-    return RequestMinutes(
-        metrics, "request_count metrics" if not metrics.is_empty() else "none", cite
-    )
+    if not metrics.is_empty():
+        cite = query_cite("bucket_service_request_metrics", params)
+        return RequestMinutes(metrics, "request_count metrics", cite)
+    logs = run_named(store, "bucket_service_request_status", params)
+    if logs.is_empty():
+        return RequestMinutes(metrics, "none", query_cite("bucket_service_request_metrics", params))
+    incomplete = {
+        str(r["service"]): gap
+        for r in service_traffic(store, window.since, window.until).to_dicts()
+        if (gap := log_denominator_gap(r))
+    }
+    cite = query_cite("bucket_service_request_status", params)
+    return RequestMinutes(logs, "request logs", cite, incomplete)
 
 
 def _event(time: Any, kind: str, label: str, cite: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -114,20 +125,32 @@ def _impact(
     scoped = frame.filter((pl.col("bucket") >= lo) & (pl.col("bucket") <= end))
     if services:
         scoped = scoped.filter(pl.col("service").is_in(services))
-    scoped = scoped.with_columns(ratio=pl.col("failed") / pl.col("requests"))
-    total, failed = int(scoped["requests"].sum() or 0), int(scoped["failed"].sum() or 0)
-    hot = scoped.filter((pl.col("failed") > 0) & (pl.col("ratio") >= IMPACT_RATIO)).sort("bucket")
+    partial = pl.col("service").is_in(list(requests.incomplete))
+    # over failing-only request logs the ratio is 100 % by construction: no ratio there
+    scoped = scoped.with_columns(
+        ratio=pl.when(partial).then(None).otherwise(pl.col("failed") / pl.col("requests"))
+    )
+    complete = scoped.filter(~partial)
+    gaps = sorted(
+        {requests.incomplete[s] for s in scoped["service"].unique() if s in requests.incomplete}
+    )
+    total, failed = int(complete["requests"].sum() or 0), int(scoped["failed"].sum() or 0)
+    hot = scoped.filter(
+        (pl.col("failed") > 0) & (pl.col("ratio").is_null() | (pl.col("ratio") >= IMPACT_RATIO))
+    ).sort("bucket")
     impact: dict[str, Any] = {
         "source": requests.source,
         "services": sorted(set(scoped["service"].to_list())),
-        "requests": total,
+        "requests": None if gaps else total,
         "failed_requests": failed,
-        "failed_ratio": round(failed / total, 4) if total else None,
+        "failed_ratio": round(failed / total, 4) if total and not gaps else None,
         "impact_minutes": hot.height,
+        "denominator": "; ".join(gaps) or None,
         "cite": requests.cite,
     }
-    if not hot.is_empty():
-        peak = hot.sort(["ratio", "bucket"], descending=[True, False]).row(0, named=True)
+    rated = hot.filter(pl.col("ratio").is_not_null())
+    if not rated.is_empty():
+        peak = rated.sort(["ratio", "bucket"], descending=[True, False]).row(0, named=True)
         impact["peak"] = {
             "minute": iso(peak["bucket"]),
             "service": peak["service"],
@@ -135,6 +158,7 @@ def _impact(
             "failed": peak["failed"],
             "requests": peak["requests"],
         }
+    if not hot.is_empty():
         impact["first_row"] = hot.row(0, named=True)
         impact["last_row"] = hot.row(hot.height - 1, named=True)
     return impact
@@ -145,6 +169,15 @@ def _impact_events(impact: dict[str, Any], project: str | None) -> list[dict[str
     if first is None or last is None:
         return []
     pct = f"{IMPACT_RATIO:.0%}"
+    minute = f"a minute with ≥ {pct} 5xx"
+    if first["ratio"] is None or last["ratio"] is None:
+        minute = f"a minute with 5xx (no complete request count: {impact['denominator']})"
+
+    def counted(row: dict[str, Any]) -> str:
+        if row["ratio"] is None:
+            return f"{row['failed']} failed requests"
+        return f"{row['failed']}/{row['requests']} requests"
+
     if "first_failed_insert_id" in first:  # request logs: cite the 5xx entries themselves
         start_cite = entry_cite(first, project, "first_failed_")
         end_cite = entry_cite(last, project, "last_failed_")
@@ -156,15 +189,14 @@ def _impact_events(impact: dict[str, Any], project: str | None) -> list[dict[str
         _event(
             start_time,
             "impact_start",
-            f"Impact starts: first 5xx on {first['service']} in a minute with ≥ {pct} 5xx "
-            f"({first['failed']}/{first['requests']} requests, from {impact['source']})",
+            f"Impact starts: first 5xx on {first['service']} in {minute} "
+            f"({counted(first)}, from {impact['source']})",
             start_cite,
         ),
         _event(
             end_time,
             "impact_end",
-            f"Impact ends: last 5xx in a minute with ≥ {pct} 5xx on {last['service']} "
-            f"({last['failed']}/{last['requests']} requests)",
+            f"Impact ends: last 5xx in {minute} on {last['service']} ({counted(last)})",
             end_cite,
         ),
     ]

@@ -131,6 +131,18 @@ def _polyline(points: list[tuple[float, float]]) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
 
+def _with_data(points: list[tuple[float, float] | None]) -> list[list[tuple[float, float]]]:
+    """Split a series at its gaps (None: no data in that bucket)."""
+    parts: list[list[tuple[float, float]]] = [[]]
+    for point in points:
+        if point is None:
+            if parts[-1]:
+                parts.append([])
+        else:
+            parts[-1].append(point)
+    return [p for p in parts if p]
+
+
 def _nonzero_runs(
     points: list[tuple[float, float]], base: float
 ) -> list[list[tuple[float, float]]]:
@@ -157,11 +169,14 @@ def _lane_lines(
     base = y0 + LANE_H
     lines = []
     ratios = [
-        (scale.x(_t(r["bucket"]) + bucket / 2), base - r["failed"] / r["requests"] * BAR_ROOM)
+        None
+        if r.get("ratio") is None
+        else (scale.x(_t(r["bucket"]) + bucket / 2), base - r["ratio"] * BAR_ROOM)
         for r in chart["requests"]
-        if r["service"] == lane["service"] and r["requests"]
+        if r["service"] == lane["service"]
     ]
-    for run in _nonzero_runs(ratios, base):
+    runs = [run for part in _with_data(ratios) for run in _nonzero_runs(part, base)]
+    for run in runs:
         lines.append(
             {
                 "points": _polyline(run),
@@ -174,19 +189,25 @@ def _lane_lines(
     metrics = [m for m in chart["metrics"] if m["service"] == lane["service"]]
     for i, metric in enumerate(metrics):
         scale_max = metric["scale_max"] or 1.0
-        pts = [
-            (scale.x(_t(t) + bucket / 2), base - min(v / scale_max, 1.0) * BAR_ROOM)
-            for t, v in metric["points"]
-        ]
-        lines.append(
-            {
-                "points": _polyline(pts),
-                "stroke": METRIC_COLOURS[i % len(METRIC_COLOURS)],
-                "dash": "4 3",
-                "title": f"{lane['service']}: {metric['label']} (peak {metric['peak']:.3g}, "
-                f"scale 0–{scale_max:.3g})",
-            }
-        )
+        # buckets without a point are a gap: the line stops there instead of bridging it
+        pts: list[tuple[float, float] | None] = []
+        previous = None
+        for t, v in metric["points"]:
+            when = _t(t)
+            if previous is not None and when - previous > bucket:
+                pts.append(None)
+            pts.append((scale.x(when + bucket / 2), base - min(v / scale_max, 1.0) * BAR_ROOM))
+            previous = when
+        for part in _with_data(pts):
+            lines.append(
+                {
+                    "points": _polyline(part),
+                    "stroke": METRIC_COLOURS[i % len(METRIC_COLOURS)],
+                    "dash": "4 3",
+                    "title": f"{lane['service']}: {metric['label']} (peak {metric['peak']:.3g}, "
+                    f"scale 0–{scale_max:.3g})",
+                }
+            )
     return lines
 
 
