@@ -139,9 +139,11 @@ def test_checks_measure_the_seeds_targets(result) -> None:
         if urlsplit(e["httpRequest"]["requestUrl"]).path.startswith("/health")
     ]
     slow = sum(1 for e in health if _latency_s(e) >= 10)
+    failed_health = sum(1 for e in health if e["httpRequest"]["status"] >= 500)
     assert slow > 0 and checks["health-latency"]["status"] == "fail"
     measured = checks["health-latency"]["measured"]
-    assert f"{len(health):,} /health* requests, {slow:,} at or over 10 s" in measured
+    assert f"{len(health):,} /health* requests, {failed_health:,} answered 5xx" in measured
+    assert f"{slow:,} at or over 10 s" in measured
     # 5xx ratio per service
     total = Counter(e["resource"]["labels"]["service_name"] for e in _requests())
     errors = Counter(

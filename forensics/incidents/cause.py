@@ -41,12 +41,21 @@ def exception_line(message: str | None) -> str | None:
     kept = [line for line in text.splitlines() if not _NOT_EXCEPTION.match(line)]
     for line in kept:
         if _EXCEPTION_LINE.match(line):
-            return line.strip()[:200]
+            return _clip(line.strip())
     for line in kept:
         match = _EXCEPTION.search(line)
         if match:
-            return match.group(1).strip()[:200]
+            return _clip(match.group(1).strip())
     return None
+
+
+def _clip(line: str, limit: int = 200) -> str:
+    """``line`` cut at a word boundary within ``limit`` characters, marked with an ellipsis."""
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
 
 
 _CLASS = re.compile(r"([A-Z][A-Za-z0-9_]*(?:Error|Exception))\b")
@@ -68,6 +77,14 @@ def error_text(message: str | None) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def _not_them(symptoms: pl.DataFrame, symptom_issues: dict[str, list[str]]) -> str:
+    """ ", so not #1278": the issues these symptoms would count for had a cause of theirs come
+    first (an exit 3 after a missing module ends the way #1278 does)."""
+    lists = [symptom_issues.get(s, []) for s in symptoms["signature"].unique(maintain_order=True)]
+    common = [i for i in lists[0] if all(i in other for other in lists)] if lists else []
+    return f", so not {', '.join(common)}" if common else ""
 
 
 def root_cause(
@@ -111,12 +128,7 @@ def root_cause(
         rows = symptoms.filter(pl.col("cause") == cause).sort("cause_timestamp")
         insert_id = rows["cause_insert_id"][0]
         text = error_text(messages.get(insert_id))
-        # the issues these symptoms would count for, had a cause of theirs come first
-        lists = [
-            symptom_issues.get(s, []) for s in symptoms["signature"].unique(maintain_order=True)
-        ]
-        common = [i for i in lists[0] if all(i in other for other in lists)] if lists else []
-        not_them = f", so not {', '.join(common)}" if common else ""
+        not_them = _not_them(symptoms, symptom_issues)
         root = {"kind": "error", "id": cause, "text": text, "insert_id": insert_id, "issues": []}
         root.update(symptoms=total, explained=explained)
         return root, (
@@ -128,16 +140,30 @@ def root_cause(
     issues = cause_issues.get(cause, [])
     title = titles.get(cause, f"Metric signal {cause}")
     sentence = f"{title} ({cause})" if kind == "signature" else title
+    # a signature's line that holds an exception is named by it too (a module not found)
+    lines = symptoms.filter(pl.col("cause") == cause).sort("cause_timestamp") if total else None
+    exception = (
+        exception_line(messages.get(lines["cause_insert_id"][0]))
+        if lines is not None and lines.height
+        else None
+    )
+    if exception:
+        sentence += f": {exception}"
     if total and explained:
         sentence += (
-            f": {explained:,} of {_plural(total, 'symptom')} ({shown}) follow it on the same "
-            "instance or revision"
+            f"{';' if exception else ':'} {explained:,} of {_plural(total, 'symptom')} ({shown}) "
+            "follow it on the same instance or revision"
         )
     before = chain[: chain.index(cause)] if cause in chain else []
     upstream = [c for c in before if c not in symptom_ids]
     if upstream:
         sentence += f", after {', '.join(upstream)}"
-    sentence += f"; evidence for {', '.join(issues)}." if issues else "."
+    if issues:
+        sentence += f"; evidence for {', '.join(issues)}."
+    elif explained:
+        sentence += f"; attributed to no tracked issue{_not_them(symptoms, symptom_issues)}."
+    else:
+        sentence += "."
     if total and not explained:
         # the first failure, but no symptom follows it: it is not named as their cause
         sentence += (
@@ -146,4 +172,6 @@ def root_cause(
         )
     root = {"kind": kind, "id": cause, "text": title, "issues": issues}
     root.update(symptoms=total, explained=explained)
+    if exception:
+        root["exception"] = exception
     return root, sentence

@@ -202,12 +202,15 @@ def _incident(store: Store, group: _Group, ctx: IncidentContext) -> Incident:
         "signature", keep="first", maintain_order=True
     )
     wanted = [firsts.select(IDENTITY)]
-    errors = symptoms.filter(pl.col("cause_kind") == "error").select(
+    cause_lines = symptoms.filter(pl.col("cause_insert_id").is_not_null()).select(
         pl.col("cause_timestamp").alias("timestamp"),
         pl.col("cause_log_name").alias("log_name"),
         pl.col("cause_insert_id").alias("insert_id"),
+        pl.col("cause_kind"),
     )
-    texts = cause_texts(store, errors)
+    errors = cause_lines.filter(pl.col("cause_kind") == "error").drop("cause_kind")
+    # every cause line's exception text: an error's name, and a signature's exception line
+    texts = cause_texts(store, cause_lines)
     symptoms = _named_error_causes(symptoms, texts)
     attribution: dict[str, dict[str, int]] = {}
     for sig, cause, n in (

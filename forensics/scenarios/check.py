@@ -162,7 +162,12 @@ def _incident_facts(s: Scenario, n: int, e: dict[str, Any]) -> list[Fact]:
             root = (i or {}).get("root_cause") or {}
             text = str(root.get("text") or "")
             named = root.get("kind") != "signature"
-            ok = any(root.get("id") == w or (named and w in text) for w in answers)
+            # a signature cause whose line holds an exception is named by that line too
+            exception = str(root.get("exception") or "")
+            ok = any(
+                root.get("id") == w or (named and w in text) or (bool(exception) and w in exception)
+                for w in answers
+            )
             return ok, {"id": root.get("id"), "text": text[:160]} if i else _brief(i)
 
         facts.append(Fact(f"{tag} cause", " or ".join(answers), cause))
