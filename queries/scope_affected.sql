@@ -1,6 +1,6 @@
 -- name: scope_affected
--- description: For one incident's scope (time range, and signatures unless $signatures is empty): the services, revisions and instances its matches touched, and the instances that failed to start (a failed-start signature from $failed_start).
--- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $signatures VARCHAR, $failed_start VARCHAR
+-- description: For one incident's scope (time range, signatures unless $signatures is empty, and services unless $services is empty: another incident's 503s at the same time are not this one's): the services, revisions and instances its matches touched, and the instances that failed to start (a failed-start signature from $failed_start).
+-- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $signatures VARCHAR, $services VARCHAR, $failed_start VARCHAR
 -- returns: matches, services, revisions, revision_list, instances, failed_start_entries, failed_start_instances
 WITH scoped AS (
     SELECT
@@ -18,6 +18,10 @@ WITH scoped AS (
       AND (
           CAST($signatures AS VARCHAR) = ''
           OR list_contains(string_split(CAST($signatures AS VARCHAR), ','), signature)
+      )
+      AND (
+          CAST($services AS VARCHAR) = ''
+          OR list_contains(string_split(CAST($services AS VARCHAR), ','), service)
       )
 )
 SELECT

@@ -1,6 +1,6 @@
 -- name: scope_match_edges
--- description: For one incident's scope (time range, and signatures unless $signatures is empty), the first match, the first ERROR-or-worse match and the last match, each with the entry's identity.
--- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $signatures VARCHAR
+-- description: For one incident's scope (time range, signatures unless $signatures is empty, and services unless $services is empty: another incident's 503s at the same time are not this one's), the first match, the first ERROR-or-worse match and the last match, each with the entry's identity.
+-- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $signatures VARCHAR, $services VARCHAR
 -- returns: edge, "timestamp", insert_id, log_name, service, revision, instance_id, signature, severity, message
 WITH scoped AS (
     SELECT
@@ -26,6 +26,10 @@ WITH scoped AS (
       AND (
           CAST($signatures AS VARCHAR) = ''
           OR list_contains(string_split(CAST($signatures AS VARCHAR), ','), m.signature)
+      )
+      AND (
+          CAST($services AS VARCHAR) = ''
+          OR list_contains(string_split(CAST($services AS VARCHAR), ','), coalesce(m.service, e.resource_type, '(unknown)'))
       )
 ),
 edges AS (

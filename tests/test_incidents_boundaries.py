@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from forensics.analysis import analyze_window
 from forensics.collectors.signals import compute_signals
 from forensics.config import Thresholds
 from forensics.incidents import build_analysis
+from forensics.report import build_report
 from forensics.store import open_store
 from tests.incidents_support import (
     DEMO_END,
@@ -29,6 +31,37 @@ SLACK = timedelta(minutes=2)
 
 def when(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    db = demo_store_copy(tmp_path_factory.mktemp("boundaries-report"))
+    with open_store(db) as store:
+        load_demo_metrics(store, DEMO_END)
+        compute_signals(store, Thresholds())
+        analysis = analyze_window(store, DEMO_WINDOW, registry=demo_registry())
+        return build_report(store, DEMO_WINDOW, now=DEMO_END, analysis=analysis)
+
+
+def test_postmortem_duration_matches_the_incidents_range(report) -> None:
+    """The demo's HTML said "lasted 4 h 46 min" beside a 10-hour range, and called a 503 of
+    the #131 incident the #1278 "resolution"."""
+    for incident in report["incidents"]:
+        pm = incident["postmortem"]
+        start, end = when(incident["start"]), when(incident["end"])
+        assert pm["started"] == incident["start"]
+        if pm["resolved_at"] is not None:
+            resolved = when(pm["resolved_at"])
+            assert end <= resolved <= end + timedelta(minutes=1), incident["id"]
+            minutes = int((resolved - start).total_seconds() // 60)
+            text = (
+                f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+            )
+            assert pm["duration"] == text or (minutes == 0 and pm["duration"].endswith(" s"))
+        own = {incident["service"], *(incident.get("related_services") or [])}
+        for event in pm["events"]:
+            if event["kind"] == "resolution":
+                assert event["label"].rsplit(" on ", 1)[-1].rstrip(")") in own
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from forensics.analysis import analyze_window
 from forensics.incidents import build_analysis, load_registry
 from forensics.ingest import ingest_files
+from forensics.report import build_report
 from forensics.store import Store, open_store
 from forensics.timeutil import Window
 from tests.conftest import REAL_STAGING_ENTRIES, requires_real_staging
@@ -106,3 +108,29 @@ def test_causes_are_named_by_their_exception_line(real_store, result) -> None:
         assert incident["issues"] == [] and "so not #1278" in incident["cause"]
     for incident in result["incidents"]:
         assert " 0 of " not in incident["cause"], incident["cause"]
+
+
+@pytest.fixture(scope="module")
+def report(real_store: Store) -> dict[str, Any]:
+    analysis = analyze_window(real_store, DAY, registry=load_registry(None))
+    return build_report(real_store, DAY, now=DAY.until, analysis=analysis)
+
+
+def test_each_postmortem_counts_its_own_incident_only(report) -> None:
+    """05:33-05:44: the auth service's DB-init timeouts and the backend's 503s are two
+    incidents at the same time; each postmortem counts, starts and ends on its own lines (a
+    503 of the other incident is not its last entry, its "resolution")."""
+    incidents = report["incidents"]
+    assert len({i["service"] for i in incidents}) > 1
+    for incident in incidents:
+        own = {incident["service"], *(incident.get("related_services") or [])}
+        pm = incident["postmortem"]
+        assert pm["impact"]["affected"]["matches"] == sum(incident["signatures"].values())
+        for event in pm["events"]:
+            if event["kind"] in ("first_signal", "resolution"):
+                service = event["label"].rsplit(" on ", 1)[-1].rstrip(")")
+                assert service in own, (incident["id"], event["label"])
+        # the stated duration is the incident's own range
+        assert pm["first_signal"] == incident["start"]
+        if pm["resolved_at"]:
+            assert pm["resolved_at"] >= incident["end"]

@@ -93,7 +93,7 @@ def log_denominator_gap(row: dict[str, Any]) -> str | None:
     if row.get("log_pushdown"):
         return "request logs pulled with pushdown hold failing requests only"
     if row.get("log_requests") and not row.get("log_ok"):
-        return "request logs hold no successful request (a filtered export)"
+        return "request logs hold no successful request, so they were filtered"
     return None
 
 
@@ -119,5 +119,5 @@ def traffic(
     requests = sum(int(r["log_requests"]) for r in rows if not log_denominator_gap(r))
     source = "request logs" if requests else "none"
     if gaps:
-        source += f" ({'; '.join(gaps)})"
+        source += f"; {'; '.join(gaps)}"
     return Traffic(requests, source, int(frame["log_5xx"].sum()), starts, names)

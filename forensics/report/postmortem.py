@@ -171,11 +171,11 @@ def _impact_events(impact: dict[str, Any], project: str | None) -> list[dict[str
     pct = f"{IMPACT_RATIO:.0%}"
     minute = f"a minute with ≥ {pct} 5xx"
     if first["ratio"] is None or last["ratio"] is None:
-        minute = f"a minute with 5xx (no complete request count: {impact['denominator']})"
+        minute = "a minute with 5xx"
 
     def counted(row: dict[str, Any]) -> str:
-        if row["ratio"] is None:
-            return f"{row['failed']} failed requests"
+        if row["ratio"] is None:  # failing-only request logs: a count, never a ratio
+            return f"{row['failed']} failed requests; no complete request count"
         return f"{row['failed']}/{row['requests']} requests"
 
     if "first_failed_insert_id" in first:  # request logs: cite the 5xx entries themselves
@@ -184,7 +184,8 @@ def _impact_events(impact: dict[str, Any], project: str | None) -> list[dict[str
         start_time, end_time = first["first_failed_at"], last["last_failed_at"]
     else:
         start_cite = end_cite = impact["cite"]
-        start_time, end_time = first["bucket"], last["bucket"] + timedelta(minutes=1)
+        # a request_count point's time is the end of the minute it counts
+        start_time, end_time = first["bucket"] - timedelta(minutes=1), last["bucket"]
     return [
         _event(
             start_time,
@@ -260,6 +261,7 @@ def postmortem(
         "since": scope.start,
         "until": scope.end,
         "signatures": ",".join(scope.signatures),
+        "services": "" if scope.every_service else ",".join(scope.services),
         "failed_start": ",".join(FAILED_START_SIGNATURES),
     }
     edges = {r["edge"]: r for r in run_named(store, "scope_match_edges", params).to_dicts()}
@@ -279,6 +281,10 @@ def postmortem(
     events.extend(_impact_events(impact, project))
     times = [e["time"] for e in events]
     first_time = min((datetime.fromisoformat(t) for t in times), default=None)
+    # the duration runs from the first failure evidence, the first matched entry: a metric
+    # signal before it is context, and a metric minute's start is no finer than the minute
+    first_entry = edges.get("first")
+    began = first_entry["timestamp"] if first_entry else first_time
     last = edges.get("last")
     impact_end = next((e for e in events if e["kind"] == "impact_end"), None)
     resolved_at = max(
@@ -315,7 +321,8 @@ def postmortem(
         "ongoing": ongoing,
         "first_signal": iso(first_time),
         "resolved_at": None if ongoing else iso(resolved_at),
-        "duration": _minutes(resolved_at - first_time) if first_time and resolved_at else None,
+        "started": iso(began),
+        "duration": _minutes(resolved_at - began) if began and resolved_at else None,
         "impact": {
             **impact,
             "failed_starts": {
