@@ -134,3 +134,25 @@ def test_each_postmortem_counts_its_own_incident_only(report) -> None:
         assert pm["first_signal"] == incident["start"]
         if pm["resolved_at"]:
             assert pm["resolved_at"] >= incident["end"]
+
+
+def test_per_issue_counts_follow_the_attribution(real_store, result, report) -> None:
+    """startup/exit-code-3 on netra-backend-staging follows a ModuleNotFoundError: the signature
+    table must not credit it to #1278 (its static symptom link), and no per-issue count may."""
+    exits = count(
+        real_store,
+        "SELECT count(*) FROM signature_matches WHERE signature = 'startup/exit-code-3' "
+        "AND is_primary AND service = 'netra-backend-staging' "
+        "AND timestamp >= $since AND timestamp < $until",
+    )
+    assert exits > 0
+    rows = {s["id"]: s for s in report["signatures"]}
+    assert rows["startup/exit-code-3"]["count"] == exits
+    assert "#1278" not in rows["startup/exit-code-3"]["issues"]
+    assert "#1278" not in rows["cloudrun/http-503"]["issues"]
+    assert rows["startup/db-init-timeout"]["issues"] == ["#1263", "#1278"]
+    for status in result["issues"]:
+        assert "startup/exit-code-3" not in status["evidence"], status["id"]
+    terminal = analyze_window(real_store, DAY, registry=load_registry(None))["signatures"]
+    for row in terminal.filter(terminal["signature"] == "startup/exit-code-3").to_dicts():
+        assert "#1278" not in row["issues"]
