@@ -87,3 +87,19 @@ def test_a_schema_can_fail() -> None:
     bad = {"window": {"since": "x", "until": "y", "hours": 1}, "issues": [{"id": "#1"}]}
     with pytest.raises(AssertionError):
         _validate("issues", bad)
+
+
+def test_snapshot_and_diff_validate(db: Path) -> None:
+    runner = CliRunner()
+    taken = runner.invoke(
+        app, ["snapshot", "--date", "2025-09-16", "--days", "2", "--db", str(db), "--json"]
+    )
+    assert taken.exit_code == 0, taken.output
+    _validate("snapshot", json.loads(taken.stdout))
+    diff = runner.invoke(
+        app, ["diff", "--date", "2025-09-16", "--baseline", "1d", "--db", str(db), "--json"]
+    )
+    assert diff.exit_code in (0, 1), diff.output
+    document = json.loads(diff.stdout)
+    assert document["issue_changes"]  # the real day changes issue statuses
+    _validate("diff", document)
