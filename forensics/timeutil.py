@@ -71,7 +71,10 @@ def parse_duration(text: str, field: str = "duration") -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise InputError(f"{field}: {text!r} is not a duration; use e.g. 30m, 1h, 7d")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    try:
+        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    except OverflowError:
+        raise InputError(f"{field}: {text!r} is too long (at most 999,999,999 days)") from None
 
 
 @dataclass(frozen=True)

@@ -399,3 +399,12 @@ def test_many_entries_without_insert_id_load_in_bounded_memory(
         "SELECT count(*) FROM entries WHERE NOT starts_with(insert_id, 'sha256:')"
     )
     assert pending == 0
+
+
+@pytest.mark.parametrize("text", ["99999999999w", "1e400d"])
+def test_absurd_durations_are_named(text: str) -> None:
+    from forensics.errors import InputError
+    from forensics.timeutil import parse_duration
+
+    with pytest.raises(InputError, match="--lookback"):
+        parse_duration(text, "--lookback")
