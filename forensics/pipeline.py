@@ -194,7 +194,35 @@ def open_for_reading(path: Path | str | None = None) -> Iterator[Store]:
             yield empty
         return
     with open_store(db, read_only=True) as store:
+        _shadow_missing_tables(store)
         yield store
+
+
+def _shadow_missing_tables(store: Store) -> None:
+    """A store written by an older version lacks newer tables: read them as empty (TEMP)."""
+    from forensics.errors import StoreError
+    from forensics.schema import ENTRIES_VIEW, TABLES
+
+    present = set(
+        store.query("SELECT table_name FROM duckdb_tables() WHERE NOT temporary")["table_name"]
+    )
+    if "log_entries" not in present:
+        raise StoreError(
+            f"{store.path}: not a forensics store (no log_entries table); "
+            "run `forensics ingest` or `make demo` to make one"
+        )
+    for table, columns in TABLES.items():
+        if table not in present:
+            body = ", ".join(f'"{c.name}" {_temp_type(c.sql_type)}' for c in columns)
+            store.conn.execute(f"CREATE TEMP TABLE {table} ({body})")
+    views = set(store.query("SELECT view_name FROM duckdb_views() WHERE NOT internal")["view_name"])
+    if "entries" not in views:
+        store.conn.execute(ENTRIES_VIEW.replace("CREATE OR REPLACE VIEW", "CREATE TEMP VIEW"))
+
+
+def _temp_type(sql_type: str) -> str:
+    """The column type without constraints that need the real table (defaults stay)."""
+    return sql_type.replace("PRIMARY KEY", "").strip()
 
 
 def _cite(name: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -173,3 +173,30 @@ def test_the_library_never_imports_the_cli() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_store_from_an_older_version_reads_read_only(ingested: Path) -> None:
+    """Tables added since the store was written read as empty; nothing is written."""
+    import duckdb
+
+    conn = duckdb.connect(str(ingested))
+    for table in ("classified_runs", "signals", "data_gaps", "snapshots"):
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("DROP VIEW entries")
+    conn.close()
+    before = _digest(ingested)
+    result = CliRunner().invoke(app, ["analyze", *WINDOW, "--db", str(ingested), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["incidents"] and data["analysis_notes"]["classification"]["in_memory"]
+    assert _digest(ingested) == before
+
+
+def test_a_duckdb_file_that_is_no_store_is_one_clear_line(tmp_path: Path) -> None:
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).close()
+    result = CliRunner().invoke(app, ["analyze", *WINDOW, "--db", str(other)])
+    assert result.exit_code == 2
+    assert "not a forensics store (no log_entries table)" in result.output
