@@ -105,7 +105,7 @@ class AnalysisModel:
     ) -> dict[str, Any]:
         """The report context (Markdown, HTML and JSON render it) from this model alone."""
         from forensics import __version__
-        from forensics.report.model import assemble_report
+        from forensics.report.assemble import assemble_report
 
         if self.report is None:
             raise ValueError("this model was built without report facts (build_model(report=True))")

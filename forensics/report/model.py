@@ -1,9 +1,11 @@
-"""Build a report's context: one JSON-ready dict that every format renders.
+"""Read a report's own facts from the store, once; build a report context for a store.
 
 Usage:
-  1. ``build_report(store, window, now=..., version=...)`` runs the analysis (or takes one),
-     adds the report's own facts (sources, per-signature evidence, postmortem timelines,
-     impact, chart series), and redacts secrets from every string in it.
+  1. ``report_facts(store, window, analysis, catalog)`` reads what only reports show (sources,
+     per-signature evidence and examples, postmortem timelines, impact, chart series); the
+     analysis model keeps it (forensics.pipeline.build_model(report=True)).
+  1b. ``build_report(store, window, now=..., version=...)`` = the analysis, its report facts and
+     forensics.report.assemble.assemble_report (which redacts secrets from every string).
   2. render.py turns the dict into Markdown and HTML; the JSON report is the dict itself.
 Nothing here reads the clock or the version by itself: both are injected, so the same store
 and window always give the same report (golden tests rely on it).
@@ -12,37 +14,21 @@ and window always give the same report (golden tests rely on it).
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-
-import polars as pl
 
 from forensics import __version__
 from forensics.analysis import analyze_window
-from forensics.jsonable import jsonable
-from forensics.paths import patterns_dir
-from forensics.redact import Redactor
 from forensics.report import facts
+from forensics.report.assemble import REPORT_SCHEMA, assemble_report
+from forensics.report.assemble import rows as _rows
 from forensics.report.chart import chart_data
-from forensics.report.links import logs_explorer_url, safe_http_url
 from forensics.report.postmortem import Scope, postmortem, request_minutes
 from forensics.signatures import Catalog, load_catalog
-from forensics.sql import load_query, run_named
+from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window, parse_time
 
 __all__ = ["REPORT_SCHEMA", "build_report"]
-
-REPORT_SCHEMA = "forensics.report/1"
-
-
-def _rows(value: Any) -> list[dict[str, Any]]:
-    """Analysis values arrive as frames or lists; reports want lists of dicts."""
-    if value is None:
-        return []
-    if isinstance(value, pl.DataFrame):
-        return value.to_dicts()
-    return [dict(v) for v in value]
 
 
 def _attributed_issues(counts: Any) -> dict[str, list[str]]:
@@ -80,48 +66,6 @@ def _deploys(analysis: dict[str, Any], project: str | None) -> list[dict[str, An
     return sorted(out, key=lambda d: (d["time"], str(d.get("service"))))
 
 
-def _signature_rows(
-    evidence: dict[str, Any],
-    summaries: dict[str, dict[str, Any]],
-    known: dict[str, dict[str, str]],
-    window: Window,
-    project: str | None,
-) -> list[dict[str, Any]]:
-    """An issue's evidence per signature, with the signature's Logs Explorer query."""
-    rows = []
-    for sig_id, count in sorted(evidence.items(), key=lambda kv: (-int(kv[1] or 0), kv[0])):
-        sig = known.get(sig_id)
-        query = sig["logging_filter"] if sig else ""
-        summary = summaries.get(sig_id)
-        rows.append(
-            {
-                "id": sig_id,
-                # drift/* and metric signals are evidence too, but not log signatures
-                "title": sig["title"] if sig else "",
-                "count": count,
-                "window_count": summary["count"] if summary else 0,
-                "logs_url": (
-                    logs_explorer_url(query, window.since, window.until, project) if query else None
-                ),
-            }
-        )
-    return rows
-
-
-def _notes(analysis: dict[str, Any]) -> dict[str, Any]:
-    """The analysis' notes, with registry files named as a reader would find them: shipped
-    ones relative to the checkout (reports do not depend on where it lives), others as given."""
-    notes = dict(analysis.get("analysis_notes") or {})
-    home = patterns_dir().resolve()
-    named = []
-    for name in notes.get("registry_files") or []:
-        path = Path(str(name)).resolve()
-        named.append(f"patterns/{path.relative_to(home)}" if path.is_relative_to(home) else name)
-    if named:
-        notes["registry_files"] = named
-    return notes
-
-
 def _drift(analysis: dict[str, Any], project: str | None) -> list[dict[str, Any]]:
     """Configuration changes between revisions, one line per change, with their audit entry."""
     rows = _rows(analysis.get("drift"))
@@ -137,39 +81,6 @@ def _drift(analysis: dict[str, Any], project: str | None) -> list[dict[str, Any]
         }
         for d in rows
     ]
-
-
-def _issues(
-    analysis: dict[str, Any],
-    summaries: dict[str, dict[str, Any]],
-    incidents: list[dict[str, Any]],
-    known: dict[str, dict[str, str]],
-    window: Window,
-    project: str | None,
-) -> list[dict[str, Any]]:
-    """Issues in the analysis' order (contradictions first), with their evidence lines."""
-    out = []
-    for issue in _rows(analysis.get("issues")):
-        evidence = dict(issue.get("evidence") or {})
-        mine = set(issue.get("incidents") or [])
-        # Lines from the issue's own incidents: attributed to it, unlike a window-wide sample
-        # of a symptom signature (a 503 of another incident is not this issue's evidence).
-        lines = [
-            line
-            for inc in incidents
-            if inc.get("id") in mine
-            for line in inc["evidence"]
-            if line.get("signature") in evidence
-        ]
-        out.append(
-            {
-                **issue,
-                "url": safe_http_url(issue.get("url")),
-                "signatures": _signature_rows(evidence, summaries, known, window, project),
-                "lines": sorted(lines, key=lambda line: (line["timestamp"], line["insert_id"])),
-            }
-        )
-    return out
 
 
 def _incidents(
@@ -260,29 +171,6 @@ def _catalog_info(catalog: Catalog, signatures: list[dict[str, Any]]) -> dict[st
     }
 
 
-def _queries_used(value: Any, found: set[str]) -> set[str]:
-    if isinstance(value, dict):
-        if isinstance(value.get("query"), str):
-            found.add(value["query"])
-        for v in value.values():
-            _queries_used(v, found)
-    elif isinstance(value, list):
-        for v in value:
-            _queries_used(v, found)
-    return found
-
-
-def _method(context: dict[str, Any]) -> list[dict[str, str]]:
-    """Every named query cited in the report, with what it computes (`forensics query NAME`)."""
-    out = []
-    for name in sorted(_queries_used(context, set())):
-        try:
-            out.append({"query": name, "description": load_query(name).description})
-        except Exception:  # a cite naming a query of another stage that is not a file
-            out.append({"query": name, "description": ""})
-    return out
-
-
 def report_facts(
     store: Store,
     window: Window,
@@ -335,54 +223,6 @@ def report_facts(
             for s in catalog.signatures
         },
     }
-
-
-def assemble_report(
-    analysis: dict[str, Any],
-    found: dict[str, Any],
-    window: Window,
-    *,
-    now: datetime,
-    version: str = __version__,
-    redact_emails: bool = False,
-) -> dict[str, Any]:
-    """The report context from the analysis and its report facts alone (no store, no clock)."""
-    summaries = {s["id"]: s for s in found["signatures"]}
-    context: dict[str, Any] = {
-        "schema": REPORT_SCHEMA,
-        "generated_at": facts.iso(now),
-        "tool": {"name": "forensics", "version": version},
-        "catalog": found["catalog"],
-        "project": found["project"],
-        "window": window.as_dict(),
-        "entries_in_window": analysis.get("entries_in_window", 0),
-        "sources": found["sources"],
-        "data_gaps": found["data_gaps"],
-        "issues": _issues(
-            analysis,
-            summaries,
-            found["incidents"],
-            found["known_signatures"],
-            window,
-            found["project"],
-        ),
-        "incidents": found["incidents"],
-        "timeline": found["timeline"],
-        "impact": found["impact"],
-        "signatures": found["signatures"],
-        "unknown_templates": found["unknown_templates"],
-        "deploys": found["deploys"],
-        "drift": found["drift"],
-        "analysis_notes": _notes(analysis),
-        "checks": _rows(analysis.get("checks")),
-        "signals": _rows(analysis.get("signals")),
-        "chart": found["chart"],
-    }
-    context["method"] = _method(context)
-    redactor = Redactor(emails=redact_emails)
-    redacted: dict[str, Any] = redactor.tree(jsonable(context))
-    redacted["redactions"] = dict(sorted(redactor.counts.items()))
-    return redacted
 
 
 def build_report(
