@@ -156,6 +156,14 @@ def root_cause(
         )
     before = chain[: chain.index(cause)] if cause in chain else []
     upstream = [c for c in before if c not in symptom_ids]
+    # the root is the first logged failure upstream that is evidence for the same issue
+    # (Cloud SQL out of slots before the backend's pool or socket failures)
+    origin = next(
+        (c for c in upstream if c in titles and set(cause_issues.get(c, [])) & set(issues)), None
+    )
+    if origin is not None:
+        sentence = f"{titles[origin]} ({origin}), then " + sentence
+        upstream.remove(origin)
     if upstream:
         sentence += f", after {', '.join(upstream)}"
     if issues:
@@ -171,6 +179,8 @@ def root_cause(
             "instance or revision."
         )
     root = {"kind": kind, "id": cause, "text": title, "issues": issues}
+    if origin is not None:
+        root.update(id=origin, text=titles[origin], via=cause)
     root.update(symptoms=total, explained=explained)
     if exception:
         root["exception"] = exception

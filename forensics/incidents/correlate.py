@@ -5,7 +5,8 @@ Usage:
   facts, every match, the symptom attribution and the issue evidence. Steps:
   1. queries/window_match_islands.sql numbers the primary matches into islands per service
      (a gap longer than ``incident_gap_minutes`` starts a new one);
-  2. islands of a service that share an instance or a trace are one incident;
+  2. islands of a service that share an instance or a trace are one incident, and one whose
+     failures have no tracked issue in common splits (split.py);
   3. Cloud SQL and connector islands join the Cloud Run incidents they overlap when both are
      evidence for the same issue (the database side of #1278); signals join the same way;
   4. each incident gets its chain (chain.py), attributed symptoms and cause (cause.py).
@@ -25,6 +26,7 @@ from forensics.incidents.chain import causal_chain
 from forensics.incidents.evidence import IDENTITY, cause_texts, fetch_lines
 from forensics.incidents.model import EvidenceLine, Incident
 from forensics.incidents.registry import Registry
+from forensics.incidents.split import split_by_cause
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -124,10 +126,15 @@ def _groups(store: Store, window: Window, ctx: IncidentContext) -> list[_Group]:
     islands = primary.join(numbered, on=IDENTITY)
     groups: list[_Group] = []
     if not islands.is_empty():
-        for _, rows in _merged_islands(islands).group_by("group", maintain_order=True):
-            dependency = "cloud_run_revision" not in set(rows["resource_type"].to_list())
-            issues = _issues_of(rows, ctx.evidence)
-            groups.append(_Group(rows["service"][0], rows, dependency, issues))
+        symptom_ids = set(ctx.registry.symptoms())
+        for _, island in _merged_islands(islands).group_by("group", maintain_order=True):
+            dependency = "cloud_run_revision" not in set(island["resource_type"].to_list())
+            # overlapping failures with no issue in common are separate incidents
+            for rows in split_by_cause(
+                island, ctx.symptoms, symptom_ids, ctx.registry.issues_of_cause
+            ):
+                issues = _issues_of(rows, ctx.evidence)
+                groups.append(_Group(rows["service"][0], rows, dependency, issues))
     run_groups = [g for g in groups if not g.dependency]
     kept = list(run_groups)
     for dep in (g for g in groups if g.dependency):
@@ -146,10 +153,11 @@ def _groups(store: Store, window: Window, ctx: IncidentContext) -> list[_Group]:
     logged = list(kept)
     for signal in active.sort("start").to_dicts():
         issues = set(by_signal.get(signal["signal"], []))
+        # a signal of one issue does not annotate another issue's incident on its service
         hosts = [
             g
             for g in logged
-            if (g.service == signal["service"] or g.issues & issues)
+            if (g.issues & issues or (g.service == signal["service"] and not (g.issues and issues)))
             and signal["start"] <= g.end
             and signal["end"] >= g.start - gap
         ]
