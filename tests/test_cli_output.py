@@ -99,3 +99,26 @@ def test_piped_output_honours_columns() -> None:
     assert widest("100") == 100
     assert widest("90") == 90
     assert widest(None) > 100  # a pipe without COLUMNS keeps whole lines for logs
+
+
+def test_a_wide_fleets_deploys_are_summarised_not_all_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from forensics.cli.render_incidents import MAX_DEPLOY_ROWS, render_deploys
+
+    deploys = [
+        {
+            "time": f"2025-09-16T{n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z",
+            "service": "api",
+            "kind": "failed" if n == 7 else "revision",
+            "revision": f"api-{n:05d}-abc",
+            "changes": [],
+        }
+        for n in range(5 * MAX_DEPLOY_ROWS)
+    ]
+    render_deploys(deploys)
+    out = capsys.readouterr().out
+    shown = [n for n in range(5 * MAX_DEPLOY_ROWS) if f"api-{n:05d}-abc" in out]
+    assert len(shown) == MAX_DEPLOY_ROWS
+    assert 7 in shown and shown[-1] == 5 * MAX_DEPLOY_ROWS - 1  # the failed one and the latest
+    assert f"{4 * MAX_DEPLOY_ROWS:,} earlier deploys not shown" in out

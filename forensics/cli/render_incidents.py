@@ -106,13 +106,31 @@ def render_incidents(incidents: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+MAX_DEPLOY_ROWS = 200  # a terminal table, as frame_table's; --json and the reports list all
+
+
 def render_deploys(deploys: list[dict[str, Any]]) -> None:
+    """The window's deploys in time order; past MAX_DEPLOY_ROWS, every failed one and the latest.
+
+    A wide fleet deploys thousands of revisions a day: printing them all buries the rest of the
+    analysis (and costs minutes), so the table says how many it leaves out and where they are.
+    """
     if not deploys:
         return
+    shown = deploys
+    if len(deploys) > MAX_DEPLOY_ROWS:
+        failed = {id(d) for d in deploys if d["kind"] == "failed"}
+        latest = {id(d) for d in deploys[-max(0, MAX_DEPLOY_ROWS - len(failed)) :]}
+        shown = [d for d in deploys if id(d) in failed or id(d) in latest]
     table = _table(
         "Deploys and configuration changes", "time", "service", "kind", "revision", "changes"
     )
-    for d in deploys:
+    if len(shown) < len(deploys):
+        table.caption = (
+            f"{len(deploys) - len(shown):,} earlier deploys not shown "
+            "(all are in --json and the reports)"
+        )
+    for d in shown:
         table.add_row(
             _t(_when(d["time"])),
             _t(d["service"]),
