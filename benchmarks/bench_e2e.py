@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from e2e_corpus import Shape, write_corpus
+from e2e_corpus import Shape
 
 _RAW = """
 import duckdb, sys, time
@@ -71,6 +71,25 @@ def _raw(path: Path, db: Path, env: dict[str, str]) -> dict[str, float]:
     figures, out = _timed([sys.executable, "-c", _RAW, str(path), str(db)], env)
     seconds, rows = out.split()
     return {**figures, "wall": figures["seconds"], "seconds": float(seconds), "rows": float(rows)}
+
+
+def _generate(path: Path, shape: Shape) -> int:
+    """Write the corpus in a child process: the generator's memory would otherwise count in
+    every later child's peak RSS (a forked child starts with its parent's pages)."""
+    fields = {k: v for k, v in vars(shape).items() if k != "end"}
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); "
+        "from pathlib import Path; from e2e_corpus import Shape, write_corpus; "
+        "print(write_corpus(Path(sys.argv[2]), Shape(**json.loads(sys.argv[3]))))"
+    )
+    here = str(Path(__file__).resolve().parent)
+    out = subprocess.run(
+        [sys.executable, "-c", code, here, str(path), json.dumps(fields)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stdout.strip())
 
 
 def _line(name: str, fig: dict[str, float], raw_s: float, rate: bool = False) -> str:
@@ -114,7 +133,7 @@ def main() -> None:
     corpus = workdir / "corpus.jsonl"
     if not (args.reuse and corpus.is_file()):
         start = time.perf_counter()
-        written = write_corpus(corpus, shape)
+        written = _generate(corpus, shape)
         print(f"generated {written:,} entries in {time.perf_counter() - start:.1f}s → {corpus}")
     size = corpus.stat().st_size / 2**20
     print(
