@@ -114,7 +114,9 @@ def _array_then_objects(head: str) -> bool:
         return False
     try:
         json.loads(line)
-    except (ValueError, RecursionError):
+    except RecursionError:  # too deep to parse, but it may still be one whole value
+        return container_end(line, 0) == len(line.rstrip(_WS))
+    except ValueError:
         return False
     return True
 

@@ -124,6 +124,12 @@ CASES = [
         ("not a LogEntry object (a JSON array)",),
     ),
     Case(
+        "deep-array-first-line",
+        _text(deep(3000) + "\n" + lines(entry(1))),
+        _ids(1),
+        (f"nested deeper than {MAX_DEPTH} levels",),
+    ),
+    Case(
         "concatenated-arrays",
         _text(json.dumps([entry(1)], indent=2) + "\n" + json.dumps([entry(2), entry(3)], indent=2)),
         _ids(1, 2, 3),
