@@ -29,7 +29,11 @@ _piece = st.one_of(
     st.sampled_from(PIECES),
     st.sampled_from(PIECES).flatmap(lambda p: st.integers(0, len(p)).map(lambda i: p[i:])),
     st.sampled_from(PIECES).flatmap(lambda p: st.integers(0, len(p)).map(lambda i: p[:i])),
-    st.text(alphabet="abcXYZ019 =:@-_./<>?&\"'{}", max_size=12),
+    st.text(alphabet="abcXYZ019 =:@-_./<>?&\"'{}\u017f\u212a", max_size=12),
+    # Unicode case folding: under (?i) `ſ` matches `s` and the Kelvin sign `k`.
+    st.sampled_from(
+        ["PA\u017f\u017fWORD=hunter2x", "api_\u212aey: s3cr3tvalue", "passw\u00f6rd=x"]
+    ),
 )
 
 
