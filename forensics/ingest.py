@@ -14,6 +14,7 @@ Usage:
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ INGEST_MEMORY_LIMIT = "192MB"
 _STORED = [c for c in column_names("log_entries") if c not in ("source", "ingest_id")]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 @dataclass(frozen=True)
 class Rejection:
     """One entry that was refused, and why."""
@@ -65,7 +69,10 @@ class Rejection:
         where = f"line {self.line_no}"
         if self.element is not None:
             where += f" (element {self.element})"
-        return f"{self.source}: {where}: {self.problem}"
+        # The problem may quote the entry's own text: control characters are shown escaped
+        # so that one rejection is always one line.
+        problem = _CONTROL.sub(lambda m: repr(m.group())[1:-1], self.problem)
+        return f"{self.source}: {where}: {problem}"
 
 
 @dataclass
