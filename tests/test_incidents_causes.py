@@ -135,3 +135,39 @@ def test_a_first_failure_no_symptom_follows_is_not_their_cause(store: Store) -> 
     assert root["symptoms"] == 2 and root["explained"] == 0
     assert " 0 of " not in incident["cause"]
     assert "follow no logged cause" in incident["cause"]
+
+
+def test_a_traceback_cut_before_its_exception_line_is_named_by_its_deepest_frame(
+    store: Store,
+) -> None:
+    """An export that cut multi-line payloads (gcloud's table format) keeps only a traceback's
+    frames: the cause is named by the deepest frame, not by the "Traceback (most recent call
+    last):" header, which says nothing about what failed."""
+    frames_only = (
+        "Traceback (most recent call last):\n"
+        '  File "/usr/local/bin/uvicorn", line 8, in <module>\n'
+        "    sys.exit(main())\n"
+        '  File "/app/orders/config/loader.py", line 88, in load_settings\n'
+        "    settings = Settings.from_env()"
+    )
+    texts = []
+    for i in range(3):
+        instance = f"00cafe0000{i:04d}"
+        at = START + timedelta(minutes=2 * i)
+        texts += [
+            _entry(at, instance, 1, "stderr", "ERROR", frames_only),
+            _entry(
+                at + timedelta(milliseconds=300),
+                instance,
+                2,
+                "varlog/system",
+                "WARNING",
+                "Container called exit(1).",
+            ),
+        ]
+    ingest_texts(store, texts, "cut-traceback")
+    result = build_analysis(store, WINDOW, registry=load_registry(None))
+    (incident,) = result["incidents"]
+    assert not incident["cause"].startswith("Traceback")
+    assert "loader.py:88 in load_settings" in incident["cause"]
+    assert incident["root_cause"]["kind"] == "error"

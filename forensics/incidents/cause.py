@@ -67,12 +67,34 @@ def error_key(line: str, default: str) -> str:
     return f"error:{match.group(1)}" if match else default
 
 
+# A traceback frame line: `  File "/app/x/base.py", line 146, in _get_cached_config`.
+_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>\S+))?')
+
+
 def error_text(message: str | None) -> str:
-    """The root exception line of an error message, else its first line (200 characters)."""
+    """The root exception line of an error message, else its first line (200 characters).
+
+    A traceback whose exception line never reached the logs (a chunk of a split traceback, an
+    export that cut multi-line payloads) is named by its deepest frame: its header line says
+    nothing about what failed.
+    """
     line = exception_line(message)
     if line is not None:
         return line
-    return ((message or "").strip().splitlines() or [""])[0].strip()[:200]
+    text = (message or "").strip()
+    if "\n" not in text and "\\n" in text:
+        text = text.replace("\\n", "\n")
+    lines = text.splitlines() or [""]
+    if lines[0].startswith("Traceback (most recent call last)"):
+        frames = [m for m in map(_FRAME.match, lines) if m]
+        if frames:
+            last = frames[-1]
+            where = f"{last['path'].rsplit('/', 1)[-1]}:{last['line']}"
+            if last["func"]:
+                where += f" in {last['func']}"
+            return _clip(f"Python traceback, its exception line not logged (deepest frame {where})")
+        return "Python traceback, its exception line not logged"
+    return lines[0].strip()[:200]
 
 
 def _plural(n: int, word: str) -> str:

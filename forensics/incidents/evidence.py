@@ -17,7 +17,7 @@ from datetime import datetime
 
 import polars as pl
 
-from forensics.incidents.cause import exception_line
+from forensics.incidents.cause import error_text, exception_line
 from forensics.incidents.registry import Registry
 from forensics.sql import run_named
 from forensics.store import Store
@@ -177,6 +177,6 @@ def cause_texts(store: Store, identities: pl.DataFrame) -> dict[str, str]:
     ):
         messages = [m or "" for m in rows["message"].to_list()]
         found = next((line for m in messages if (line := exception_line(m))), None)
-        first = (messages[0].strip().splitlines() or [""])[0] if messages else ""
-        out[str(cause_id)] = found or first[:200]
+        # no exception line in any chunk: the chunks' deepest frame, else the first line
+        out[str(cause_id)] = found or error_text("\n".join(messages))
     return out
