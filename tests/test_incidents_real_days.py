@@ -68,3 +68,25 @@ def test_every_real_day_reads_right(real_store: Store, day: str) -> None:
             assert found, (day, root)
     starts = [_t(i["start"]) for i in result["incidents"]]
     assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize("day", ["2025-08-31", "2025-09-12"])
+def test_a_probe_failure_after_an_app_crash_is_not_resource_exhaustion(
+    real_store: Store, day: str
+) -> None:
+    """On these days the backend raised at import (a configuration error, an IndentationError),
+    exited 1 and failed its startup probe: no memory or CPU line anywhere. #131 (resource
+    exhaustion) has no evidence; the incident is the crash, named by what raised."""
+    window = _window(day)
+    probes = real_store.scalar(
+        "SELECT count(*) FROM signature_matches WHERE signature = 'cloudrun/startup-probe-failed' "
+        "AND timestamp >= $since AND timestamp < $until",
+        window.params(),
+    )
+    assert probes > 0
+    result = build_analysis(real_store, window, registry=load_registry(None))
+    status = next(i for i in result["issues"] if i["id"] == "#131")
+    assert status["evidence"] == {} and status["status"] == "QUIET"
+    (incident,) = [i for i in result["incidents"] if "cloudrun/startup-probe-failed" in i["chain"]]
+    assert incident["issues"] == []
+    assert incident["root_cause"]["kind"] == "error"
