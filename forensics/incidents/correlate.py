@@ -193,7 +193,18 @@ def _named_error_causes(symptoms: pl.DataFrame, texts: dict[str, str]) -> pl.Dat
     )
 
 
-def _incident(store: Store, group: _Group, ctx: IncidentContext) -> Incident:
+def _cause_lines(symptoms: pl.DataFrame) -> pl.DataFrame:
+    """The identity and kind of the cause line each attributed symptom follows."""
+    return symptoms.filter(pl.col("cause_insert_id").is_not_null()).select(
+        pl.col("cause_timestamp").alias("timestamp"),
+        pl.col("cause_log_name").alias("log_name"),
+        pl.col("cause_insert_id").alias("insert_id"),
+        pl.col("cause_kind"),
+    )
+
+
+def _incident(store: Store, group: _Group, ctx: IncidentContext, texts: dict[str, str]) -> Incident:
+    """One incident; ``texts`` holds the cause texts of every incident (read in one query)."""
     rows = group.rows
     ids = rows.select(IDENTITY)
     lines = ctx.matches.join(ids, on=IDENTITY, how="semi")
@@ -210,15 +221,11 @@ def _incident(store: Store, group: _Group, ctx: IncidentContext) -> Incident:
         "signature", keep="first", maintain_order=True
     )
     wanted = [firsts.select(IDENTITY)]
-    cause_lines = symptoms.filter(pl.col("cause_insert_id").is_not_null()).select(
-        pl.col("cause_timestamp").alias("timestamp"),
-        pl.col("cause_log_name").alias("log_name"),
-        pl.col("cause_insert_id").alias("insert_id"),
-        pl.col("cause_kind"),
-    )
+    cause_lines = _cause_lines(symptoms)
     errors = cause_lines.filter(pl.col("cause_kind") == "error").drop("cause_kind")
     # every cause line's exception text: an error's name, and a signature's exception line
-    texts = cause_texts(store, cause_lines)
+    own = set(cause_lines["insert_id"].to_list())
+    texts = {k: v for k, v in texts.items() if k in own}
     symptoms = _named_error_causes(symptoms, texts)
     attribution: dict[str, dict[str, int]] = {}
     for sig, cause, n in (
@@ -316,5 +323,14 @@ def _evidence_lines(
 
 
 def build_incidents(store: Store, window: Window, ctx: IncidentContext) -> list[Incident]:
-    """The window's incidents, oldest first."""
-    return [_incident(store, g, ctx) for g in _groups(store, window, ctx)]
+    """The window's incidents, oldest first.
+
+    Cost: the window's matches in DuckDB (window_match_islands), then per incident polars
+    joins on its own rows; the cause texts of all incidents are read in one query.
+    """
+    groups = _groups(store, window, ctx)
+    if not groups:
+        return []
+    ids = pl.concat([g.rows.select(IDENTITY) for g in groups])
+    texts = cause_texts(store, _cause_lines(ctx.symptoms.join(ids, on=IDENTITY, how="semi")))
+    return [_incident(store, g, ctx, texts) for g in groups]

@@ -13,7 +13,7 @@ Usage:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -147,28 +147,50 @@ SPLIT_TRACEBACK_GAP_S = 2.0
 _MAX_CHUNKS = 20
 
 
+# The cause entries (exact identity), then each one's entries with its insert_id and the chunks
+# that follow it on its instance and stream: two hash joins on exact keys, bounded in time.
+_CAUSE_CHUNKS_SQL = """
+WITH c AS (
+    SELECT w.insert_id AS cause_id, c."timestamp", c.log_name, c.insert_id, c.instance_id
+    FROM _wanted_causes AS w
+    JOIN entries AS c
+      ON c."timestamp" = w."timestamp" AND c.log_name = w.log_name AND c.insert_id = w.insert_id
+    WHERE c."timestamp" BETWEEN $lo AND $hi
+),
+chunk AS (
+    SELECT c.cause_id, e."timestamp", e.insert_id, e.message
+    FROM c JOIN entries AS e ON e.log_name = c.log_name AND e.insert_id = c.insert_id
+    WHERE e."timestamp" BETWEEN $lo AND $hi
+    UNION
+    SELECT c.cause_id, e."timestamp", e.insert_id, e.message
+    FROM c JOIN entries AS e ON e.log_name = c.log_name AND e.instance_id = c.instance_id
+    WHERE coalesce(c.instance_id, '') <> ''
+      AND e."timestamp" > c."timestamp" AND e."timestamp" <= c."timestamp" + $gap
+      AND e."timestamp" BETWEEN $lo AND $hi
+)
+SELECT * FROM chunk
+QUALIFY row_number() OVER (PARTITION BY cause_id ORDER BY "timestamp", insert_id) <= $n
+"""
+
+
 def cause_texts(store: Store, identities: pl.DataFrame) -> dict[str, str]:
     """insert_id → the text naming each error cause: its root exception line, read across the
     chunks of a split traceback (the entries that follow it on the same instance and stream
-    within SPLIT_TRACEBACK_GAP_S), else its first line."""
+    within SPLIT_TRACEBACK_GAP_S), else its first line.
+
+    Cost: hash joins on exact keys (the identity; log name and instance) over the entries
+    between the first cause and the last one's gap, so O(entries in that range + k) for k
+    causes; call it once for every cause of an analysis, not once per incident.
+    """
     wanted = identities.select(IDENTITY).unique()
     if wanted.is_empty():
         return {}
+    gap = timedelta(seconds=SPLIT_TRACEBACK_GAP_S)
+    times: list[datetime] = wanted["timestamp"].to_list()
+    bounds = {"lo": min(times), "hi": max(times) + gap}
     store.conn.register("_wanted_causes", wanted.to_arrow())
     try:
-        chunks = store.query(
-            'SELECT w.insert_id AS cause_id, e."timestamp", e.insert_id, e.message '
-            "FROM _wanted_causes AS w "
-            'JOIN entries AS c ON c."timestamp" = w."timestamp" AND c.log_name = w.log_name '
-            "AND c.insert_id = w.insert_id "
-            "JOIN entries AS e ON e.log_name = c.log_name AND (e.insert_id = c.insert_id OR ("
-            "coalesce(c.instance_id, '') <> '' AND e.instance_id = c.instance_id "
-            'AND e."timestamp" > c."timestamp" '
-            'AND e."timestamp" <= c."timestamp" + to_microseconds(CAST($gap * 1e6 AS BIGINT)))) '
-            "QUALIFY row_number() OVER (PARTITION BY w.insert_id "
-            'ORDER BY e."timestamp", e.insert_id) <= $n',
-            {"gap": SPLIT_TRACEBACK_GAP_S, "n": _MAX_CHUNKS},
-        )
+        chunks = store.query(_CAUSE_CHUNKS_SQL, {**bounds, "gap": gap, "n": _MAX_CHUNKS})
     finally:
         store.conn.unregister("_wanted_causes")
     out: dict[str, str] = {}
