@@ -367,3 +367,50 @@ def test_a_catalog_too_long_for_one_filter_is_split_not_dropped(store: Store) ->
             pushdown=True,
             signatures=[Sig("huge", "textPayload:" + "x" * 20_000)],
         )
+
+
+def test_pushdown_pulls_a_failure_kept_only_in_structured_error_fields(store: Store) -> None:
+    """The pushdown reads the error fields match text reads (one list, matchtext's): a
+    DEFAULT line whose `msg` is neutral and whose failure sits in `error`/`err.message` is
+    pulled and classified; the same payload at INFO (whose error fields match text ignores) and
+    a neutral DEFAULT line without error fields are left on the server."""
+    from forensics.signatures import load_catalog
+    from forensics.signatures.classify import classify_store
+
+    at = g.START + timedelta(hours=2)
+    base = g.entry(1, at, "default_tb")
+    del base["textPayload"]
+    neutral = {"msg": "request finished", "latency_ms": 12}
+    entries = [
+        base
+        | {
+            "insertId": "zerolog",
+            "jsonPayload": neutral | {"error": "Auth unreachable after 0.51s"},
+        },
+        base
+        | {
+            "insertId": "pino",
+            "jsonPayload": neutral | {"err": {"message": "Auth unreachable after 0.51s"}},
+        },
+        base
+        | {
+            "insertId": "flat",
+            "jsonPayload": neutral | {"error.message": "Auth unreachable after 0.51s"},
+        },
+        base
+        | {
+            "insertId": "info",
+            "severity": "INFO",
+            "jsonPayload": neutral | {"error": "Auth unreachable after 0.51s"},
+        },
+        base | {"insertId": "plain", "jsonPayload": neutral},
+    ]
+    catalog = load_catalog()
+    with Emulator(entries, clock=FastForwardClock()) as em:
+        g.collect_from(store, em, metrics=False, signatures=catalog.active())
+    assert {i for _, i in g.stored_ids(store)} == {"zerolog", "pino", "flat"}
+    classify_store(store, catalog)
+    found = dict(
+        store.conn.execute("SELECT insert_id, signature FROM signature_matches").fetchall()
+    )
+    assert found == {"zerolog": "auth/timeout", "pino": "auth/timeout", "flat": "auth/timeout"}

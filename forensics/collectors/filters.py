@@ -11,8 +11,9 @@ Usage:
 
 Pushdown: the quota is 60 entries.list calls per minute, and a busy day is mostly healthy
 request logs. The candidate restriction keeps what an investigation reads (WARNING and worse,
-5xx responses, platform system logs, DEFAULT-severity failure lines, and every signature's own
-clause from the catalog) and leaves request volumes to Monitoring's request_count.
+5xx responses, platform system logs, DEFAULT-severity failure lines, entries with the
+structured error fields signatures read, and every signature's own clause from the catalog) and
+leaves request volumes to Monitoring's request_count.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from urllib.parse import quote
 
 from forensics.config import Resources
 from forensics.errors import ConfigError
+from forensics.signatures.logfilter import error_fields_clause
 
 __all__ = [
     "MAX_FILTER_CHARS",
@@ -206,6 +208,8 @@ def run_candidates(project: str) -> str:
         "httpRequest.status>=500",
         "httpRequest.status=429",
         f"({default_lines})",
+        # a failure a structured logger keeps in `error`/`err.message`, beside a neutral `msg`
+        error_fields_clause(),
     ]
     return "(" + " OR ".join(clauses) + ")"
 

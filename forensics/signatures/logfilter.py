@@ -4,6 +4,13 @@ The clause matches a *superset* of the signature's entries: exclusions (``not ..
 Cloud Logging cannot express (the derived ``level``, latency) are dropped, and regex anchors
 are relaxed, because the server sees raw payloads (ANSI codes included) while we match the
 normalized text. The collector fetches with the clause and the local pass decides.
+
+A signature's message tests also read the structured error fields (``error``, ``err.message``,
+...; ``matchtext.ERROR_FIELD_PATHS``). Repeating every regex on each of those fields would
+make the clauses too long for the API, so ``error_fields_clause()`` covers them once for the
+whole catalog: every entry that has one of those fields at a severity match text reads them
+(DEFAULT, or WARNING and worse). The collector ORs it into its candidates
+(``collectors.filters.run_candidates``); both read the one list in matchtext.
 Query language: https://cloud.google.com/logging/docs/view/logging-query-language
 """
 
@@ -13,12 +20,31 @@ import re
 
 from forensics.signatures.compile import regex_for
 from forensics.signatures.condition import And, Name, Node, Not
+from forensics.signatures.matchtext import ERROR_FIELD_MIN_SEVERITY, ERROR_FIELD_PATHS
 from forensics.signatures.model import Predicate, Selection, Signature
 
-__all__ = ["MESSAGE_FIELDS", "signature_filter"]
+__all__ = ["ERROR_FIELDS", "MESSAGE_FIELDS", "error_fields_clause", "signature_filter"]
 
 # Where the message text lives on the wire (normalize takes the same places first).
 MESSAGE_FIELDS = ("textPayload", "jsonPayload.message", "protoPayload.status.message")
+
+
+def _logging_path(json_path: str) -> str:
+    """``$.err.message`` -> ``jsonPayload.err.message``; a quoted key stays one segment."""
+    return "jsonPayload." + json_path.removeprefix("$.")
+
+
+# The error fields match text appends to the message, as Logging field paths.
+ERROR_FIELDS = tuple(_logging_path(p) for p in ERROR_FIELD_PATHS)
+
+
+def _top_key(field: str) -> str:
+    rest = field.removeprefix("jsonPayload.")
+    return rest if rest.startswith('"') else rest.split(".")[0]
+
+
+# Their top-level keys: a presence test on `jsonPayload.err` covers `jsonPayload.err.message`.
+_ERROR_KEYS = tuple(dict.fromkeys(_top_key(f) for f in ERROR_FIELDS))
 _ANCHOR_START = re.compile(r"^((?:\(\?[a-zA-Z]+\))?)\^")
 _SEVERITY_NAMES = {
     0: "DEFAULT",
@@ -42,6 +68,13 @@ _TEXT_FIELDS = {
 def quote(text: str) -> str:
     """A Logging-query string literal (backslash and double quote escaped)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def error_fields_clause() -> str:
+    """Entries whose error fields match text reads: one clause for the whole catalog."""
+    floor = _SEVERITY_NAMES[ERROR_FIELD_MIN_SEVERITY]
+    present = " OR ".join(f"jsonPayload.{key}:*" for key in _ERROR_KEYS)
+    return f"((severity=DEFAULT OR severity>={floor}) AND ({present}))"
 
 
 def _relaxed(regex: str) -> str:

@@ -30,6 +30,7 @@ escaping leaves as they are).
 from __future__ import annotations
 
 __all__ = [
+    "ERROR_FIELD_MIN_SEVERITY",
     "ERROR_FIELD_PATHS",
     "FAILURE_TEXT_SQL",
     "HAS_ERROR_FIELDS_SQL",
@@ -63,12 +64,17 @@ ERROR_FIELD_PATHS = (
     '$."exception.stacktrace"',
 )
 
+# Error fields are read on DEFAULT entries and on entries at this severity or worse (the
+# Logging pushdown filter reads the same list and floor: forensics.signatures.logfilter).
+ERROR_FIELD_MIN_SEVERITY = 400
+
 # Cheap test that a payload may hold one of those keys (memmem, no JSON parse for the rest).
 # Not for DEBUG/INFO/NOTICE entries: a logger that attaches an error object to every line (the
 # real staging export's does, `"error": {"message": "Missing field"}` on INFO lines) would make
 # the payload scan cost a fifth of the classification, for lines that state no failure.
 HAS_ERROR_FIELDS_SQL = (
-    "json_payload IS NOT NULL AND (severity_number = 0 OR severity_number >= 400) "
+    "json_payload IS NOT NULL AND "
+    f"(severity_number = 0 OR severity_number >= {ERROR_FIELD_MIN_SEVERITY}) "
     "AND (contains(json_payload, '\"err') OR contains(json_payload, '\"exc') "
     "OR contains(json_payload, '\"stack'))"
 )
