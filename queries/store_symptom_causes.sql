@@ -109,7 +109,16 @@ stream AS (
                'insert_id': c.insert_id, 'cause': c.cause, 'cause_kind': c.cause_kind} END
     FROM cause AS c
     JOIN (SELECT DISTINCT part FROM scope) AS p
-      ON p.part = 'revision:' || c.revision OR p.part = 'service:' || c.service
+      ON p.part = 'revision:' || c.revision
+    UNION ALL  -- two hash joins: an OR in one join condition is a nested loop (causes × parts)
+    SELECT p.part, c."timestamp", 0 AS side, c.log_name, c.insert_id,
+           CASE WHEN c.kind_rank = 0 THEN {'ts': c."timestamp", 'log_name': c.log_name,
+               'insert_id': c.insert_id, 'cause': c.cause, 'cause_kind': c.cause_kind} END,
+           CASE WHEN c.kind_rank > 0 THEN {'ts': c."timestamp", 'log_name': c.log_name,
+               'insert_id': c.insert_id, 'cause': c.cause, 'cause_kind': c.cause_kind} END
+    FROM cause AS c
+    JOIN (SELECT DISTINCT part FROM scope) AS p
+      ON p.part = 'service:' || c.service
 ),
 nearest AS (
     SELECT "timestamp", log_name, insert_id,
