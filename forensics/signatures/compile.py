@@ -10,16 +10,20 @@ Usage:
   3. The first matching signature in catalog precedence order is the primary one.
 
 SQL stays in functions any analytical engine has (CASE, COALESCE, regex match / extract,
-UNNEST of an array, JSON object). The templates are the constants of ``Dialect`` so that a
-BigQuery backend only swaps them (REGEXP_CONTAINS, STRPOS, SAFE_CAST, ...).
+UNNEST of an array, JSON object). Every engine-specific spelling comes from a ``Dialect``
+(``dialect.py``): ``DUCKDB`` for the local store (the default), ``BIGQUERY`` for GoogleSQL. The
+statement reads the columns of ``contract.SOURCE_CONTRACT`` from its source relation.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
+from forensics.errors import ConfigError
 from forensics.schema import SEVERITY_LEVELS
 from forensics.signatures.condition import And, Name, Node, Not, Or
+from forensics.signatures.contract import SOURCE_CONTRACT
+from forensics.signatures.dialect import BIGQUERY, DUCKDB, Dialect
 from forensics.signatures.keywords import (
     MIN_KEYWORD,
     Need,
@@ -28,10 +32,10 @@ from forensics.signatures.keywords import (
     re_escape,
 )
 from forensics.signatures.matchtext import (
-    FAILURE_TEXT_SQL,
-    HAS_ERROR_FIELDS_SQL,
     MATCH_TEXT_SQL,
     exception_lines_sql,
+    failure_text_sql,
+    has_error_fields_sql,
 )
 from forensics.signatures.model import Predicate, Selection, Signature
 
@@ -39,6 +43,8 @@ if TYPE_CHECKING:
     from forensics.signatures.catalog import Catalog
 
 __all__ = [
+    "BIGQUERY",
+    "DUCKDB",
     "LEVEL_SQL",
     "MATCH_TEXT_SQL",
     "Dialect",
@@ -49,27 +55,9 @@ __all__ = [
 ]
 
 
-class Dialect:
-    """DuckDB spellings of the few functions the compiled SQL uses."""
-
-    regex_match = "regexp_matches({field}, {pattern})"
-    regex_extract = "regexp_extract({field}, {pattern}, 1)"
-    contains = "contains({field}, {value})"
-    startswith = "starts_with({field}, {value})"
-    endswith = "ends_with({field}, {value})"
-    try_cast = "TRY_CAST({expr} AS {type})"
-    json_object = "json_object({pairs})"
-    types: ClassVar[dict[str, str]] = {"int": "BIGINT", "float": "DOUBLE", "str": "VARCHAR"}
-
-
-D = Dialect
-
-
-def literal(value: object) -> str:
-    """A SQL literal: numbers as-is, strings single-quoted with quotes doubled."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+def literal(value: object, dialect: Dialect = DUCKDB) -> str:
+    """A SQL literal: numbers as-is, strings quoted and escaped for the dialect."""
+    return dialect.literal(value)
 
 
 # The level an entry states: its severity, or for DEFAULT entries (plain stderr lines) the first
@@ -81,30 +69,35 @@ _LEVEL_RE = (
 )
 
 
-def level_sql(text: str) -> str:
+def level_sql(text: str, dialect: Dialect = DUCKDB) -> str:
     """SQL for the stated level of an entry whose match text is the expression ``text``."""
+    lit = dialect.literal
     cases = " ".join(
-        f"WHEN {literal(word)} THEN {num}" for word, num in _LEVEL_WORDS.items() if num > 0
+        f"WHEN {lit(word)} THEN {num}" for word, num in _LEVEL_WORDS.items() if num > 0
     )
-    extract = D.regex_extract.format(field=text, pattern=literal(_LEVEL_RE))
+    extract = dialect.regex_extract.format(field=text, pattern=lit(_LEVEL_RE))
     return f"CASE WHEN severity_number > 0 THEN severity_number ELSE CASE {extract} {cases} END END"
 
 
 LEVEL_SQL = level_sql("m")
 
-# Columns a condition may reference, as the SQL that computes them from the `src` rows.
-_COLUMN_SQL = {
-    "message": "m",
-    "severity": "severity_number",
-    "level": LEVEL_SQL,
-    "resource_type": "resource_type",
-    "log_id": "log_id",
-    "log_name": "log_name",
-    "service": "service",
-    "http_status": "http_status",
-    "http_url": "http_url",
-    "http_latency_ms": "http_latency_ms",
-}
+
+def column_sql(dialect: Dialect = DUCKDB) -> dict[str, str]:
+    """Columns a condition may reference, as the SQL that computes them from the `src` rows."""
+    return {
+        "message": "m",
+        "severity": "severity_number",
+        "level": level_sql("m", dialect),
+        "resource_type": "resource_type",
+        "log_id": "log_id",
+        "log_name": "log_name",
+        "service": "service",
+        "http_status": "http_status",
+        "http_url": "http_url",
+        "http_latency_ms": "http_latency_ms",
+    }
+
+
 _COMPARE = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
@@ -144,7 +137,7 @@ def any_of(tests: list[str]) -> str:
     return f"CASE {whens} ELSE FALSE END"
 
 
-def _keyword_guard(regex: str) -> list[str]:
+def _keyword_guard(regex: str, dialect: Dialect) -> list[str]:
     """contains() tests on the lowercased match text that the regex needs to hold.
 
     A regex without a literal prefix costs a DFA walk over every byte; memmem-fast contains()
@@ -152,33 +145,42 @@ def _keyword_guard(regex: str) -> list[str]:
     """
     tests = []
     for need in keyword_chain(regex) or []:
-        anyof = [D.contains.format(field="lm", value=literal(k)) for k in sorted(need.keywords)]
+        anyof = [
+            dialect.contains.format(field="lm", value=dialect.literal(k))
+            for k in sorted(need.keywords)
+        ]
         tests.append(anyof[0] if len(anyof) == 1 else "(" + " OR ".join(anyof) + ")")
     return tests
 
 
-def _text_test(column: str, modifier: str, value: object) -> str:
+def _text_test(column: str, modifier: str, value: object, dialect: Dialect) -> str:
+    pattern = dialect.literal(value)
     if modifier == "re":
-        test = D.regex_match.format(field=column, pattern=literal(value))
-        guard = _keyword_guard(str(value)) if column == "m" else []
+        test = dialect.regex_match.format(field=column, pattern=pattern)
+        guard = _keyword_guard(str(value), dialect) if column == "m" else []
         return all_of([*guard, test]) if guard else test
-    template = {"contains": D.contains, "startswith": D.startswith, "endswith": D.endswith}.get(
-        modifier
-    )
+    template = {
+        "contains": dialect.contains,
+        "startswith": dialect.startswith,
+        "endswith": dialect.endswith,
+    }.get(modifier)
     if template:
-        return template.format(field=column, value=literal(value))
-    return f"{column} = {literal(value)}"
+        return template.format(field=column, value=pattern)
+    return f"{column} = {pattern}"
 
 
-def predicate_sql(predicate: Predicate, columns: dict[str, str] | None = None) -> str:
-    column = (columns or _COLUMN_SQL)[predicate.field]
+def predicate_sql(
+    predicate: Predicate, columns: dict[str, str] | None = None, dialect: Dialect = DUCKDB
+) -> str:
+    column = (columns or column_sql(dialect))[predicate.field]
+    lit = dialect.literal
     if predicate.kind == "text":
-        tests = [_text_test(column, predicate.modifier, v) for v in predicate.values]
+        tests = [_text_test(column, predicate.modifier, v, dialect) for v in predicate.values]
     elif predicate.modifier == "eq" and len(predicate.values) > 1:
-        tests = [f"{column} IN ({', '.join(literal(v) for v in predicate.values)})"]
+        tests = [f"{column} IN ({', '.join(lit(v) for v in predicate.values)})"]
     else:
         op = _COMPARE[predicate.modifier]
-        tests = [f"{column} {op} {literal(v)}" for v in predicate.values]
+        tests = [f"{column} {op} {lit(v)}" for v in predicate.values]
     return tests[0] if len(tests) == 1 else any_of(tests)
 
 
@@ -191,27 +193,34 @@ def _cost(predicate: Predicate) -> int:
     return 2 if predicate.modifier == "re" else 1
 
 
-def selection_sql(selection: Selection, columns: dict[str, str] | None = None) -> str:
+def selection_sql(
+    selection: Selection, columns: dict[str, str] | None = None, dialect: Dialect = DUCKDB
+) -> str:
     """All of a selection's tests; unknown (NULL column) counts as no."""
     ordered = sorted(selection.predicates, key=_cost)
-    return all_of([predicate_sql(p, columns) for p in ordered])
+    return all_of([predicate_sql(p, columns, dialect) for p in ordered])
 
 
-def condition_sql(signature: Signature, node: Node | None = None) -> str:
+def condition_sql(signature: Signature, node: Node | None = None, dialect: Dialect = DUCKDB) -> str:
     """The boolean SQL for a signature's condition over the `src` columns."""
     node = signature.tree if node is None else node
     if isinstance(node, Name):
-        return selection_sql(signature.selections[node.name])
+        return selection_sql(signature.selections[node.name], dialect=dialect)
     if isinstance(node, Not):
-        return f"NOT ({condition_sql(signature, node.child)})"
-    parts = [condition_sql(signature, c) for c in node.children]
+        return f"NOT ({condition_sql(signature, node.child, dialect)})"
+    parts = [condition_sql(signature, c, dialect) for c in node.children]
     return all_of(parts) if isinstance(node, And) else any_of(parts)
 
 
 # Before the gate there is no match text yet: tests there read the raw message, and a regex
 # test also reads the payload's JSON text when it may hold error fields (see matchtext).
 _RAW_MESSAGE = "coalesce(message, '')"
-_GATE_COLUMNS = {**_COLUMN_SQL, "message": _RAW_MESSAGE, "level": level_sql(_RAW_MESSAGE)}
+
+
+def _gate_columns(dialect: Dialect) -> dict[str, str]:
+    raw_level = level_sql(_RAW_MESSAGE, dialect)
+    return {**column_sql(dialect), "message": _RAW_MESSAGE, "level": raw_level}
+
 
 # A superset of a condition as disjuncts: ("kw", keyword regex for the raw message, any case),
 # ("re", regex on the raw message) or ("sql", any other test). ("sql", "TRUE") is unbounded.
@@ -241,7 +250,7 @@ def _weight(disjuncts: Disjuncts) -> int:
     return sum({"kw": 0, "sql": 1, "re": 10}[kind] for kind, _ in disjuncts)
 
 
-def _superset(signature: Signature, node: Node) -> Disjuncts:
+def _superset(signature: Signature, node: Node, dialect: Dialect) -> Disjuncts:
     """Disjuncts one of which holds whenever the condition holds (the message is a superset
     of the match text, so testing it keeps the guarantee)."""
     if isinstance(node, Name):
@@ -249,10 +258,10 @@ def _superset(signature: Signature, node: Node) -> Disjuncts:
         preds = [p for p in selection.predicates if p.field == "message"]
         if preds:  # every test of a selection must hold: its cheapest message test bounds it
             return min((_message_disjuncts(p) for p in preds), key=_weight)
-        return [("sql", selection_sql(selection, _GATE_COLUMNS))]
+        return [("sql", selection_sql(selection, _gate_columns(dialect), dialect))]
     if isinstance(node, Not):
         return _UNBOUNDED
-    parts = [_superset(signature, child) for child in node.children]
+    parts = [_superset(signature, child, dialect) for child in node.children]
     if isinstance(node, Or):
         merged = [d for p in parts for d in p]
         return _UNBOUNDED if _UNBOUNDED[0] in merged else merged
@@ -260,7 +269,7 @@ def _superset(signature: Signature, node: Node) -> Disjuncts:
     return min(bounded, key=_weight) if bounded else _UNBOUNDED
 
 
-def gate_sql(signatures: list[Signature]) -> str:
+def gate_sql(signatures: list[Signature], dialect: Dialect = DUCKDB) -> str:
     """A cheap superset of "some signature matches", over the raw columns.
 
     One case-insensitive scan for every keyword the catalog's regexes need, plus the few
@@ -269,7 +278,7 @@ def gate_sql(signatures: list[Signature]) -> str:
     """
     found: dict[str, list[str]] = {"kw": [], "re": [], "sql": []}
     for sig in signatures:
-        for kind, text in _superset(sig, sig.tree):
+        for kind, text in _superset(sig, sig.tree, dialect):
             if text not in found[kind]:
                 found[kind].append(text)
     tests = []
@@ -279,71 +288,104 @@ def gate_sql(signatures: list[Signature]) -> str:
     if found["re"]:
         patterns.append("|".join(found["re"]))
     for pattern in patterns:
-        tests.append(D.regex_match.format(field=_RAW_MESSAGE, pattern=literal(pattern)))
-        in_payload = D.regex_match.format(field="json_payload", pattern=literal(pattern))
-        tests.append(f"({HAS_ERROR_FIELDS_SQL} AND {in_payload})")
+        quoted = dialect.literal(pattern)
+        tests.append(dialect.regex_match.format(field=_RAW_MESSAGE, pattern=quoted))
+        in_payload = dialect.regex_match.format(field="json_payload", pattern=quoted)
+        tests.append(f"({has_error_fields_sql(dialect)} AND {in_payload})")
     tests.extend(found["sql"])
     return " OR ".join(tests) if tests else "FALSE"
 
 
-def params_sql(signature: Signature) -> str:
+def check_extract_groups(signatures: list[Signature]) -> None:
+    """ConfigError naming the signature whose extract regex has not exactly one capture group.
+
+    BigQuery's REGEXP_EXTRACT refuses a pattern with more than one group and returns the whole
+    match for one with none; DuckDB's takes group 1. One group means the same value in both.
+    """
+    from forensics.signatures.validators import capture_groups, one_group_problem
+
+    for sig in signatures:
+        for ext in sig.extract:
+            if ext.regex is None:
+                continue
+            groups = capture_groups(ext.regex)
+            if groups != 1:
+                where = f"{sig.path or sig.id}: extract.{ext.name}"
+                raise ConfigError(f"{where} ({sig.id}): {one_group_problem(groups)}")
+
+
+def params_sql(signature: Signature, dialect: Dialect = DUCKDB) -> str:
     """A JSON object of the signature's extracted parameters (NULL when it has none)."""
     if not signature.extract:
         return "NULL"
+    columns = column_sql(dialect)
+    lit = dialect.literal
     pairs = []
     for ext in signature.extract:
-        column = _COLUMN_SQL[ext.field]
+        column = columns[ext.field]
         value = (
-            f"nullif({D.regex_extract.format(field=column, pattern=literal(ext.regex))}, '')"
+            f"nullif({dialect.regex_extract.format(field=column, pattern=lit(ext.regex))}, '')"
             if ext.regex
             else column
         )
-        typed = D.try_cast.format(expr=value, type=D.types[ext.type])
-        pairs.append(f"{literal(ext.name)}, {typed}")
-    return D.json_object.format(pairs=", ".join(pairs))
+        typed = dialect.try_cast.format(expr=value, type=dialect.types[ext.type])
+        pairs.append(f"{lit(ext.name)}, {typed}")
+    return dialect.params_object.format(pairs=", ".join(pairs))
 
 
-SOURCE_COLUMNS = (
-    '"timestamp", log_name, insert_id, service, revision, instance_id, trace, severity_number, '
-    "resource_type, log_id, http_status, http_url, http_latency_ms"
-)
+def classification_sql(
+    catalog: Catalog,
+    where: str = "TRUE",
+    dialect: Dialect = DUCKDB,
+    source: str = "log_entries",
+    carry: tuple[str, ...] = (),
+) -> str:
+    """One SELECT yielding signature_matches rows for the ``source`` rows passing ``where``.
 
-
-def classification_sql(catalog: Catalog, where: str = "TRUE") -> str:
-    """One SELECT yielding signature_matches rows for the log_entries rows passing ``where``."""
+    ``source`` is a table, view or parenthesized subquery with the ``SOURCE_CONTRACT`` columns;
+    ``carry`` names further source columns passed through to each output row (after
+    ``catalog_version``), so that a remote collector can bring the whole entry home in the same
+    scan.
+    """
     sigs = catalog.active()
     if not sigs:
         return "SELECT * FROM signature_matches WHERE FALSE"
+    if dialect is BIGQUERY:
+        check_extract_groups(sigs)
+    lit, q = dialect.literal, dialect.ident
     flags = ",\n        ".join(
-        f"CASE WHEN {condition_sql(s)} THEN {literal(s.id)} END AS s{i}" for i, s in enumerate(sigs)
+        f"CASE WHEN {condition_sql(s, dialect=dialect)} THEN {lit(s.id)} END AS s{i}"
+        for i, s in enumerate(sigs)
     )
     names = ", ".join(f"s{i}" for i in range(len(sigs)))
-    params = " ".join(f"WHEN {literal(s.id)} THEN {params_sql(s)}" for s in sigs)
+    params = " ".join(f"WHEN {lit(s.id)} THEN {params_sql(s, dialect)}" for s in sigs)
+    read = ", ".join(q(c.name) for c in SOURCE_CONTRACT)
+    extra = "".join(f", {q(c)}" for c in carry if c not in {x.name for x in SOURCE_CONTRACT})
+    hits = dialect.unnest_hits.format(items=names, var="signature")
     return f"""
 WITH gated AS (
-    SELECT {SOURCE_COLUMNS}, message, json_payload
-    FROM log_entries
-    WHERE ({where}) AND ({gate_sql(sigs)})
+    SELECT {read}{extra}
+    FROM {source}
+    WHERE ({where}) AND ({gate_sql(sigs, dialect)})
 ), texted AS (
-    SELECT *, {FAILURE_TEXT_SQL} AS ft FROM gated
+    SELECT *, {failure_text_sql(dialect)} AS ft FROM gated
 ), src AS (
-    SELECT *, {exception_lines_sql("ft")} AS m FROM texted
-), lowered AS MATERIALIZED (
+    SELECT *, {exception_lines_sql("ft", dialect)} AS m FROM texted
+), lowered AS {dialect.materialized}(
     SELECT *, lower(m) AS lm FROM src
 ), flagged AS (
     SELECT *,
         {flags}
     FROM lowered
 ), hits AS (
-    SELECT flagged.*, coalesce({names}) AS primary_signature, u.signature
-    FROM flagged CROSS JOIN UNNEST([{names}]) AS u(signature)
-    WHERE u.signature IS NOT NULL
+    SELECT flagged.*, coalesce({names}) AS primary_signature, signature
+    FROM flagged {hits}
 )
 SELECT
-    "timestamp", log_name, insert_id, signature,
+    {q("timestamp")}, log_name, insert_id, signature,
     signature = primary_signature AS is_primary,
     service, revision, instance_id, trace,
-    CAST(CASE signature {params} END AS JSON) AS params,
-    {literal(catalog.version)} AS catalog_version
+    {dialect.params_column.format(expr=f"CASE signature {params} END")} AS params,
+    {lit(catalog.version)} AS catalog_version{"".join(f", {q(c)}" for c in carry)}
 FROM hits
 """

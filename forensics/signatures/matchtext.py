@@ -29,6 +29,8 @@ escaping leaves as they are).
 
 from __future__ import annotations
 
+from forensics.signatures.dialect import DUCKDB, Dialect
+
 __all__ = [
     "ERROR_FIELD_MIN_SEVERITY",
     "ERROR_FIELD_PATHS",
@@ -36,6 +38,9 @@ __all__ = [
     "HAS_ERROR_FIELDS_SQL",
     "MATCH_TEXT_SQL",
     "exception_lines_sql",
+    "failure_text_sql",
+    "has_error_fields_sql",
+    "match_text_sql",
 ]
 
 # JSON paths of the error fields, in the order they are appended after the message.
@@ -68,29 +73,46 @@ ERROR_FIELD_PATHS = (
 # Logging pushdown filter reads the same list and floor: forensics.signatures.logfilter).
 ERROR_FIELD_MIN_SEVERITY = 400
 
+
 # Cheap test that a payload may hold one of those keys (memmem, no JSON parse for the rest).
 # Not for DEBUG/INFO/NOTICE entries: a logger that attaches an error object to every line (the
 # real staging export's does, `"error": {"message": "Missing field"}` on INFO lines) would make
 # the payload scan cost a fifth of the classification, for lines that state no failure.
-HAS_ERROR_FIELDS_SQL = (
-    "json_payload IS NOT NULL AND "
-    f"(severity_number = 0 OR severity_number >= {ERROR_FIELD_MIN_SEVERITY}) "
-    "AND (contains(json_payload, '\"err') OR contains(json_payload, '\"exc') "
-    "OR contains(json_payload, '\"stack'))"
-)
-_PATHS = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in ERROR_FIELD_PATHS) + "]"
-# String values only (an object's or array's JSON text starts with { or [), not repeating the
-# message (normalization took the message from `error` when nothing else was there).
-_ERROR_FIELDS = (
-    f"array_to_string(list_filter(json_extract_string(json_payload, {_PATHS}), "
-    "x -> x IS NOT NULL AND x <> '' AND x <> coalesce(message, '') "
-    "AND NOT starts_with(x, '{') AND NOT starts_with(x, '[')), chr(10))"
-)
-FAILURE_TEXT_SQL = (
-    f"CASE WHEN {HAS_ERROR_FIELDS_SQL} "
-    f"THEN concat_ws(chr(10), nullif(coalesce(message, ''), ''), nullif({_ERROR_FIELDS}, '')) "
-    "ELSE coalesce(message, '') END"
-)
+def has_error_fields_sql(dialect: Dialect = DUCKDB) -> str:
+    """SQL true when the payload may hold error fields (see the comment above)."""
+    keys = ('"err', '"exc', '"stack')
+    found = " OR ".join(
+        dialect.contains.format(field="json_payload", value=dialect.literal(k)) for k in keys
+    )
+    return (
+        "json_payload IS NOT NULL AND "
+        f"(severity_number = 0 OR severity_number >= {ERROR_FIELD_MIN_SEVERITY}) AND ({found})"
+    )
+
+
+def failure_text_sql(dialect: Dialect = DUCKDB) -> str:
+    """SQL for the message plus the error fields beside it, one per line (see module doc)."""
+    lit, nl = dialect.literal, dialect.newline
+    # String values only (an object's or array's JSON text starts with { or [), not repeating
+    # the message (normalization took the message from `error` when nothing else was there).
+    keep = (
+        f"x IS NOT NULL AND x <> '' AND x <> coalesce(message, '') "
+        f"AND NOT {dialect.startswith.format(field='x', value=lit('{'))} "
+        f"AND NOT {dialect.startswith.format(field='x', value=lit('['))}"
+    )
+    fields = dialect.filter_join.format(
+        array=dialect.json_strings("json_payload", ERROR_FIELD_PATHS), var="x", cond=keep, sep=nl
+    )
+    parts = f"nullif(coalesce(message, ''), ''), nullif({fields}, '')"
+    return (
+        f"CASE WHEN {has_error_fields_sql(dialect)} "
+        f"THEN {dialect.join_nonnull.format(sep=nl, parts=parts)} "
+        "ELSE coalesce(message, '') END"
+    )
+
+
+HAS_ERROR_FIELDS_SQL = has_error_fields_sql()
+FAILURE_TEXT_SQL = failure_text_sql()
 
 # A text needing line-by-line reduction: a stack trace (in real or in escaped "\n" newlines),
 # or a Cloud Logging query quoting failure text.
@@ -114,20 +136,23 @@ _DROP = (
 )
 
 
-def _quoted(pattern: str) -> str:
-    return "'" + pattern.replace("'", "''") + "'"
-
-
-def exception_lines_sql(text: str) -> str:
+def exception_lines_sql(text: str, dialect: Dialect = DUCKDB) -> str:
     """SQL reducing the text expression ``text`` to its exception lines (see module doc)."""
+    lit, nl = dialect.literal, dialect.newline
+    has_newline = dialect.contains.format(field=text, value=nl)
     unescaped = (
-        f"CASE WHEN contains({text}, chr(10)) THEN {text} ELSE replace({text}, '\\n', chr(10)) END"
+        f"CASE WHEN {has_newline} THEN {text} ELSE replace({text}, {lit(chr(92) + 'n')}, {nl}) END"
     )
-    kept = (
-        f"array_to_string(list_filter(string_split({unescaped}, chr(10)), "
-        f"l -> NOT regexp_matches(l, {_quoted(_DROP)})), chr(10))"
-    )
-    return f"CASE WHEN regexp_matches({text}, {_quoted(_MARK)}) THEN {kept} ELSE {text} END"
+    lines = dialect.split.format(text=unescaped, sep=nl)
+    dropped = dialect.regex_match.format(field="l", pattern=lit(_DROP))
+    kept = dialect.filter_join.format(array=lines, var="l", cond=f"NOT {dropped}", sep=nl)
+    marked = dialect.regex_match.format(field=text, pattern=lit(_MARK))
+    return f"CASE WHEN {marked} THEN {kept} ELSE {text} END"
 
 
-MATCH_TEXT_SQL = exception_lines_sql(f"({FAILURE_TEXT_SQL})")
+def match_text_sql(dialect: Dialect = DUCKDB) -> str:
+    """SQL for the text every signature's message tests read, from the entry's columns."""
+    return exception_lines_sql(f"({failure_text_sql(dialect)})", dialect)
+
+
+MATCH_TEXT_SQL = match_text_sql()

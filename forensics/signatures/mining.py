@@ -30,7 +30,9 @@ import duckdb
 import pyarrow as pa
 
 from forensics.signatures.compile import MATCH_TEXT_SQL, level_sql, literal
+from forensics.signatures.dialect import DUCKDB, Dialect
 from forensics.signatures.grouping import group_masked
+from forensics.signatures.matchtext import match_text_sql
 from forensics.store import Store
 
 __all__ = [
@@ -107,13 +109,25 @@ class Template:
 _READS_AS_ERROR = (
     r"(?i)(?:\b|[a-z])(?:error|exception)\b|\b(?:traceback|fatal|panic|failed|failure)\b"
 )
-_LEVEL = level_sql("coalesce(e.message, '')")
-# The unlevelled test reads the match text, so a traceback chunk holding only frames (or only
-# "During handling of the above exception ...") is no error of its own.
-ERROR_SQL = (
-    f"(coalesce({_LEVEL}, 0) >= 500 OR coalesce(e.http_status, 0) >= 500 OR CASE WHEN {_LEVEL} "
-    f"IS NULL THEN regexp_matches({MATCH_TEXT_SQL}, {literal(_READS_AS_ERROR)}) ELSE FALSE END)"
-)
+
+
+def error_sql(dialect: Dialect = DUCKDB) -> str:
+    """SQL true for an entry (source rows aliased ``e``) the miner counts as an error.
+
+    The unlevelled test reads the match text, so a traceback chunk holding only frames (or only
+    "During handling of the above exception ...") is no error of its own.
+    """
+    level = level_sql("coalesce(e.message, '')", dialect)
+    reads = dialect.regex_match.format(
+        field=match_text_sql(dialect), pattern=dialect.literal(_READS_AS_ERROR)
+    )
+    return (
+        f"(coalesce({level}, 0) >= 500 OR coalesce(e.http_status, 0) >= 500 OR CASE WHEN {level} "
+        f"IS NULL THEN {reads} ELSE FALSE END)"
+    )
+
+
+ERROR_SQL = error_sql()
 # The text a template is made of: a stack trace's first exception line, else the first line.
 _TEXT_SQL = (
     f"left(trim(coalesce(nullif(split_part({MATCH_TEXT_SQL}, chr(10), 1), ''), "

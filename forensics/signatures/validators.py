@@ -16,7 +16,14 @@ import duckdb
 from forensics.signatures.catalog import CATALOG_FILE, CatalogScan
 from forensics.signatures.model import KEY_ORDER
 
-__all__ = ["VALIDATORS", "invalid_regexes", "lint_problems", "structural_problems"]
+__all__ = [
+    "VALIDATORS",
+    "capture_groups",
+    "invalid_regexes",
+    "lint_problems",
+    "one_group_problem",
+    "structural_problems",
+]
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*$")
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
@@ -89,6 +96,24 @@ class RegexesAreRE2(Validator):
                     scan.add(sig.path or "", "match", f"regex {regex!r} is not RE2: {bad[regex]}")
 
 
+class ExtractHasOneGroup(Validator):
+    """An extract regex yields its one capture group (BigQuery's REGEXP_EXTRACT refuses more)."""
+
+    fatal = False
+
+    def check(self, scan: CatalogScan) -> None:
+        for sig in scan.signatures:
+            for ext in sig.extract:
+                if ext.regex is None:
+                    continue
+                try:
+                    groups = capture_groups(ext.regex)
+                except ValueError:
+                    continue  # RegexesAreRE2 names it
+                if groups != 1:
+                    scan.add(sig.path or "", f"extract.{ext.name}", one_group_problem(groups))
+
+
 class KeyOrder(Validator):
     fatal = False
 
@@ -138,7 +163,13 @@ STRUCTURAL: tuple[Validator, ...] = (
     PrecedenceComplete(),
     RegexesAreRE2(),
 )
-VALIDATORS: tuple[Validator, ...] = (*STRUCTURAL, KeyOrder(), HasExamples(), Conventions())
+VALIDATORS: tuple[Validator, ...] = (
+    *STRUCTURAL,
+    ExtractHasOneGroup(),
+    KeyOrder(),
+    HasExamples(),
+    Conventions(),
+)
 
 
 def _run(scan: CatalogScan, validators: tuple[Validator, ...]) -> None:
@@ -156,3 +187,32 @@ def structural_problems(scan: CatalogScan) -> None:
 def lint_problems(scan: CatalogScan) -> None:
     """Run every check."""
     _run(scan, VALIDATORS)
+
+
+def one_group_problem(groups: int) -> str:
+    """What is wrong with an extract regex that has ``groups`` capture groups (2: or more)."""
+    found = "no capture group" if groups == 0 else "more than one capture group"
+    return f"the regex has {found}; it needs exactly one, the value (use (?:...) for the others)"
+
+
+def capture_groups(regex: str) -> int:
+    """How many capture groups RE2 (DuckDB's) counts in ``regex``, 2 standing for 2 or more.
+
+    ValueError when it is not RE2. DuckDB's binder states the count when asked for more named
+    groups than the pattern has; Python's ``re`` would miscount RE2-only syntax.
+    """
+    conn = duckdb.connect()
+    try:
+        for names in (["g"], ["g", "h"]):
+            try:
+                conn.execute("SELECT regexp_extract('', ?, ?)", [regex, names]).fetchone()
+            except duckdb.BinderException as err:
+                found = re.search(r"capturing groups \((\d+)\)", str(err))
+                if not found:
+                    raise ValueError(str(err).split(": ", 1)[-1]) from None
+                return int(found.group(1))
+            except duckdb.Error as err:
+                raise ValueError(str(err).split(": ", 1)[-1]) from None
+        return 2
+    finally:
+        conn.close()
