@@ -203,6 +203,12 @@ COLLECT_CHECKPOINT_COLUMNS: tuple[Column, ...] = (
     Column("error", "VARCHAR", "The last error, when failed."),
     Column("started", "TIMESTAMPTZ NOT NULL", "When the pull started."),
     Column("updated", "TIMESTAMPTZ NOT NULL", "Last change."),
+    Column(
+        "received_until",
+        "TIMESTAMPTZ",
+        "Logging: entries Cloud Logging received before this (the run's now minus "
+        "settle_minutes) were in the answer; a later run pulls what was received after.",
+    ),
 )
 
 # One row per UTC day and item: what scheduled jobs compare (`forensics snapshot` / `diff`).
@@ -257,11 +263,21 @@ def column_names(table: str = "log_entries") -> list[str]:
     return [c.name for c in TABLES[table]]
 
 
+# Columns added after their table first shipped: a store written before gets them (NULL) when
+# it is next opened for writing. Only nullable columns belong here.
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("collect_checkpoints", "received_until"),)
+
+
 def all_ddl() -> list[str]:
     """Return the statements that create every table and view (idempotent)."""
     statements = ["CREATE SEQUENCE IF NOT EXISTS ingest_id_seq START 1"]
     for table, columns in TABLES.items():
         body = ",\n  ".join(f'"{c.name}" {c.sql_type}' for c in columns)
         statements.append(f"CREATE TABLE IF NOT EXISTS {table} (\n  {body}\n)")
+    for table, name in ADDED_COLUMNS:
+        (column,) = (c for c in TABLES[table] if c.name == name)
+        statements.append(
+            f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "{name}" {column.sql_type}'
+        )
     statements.append(ENTRIES_VIEW)
     return statements

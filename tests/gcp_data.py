@@ -255,9 +255,11 @@ def collect_from(
     thresholds: Any = None,
     signatures: Any = None,
     seed: int = 7,
+    now: datetime | None = None,
     **settings: Any,
 ) -> Any:
-    """Run the real collectors against ``emulator`` into ``store`` (in-process, same clock)."""
+    """Run the real collectors against ``emulator`` into ``store`` (in-process, same clock);
+    ``now`` is the wall-clock time the collection believes it runs at (default: now)."""
     import random
 
     from forensics.collectors.collect import CollectRequest, collect, make_clients
@@ -285,6 +287,7 @@ def collect_from(
             clients=clients,
             clock=clock or emulator.clock,
             rng=random.Random(seed),
+            now=now,
         )
     finally:
         clients.close()

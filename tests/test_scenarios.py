@@ -31,31 +31,11 @@ _NEAREST = (
     "issue 10: a symptom takes the earliest cause on its instance, not the one just before it"
 )
 
-# Not issue 10: found by this suite, for a follow-up.
-_SETTLE = (
-    "follow-up: collect re-pulls only the last settle_minutes (5); entries arriving later "
-    "than that are never pulled"
-)
-
-_INC0 = "incident[0] netra-backend-staging"
 _INC1 = "incident[1] netra-backend-staging"
 
 # (scenario, fact id) -> the defect that makes the fact fail today. (Impact now comes from
 # request_count, so the late-entries scenario's impact and the pushdown denominators pass.)
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    **{
-        ("late-entries-beyond-settle", fact): _SETTLE
-        for fact in (
-            "incidents on netra-backend-staging",
-            f"{_INC0} start",
-            f"{_INC0} end",
-            f"{_INC0} cause",
-            f"{_INC0} issues",
-            f"{_INC0} failed_requests",
-            "issue #1278 status",
-            "issue #1278 evidence lines",
-        )
-    },
     # the OOM kill at 09:52:30 hit an instance whose pool had timed out earlier: its exit and
     # 503s take that earliest cause, so the database incident ends 2.5 min late
     ("overlap-two-causes", f"{_INC1} end"): _NEAREST,

@@ -10,22 +10,27 @@ Usage:
   3. ``record_gap``/``clear_gaps`` keep ``data_gaps`` true: a source that failed after its
      retries is a gap until a later run collects that range.
 
+  4. Late arrivals (Logging): each pull records the receive time its answer is complete up to
+     (``received_until``); ``received(...)`` and ``arrived_since(...)`` say which collected
+     ranges may have gained entries since, and from which receive time to pull them.
+
 A pull's identity is the hash of its exact query; its scope hash leaves the time bounds out, so
 any two pulls with the same scope collect the same kind of data and their ranges add up.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
 from forensics.store import Store, transaction
 
-__all__ = ["Checkpoint", "Checkpoints", "merge_ranges", "subtract"]
+__all__ = ["Checkpoint", "Checkpoints", "arrived_since", "merge_ranges", "subtract"]
 
 Range = tuple[datetime, datetime]
 
@@ -60,6 +65,40 @@ def subtract(ranges: Sequence[Range], covered: Sequence[Range]) -> list[Range]:
     return left
 
 
+def arrived_since(
+    pieces: Sequence[tuple[datetime, datetime, datetime]],
+    wanted: Sequence[Range],
+    received_until: datetime,
+    late: timedelta,
+) -> tuple[list[Range], datetime | None]:
+    """What of ``wanted`` to pull again for entries that reached Cloud Logging late.
+
+    ``pieces`` are ``Checkpoints.received``: collected ranges with the receive time each is
+    complete up to. A part whose best such time is before ``received_until`` may have gained
+    entries since; an entry arrives at most ``late`` after its timestamp, so only the last
+    ``late`` before that time can have. Returns those ranges and the receive time to pull
+    from (the earliest of theirs; anything received before it is already stored), or
+    ``([], None)`` when nothing can have arrived.
+    """
+    want = merge_ranges(wanted)
+    near = [p for p in pieces if any(p[0] < b and a < p[1] for a, b in want)]
+    cuts = sorted({t for a, b, _ in near for t in (a, b)} | {t for r in want for t in r})
+    todo: list[Range] = []
+    since: datetime | None = None
+    for lo, hi in itertools.pairwise(cuts):
+        if not any(a <= lo and hi <= b for a, b in want):
+            continue
+        marks = [m for a, b, m in near if a <= lo and hi <= b]
+        if not marks or max(marks) >= received_until:
+            continue  # not collected yet (the ordinary pull's job), or collected just now
+        mark = max(marks)
+        start = max(lo, mark - late)
+        if start < hi:
+            todo.append((start, hi))
+            since = mark if since is None else min(since, mark)
+    return merge_ranges(todo), since
+
+
 def _ranges_json(ranges: Sequence[Range]) -> str:
     return json.dumps([[a.isoformat(), b.isoformat()] for a, b in ranges])
 
@@ -81,9 +120,13 @@ class Checkpoint:
     pages: int
     items: int
     status: str
+    received_until: datetime | None = None  # Logging: what had reached the API when it began
 
 
-_COLUMNS = "source, query_hash, query, ranges, page_token, last_timestamp, pages, items, status"
+_COLUMNS = (
+    "source, query_hash, query, ranges, page_token, last_timestamp, pages, items, status, "
+    "received_until"
+)
 
 
 class Checkpoints:
@@ -97,7 +140,7 @@ class Checkpoints:
             f"SELECT {_COLUMNS} FROM collect_checkpoints WHERE {where} ORDER BY started", params
         ).fetchall()
         return [
-            Checkpoint(r[0], r[1], r[2], _parse_ranges(r[3]), r[4], r[5], r[6], r[7], r[8])
+            Checkpoint(r[0], r[1], r[2], _parse_ranges(r[3]), r[4], r[5], r[6], r[7], r[8], r[9])
             for r in rows
         ]
 
@@ -123,6 +166,27 @@ class Checkpoints:
                     out.append((start, end))
         return merge_ranges(out)
 
+    def received(self, source: str, scope_hash: str) -> list[tuple[datetime, datetime, datetime]]:
+        """(start, end, received_until) of each collected range of this scope: entries of that
+        range which Cloud Logging had received before ``received_until`` are in the store.
+
+        A pull recorded before received_until existed counts as settled at its covered_until
+        (never later than the receive time it really saw), so its range is checked again.
+        """
+        rows = self.conn.execute(
+            "SELECT ranges, covered_until, received_until FROM collect_checkpoints "
+            "WHERE source = ? AND scope_hash = ? AND status = 'complete' "
+            "AND coalesce(received_until, covered_until) IS NOT NULL",
+            [source, scope_hash],
+        ).fetchall()
+        out: list[tuple[datetime, datetime, datetime]] = []
+        for ranges, until, received in rows:
+            for start, end in _parse_ranges(ranges):
+                end = min(end, until) if until is not None else end
+                if start < end:
+                    out.append((start, end, received or until))
+        return out
+
     def begin(
         self,
         *,
@@ -132,16 +196,21 @@ class Checkpoints:
         query_hash: str,
         query: str,
         ranges: Sequence[Range],
+        received_until: datetime | None = None,
     ) -> Checkpoint:
-        """Open a pull, or return the unfinished one with the same exact query."""
+        """Open a pull, or return the unfinished one with the same exact query.
+
+        ``received_until`` (Logging): the receive time the API's answer is complete up to,
+        this run's now minus settle_minutes; a resumed pull keeps the one it began with.
+        """
         existing = self._rows("source = ? AND query_hash = ?", [source, query_hash])
         if existing and existing[-1].status != "complete":
             return existing[-1]
         now = datetime.now(UTC)
         self.conn.execute(
             "INSERT INTO collect_checkpoints (source, project, scope_hash, query_hash, query, "
-            "ranges, window_start, window_end, status, started, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            "ranges, window_start, window_end, status, started, updated, received_until) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
             [
                 source,
                 project,
@@ -153,9 +222,12 @@ class Checkpoints:
                 max(r[1] for r in ranges),
                 now,
                 now,
+                received_until,
             ],
         )
-        return Checkpoint(source, query_hash, query, list(ranges), None, None, 0, 0, "running")
+        return Checkpoint(
+            source, query_hash, query, list(ranges), None, None, 0, 0, "running", received_until
+        )
 
     def advance(
         self,

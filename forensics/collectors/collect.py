@@ -14,14 +14,20 @@ reads), then the context around the errors they contain, then the metrics.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from forensics.clock import Clock, RealClock
 from forensics.collectors.auth import endpoints
-from forensics.collectors.checkpoints import Checkpoints, Range, merge_ranges, subtract
+from forensics.collectors.checkpoints import (
+    Checkpoints,
+    Range,
+    arrived_since,
+    merge_ranges,
+    subtract,
+)
 from forensics.collectors.filters import (
     HasLoggingFilter,
     LogSource,
@@ -181,7 +187,8 @@ class _Run:
     store: Store
     request: CollectRequest
     checkpoints: Checkpoints
-    covered_until: datetime
+    covered_until: datetime  # timestamps before this count as collected (the settle point)
+    received_until: datetime  # what Cloud Logging had received by then is in this run's answers
     report: CollectReport
 
     def logs(
@@ -210,21 +217,43 @@ class _Run:
                 continue
             tried += ck.ranges
         todo = subtract(wanted, self.checkpoints.covered(source_id, src.scope_hash) + tried)
-        if not todo:
-            if not tried:  # collected by an earlier run: say so rather than saying nothing
-                self.report.outcomes.append(PullOutcome(source_id, src.title, "complete"))
-            return
-        text = src.filter(todo)
+        if todo:
+            self.pull(ctx, pages, src, src.title, todo)
+        # Entries timestamped in what was already collected that reached Cloud Logging after
+        # that collection: one more query, on receiveTimestamp, over the last late_minutes.
+        late, since = arrived_since(
+            self.checkpoints.received(source_id, src.scope_hash),
+            wanted,
+            self.received_until,
+            timedelta(minutes=self.request.settings.late_minutes),
+        )
+        if late and since is not None:
+            self.pull(ctx, pages, src, f"{src.title}, received late", late, since)
+        elif not todo and not tried:  # collected by an earlier run: say so, not nothing
+            self.report.outcomes.append(PullOutcome(source_id, src.title, "complete"))
+
+    def pull(
+        self,
+        ctx: PullContext,
+        pages: Callable[[str], LogPages],
+        src: LogSource,
+        title: str,
+        ranges: list[Range],
+        received_since: datetime | None = None,
+    ) -> None:
+        """One new checkpointed Logging pull of ``ranges``."""
+        text = src.filter(ranges, received_since)
         ck = self.checkpoints.begin(
-            source=source_id,
+            source=f"logging:{self.request.project}:{src.key}",
             project=self.request.project,
             scope_hash=src.scope_hash,
             query_hash=short_hash(text),
             query=text,
-            ranges=todo,
+            ranges=ranges,
+            received_until=self.received_until,
         )
         self.report.outcomes.append(
-            run_pull(ctx, ck, pages(text), title=src.title, covered_until=self.covered_until)
+            run_pull(ctx, ck, pages(text), title=title, covered_until=self.covered_until)
         )
 
     def metrics(self, ctx: PullContext, client: MonitoringClient, q: MetricQuery) -> None:
@@ -300,7 +329,8 @@ def collect(
     s = request.settings
     settle = (now or datetime.now(UTC)) - timedelta(minutes=s.settle_minutes)
     report = CollectReport(request.project, request.window)
-    run = _Run(store, request, Checkpoints(store), min(request.window.until, settle), report)
+    until = min(request.window.until, settle)
+    run = _Run(store, request, Checkpoints(store), until, settle, report)
     policy = RetryPolicy(s.max_attempts, s.backoff_base_s, s.backoff_cap_s)
     started = clock.now()
     if clients.logging is not None:

@@ -178,8 +178,11 @@ class LogSource:
     def scope_hash(self) -> str:
         return short_hash(self.base)
 
-    def filter(self, ranges: Sequence[Range]) -> str:
-        text = _all(self.base, time_clause(ranges))
+    def filter(self, ranges: Sequence[Range], received_since: datetime | None = None) -> str:
+        """The filter for entries timestamped in ``ranges`` (and, when given, received by
+        Cloud Logging at or after ``received_since``: the late-arrival pull)."""
+        received = f"receiveTimestamp>={_q(rfc3339(received_since))}" if received_since else None
+        text = _all(self.base, time_clause(ranges), received)
         if len(text) > MAX_FILTER_CHARS:
             raise ConfigError(
                 f"the {self.title} filter is {len(text):,} characters, over the API's "

@@ -1,7 +1,9 @@
 """What the emulator serves: log entries in API order and Monitoring time series, by filter.
 
 Entries live in an in-memory DuckDB table sorted as ``entries.list`` returns them (timestamp,
-then insertId), each with its position ``pos``. A page token is a position, so a page costs one
+then insertId), each with its position ``pos``. Every entry has a receive time ``rts`` for
+``receiveTimestamp`` filters: its own, or its timestamp when a fixture leaves it out (the real
+API always sets one). A page token is a position, so a page costs one
 ranged scan whatever page it is, and a token stays valid across emulator restarts with the same
 data. Time series are small; they sit in a list, with their headers in DuckDB so the same
 filter compiler selects them.
@@ -39,6 +41,7 @@ WITH parsed AS (
         seq,
         raw,
         TRY_CAST(json_extract_string(raw, '$.timestamp') AS TIMESTAMPTZ) AS ts,
+        TRY_CAST(json_extract_string(raw, '$.receiveTimestamp') AS TIMESTAMPTZ) AS received,
         coalesce(json_extract_string(raw, '$.insertId'), '') AS insert_id,
         upper(coalesce(json_extract_string(raw, '$.severity'), 'DEFAULT')) AS severity,
         json_extract_string(raw, '$.logName') AS log_name,
@@ -48,6 +51,7 @@ WITH parsed AS (
 SELECT
     row_number() OVER (ORDER BY ts, insert_id, seq) - 1 AS pos,
     ts,
+    coalesce(received, ts) AS rts,
     insert_id,
     CASE severity {_SEVERITY_CASE} ELSE 0 END AS severity_num,
     log_name,

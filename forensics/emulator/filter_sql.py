@@ -38,6 +38,7 @@ __all__ = ["ENTRY_COLUMNS", "CompiledFilter", "compile_filter", "parse_rfc3339",
 # Fields stored as real columns of the emulator's entry table, and how they compare.
 ENTRY_COLUMNS: dict[tuple[str, ...], tuple[str, str]] = {
     ("timestamp",): ("ts", "time"),
+    ("receiveTimestamp",): ("rts", "time"),
     ("severity",): ("severity_num", "severity"),
     ("logName",): ("log_name", "text"),
     ("resource", "type"): ("resource_type", "text"),
