@@ -3,6 +3,7 @@ and the collector's one extra query for what arrived after the previous collecti
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,13 @@ from typing import Any
 import duckdb
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import logging as gcl
+from typer.testing import CliRunner
 
+from forensics.cli import app
 from forensics.clock import FastForwardClock
 from forensics.collectors.checkpoints import Checkpoints, arrived_since
 from forensics.collectors.filters import rfc3339
+from forensics.config import CollectSettings
 from forensics.emulator.faults import FaultPlan
 from forensics.emulator.server import Emulator, EmulatorSettings
 from forensics.store import Store, open_store
@@ -224,3 +228,15 @@ def test_a_store_from_before_received_until_is_upgraded_and_rechecked(tmp_path: 
     with open_store(db) as store:
         # an old pull counts as settled at its covered_until: its receive time is unknown
         assert Checkpoints(store).received("logging:p:run", "s") == [(SINCE, UNTIL, UNTIL)]
+
+
+def test_explain_says_what_a_later_run_adds(tmp_path: Path) -> None:
+    args = ["collect", "--project", g.PROJECT, "--hours", "2", "--until", UNTIL.isoformat()]
+    args += ["--db", str(tmp_path / "x.duckdb"), "--explain"]
+    runner = CliRunner()
+    plan = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    assert plan["late"]["late_minutes"] == CollectSettings().late_minutes
+    assert plan["late"]["clause"].startswith("receiveTimestamp>=")
+    text = " ".join(runner.invoke(app, args, env={"COLUMNS": "200"}).output.split())
+    assert f"AND {plan['late']['clause']}" in text
+    assert not (tmp_path / "x.duckdb").exists()  # explaining touches nothing

@@ -144,6 +144,14 @@ def render_explain(plan: dict[str, Any]) -> None:
     for item in plan["logging"]:
         console.print(f"\n[bold]{item['title']}[/bold] ({item['source']})")
         console.print(item["filter"], markup=False, soft_wrap=True)
+    if plan.get("late"):
+        console.print(
+            "\nA later collection of this window adds one query per source for entries that "
+            f"reached Logging after this one: the same filter over the last "
+            f"{plan['late']['late_minutes']:g} minutes collected, AND {plan['late']['clause']}",
+            markup=False,
+            soft_wrap=True,
+        )
     if plan["monitoring"]:
         console.print("\n[bold]Monitoring[/bold] (one ListTimeSeries per metric)")
         for item in plan["monitoring"]:

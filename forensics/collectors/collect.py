@@ -169,6 +169,13 @@ def explain(request: CollectRequest) -> dict[str, Any]:
         "pushdown": request.settings.pushdown,
         "signatures": [s.id for s in request.signatures or ()],
         "logging": logs if request.settings.logs else [],
+        # What a later run adds per source for entries received after this one (see _Run.logs).
+        "late": {
+            "late_minutes": request.settings.late_minutes,
+            "clause": 'receiveTimestamp>="<this run\'s now - settle_minutes>"',
+        }
+        if request.settings.logs and request.settings.late_minutes > 0
+        else None,
         "monitoring": [
             {"metric_type": q.metric_type, "filter": q.filter}
             for q in metric_queries(request.project, request.resources)
@@ -176,6 +183,10 @@ def explain(request: CollectRequest) -> dict[str, Any]:
         if request.settings.metrics
         else [],
     }
+
+
+def _late_title(src: LogSource) -> str:
+    return f"{src.title}, received late"
 
 
 def _overlaps(ranges: Sequence[Range], wanted: Sequence[Range]) -> bool:
@@ -205,8 +216,9 @@ class _Run:
             if not _overlaps(ck.ranges, wanted):
                 continue
             had_token = ck.page_token is not None
+            title = _late_title(src) if "receiveTimestamp>=" in ck.query else src.title
             outcome = run_pull(
-                ctx, ck, pages(ck.query), title=src.title, covered_until=self.covered_until
+                ctx, ck, pages(ck.query), title=title, covered_until=self.covered_until
             )
             self.report.outcomes.append(outcome)
             if outcome.permanent and had_token and outcome.pages == 0:
@@ -228,7 +240,7 @@ class _Run:
             timedelta(minutes=self.request.settings.late_minutes),
         )
         if late and since is not None:
-            self.pull(ctx, pages, src, f"{src.title}, received late", late, since)
+            self.pull(ctx, pages, src, _late_title(src), late, since)
         elif not todo and not tried:  # collected by an earlier run: say so, not nothing
             self.report.outcomes.append(PullOutcome(source_id, src.title, "complete"))
 

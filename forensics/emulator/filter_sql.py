@@ -1,16 +1,17 @@
 """Compile a parsed Logging or Monitoring filter into a DuckDB boolean expression over raw JSON.
 
 The emulator keeps every served object as its JSON text in a column ``raw``; a few hot fields
-are also real columns (``ts``, ``severity_num``, ``log_name``, ``resource_type``) so the common
-restrictions prune by zone maps instead of parsing JSON. Values are bound as ``?`` parameters,
-never pasted into the SQL.
+are also real columns (``ts``, ``rts`` for receiveTimestamp, ``severity_num``, ``log_name``,
+``resource_type``) so the common restrictions prune by zone maps instead of parsing JSON.
+Values are bound as ``?`` parameters, never pasted into the SQL.
 
 Matching follows the API's documented rules: string comparisons ignore case, ``:`` is a
 substring test (``:*`` a presence test), ``=~`` is an RE2 regular expression (DuckDB's regex
-engine is RE2, like Cloud Logging's), severities compare by level, timestamps as times, bare
-numbers as numbers, and a comparison on a missing field is false (so ``NOT`` of it is true).
-A global restriction searches the entry's JSON text, which is close to "any field" but also
-sees key names; the emulator documents that difference.
+engine is RE2, like Cloud Logging's), severities compare by level, timestamps as times (to the
+microsecond: nanoseconds are cut, as the client libraries do), bare numbers as numbers, and a
+comparison on a missing field is false (so ``NOT`` of it is true). A global restriction
+searches the entry's JSON text, which is close to "any field" but also sees key names; the
+emulator documents that difference.
 """
 
 from __future__ import annotations
