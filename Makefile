@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo-out
 
-.PHONY: setup demo test golden lint format typecheck bench docs clean
+BQVENV := .venv-bq
+BQSTAMP := $(BQVENV)/.installed-stamp
+
+.PHONY: setup bq-emulator demo test golden lint format typecheck bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +17,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+## bq-emulator: the BigQuery emulator's own venv (its DuckDB pin differs), started offline by the
+## BigQuery tests (tests/bqemu.py); see scripts/setup-bq-emulator.sh.
+$(BQSTAMP): scripts/setup-bq-emulator.sh
+	PYTHON=$(PYTHON) sh scripts/setup-bq-emulator.sh $(BQVENV)
+
+bq-emulator: $(BQSTAMP)
 
 ## demo: synthesize 24 h of staging logs and metrics, pull them through the local API emulator
 ## with the real Google clients (quota, pushdown, checkpoints), and run the main job on them.
@@ -32,7 +42,7 @@ demo: setup
 	@echo "           .venv/bin/forensics classify $(DEMO)/demo-export.jsonl --format table)"
 
 ## test: lint, type-check and run the whole test suite (installs headless Chromium if missing).
-test: setup lint typecheck
+test: setup lint typecheck bq-emulator
 	sh scripts/install-browser.sh
 	$(BIN)/python -m pytest -q
 
@@ -58,7 +68,7 @@ bench: setup
 	$(BIN)/python benchmarks/accuracy.py
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(BQVENV) $(DEMO) .pytest_cache .ruff_cache .mypy_cache
 
 ## docs: regenerate the README's command reference from the CLI itself.
 docs: setup

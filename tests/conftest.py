@@ -60,3 +60,18 @@ def report(store_path: Path) -> dict[str, Any]:
 
     with open_store(store_path) as opened:
         return report_context(opened)
+
+
+@pytest.fixture(scope="session")
+def bq_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real BigQuery emulator on 127.0.0.1 (tests/bqemu.py); fails, never skips, when absent."""
+    from tests import bqemu
+
+    try:
+        emulator = bqemu.start(tmp_path_factory.mktemp("bqemu"))
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
