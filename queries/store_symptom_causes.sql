@@ -1,11 +1,13 @@
 -- name: store_symptom_causes
--- description: Every symptom match (exit 3, 503, ...) before $until with the cause it follows. Same instance first: the earliest cause signature before it, else the first error logged before it (typed exceptions first); a cause logged up to $lookahead_s after it counts (basis instance-boot) for a request that failed while the instance booted. Else the same revision (or, for service-level entries without one, the same service): the nearest cause in the $window_s before it, signatures first. Else none.
--- params: $until TIMESTAMPTZ, $symptoms VARCHAR[], $lookahead_s DOUBLE, $window_s DOUBLE
+-- description: Every symptom match (exit 3, 503, ...) before $until with the root of the failure episode it follows. An episode is a run of causes on one instance: a burst (causes each within $burst_s of the one before: one crash's error, traceback chunks and exit), and later bursts that share a tracked issue with the burst before them within $window_s (a cascade: Cloud SQL socket failure, then the DB-init timeout); a cause of another issue starts a new one. It is named by its root: the first signature cause, else the first typed error, else the first error. Same instance first: the episode of the nearest cause at or before the symptom, else of the first cause up to $lookahead_s after it (basis instance-boot: a request that failed while the instance booted). Else the same revision (or, for service-level entries without one, the same service): the episode of the nearest cause in the $window_s before it, signatures first. Else none.
+-- params: $until TIMESTAMPTZ, $symptoms VARCHAR[], $lookahead_s DOUBLE, $window_s DOUBLE, $burst_s DOUBLE, $cause_issues STRUCT(cause VARCHAR, issues VARCHAR[])[]
 -- returns: timestamp, log_name, insert_id, signature, service, revision, instance_id, cause, cause_kind, basis, cause_timestamp, cause_log_name, cause_insert_id
 -- cost: O(n) scans of signature_matches and entries, then O(k log k) for the k symptoms and
---   candidate causes (a GROUP BY per instance, one sorted stream per revision); no join pairs
---   every symptom with every cause. tests/test_symptom_causes_equivalence.py holds it to the
---   pairwise statement of the rule (tests/reference/store_symptom_causes_pairwise.sql).
+--   candidate causes: bursts and episodes are running sums over one sorted stream per
+--   instance, roots one GROUP BY per episode, and each symptom reads the nearest cause from
+--   one sorted stream per instance and per revision; every join is on keys (no range join
+--   pairs every symptom with every cause). tests/test_symptom_causes_equivalence.py holds it
+--   to the pairwise statement of the rule (tests/reference/store_symptom_causes_pairwise.sql).
 WITH symptom AS (
     SELECT "timestamp", log_name, insert_id, signature, service, revision, instance_id
     FROM signature_matches
@@ -55,39 +57,143 @@ cause AS (
     UNION ALL
     SELECT * FROM error_cause
 ),
--- Same instance. The rule: among the instance's causes at or before the symptom, the lowest
--- kind rank, then the earliest; when there is none, the same among those up to $lookahead_s after
--- it. A rank's earliest cause on an instance is the same whatever the symptom, so one GROUP BY
--- (one row per instance and rank) replaces a join of every symptom with every earlier cause.
-first_on_instance AS (
-    SELECT instance_id, kind_rank,
+-- The tracked issues each cause signature is direct evidence for (none: an error no issue claims).
+cause_issue AS (
+    SELECT u.cause, u.issues FROM (SELECT unnest($cause_issues) AS u)
+),
+on_instance_cause AS (
+    SELECT c.*, coalesce(i.issues, CAST([] AS VARCHAR[])) AS issues
+    FROM cause AS c
+    LEFT JOIN cause_issue AS i ON i.cause = c.cause AND c.cause_kind = 'signature'
+    WHERE c.instance_id IS NOT NULL
+),
+-- Episodes, step 1: bursts. A cause more than $burst_s after the one before it on its instance
+-- starts a burst; so does a cause of a tracked issue that shares no issue with the tracked cause
+-- before it on the instance (a different known failure).
+burst_edge AS (
+    SELECT *,
+           CASE WHEN lag("timestamp") OVER w IS NULL
+                  OR "timestamp" - lag("timestamp") OVER w > to_seconds($burst_s)
+                  OR (len(issues) > 0
+                      AND NOT list_has_any(issues, coalesce(last_value(nullif(issues, [])
+                          IGNORE NULLS) OVER before, issues)))
+                THEN 1 ELSE 0 END AS starts
+    FROM on_instance_cause
+    WINDOW w AS (PARTITION BY instance_id ORDER BY "timestamp", insert_id, log_name),
+           before AS (PARTITION BY instance_id ORDER BY "timestamp", insert_id, log_name
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+burst_cause AS (
+    SELECT *,
+           sum(starts) OVER (PARTITION BY instance_id ORDER BY "timestamp", insert_id, log_name
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS burst
+    FROM burst_edge
+),
+burst AS (
+    SELECT instance_id, burst, min("timestamp") AS first_ts, max("timestamp") AS last_ts,
+           list_distinct(flatten(list(issues))) AS issues
+    FROM burst_cause
+    GROUP BY instance_id, burst
+),
+-- Step 2: a burst of tracked issues continues the episode of the tracked burst before it on
+-- the instance when they share an issue and lie within $window_s; a burst of errors no issue
+-- claims is an episode of its own.
+tracked_edge AS (
+    SELECT instance_id, burst,
+           CASE WHEN lag(last_ts) OVER w IS NULL
+                  OR first_ts - lag(last_ts) OVER w > to_seconds($window_s)
+                  OR NOT list_has_any(issues, lag(issues) OVER w)
+                THEN 1 ELSE 0 END AS starts
+    FROM burst
+    WHERE len(issues) > 0
+    WINDOW w AS (PARTITION BY instance_id ORDER BY burst)
+),
+episode_of AS (
+    SELECT instance_id, burst,
+           'tracked-' || sum(starts) OVER (PARTITION BY instance_id ORDER BY burst
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+               AS episode
+    FROM tracked_edge
+    UNION ALL
+    SELECT instance_id, burst, 'burst-' || burst AS episode
+    FROM burst
+    WHERE len(issues) = 0
+),
+episode_cause AS (
+    SELECT c.*, e.episode
+    FROM burst_cause AS c
+    JOIN episode_of AS e ON e.instance_id = c.instance_id AND e.burst = c.burst
+),
+-- Step 3: an episode's root is its first signature cause, else its first typed error, else
+-- its first error.
+episode_root AS (
+    SELECT instance_id, episode,
            arg_min({'ts': "timestamp", 'log_name': log_name, 'insert_id': insert_id,
                     'cause': cause, 'cause_kind': cause_kind},
-                   ("timestamp", insert_id, log_name)) AS c
+                   (kind_rank, "timestamp", insert_id, log_name)) AS root
+    FROM episode_cause
+    GROUP BY instance_id, episode
+),
+-- Every cause with the root it stands for: its episode's on an instance, itself without one.
+rooted AS (
+    SELECT c."timestamp", c.log_name, c.insert_id, c.service, c.revision, c.instance_id,
+           c.kind_rank, r.root
+    FROM episode_cause AS c
+    JOIN episode_root AS r ON r.instance_id = c.instance_id AND r.episode = c.episode
+    UNION ALL
+    SELECT "timestamp", log_name, insert_id, service, revision, instance_id, kind_rank,
+           {'ts': "timestamp", 'log_name': log_name, 'insert_id': insert_id,
+            'cause': cause, 'cause_kind': cause_kind} AS root
     FROM cause
+    WHERE instance_id IS NULL
+),
+-- Same instance. Symptoms and causes go into one stream per instance, sorted by time with
+-- causes before symptoms at the same instant and, at one instant, causes in
+-- (insert_id, log_name) order: the last cause so far is the nearest one before the symptom,
+-- else the first one after it (boot look-ahead).
+instance_stream AS (
+    SELECT instance_id, "timestamp", 1 AS side, insert_id, log_name, NULL AS near
+    FROM symptom
     WHERE instance_id IS NOT NULL
-    GROUP BY instance_id, kind_rank
+    UNION ALL
+    SELECT instance_id, "timestamp", 0 AS side, insert_id, log_name,
+           {'ts': "timestamp", 'root': root} AS near
+    FROM rooted
+    WHERE instance_id IS NOT NULL
+      AND instance_id IN (SELECT instance_id FROM symptom)
+),
+instance_near AS (
+    SELECT "timestamp", log_name, insert_id,
+           last_value(near IGNORE NULLS) OVER upto AS before,
+           first_value(near IGNORE NULLS) OVER from_here AS after
+    FROM instance_stream
+    WINDOW upto AS (PARTITION BY instance_id ORDER BY "timestamp", side, insert_id, log_name
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+           from_here AS (PARTITION BY instance_id ORDER BY "timestamp", side, insert_id, log_name
+                         ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
+    QUALIFY side = 1
 ),
 on_instance AS (
-    SELECT s."timestamp", s.log_name, s.insert_id,
-           f.c.cause AS cause, f.c.cause_kind AS cause_kind,
-           CASE WHEN f.c.ts <= s."timestamp" THEN 'instance' ELSE 'instance-boot' END AS basis,
-           f.c.ts AS cause_timestamp, f.c.log_name AS cause_log_name,
-           f.c.insert_id AS cause_insert_id
-    FROM symptom AS s
-    JOIN first_on_instance AS f
-      ON f.instance_id = s.instance_id
-     AND f.c.ts <= s."timestamp" + to_seconds($lookahead_s)
-    QUALIFY row_number() OVER (
-        PARTITION BY s."timestamp", s.log_name, s.insert_id
-        ORDER BY f.c.ts > s."timestamp", f.kind_rank
-    ) = 1
+    SELECT "timestamp", log_name, insert_id, c.root.cause AS cause,
+           c.root.cause_kind AS cause_kind, basis, c.root.ts AS cause_timestamp,
+           c.root.log_name AS cause_log_name, c.root.insert_id AS cause_insert_id
+    FROM (
+        SELECT "timestamp", log_name, insert_id,
+               CASE WHEN before IS NOT NULL THEN 'instance' ELSE 'instance-boot' END AS basis,
+               CASE WHEN before IS NOT NULL THEN before
+                    WHEN after.ts <= "timestamp" + to_seconds($lookahead_s)
+                    THEN after
+               END AS c
+        FROM instance_near
+    )
+    WHERE c IS NOT NULL
 ),
 -- Same revision (a symptom without one: same service). The rule: the nearest cause in the
--- $window_s before the symptom, signatures first. Symptoms and causes go into one stream per
--- revision (or service), sorted by time with causes before symptoms at the same instant; for
--- each symptom the last signature cause and the last error cause so far are the nearest ones
--- (at one instant the smallest insert_id counts as nearest, so it sorts last).
+-- $window_s before the symptom, signatures first, stands for its episode's root. Symptoms and
+-- causes go into one stream per revision (or service), sorted by time with causes before
+-- symptoms at the same instant; for each symptom the last signature cause and the last error
+-- cause so far are the nearest ones (at one instant the smallest insert_id counts as nearest,
+-- so it sorts last).
 scope AS (
     SELECT 'revision:' || revision AS part, *
     FROM symptom
@@ -103,20 +209,16 @@ stream AS (
     FROM scope
     UNION ALL
     SELECT p.part, c."timestamp", 0 AS side, c.log_name, c.insert_id,
-           CASE WHEN c.kind_rank = 0 THEN {'ts': c."timestamp", 'log_name': c.log_name,
-               'insert_id': c.insert_id, 'cause': c.cause, 'cause_kind': c.cause_kind} END,
-           CASE WHEN c.kind_rank > 0 THEN {'ts': c."timestamp", 'log_name': c.log_name,
-               'insert_id': c.insert_id, 'cause': c.cause, 'cause_kind': c.cause_kind} END
-    FROM cause AS c
+           CASE WHEN c.kind_rank = 0 THEN {'ts': c."timestamp", 'root': c.root} END,
+           CASE WHEN c.kind_rank > 0 THEN {'ts': c."timestamp", 'root': c.root} END
+    FROM rooted AS c
     JOIN (SELECT DISTINCT part FROM scope) AS p
       ON p.part = 'revision:' || c.revision
     UNION ALL  -- two hash joins: an OR in one join condition is a nested loop (causes × parts)
     SELECT p.part, c."timestamp", 0 AS side, c.log_name, c.insert_id,
-           CASE WHEN c.kind_rank = 0 THEN {'ts': c."timestamp", 'log_name': c.log_name,
-               'insert_id': c.insert_id, 'cause': c.cause, 'cause_kind': c.cause_kind} END,
-           CASE WHEN c.kind_rank > 0 THEN {'ts': c."timestamp", 'log_name': c.log_name,
-               'insert_id': c.insert_id, 'cause': c.cause, 'cause_kind': c.cause_kind} END
-    FROM cause AS c
+           CASE WHEN c.kind_rank = 0 THEN {'ts': c."timestamp", 'root': c.root} END,
+           CASE WHEN c.kind_rank > 0 THEN {'ts': c."timestamp", 'root': c.root} END
+    FROM rooted AS c
     JOIN (SELECT DISTINCT part FROM scope) AS p
       ON p.part = 'service:' || c.service
 ),
@@ -134,8 +236,9 @@ nearest AS (
     )
 ),
 on_revision AS (
-    SELECT "timestamp", log_name, insert_id, c.cause AS cause, c.cause_kind AS cause_kind, basis,
-           c.ts AS cause_timestamp, c.log_name AS cause_log_name, c.insert_id AS cause_insert_id
+    SELECT "timestamp", log_name, insert_id, c.root.cause AS cause,
+           c.root.cause_kind AS cause_kind, basis, c.root.ts AS cause_timestamp,
+           c.root.log_name AS cause_log_name, c.root.insert_id AS cause_insert_id
     FROM (
         SELECT "timestamp", log_name, insert_id,
                CASE WHEN part LIKE 'service:%' THEN 'service' ELSE 'revision' END AS basis,

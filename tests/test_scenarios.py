@@ -27,19 +27,8 @@ from forensics.scenarios import (
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 SCENARIOS = {load_scenario(p).name: load_scenario(p) for p in scenario_paths(SCENARIO_DIR)}
 
-_NEAREST = (
-    "issue 10: a symptom takes the earliest cause on its instance, not the one just before it"
-)
-
-_INC1 = "incident[1] netra-backend-staging"
-
-# (scenario, fact id) -> the defect that makes the fact fail today. (Impact now comes from
-# request_count, so the late-entries scenario's impact and the pushdown denominators pass.)
-KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    # the OOM kill at 09:52:30 hit an instance whose pool had timed out earlier: its exit and
-    # 503s take that earliest cause, so the database incident ends 2.5 min late
-    ("overlap-two-causes", f"{_INC1} end"): _NEAREST,
-}
+# (scenario, fact id) -> the defect that makes the fact fail today; none is known now.
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def _cases() -> list[object]:

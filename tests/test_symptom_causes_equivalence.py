@@ -1,13 +1,14 @@
 """Symptom attribution in near-linear SQL gives what the pairwise rule gives, on any log.
 
-queries/store_symptom_causes.sql finds each symptom's cause with one GROUP BY per instance and one
-sorted stream per revision; tests/reference/store_symptom_causes_pairwise.sql is the former
-pairing, which joins every symptom with every candidate cause and states the rule plainly (it
-reuses the shipped query's symptom and cause CTEs). Random logs
-(few instances, revisions and instants, so ties, boot look-ahead, service-level entries and the
-attribution window all come up) go through the real ingest; each line gets the signature
-matches the real classifier gives its text (learned once: classifying costs a second a store);
-both queries must return the same rows.
+queries/store_symptom_causes.sql groups each instance's causes into failure episodes (bursts and
+same-issue cascades) with running sums over sorted streams and finds each symptom's nearest
+cause in one sorted stream per instance and per revision;
+tests/reference/store_symptom_causes_pairwise.sql states the same rule with joins of rows with
+rows (it reuses the shipped query's symptom and cause CTEs). Random logs (few instances,
+revisions and instants, so ties, bursts, cascades of one issue, a cause of another issue, boot
+look-ahead, service-level entries and the attribution window all come up) go through the real
+ingest; each line gets the signature matches the real classifier gives its text (learned once:
+classifying costs a second a store); both queries must return the same rows.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forensics.incidents import load_registry
+from forensics.incidents.evidence import attribution_params
 from forensics.ingest import ingest_texts
 from forensics.signatures import classify_store
 from forensics.sql import load_query
@@ -31,15 +33,25 @@ T0 = datetime(2025, 9, 16, 1, 0, tzinfo=UTC)
 REFERENCE = Path(__file__).parent / "reference" / "store_symptom_causes_pairwise.sql"
 SHIPPED = load_query("store_symptom_causes").sql
 # The shipped query's own pairing lies between these two; the reference replaces it.
-_PAIRING = SHIPPED.index("first_on_instance AS (")
+_PAIRING = SHIPPED.index("-- Episodes, step 1")
 _ANSWER = SHIPPED.index('SELECT s."timestamp", s.log_name, s.insert_id, s.signature')
 
-# Real wording: two symptoms, a signature cause, a typed and an untyped error.
+# Real wording: two symptoms, causes of #1278 (and #1263), one of #131, a typed and an untyped
+# error.
 DB_TIMEOUT = "SMD phase 3 (DATABASE) failed: Database initialization timeout after 20.0s"
 MODULE = "Middleware setup failure details: ModuleNotFoundError: No module named 'x.monitoring'"
+SOCKET = (
+    "Cloud SQL connection failed. Please see https://cloud.google.com/sql/docs/postgres/"
+    "connect-run for additional details: dial error: failed to dial (connection name = "
+    '"p:us-central1:db"): connection to Cloud SQL instance at 10.45.0.3:3307 failed: '
+    "timed out after 10s"
+)
+OOM = "Memory limit of 512 MiB exceeded with 530 MiB used."
 TEXTS = {
     "exit": ("varlog%2Fsystem", "WARNING", "Container called exit(3)."),
     "db": ("stderr", "ERROR", DB_TIMEOUT),
+    "socket": ("varlog%2Fsystem", "ERROR", SOCKET),
+    "oom": ("varlog%2Fsystem", "ERROR", OOM),
     "module": ("stderr", "ERROR", MODULE),
     "plain": ("stderr", "ERROR", "worker crashed"),
     "info": ("stdout", "INFO", "request served"),
@@ -78,8 +90,9 @@ def _entry(
 
 
 _line = st.tuples(
-    st.sampled_from([0, 1, 2, 30, 61, 62, 200, 290, 301, 400, 700]),  # seconds: ties, 1/5 min
-    st.sampled_from(["exit", "503", "db", "module", "plain", "info"]),
+    # seconds: ties, bursts (2 s), cascades (5 min), boot look-ahead (1 min)
+    st.sampled_from([0, 1, 2, 3, 30, 61, 62, 200, 290, 301, 400, 700]),
+    st.sampled_from(["exit", "503", "db", "socket", "oom", "module", "plain", "info"]),
     st.sampled_from([None, "i-1", "i-2"]),
     st.sampled_from(["", "svc-a-00001-aaa", "svc-a-00002-bbb"]),
     st.sampled_from(["svc-a", "svc-b"]),
@@ -98,7 +111,8 @@ def _matches_by_kind() -> dict[str, list[tuple[str, bool]]]:
         found: dict[str, list[tuple[str, bool]]] = {kind: [] for kind in kinds}
         for insert_id, signature, primary in rows.fetchall():
             found[kinds[int(insert_id[1:])]].append((signature, primary))
-    assert found["exit"] and found["503"] and found["db"], found  # symptoms and a cause
+    # symptoms, and causes of #1278 and of #131
+    assert all(found[k] for k in ("exit", "503", "db", "socket", "oom")), found
     return found
 
 
@@ -121,13 +135,7 @@ def _rows(store: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_line, min_size=1, max_size=25))
 def test_near_linear_attribution_equals_the_pairwise_rule(lines: list[tuple[Any, ...]]) -> None:
-    registry = load_registry(None)
-    params = {
-        "until": T0 + timedelta(hours=1),
-        "symptoms": list(registry.symptoms()),
-        "lookahead_s": registry.settings.boot_lookahead_seconds,
-        "window_s": registry.settings.attribution_window_seconds,
-    }
+    params = attribution_params(T0 + timedelta(hours=1), load_registry(None))
     with open_store(":memory:") as store:
         ingest_texts(store, [_entry(n, *line) for n, line in enumerate(lines)], "test")
         _classify(store, lines)

@@ -3,8 +3,10 @@
 Usage:
   1. ``load_matches(store, until)`` reads every signature match before ``until``;
      ``attribute_symptoms(store, until, registry)`` runs queries/store_symptom_causes.sql, which
-     pairs every symptom (exit 3, 503, ...) with the cause before it on the same instance, else
-     revision.
+     pairs every symptom (exit 3, 503, ...) with the failure episode before it on the same
+     instance, else revision, named by the episode's root (a DB-init timeout after a Cloud SQL
+     socket failure is one cascade: the socket failure; a missing module's crash is its
+     ModuleNotFoundError, not the RuntimeError wrapping it).
   2. ``issue_evidence(matches, symptoms, registry, ranks)`` gives one row per (issue, line):
      a line is direct evidence when one of its matches is among the issue's signatures, and a
      symptom counts only when its attributed cause is one of them. So an exit 3 after a
@@ -14,6 +16,7 @@ Usage:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -23,9 +26,11 @@ from forensics.sql import run_named
 from forensics.store import Store
 
 __all__ = [
+    "BURST_GAP_S",
     "IDENTITY",
     "SPLIT_TRACEBACK_GAP_S",
     "attribute_symptoms",
+    "attribution_params",
     "cause_texts",
     "fetch_lines",
     "issue_evidence",
@@ -50,19 +55,29 @@ def load_matches(store: Store, until: datetime) -> pl.DataFrame:
     return run_named(store, "store_signature_matches", {"until": until})
 
 
-def attribute_symptoms(store: Store, until: datetime, registry: Registry) -> pl.DataFrame:
-    """Every symptom match before ``until`` with its cause, cause kind and basis."""
+# The lines one failure writes at once (the error, its traceback chunks, gunicorn's exit) arrive
+# within milliseconds on their instance (real export 2025-09-16: under 10 ms); the next boot of a
+# crash loop logs 7 s or more later. Two seconds keeps one crash's lines together, not two boots.
+BURST_GAP_S = 2.0
+
+
+def attribution_params(until: datetime, registry: Registry) -> dict[str, Any]:
+    """The parameters of queries/store_symptom_causes.sql for ``registry``."""
     settings = registry.settings
-    return run_named(
-        store,
-        "store_symptom_causes",
-        {
-            "until": until,
-            "symptoms": list(registry.symptoms()),
-            "lookahead_s": settings.boot_lookahead_seconds,
-            "window_s": settings.attribution_window_seconds,
-        },
-    )
+    causes = sorted({s for issue in registry.issues for s in issue.signatures})
+    return {
+        "until": until,
+        "symptoms": list(registry.symptoms()),
+        "lookahead_s": settings.boot_lookahead_seconds,
+        "window_s": settings.attribution_window_seconds,
+        "burst_s": BURST_GAP_S,
+        "cause_issues": [{"cause": c, "issues": registry.issues_of_cause(c)} for c in causes],
+    }
+
+
+def attribute_symptoms(store: Store, until: datetime, registry: Registry) -> pl.DataFrame:
+    """Every symptom match before ``until`` with its episode's root cause, kind and basis."""
+    return run_named(store, "store_symptom_causes", attribution_params(until, registry))
 
 
 def _pairs(rows: list[tuple[str, ...]], names: list[str]) -> pl.DataFrame:

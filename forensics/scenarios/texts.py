@@ -113,6 +113,17 @@ def _exit3(after: float) -> list[Line]:
     return [*lines, (after + 0.46, "WARNING", _SYSTEM, "Container called exit(3).", None)]
 
 
+def _socket_failure(params: dict[str, Any], dial_s: float) -> str:
+    name = str(params.get("connection", "netra-staging:us-central1:staging-shared-postgres"))
+    return (
+        "Cloud SQL connection failed. Please see https://cloud.google.com/sql/docs/mysql/"
+        "connect-run, https://cloud.google.com/sql/docs/postgres/connect-run, or "
+        "https://cloud.google.com/sql/docs/sqlserver/connect-run for additional details: dial "
+        f'error: failed to dial (connection name = "{name}"): connection to Cloud SQL instance '
+        f"at 10.45.0.3:3307 failed: timed out after {dial_s:g}s"
+    )
+
+
 def crash_lines(cause: str, params: dict[str, Any], timeout_s: float) -> list[Line]:
     """One crash-looping boot: (offset s, severity, log id, text, jsonPayload) in order."""
     lines: list[Line] = [(o, "DEFAULT", _STDERR, t, None) for o, t in BOOT_LINES]
@@ -129,6 +140,11 @@ def crash_lines(cause: str, params: dict[str, Any], timeout_s: float) -> list[Li
         return lines + _exit3(at + 0.02)
     if cause == "db-init-timeout":
         at = 1.0 + timeout_s
+        if params.get("socket_failure", False):
+            # Cloud Run's own line when the /cloudsql socket cannot dial (gcp-wire-facts §3):
+            # the first link of the cascade, logged before the app's phase-3 timeout.
+            dial_s = min(10.0, timeout_s / 2)
+            lines.append((1.0 + dial_s, "ERROR", _SYSTEM, _socket_failure(params, dial_s), None))
         message = (
             f"CRITICAL STARTUP FAILURE: Phase 3 DATABASE: Database initialization timeout after "
             f"{timeout_s:.1f}s in staging environment. This may indicate Cloud SQL connection "
