@@ -33,7 +33,8 @@ def incidents(
     """Incidents in the window: when, which service, the chain checked per instance, the cause.
 
     Matches of one service closer than the incident gap (10 min) are one incident; every exit 3
-    and 503 is attributed to the cause before it on the same instance (else revision).
+    and 503 is attributed to the root of the failure episode before it on the same instance
+    (else revision).
 
     Example:
         forensics incidents --hours 24
