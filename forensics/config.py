@@ -72,7 +72,7 @@ class CollectSettings:
         5.0, "Entries this close to now may still arrive; they are pulled again next run.", 0
     )
     late_minutes: float = _key(
-        60.0,
+        65.0,
         "Entries can reach Cloud Logging this long after their timestamp: each run pulls once "
         "more what of the last late_minutes already collected was received since the previous "
         "run (one query per source); 0 turns it off.",

@@ -36,6 +36,12 @@ LATE_ENTRIES = [
     | {"receiveTimestamp": g.iso(SINCE + timedelta(minutes=90 + i) + LATE)}
     for i, kind in enumerate(["sql_fatal", "error", "request5xx", "stdout", "sql_fatal"] * 2)
 ]
+# A WebSocket opened at 11:10 that fails after 59 minutes: Cloud Run stamps its request log
+# with the start and writes it at the end (gcp-wire-facts §8 shows such a 3540 s request).
+SOCKET = g.entry(900_100, SINCE + timedelta(minutes=70), "request5xx")
+SOCKET["httpRequest"] |= {"requestUrl": "https://api-abc-ew.a.run.app/ws", "latency": "3540.118s"}
+SOCKET["receiveTimestamp"] = g.iso(SINCE + timedelta(minutes=70, seconds=3540.3))
+LATE_ENTRIES.append(SOCKET)
 EVERY = ON_TIME + LATE_ENTRIES
 
 
@@ -111,10 +117,11 @@ def test_entries_arriving_after_the_settle_margin_are_pulled_once_and_classified
     ids = g.stored_ids(store)
     assert len(ids) == len(set(ids)) and set(ids) == g.ids(EVERY)
     # One extra query per source, from the first run's receive point (its now - settle), over
-    # the last late_minutes (60) of what it had collected: not a re-pull of the window.
+    # the last late_minutes of what it had collected: not a re-pull of the window.
     floor = FIRST - timedelta(minutes=5)
     assert late and all(f'receiveTimestamp>="{rfc3339(floor)}"' in f for f in late)
-    assert all(f'timestamp>="{rfc3339(floor - timedelta(minutes=60))}"' in f for f in late)
+    back = timedelta(minutes=CollectSettings().late_minutes)
+    assert all(f'timestamp>="{rfc3339(floor - back)}"' in f for f in late)
     assert all(f'timestamp<"{rfc3339(floor)}"' in f for f in late)
     pulls = [o for o in report.outcomes if o.title.endswith("received late")]
     assert len(pulls) == len(late)
@@ -175,7 +182,8 @@ def test_a_failed_late_pull_is_a_gap_until_a_later_run_gets_it(store: Store) -> 
     gaps = store.conn.execute('SELECT source, start, "end" FROM data_gaps').fetchall()
     assert {s for s, _, _ in gaps} == {o.source for o in report.failed}
     floor = FIRST - timedelta(minutes=5)
-    assert all(start >= floor - timedelta(minutes=60) and end <= floor for _, start, end in gaps)
+    back = timedelta(minutes=CollectSettings().late_minutes)
+    assert all(start >= floor - back and end <= floor for _, start, end in gaps)
     with serving(EVERY) as em:
         report = collect_at(store, em, SECOND + timedelta(minutes=1))
     assert not report.failed
