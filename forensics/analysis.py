@@ -76,9 +76,17 @@ class AnalysisModel:
     signals: pl.DataFrame
     cites: dict[str, dict[str, Any]] = field(default_factory=dict)
     report: dict[str, Any] | None = None
+    # analysis() is asked for by the terminal, the reports and --json: a wide fleet's thousands
+    # of deploys are turned into dicts once (the model is not changed after it is built)
+    _analysis: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def analysis(self) -> dict[str, Any]:
         """The analysis as `analyze --json` gives it (frames kept as frames for renderers)."""
+        if self._analysis is None:
+            self._analysis = self._build_analysis()
+        return self._analysis
+
+    def _build_analysis(self) -> dict[str, Any]:
         notes = dict(self.incidents.notes)
         notes["classification"] = self.classification.as_dict()
         return {

@@ -1,7 +1,8 @@
 -- name: revision_rollout
--- description: When a revision went live: its "Ready condition ... True for Revision" audit event, else its first entry.
--- params: $revision VARCHAR
+-- description: When a revision went live: its "Ready condition ... True for Revision" audit event, else its first entry, both from $since on (the look-back: forensics/incidents/lookback.py).
+-- params: $revision VARCHAR, $since TIMESTAMPTZ
 -- returns: service, ready_at, first_seen
+-- cost: one scan of the entries from $since (timestamp, revision, log_id, message columns).
 SELECT
     any_value(service) AS service,
     min("timestamp") FILTER (
@@ -11,3 +12,4 @@ SELECT
     min("timestamp") AS first_seen
 FROM entries
 WHERE revision = $revision
+  AND "timestamp" >= $since

@@ -2,6 +2,7 @@
 -- description: For one incident's scope (time range, signatures unless $signatures is empty, and services unless $services is empty: another incident's 503s at the same time are not this one's), the first match, the first ERROR-or-worse match and the last match, each with the entry's identity.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $signatures VARCHAR, $services VARCHAR
 -- returns: edge, "timestamp", insert_id, log_name, service, revision, instance_id, signature, severity, message
+-- cost: the scope's matches hash-joined with the scope's entries only (both bounded in time).
 WITH scoped AS (
     SELECT
         m."timestamp",
@@ -23,6 +24,8 @@ WITH scoped AS (
     WHERE m.is_primary
       AND m."timestamp" >= $since
       AND m."timestamp" <= $until
+      AND e."timestamp" >= $since  -- lets the scan skip the entries outside the scope
+      AND e."timestamp" <= $until
       AND (
           CAST($signatures AS VARCHAR) = ''
           OR list_contains(string_split(CAST($signatures AS VARCHAR), ','), m.signature)

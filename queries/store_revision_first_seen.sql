@@ -1,7 +1,8 @@
 -- name: store_revision_first_seen
--- description: Every Cloud Run revision named by entries before $until (resource.labels.revision_name) with its first and last entry: a deploy marker where the audit logs were not collected.
--- params: $until TIMESTAMPTZ
+-- description: Every Cloud Run revision named by entries in [$since, $until) (the look-back) (resource.labels.revision_name) with its first and last entry: a deploy marker where the audit logs were not collected.
+-- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ
 -- returns: service, revision, first_seen, last_seen, first_insert_id
+-- cost: one scan of the look-back's entries and a hash GROUP BY on (service, revision): O(n + revisions).
 SELECT
     service,
     revision,
@@ -9,7 +10,8 @@ SELECT
     max("timestamp") AS last_seen,
     arg_min(insert_id, "timestamp") AS first_insert_id
 FROM entries
-WHERE "timestamp" < $until
+WHERE "timestamp" >= $since
+  AND "timestamp" < $until
   AND resource_type = 'cloud_run_revision'
   AND coalesce(revision, '') <> ''
 GROUP BY service, revision

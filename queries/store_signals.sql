@@ -1,8 +1,10 @@
 -- name: store_signals
--- description: Metric signals (threshold crossings with a time range) that started before $until.
--- params: $until TIMESTAMPTZ
+-- description: Metric signals (threshold crossings with a time range) that started before $until and ended at or after $since (the look-back).
+-- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ
 -- returns: signal, service, resource_type, metric_type, start, end, peak, threshold
+-- cost: one scan of the signals table (a few rows per threshold crossing).
 SELECT signal, service, resource_type, metric_type, "start", "end", peak, threshold
 FROM signals
 WHERE "start" < $until
+  AND "end" >= $since
 ORDER BY "start", signal, service

@@ -1,8 +1,8 @@
 -- name: store_symptom_causes
--- description: Every symptom match (exit 3, 503, ...) before $until with the root of the failure episode it follows. An episode is a run of causes on one instance: a burst (causes each within $burst_s of the one before: one crash's error, traceback chunks and exit), and later bursts that share a tracked issue with the burst before them within $window_s (a cascade: Cloud SQL socket failure, then the DB-init timeout); a cause of another issue starts a new one. It is named by its root: the first signature cause, else the first typed error, else the first error. Same instance first: the episode of the nearest cause at or before the symptom, else of the first cause up to $lookahead_s after it (basis instance-boot: a request that failed while the instance booted). Else the same revision (or, for service-level entries without one, the same service): the episode of the nearest cause in the $window_s before it, signatures first. Else none.
--- params: $until TIMESTAMPTZ, $symptoms VARCHAR[], $lookahead_s DOUBLE, $window_s DOUBLE, $burst_s DOUBLE, $cause_issues STRUCT(cause VARCHAR, issues VARCHAR[])[]
+-- description: Every symptom match (exit 3, 503, ...) in [$since, $until) (the look-back: forensics/incidents/lookback.py; causes from $since on too) with the root of the failure episode it follows. An episode is a run of causes on one instance: a burst (causes each within $burst_s of the one before: one crash's error, traceback chunks and exit), and later bursts that share a tracked issue with the burst before them within $window_s (a cascade: Cloud SQL socket failure, then the DB-init timeout); a cause of another issue starts a new one. It is named by its root: the first signature cause, else the first typed error, else the first error. Same instance first: the episode of the nearest cause at or before the symptom, else of the first cause up to $lookahead_s after it (basis instance-boot: a request that failed while the instance booted). Else the same revision (or, for service-level entries without one, the same service): the episode of the nearest cause in the $window_s before it, signatures first. Else none.
+-- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $symptoms VARCHAR[], $lookahead_s DOUBLE, $window_s DOUBLE, $burst_s DOUBLE, $cause_issues STRUCT(cause VARCHAR, issues VARCHAR[])[]
 -- returns: timestamp, log_name, insert_id, signature, service, revision, instance_id, cause, cause_kind, basis, cause_timestamp, cause_log_name, cause_insert_id
--- cost: O(n) scans of signature_matches and entries, then O(k log k) for the k symptoms and
+-- cost: O(n) scans of signature_matches and entries in the look-back (never the whole store), then O(k log k) for the k symptoms and
 --   candidate causes: bursts and episodes are running sums over one sorted stream per
 --   instance, roots one GROUP BY per episode, and each symptom reads the nearest cause from
 --   one sorted stream per instance and per revision; every join is on keys (no range join
@@ -12,6 +12,7 @@ WITH symptom AS (
     SELECT "timestamp", log_name, insert_id, signature, service, revision, instance_id
     FROM signature_matches
     WHERE is_primary
+      AND "timestamp" >= $since
       AND "timestamp" < $until
       AND list_contains($symptoms, signature)
 ),
@@ -22,6 +23,7 @@ signature_cause AS (
            0 AS kind_rank
     FROM signature_matches
     WHERE is_primary
+      AND "timestamp" >= $since
       AND "timestamp" < CAST($until AS TIMESTAMPTZ) + to_seconds($lookahead_s)
       AND NOT list_contains($symptoms, signature)
 ),
@@ -35,7 +37,8 @@ error_cause AS (
            CASE WHEN regexp_matches(e.message, '\b[A-Z][A-Za-z0-9_]*(?:Error|Exception)\b')
                 THEN 1 ELSE 2 END AS kind_rank
     FROM entries AS e
-    WHERE e."timestamp" < CAST($until AS TIMESTAMPTZ) + to_seconds($lookahead_s)
+    WHERE e."timestamp" >= $since
+      AND e."timestamp" < CAST($until AS TIMESTAMPTZ) + to_seconds($lookahead_s)
       AND (e.instance_id IN (SELECT instance_id FROM symptom)
            OR e.revision IN (SELECT revision FROM symptom)
            OR e.service IN (SELECT service FROM symptom WHERE coalesce(revision, '') = ''))

@@ -36,6 +36,7 @@ JOIN entries AS e
   ON e."timestamp" = r."timestamp"
  AND e.insert_id = r.insert_id
  AND e.log_name = r.log_name
-WHERE r.rn_first <= $per_signature
-   OR r.rn_last = 1
+WHERE (r.rn_first <= $per_signature OR r.rn_last = 1)
+  AND e."timestamp" >= $since  -- lets the scan skip the entries outside the window
+  AND e."timestamp" < $until
 ORDER BY r.signature, e."timestamp", e.insert_id

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from forensics.console import console
+from forensics.incidents import digest
 
 __all__ = [
     "render_checks",
@@ -106,7 +107,7 @@ def render_incidents(incidents: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-MAX_DEPLOY_ROWS = 200  # a terminal table, as frame_table's; --json and the reports list all
+MAX_DEPLOY_ROWS = 200  # a terminal table, as frame_table's; --json lists all
 
 
 def render_deploys(deploys: list[dict[str, Any]]) -> None:
@@ -117,18 +118,13 @@ def render_deploys(deploys: list[dict[str, Any]]) -> None:
     """
     if not deploys:
         return
-    shown = deploys
-    if len(deploys) > MAX_DEPLOY_ROWS:
-        failed = {id(d) for d in deploys if d["kind"] == "failed"}
-        latest = {id(d) for d in deploys[-max(0, MAX_DEPLOY_ROWS - len(failed)) :]}
-        shown = [d for d in deploys if id(d) in failed or id(d) in latest]
+    shown = digest.shown(deploys, MAX_DEPLOY_ROWS)
     table = _table(
         "Deploys and configuration changes", "time", "service", "kind", "revision", "changes"
     )
     if len(shown) < len(deploys):
         table.caption = (
-            f"{len(deploys) - len(shown):,} earlier deploys not shown "
-            "(all are in --json and the reports)"
+            f"{len(deploys) - len(shown):,} earlier deploys not shown (all are in --json)"
         )
     for d in shown:
         table.add_row(

@@ -19,6 +19,7 @@ from forensics.incidents.correlate import IncidentContext, build_incidents
 from forensics.incidents.coverage import window_coverage
 from forensics.incidents.deploys import deploys_and_drift
 from forensics.incidents.evidence import attribute_symptoms, issue_evidence, load_matches
+from forensics.incidents.lookback import look_back
 from forensics.incidents.model import Check, DeployMarker, Drift, Incident, IssueStatus
 from forensics.incidents.registry import Registry, load_registry
 from forensics.incidents.revisions import signature_revisions
@@ -114,11 +115,13 @@ def analyze_incidents(
     catalog = catalog or current_catalog()
     classification = prepare_reading(store, catalog)
     ranks = {s.id: i for i, s in enumerate(catalog.signatures)}
-    matches = load_matches(store, window.until)
-    symptoms = attribute_symptoms(store, window.until, registry)
+    # every store-wide stage reads the window and its bounded look-back, never all history
+    history = look_back(store, window, registry)
+    matches = load_matches(store, window.until, history.since)
+    symptoms = attribute_symptoms(store, window.until, registry, history.since)
     evidence = issue_evidence(matches, symptoms, registry, ranks)
-    signals = run_named(store, "store_signals", {"until": window.until})
-    deploys, drift = deploys_and_drift(store, window.until)
+    signals = run_named(store, "store_signals", history.params())
+    deploys, drift = deploys_and_drift(store, window.until, history.since)
     ctx = IncidentContext(
         registry,
         ranks,
@@ -139,12 +142,13 @@ def analyze_incidents(
         if not i.meta
     }
     coverage = window_coverage(store, window.since, window.until)
-    statuses = compute_statuses(store, registry, per_issue, window, coverage)
+    statuses = compute_statuses(store, registry, per_issue, window, coverage, history)
     notes = {
         "catalog_version": catalog.version,
         "registry_files": list(registry.files),
         "classified_ingest_runs": list(classification.stale_runs),
         "read_only_store": store.read_only,
+        "look_back": history.as_dict(),
     }
     in_window = window.since.__le__
     return Analysis(

@@ -1,9 +1,13 @@
 """Deploy markers and configuration drift from the Cloud Run and VPC Access audit logs.
 
 Usage:
-  ``deploys_and_drift(store, until)`` reads every audit entry before ``until``
-  (queries/store_audit_events.sql) and returns the deploy markers and the drift between each
-  service's consecutive configurations, oldest first (callers keep the window's part).
+  ``deploys_and_drift(store, until, since)`` reads the audit entries of the look-back
+  [since, until) (queries/store_audit_events.sql; forensics.incidents.lookback) and returns the
+  deploy markers and the drift between each service's consecutive configurations, oldest first
+  (callers keep the window's part). The last audit entries of each service before the
+  look-back seed the configuration its first deploy in it is compared with.
+  Cost: O(a log a + a·k) for a audit events and revision labels, k of one service within a
+  pairing range (minutes).
 
 A deploy call (``ReplaceService``, v2 ``UpdateService``/``CreateService``) is paired with the
 "Ready condition ... for Revision X" system event of the same service (after the call, or a
@@ -26,6 +30,7 @@ from forensics.incidents.config_diff import (
     describe_change,
     run_config,
 )
+from forensics.incidents.evidence import EPOCH
 from forensics.incidents.model import DeployMarker, Drift
 from forensics.sql import run_named
 from forensics.store import Store
@@ -35,6 +40,8 @@ __all__ = ["deploys_and_drift"]
 _CALLS = ("ReplaceService", "UpdateService", "CreateService")
 _AFTER = timedelta(minutes=15)  # a rollout takes minutes
 _BEFORE = timedelta(minutes=2)  # the call is logged when its operation finishes
+_SEED = 3  # audit entries per log and service read before the look-back: the configuration
+# the first deploy in it changed (a call, its Ready event and the service's)
 
 
 @dataclass
@@ -266,9 +273,10 @@ def _marker_time(marker: DeployMarker) -> datetime:
     return marker.time
 
 
-def _labels(store: Store, until: datetime) -> list[_Event]:
+def _labels(store: Store, since: datetime, until: datetime) -> list[_Event]:
     """Revisions as the logs' revision labels show them: one event at each one's first entry."""
-    rows = run_named(store, "store_revision_first_seen", {"until": until}).to_dicts()
+    params = {"since": since, "until": until}
+    rows = run_named(store, "store_revision_first_seen", params).to_dicts()
     return [
         _Event(
             time=r["first_seen"],
@@ -285,14 +293,17 @@ def _labels(store: Store, until: datetime) -> list[_Event]:
     ]
 
 
-def deploys_and_drift(store: Store, until: datetime) -> tuple[list[DeployMarker], list[Drift]]:
-    """Every deploy marker and configuration drift before ``until``, oldest first."""
-    rows = run_named(store, "store_audit_events", {"until": until}).to_dicts()
+def deploys_and_drift(
+    store: Store, until: datetime, since: datetime = EPOCH
+) -> tuple[list[DeployMarker], list[Drift]]:
+    """Every deploy marker and configuration drift in [since, until), oldest first."""
+    params = {"since": since, "until": until, "seed": _SEED}
+    rows = run_named(store, "store_audit_events", params).to_dicts()
     events = [e for e in (_parse(r) for r in rows) if e is not None]
     markers: list[DeployMarker] = []
     drift: list[Drift] = []
     previous: dict[str, tuple[RevisionConfig, str | None]] = {}
-    for marker, config in _markers(events + _labels(store, until)):
+    for marker, config in _markers(events + _labels(store, since, until)):
         markers.append(marker)
         if not config:
             continue

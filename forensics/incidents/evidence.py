@@ -1,8 +1,9 @@
 """Which log lines are evidence for which tracked issue: direct matches and attributed symptoms.
 
 Usage:
-  1. ``load_matches(store, until)`` reads every signature match before ``until``;
-     ``attribute_symptoms(store, until, registry)`` runs queries/store_symptom_causes.sql, which
+  1. ``load_matches(store, until, since)`` reads every signature match of the look-back
+     [since, until) (forensics.incidents.lookback); ``attribute_symptoms(store, until,
+     registry, since)`` runs queries/store_symptom_causes.sql over it, which
      pairs every symptom (exit 3, 503, ...) with the failure episode before it on the same
      instance, else revision, named by the episode's root (a DB-init timeout after a Cloud SQL
      socket failure is one cascade: the socket failure; a missing module's crash is its
@@ -15,7 +16,7 @@ Usage:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 IDENTITY = ["timestamp", "log_name", "insert_id"]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # no lower bound: a caller that reads all history
 _EVIDENCE_COLUMNS = [
     "issue",
     *IDENTITY,
@@ -50,9 +52,9 @@ _EVIDENCE_COLUMNS = [
 ]
 
 
-def load_matches(store: Store, until: datetime) -> pl.DataFrame:
-    """Every signature match before ``until``, primary and secondary, with entry facts."""
-    return run_named(store, "store_signature_matches", {"until": until})
+def load_matches(store: Store, until: datetime, since: datetime = EPOCH) -> pl.DataFrame:
+    """Every signature match in [since, until), primary and secondary, with entry facts."""
+    return run_named(store, "store_signature_matches", {"since": since, "until": until})
 
 
 # The lines one failure writes at once (the error, its traceback chunks, gunicorn's exit) arrive
@@ -61,11 +63,14 @@ def load_matches(store: Store, until: datetime) -> pl.DataFrame:
 BURST_GAP_S = 2.0
 
 
-def attribution_params(until: datetime, registry: Registry) -> dict[str, Any]:
-    """The parameters of queries/store_symptom_causes.sql for ``registry``."""
+def attribution_params(
+    until: datetime, registry: Registry, since: datetime = EPOCH
+) -> dict[str, Any]:
+    """The parameters of queries/store_symptom_causes.sql for ``registry`` over [since, until)."""
     settings = registry.settings
     causes = sorted({s for issue in registry.issues for s in issue.signatures})
     return {
+        "since": since,
         "until": until,
         "symptoms": list(registry.symptoms()),
         "lookahead_s": settings.boot_lookahead_seconds,
@@ -75,9 +80,12 @@ def attribution_params(until: datetime, registry: Registry) -> dict[str, Any]:
     }
 
 
-def attribute_symptoms(store: Store, until: datetime, registry: Registry) -> pl.DataFrame:
-    """Every symptom match before ``until`` with its episode's root cause, kind and basis."""
-    return run_named(store, "store_symptom_causes", attribution_params(until, registry))
+def attribute_symptoms(
+    store: Store, until: datetime, registry: Registry, since: datetime = EPOCH
+) -> pl.DataFrame:
+    """Every symptom match in [since, until) with its episode's root cause, kind and basis."""
+    params = attribution_params(until, registry, since)
+    return run_named(store, "store_symptom_causes", params)
 
 
 def _pairs(rows: list[tuple[str, ...]], names: list[str]) -> pl.DataFrame:

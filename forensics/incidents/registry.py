@@ -76,6 +76,9 @@ class Settings:
     check_startup_seconds: float = 30.0
     check_health_seconds: float = 10.0
     check_5xx_ratio: float = 0.01
+    # How far before the window the store-wide stages read (forensics.incidents.lookback).
+    lookback_days: float = 2.0
+    fix_lookback_days: float = 14.0
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,14 @@ from typing import Any
 import polars as pl
 
 from forensics.incidents.coverage import Coverage, traffic
+from forensics.incidents.lookback import LookBack
 from forensics.incidents.model import STATUSES, IssueStatus, iso
 from forensics.incidents.registry import Registry, TrackedIssue
 from forensics.incidents.revisions import first_last_revision, place
-from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
 
-__all__ = ["IssueEvidence", "compute_statuses", "order_statuses", "resolve_fix"]
+__all__ = ["IssueEvidence", "compute_statuses", "order_statuses"]
 
 _REVISION_SEQ = re.compile(r"-(\d{5})-[a-z0-9]{3}$")
 
@@ -47,31 +47,6 @@ class IssueEvidence:
     issue: TrackedIssue
     rows: pl.DataFrame
     incidents: list[str]
-
-
-def resolve_fix(store: Store, issue: TrackedIssue) -> dict[str, Any] | None:
-    """The fix to check the logs against: revision rollout first, else the claimed time."""
-    fix = issue.fixed_in
-    if fix is not None:
-        row = run_named(store, "revision_rollout", {"revision": fix.revision}).row(0, named=True)
-        when = row["ready_at"] or row["first_seen"]
-        if when is not None:
-            how = "Ready condition" if row["ready_at"] else "first entry on the revision"
-            return {
-                "service": fix.service or row["service"],
-                "revision": fix.revision,
-                "time": when,
-                "source": f"rollout of {fix.revision} ({how})",
-            }
-    if issue.claimed_resolved_at is not None:
-        note = f"; {fix.revision} is not in the store" if fix else ""
-        return {
-            "service": fix.service if fix else None,
-            "revision": fix.revision if fix else None,
-            "time": issue.claimed_resolved_at,
-            "source": f"claimed_resolved_at{note}",
-        }
-    return None
 
 
 def _seq(revision: str | None) -> int | None:
@@ -108,7 +83,9 @@ def _top(counts: dict[str, int], n: int = 3) -> str:
     return ", ".join(f"{v:,} {k}" for k, v in items)
 
 
-def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Coverage) -> IssueStatus:
+def _status_of(
+    store: Store, ev: IssueEvidence, window: Window, coverage: Coverage, history: LookBack
+) -> IssueStatus:
     issue, rows = ev.issue, ev.rows.filter(pl.col("timestamp") < window.until)
     in_window = rows.filter(pl.col("timestamp") >= window.since)
     counts = dict(in_window.group_by("signature").len().iter_rows()) if in_window.height else {}
@@ -143,7 +120,7 @@ def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Covera
             "(or a data gap covers it), so absence of evidence means nothing."
         )
         return out
-    fix = resolve_fix(store, issue)
+    fix = history.fixes.get(issue.id)
     if fix is not None and fix["time"] > window.until:
         fix = None  # the window ends before the fix: judge it as unfixed
     out.fix = fix
@@ -155,9 +132,12 @@ def _status_of(store: Store, ev: IssueEvidence, window: Window, coverage: Covera
     if fix.get("service"):
         services.add(str(fix["service"]))
     after, draining = _after_fix(rows, fix)
-    seen = traffic(store, fix["time"], window.until, sorted(services))
+    # a fix older than the look-back is judged on it: traffic from its start
+    seen = traffic(store, max(fix["time"], history.since), window.until, sorted(services))
     out.after_fix = {"evidence": after.height, "older_revision_lines": draining, **seen.as_dict()}
     since = f"since the fix ({fix['source']}, {iso(fix['time'])})"
+    if fix["time"] < history.since:
+        since += f" (read from the look-back's start, {iso(history.since)})"
     volume = (
         f"{seen.requests:,} requests ({seen.requests_source}) and "
         f"{seen.instance_starts:,} instance starts"
@@ -275,13 +255,15 @@ def compute_statuses(
     evidence: dict[str, IssueEvidence],
     window: Window,
     coverage: Coverage,
+    history: LookBack,
 ) -> list[IssueStatus]:
-    """Every tracked issue's status for ``window``, contradictions first."""
+    """Every tracked issue's status for ``window``, contradictions first; fixes and evidence
+    come from the look-back (forensics.incidents.lookback). O(evidence rows) per issue."""
     statuses: list[IssueStatus] = []
     for issue in registry.issues:
         if issue.meta:
             continue
-        status = _status_of(store, evidence[issue.id], window, coverage)
+        status = _status_of(store, evidence[issue.id], window, coverage, history)
         status.contradiction = _contradiction(status)
         statuses.append(status)
     metas = [_meta(i, list(statuses)) for i in registry.issues if i.meta]

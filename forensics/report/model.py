@@ -18,6 +18,7 @@ from typing import Any
 
 from forensics import __version__
 from forensics.analysis import analyze_window
+from forensics.incidents import digest
 from forensics.report import facts
 from forensics.report.assemble import REPORT_SCHEMA, assemble_report
 from forensics.report.assemble import rows as _rows
@@ -28,7 +29,9 @@ from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window, parse_time
 
-__all__ = ["REPORT_SCHEMA", "build_report"]
+__all__ = ["REPORT_DEPLOYS", "REPORT_SCHEMA", "build_report"]
+
+REPORT_DEPLOYS = 50  # deploys (and drift rows) a report lists; the rest are counted
 
 
 def _attributed_issues(counts: Any) -> dict[str, list[str]]:
@@ -66,9 +69,8 @@ def _deploys(analysis: dict[str, Any], project: str | None) -> list[dict[str, An
     return sorted(out, key=lambda d: (d["time"], str(d.get("service"))))
 
 
-def _drift(analysis: dict[str, Any], project: str | None) -> list[dict[str, Any]]:
+def _drift(rows: list[dict[str, Any]], project: str | None) -> list[dict[str, Any]]:
     """Configuration changes between revisions, one line per change, with their audit entry."""
-    rows = _rows(analysis.get("drift"))
     if not rows:
         return []
     from forensics.incidents.config_diff import describe_change  # the stage that found them
@@ -189,6 +191,10 @@ def report_facts(
     )
     examples = facts.signature_examples(store, window, project, examples_per_signature)
     deploys = _deploys(analysis, project)
+    listed = digest.shown(deploys, REPORT_DEPLOYS)
+    drift = _rows(analysis.get("drift"))
+    drift_listed = digest.shown(drift, REPORT_DEPLOYS)
+    drift_kinds = [str(c.get("kind") or "?") for d in drift for c in d.get("changes") or []]
     requests = request_minutes(store, window)
     common: dict[str, Any] = {
         "requests": requests,
@@ -209,14 +215,18 @@ def report_facts(
         "sources": facts.sources(store, window),
         "data_gaps": facts.data_gaps(store, window),
         "incidents": incidents,
-        "timeline": _overall_timeline(incidents, window_pm, deploys),
+        "timeline": _overall_timeline(incidents, window_pm, listed),
         "impact": window_pm["impact"],
         "signatures": [{**s, "examples": examples.get(s["id"], [])} for s in signatures],
         "unknown_templates": facts.unknown_templates(
             analysis.get("unknown_templates"), window, project
         ),
-        "deploys": deploys,
-        "drift": _drift(analysis, project),
+        # a wide fleet deploys thousands of revisions a day: the report lists a bounded number
+        # (failed first, then the latest) and counts them all; `analyze --json` has every one
+        "deploys": listed,
+        "deploys_summary": digest.counts(deploys, len(listed)),
+        "drift": _drift(drift_listed, project),
+        "drift_summary": digest.counts(drift, len(drift_listed), drift_kinds),
         "chart": chart_data(store, window, requests),
         "known_signatures": {
             s.id: {"title": s.title, "logging_filter": s.logging_filter()}

@@ -16,6 +16,7 @@ cites the entry it rests on or the named query that computed it.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +50,7 @@ SIGNAL_LEAD = timedelta(minutes=30)  # capacity pressure may precede the first l
 DEPLOY_LEAD = timedelta(minutes=30)  # a deploy this soon before the first signal is a suspect
 MITIGATION_WITHIN = timedelta(minutes=10)  # a rollout this soon after the last evidence: a fix?
 ONGOING_WITHIN = timedelta(minutes=10)  # evidence this close to the window end: still going
+MAX_DEPLOY_EVENTS = 10  # deploys one timeline lists (a wide fleet has hundreds near each)
 
 
 @dataclass(frozen=True)
@@ -217,20 +219,31 @@ def _signal_events(signals: list[dict[str, Any]], scope: Scope) -> list[dict[str
     return out
 
 
+def _gap(when: datetime, first: datetime, last: datetime) -> timedelta:
+    """How far ``when`` lies outside [first, last] (zero inside it)."""
+    return max(first - when, when - last, timedelta(0))
+
+
 def _deploy_events(
     deploys: list[dict[str, Any]], first: datetime | None, resolved: datetime | None
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], int]:
     """Deploys of any service near the incident: a fix often ships on another service (an
     auth-service deploy ends the backend's auth timeouts), so none is filtered out by service.
+    At most MAX_DEPLOY_EVENTS, the nearest to the incident; returns them and how many more
+    deploys fell in the range. ``deploys`` are in time order: O(log d + near ones).
     """
     if first is None:
-        return []
+        return [], 0
     last = resolved or first
+    lo = bisect_left(deploys, first - DEPLOY_LEAD, key=_deploy_time)
+    hi = bisect_right(deploys, last + DEPLOY_LEAD, key=_deploy_time)
+    near = deploys[lo:hi]
+    if len(near) > MAX_DEPLOY_EVENTS:  # a wide fleet: the nearest ones, in time order
+        nearest = sorted(range(len(near)), key=lambda i: (_gap(near[i]["time"], first, last), i))
+        near = [near[i] for i in sorted(nearest[:MAX_DEPLOY_EVENTS])]
     out = []
-    for dep in deploys:
+    for dep in near:
         when: datetime = dep["time"]
-        if not (first - DEPLOY_LEAD <= when <= last + DEPLOY_LEAD):
-            continue
         what = dep.get("label") or f"Deploy of {dep.get('revision') or '?'}"
         if when < first:
             kind, label = "deploy", f"{what}, {_minutes(first - when)} before the first signal"
@@ -243,7 +256,11 @@ def _deploy_events(
         else:
             kind, label = "deploy", f"{what}, {_minutes(when - last)} after the last evidence"
         out.append(_event(when, kind, label, dep.get("cite") or {}, revision=dep.get("revision")))
-    return out
+    return out, hi - lo - len(out)
+
+
+def _deploy_time(deploy: dict[str, Any]) -> datetime:
+    return deploy["time"]
 
 
 def postmortem(
@@ -298,7 +315,8 @@ def postmortem(
         ],
         default=None,
     )
-    events.extend(_deploy_events(deploys, first_time, resolved_at))
+    deploy_events, deploys_left_out = _deploy_events(deploys, first_time, resolved_at)
+    events.extend(deploy_events)
     ongoing = resolved_at is not None and window.until - resolved_at <= ONGOING_WITHIN
     if last is not None and resolved_at is not None:
         label = (
@@ -318,6 +336,7 @@ def postmortem(
     affected_cite = query_cite("scope_affected", params)
     return {
         "events": events,
+        "deploys_not_listed": deploys_left_out,  # near it, beyond MAX_DEPLOY_EVENTS
         "ongoing": ongoing,
         "first_signal": iso(first_time),
         "resolved_at": None if ongoing else iso(resolved_at),
