@@ -3,7 +3,10 @@
 Usage:
   1. ``classification_sql(catalog, where)`` returns a SELECT over ``log_entries`` that yields one
      row per (entry, matching signature), shaped like the ``signature_matches`` table.
-  2. The statement scans once. A single RE2 alternation of every signature's message tests
+  2. The rows in scope first go through ``splittrace.split_traceback_ctes``: the chunks of a
+     traceback Cloud Run split into several entries are joined onto the run's last chunk (the
+     others read as empty), so the failure is matched once, across the split.
+     The statement scans once. A single RE2 alternation of every signature's message tests
      (plus the few tests that need no message, such as ``http_status = 503``) gates the rows;
      only the rows through the gate have each signature's full condition evaluated. The gate
      is a superset by construction (see ``_superset``), so gating never loses a match.
@@ -38,6 +41,7 @@ from forensics.signatures.matchtext import (
     has_error_fields_sql,
 )
 from forensics.signatures.model import Predicate, Selection, Signature
+from forensics.signatures.splittrace import split_traceback_ctes
 
 if TYPE_CHECKING:
     from forensics.signatures.catalog import Catalog
@@ -362,12 +366,13 @@ def classification_sql(
     read = ", ".join(q(c.name) for c in SOURCE_CONTRACT)
     extra = "".join(f", {q(c)}" for c in carry if c not in {x.name for x in SOURCE_CONTRACT})
     hits = dialect.unnest_hits.format(items=names, var="signature")
+    gate = gate_sql(sigs, dialect)
+    if dialect is DUCKDB:  # a split traceback's chunks are joined first (splittrace)
+        scope = split_traceback_ctes(f"{read}{extra}", source, where, gate)
+    else:
+        scope = f"gated AS (SELECT {read}{extra} FROM {source} WHERE ({where}) AND ({gate}))"
     return f"""
-WITH gated AS (
-    SELECT {read}{extra}
-    FROM {source}
-    WHERE ({where}) AND ({gate_sql(sigs, dialect)})
-), texted AS (
+WITH {scope}, texted AS (
     SELECT *, {failure_text_sql(dialect)} AS ft FROM gated
 ), src AS (
     SELECT *, {exception_lines_sql("ft", dialect)} AS m FROM texted

@@ -80,6 +80,11 @@ def run_examples(catalog: Catalog) -> list[ExampleResult]:
             cases.extend(
                 (sig, kind, i, example_entry(sig, kind, i, p)) for i, p in enumerate(items)
             )
+    # Each example is its own instance: examples are independent lines, and the compiled
+    # statement joins a traceback's chunks per instance (splittrace).
+    for position, (_, _, _, entry) in enumerate(cases):
+        if "labels" not in entry:
+            entry["labels"] = {"instanceId": f"example-{position}"}
     texts = [json.dumps(entry) for _, _, _, entry in cases]
     with open_store(":memory:") as store:
         ingested = ingest_texts(store, texts, "examples")

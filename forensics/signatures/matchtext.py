@@ -15,10 +15,10 @@ Two SQL expressions, composed into one (``MATCH_TEXT_SQL``):
    SQLAlchemy's ``(Background on this error at: ...)`` footer and its ``[SQL: ...]`` quotes.
    So the root exception and every wrapper of a chain are matched, while the source lines and
    frames a traceback quotes never are. Cloud Run splits long tracebacks into one entry per
-   chunk: each chunk is reduced the same way, so a chunk of frames matches nothing and the chunk
-   holding the exception line matches. Lines that only quote failure text in a Cloud Logging
-   query (a log-based metric's ``textPayload:"..."`` filter) are dropped too: talking about a
-   failure is not one.
+   chunk: the compiler first joins a split traceback's chunks onto its last chunk
+   (``splittrace``), so this reduction sees the whole traceback once. Lines that only quote
+   failure text in a Cloud Logging query (a log-based metric's ``textPayload:"..."`` filter)
+   are dropped too: talking about a failure is not one.
 
 The classification statement's keyword gate reads the raw message and, for payloads that may
 hold error fields (``HAS_ERROR_FIELDS_SQL``), the payload's JSON text, which contains every

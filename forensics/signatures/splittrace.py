@@ -1,0 +1,118 @@
+"""Join the chunks of a traceback Cloud Run split into several entries, so it matches once.
+
+Cloud Run writes a long stderr traceback as one entry per chunk (same instance, same
+millisecond): the header and frames in one entry, the exception line in the next, a message
+continuation (psycopg2's "\\tconnections on Unix domain socket ...") in a third. Matched one
+by one, a failure whose words straddle two chunks is missed, and a chained traceback's root
+and wrapper chunks count twice. ``split_traceback_ctes(columns, source, where, gate)`` returns
+CTEs ending in ``gated``: the rows in scope that pass the keyword gate, each with its message
+for matching:
+
+1. Chunk rows are the text entries (no JSON payload: Cloud Run splits what a process writes as
+   text) whose message starts like a piece of a traceback: the header
+   ``Traceback (most recent call last):`` (H), an indented line, a chaining sentence,
+   ``Caused by:`` or SQLAlchemy's footer (C), or an exception line ``pkg.SomeError: ...`` (E).
+2. Per (log, service, instance), ordered by time, a chunk starts a new run when it comes more
+   than ``GAP_MS`` after the previous chunk or at the very same instant (Cloud Run stamps a
+   split's chunks microseconds apart; equal stamps give no order to rely on), when it is a
+   header not announced by a chaining sentence, when it is an exception line right after
+   another one (two requests' errors), or when it is a chunk of frames right after a chunk
+   that ended on its exception line.
+3. A run of two or more chunks that holds a header is one traceback: its last chunk gets
+   the run's messages joined with newlines, its other chunks an empty message. Every other
+   row keeps its message. The match text then reduces the joined text to its exception lines
+   (matchtext), so the root and every wrapper are read, once.
+
+Cost: one scan; one anchored regex per text row picks the chunk rows (few); window functions
+(lag, a running sum) and one GROUP BY run over the chunk rows only, and the rows they replace
+are hash-joined back onto the scope. Near-linear in the rows, no self range join. The SQL is
+DuckDB's: the compiler uses it for the DuckDB dialect; the BigQuery statement does not join
+split chunks yet (it would swap ``epoch_us`` for ``UNIX_MICROS``, ``regexp_matches`` for
+``REGEXP_CONTAINS`` and ``SELECT * REPLACE`` stays as it is).
+"""
+
+from __future__ import annotations
+
+__all__ = ["GAP_MS", "split_traceback_ctes"]
+
+GAP_MS = 1000  # chunks of one traceback share a timestamp to the millisecond; 1 s is generous
+
+_HEADER = r"^Traceback \(most recent call last\)"
+_CONTINUATION = (
+    r"^(?:\s|During handling of the above exception|The above exception was the direct cause"
+    r"|Caused by: |\(Background on this error at: |\[SQL: |\[parameters: )"
+)
+_EXCEPTION = (
+    r"^(?:[A-Za-z_][\w.]*)?(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault|HaltServer)"
+    r"\b"
+)
+_CHUNK = f"{_HEADER}|{_CONTINUATION}|{_EXCEPTION}"
+_ANNOUNCES = r"(?:direct cause of the following exception|another exception occurred):?\s*$"
+# A chunk of frames right after a chunk that ended on its exception line (an unindented line
+# that is not the header) belongs to another traceback.
+_FRAME = r'^\s+File "'
+_ENDS_WITH_EXCEPTION = r"(?:^|\n)[^\s][^\n]*\s*$"
+_KEY = "concat_ws('|', log_name, coalesce(service, ''), coalesce(instance_id, ''))"
+_ORDER = '"timestamp", insert_id'
+
+
+def _quoted(pattern: str) -> str:
+    return "'" + pattern.replace("'", "''") + "'"
+
+
+def split_traceback_ctes(columns: str, source: str, where: str, gate: str) -> str:
+    """CTE definitions (for a WITH list) ending in ``gated``: ``columns`` (which include
+    ``message`` and ``json_payload``) of the ``source`` rows passing ``where`` and then
+    ``gate``, each with ``message`` replaced as the module doc says. One scan; only the chunk rows are windowed and
+    grouped, and the few replaced rows hash-joined back."""
+    kind = (
+        f"CASE WHEN regexp_matches(message, {_quoted(_HEADER)}) THEN 'H' "
+        f"WHEN regexp_matches(message, {_quoted(_CONTINUATION)}) THEN 'C' ELSE 'E' END"
+    )
+    # Cloud Run splits what a process writes as text: chunks are textPayload entries
+    chunk = f"json_payload IS NULL AND regexp_matches(message, {_quoted(_CHUNK)})"
+    us = 'epoch_us("timestamp")'
+    starts = (
+        f"CASE WHEN lag({us}) OVER w IS NULL OR {us} - lag({us}) OVER w > {GAP_MS * 1000} "
+        f"OR {us} = lag({us}) OVER w "
+        f"OR (kind = 'H' AND NOT regexp_matches(lag(message) OVER w, {_quoted(_ANNOUNCES)})) "
+        "OR (kind = 'E' AND lag(kind) OVER w = 'E') "
+        f"OR (regexp_matches(message, {_quoted(_FRAME)}) "
+        f"AND regexp_matches(lag(message) OVER w, {_quoted(_ENDS_WITH_EXCEPTION)})) "
+        "THEN 1 ELSE 0 END"
+    )
+    return f"""scoped AS (
+    SELECT {columns}
+    FROM {source}
+    WHERE ({where})
+), chunk_rows AS (
+    SELECT log_name, insert_id, "timestamp", message, {_KEY} AS chunk_key, {kind} AS kind
+    FROM scoped
+    WHERE {chunk}
+), chunk_starts AS (
+    SELECT *, {starts} AS starts
+    FROM chunk_rows
+    WINDOW w AS (PARTITION BY chunk_key ORDER BY {_ORDER})
+), chunk_runs AS (
+    SELECT *,
+        sum(starts) OVER (PARTITION BY chunk_key ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING) AS run,
+        row_number() OVER (PARTITION BY chunk_key ORDER BY {_ORDER}) AS pos
+    FROM chunk_starts
+), tracebacks AS (
+    SELECT chunk_key, run, max(pos) AS last_pos,
+        string_agg(message, chr(10) ORDER BY {_ORDER}) AS text
+    FROM chunk_runs
+    GROUP BY chunk_key, run
+    HAVING count(*) > 1 AND bool_or(kind = 'H')
+), rejoined AS (
+    SELECT c.log_name, c.insert_id, c."timestamp",
+        CASE WHEN c.pos = t.last_pos THEN t.text ELSE '' END AS text
+    FROM chunk_runs AS c JOIN tracebacks AS t USING (chunk_key, run)
+), joined AS (
+    SELECT s.* REPLACE (coalesce(r.text, s.message) AS message)
+    FROM scoped AS s LEFT JOIN rejoined AS r
+        ON r.log_name = s.log_name AND r.insert_id = s.insert_id
+        AND r."timestamp" = s."timestamp"
+), gated AS (
+    SELECT * FROM joined WHERE {gate}
+)"""
