@@ -63,8 +63,8 @@ def _quoted(pattern: str) -> str:
 def split_traceback_ctes(columns: str, source: str, where: str, gate: str) -> str:
     """CTE definitions (for a WITH list) ending in ``gated``: ``columns`` (which include
     ``message`` and ``json_payload``) of the ``source`` rows passing ``where`` and then
-    ``gate``, each with ``message`` replaced as the module doc says. One scan; only the chunk rows are windowed and
-    grouped, and the few replaced rows hash-joined back."""
+    ``gate``, each with ``message`` replaced as the module doc says. One scan; only the chunk
+    rows are windowed and grouped, and the few replaced rows hash-joined back."""
     kind = (
         f"CASE WHEN regexp_matches(message, {_quoted(_HEADER)}) THEN 'H' "
         f"WHEN regexp_matches(message, {_quoted(_CONTINUATION)}) THEN 'C' ELSE 'E' END"
