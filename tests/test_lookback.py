@@ -1,0 +1,98 @@
+"""Analysis reads the window and a bounded look-back: baseline days, extended to a claimed fix."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from forensics.incidents import load_registry
+from forensics.incidents.build import analyze_incidents
+from forensics.incidents.lookback import LookBack, look_back
+from forensics.ingest import ingest_texts
+from forensics.signatures import classify_store, load_catalog
+from forensics.store import Store, open_store
+from forensics.timeutil import Window
+
+UNTIL = datetime(2026, 3, 10, tzinfo=UTC)  # the shipped claims (2025) are all older than it
+WINDOW = Window(UNTIL - timedelta(hours=24), UNTIL)
+SLOTS = "FATAL:  sorry, too many clients already"
+
+
+def _entry(n: int, when: datetime, text: str, severity: str) -> str:
+    return json.dumps(
+        {
+            "insertId": f"lb{n:04d}",
+            "timestamp": when.isoformat().replace("+00:00", "Z"),
+            "logName": "projects/p/logs/run.googleapis.com%2Fstderr",
+            "resource": {
+                "type": "cloud_run_revision",
+                "labels": {"service_name": "api", "revision_name": "api-00001-abc"},
+            },
+            "severity": severity,
+            "textPayload": text,
+        }
+    )
+
+
+def _store(store: Store, failures_days_before: list[float]) -> None:
+    """A slot-exhaustion line ``d`` days before the window for each d, and quiet window traffic."""
+    texts = [
+        _entry(n, WINDOW.since - timedelta(days=d), SLOTS, "ERROR")
+        for n, d in enumerate(failures_days_before)
+    ]
+    texts += [
+        _entry(100 + n, WINDOW.since + timedelta(hours=n), "request handled", "INFO")
+        for n in range(3)
+    ]
+    ingest_texts(store, texts, "test")
+    classify_store(store, load_catalog())
+
+
+def _registry(tmp_path: Path, fixed_days_before: float) -> Path:
+    fixed = (WINDOW.since - timedelta(days=fixed_days_before)).isoformat()
+    path = tmp_path / "issues.yaml"
+    path.write_text(
+        "issues:\n"
+        "  - id: LB-1\n"
+        "    title: Cloud SQL slots run out\n"
+        "    url: https://example.com/LB-1\n"
+        "    signatures: [cloudsql/too-many-clients]\n"
+        "    claimed_status: resolved\n"
+        f"    claimed_resolved_at: {fixed.replace('+00:00', 'Z')}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _status(store: Store, registry_path: Path) -> tuple[LookBack, dict[str, object]]:
+    registry = load_registry(registry_path)
+    history = look_back(store, WINDOW, registry)
+    analysis = analyze_incidents(store, WINDOW, registry=registry)
+    issue = next(s for s in analysis.issues if s.id == "LB-1").as_dict()
+    return history, issue
+
+
+def test_a_recent_claimed_fix_extends_the_look_back_to_it(tmp_path: Path) -> None:
+    with open_store(":memory:") as store:
+        _store(store, [30, 5])
+        history, issue = _status(store, _registry(tmp_path, fixed_days_before=10))
+    assert history.since == WINDOW.since - timedelta(days=10)
+    # the line 5 days before the window came after the fix: the claim is contradicted
+    assert issue["status"] == "REGRESSED", issue["basis"]
+    # the line 30 days before lies beyond the look-back: not read
+    assert issue["evidence_total"] == 1
+    first = (WINDOW.since - timedelta(days=5)).isoformat().replace("+00:00", "Z")
+    assert issue["first_seen"] == first
+
+
+def test_an_old_fix_is_judged_on_the_baseline_look_back(tmp_path: Path) -> None:
+    with open_store(":memory:") as store:
+        _store(store, [5])
+        registry_path = _registry(tmp_path, fixed_days_before=40)
+        history, issue = _status(store, registry_path)
+    baseline = load_registry(registry_path).settings.lookback_days
+    assert history.since == WINDOW.since - timedelta(days=baseline)
+    # 5 days before the window is outside the 2-day look-back: no evidence is read
+    assert issue["evidence_total"] == 0
+    assert "look-back's start" in str(issue["basis"]), issue["basis"]
