@@ -27,7 +27,7 @@ from forensics.errors import InputError
 from forensics.feed import Feed, normalized_batch
 from forensics.identity import fill_identities
 from forensics.normalize import normalize_sql
-from forensics.readers import RawBatch, read_batches
+from forensics.readers import LineBatch, RawBatch, read_batches
 from forensics.schema import column_names
 from forensics.store import Store, run_finished, run_started, transaction
 
@@ -201,7 +201,7 @@ def _delete_repeats(conn: duckdb.DuckDBPyConnection, before: int) -> int:
 
 
 def _find_problems(
-    store: Store, batches: Iterable[RawBatch], source: str, minify: bool
+    store: Store, batches: Iterable[RawBatch | LineBatch], source: str, minify: bool
 ) -> list[Rejection]:
     """Name every malformed entry of a chunk (read again: this runs only on damaged input)."""
     rejections: list[Rejection] = []
@@ -221,7 +221,7 @@ def _find_problems(
 
 def _ingest_stream(
     store: Store,
-    read: Callable[[], Iterator[RawBatch]],
+    read: Callable[[], Iterator[RawBatch | LineBatch]],
     batches_per_chunk: int,
     source: str,
     minify: bool,
@@ -263,7 +263,9 @@ def _ingest_stream(
     return total
 
 
-def _until_damage(batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
+def _until_damage(
+    batches: Iterator[RawBatch | LineBatch],
+) -> Iterator[RawBatch | LineBatch]:
     """The batches before the damage (already reported by the first read)."""
     try:
         yield from batches
@@ -328,7 +330,7 @@ def ingest_files(
                 continue
             minify = first.elements is not None
 
-            def read(path: Path = path) -> Iterator[RawBatch]:
+            def read(path: Path = path) -> Iterator[RawBatch | LineBatch]:
                 return read_batches(path, step)
 
             total.add(

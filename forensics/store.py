@@ -111,6 +111,11 @@ SANDBOX_CONFIG: dict[str, str | bool] = {
 }
 
 
+# The storage format a new store file is written in: v1.2.0 brings zstd for strings, which the
+# `raw` column uses (forensics.schema). A file made earlier keeps its own format.
+STORAGE_VERSION = "v1.2.0"
+
+
 def _connect(
     path: Path, read_only: bool, lock_timeout_s: float, sandbox: bool = False
 ) -> duckdb.DuckDBPyConnection:
@@ -122,7 +127,11 @@ def _connect(
         try:
             if sandbox:
                 return duckdb.connect(str(path), read_only=True, config=dict(SANDBOX_CONFIG))
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(
+                str(path),
+                read_only=read_only,
+                config={"storage_compatibility_version": STORAGE_VERSION},
+            )
         except duckdb.Error as err:
             if not _is_lock_error(err):
                 raise StoreError(f"{path}: cannot open the store: {err}") from err

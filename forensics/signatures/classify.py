@@ -20,7 +20,7 @@ from forensics.errors import InputError
 from forensics.feed import normalized_batch
 from forensics.identity import fill_identities
 from forensics.ingest import BATCH_SIZE
-from forensics.readers import RawBatch, read_batches
+from forensics.readers import LineBatch, RawBatch, read_batches
 from forensics.schema import column_names
 from forensics.signatures.catalog import Catalog, load_catalog
 from forensics.signatures.compile import classification_sql
@@ -180,7 +180,7 @@ class ClassifyRun:
     errors: list[str] = field(default_factory=list)
 
 
-def _where(source: str | None, batch: RawBatch, offset: int) -> str:
+def _where(source: str | None, batch: RawBatch | LineBatch, offset: int) -> str:
     if source is None:
         return f"entry {batch.line_nos[offset]}"
     where = f"{source}: line {batch.line_nos[offset]}"
@@ -198,7 +198,9 @@ def _registry_for(catalog: Catalog) -> Registry:
 
 
 def _classify(
-    batches: Iterable[tuple[str | None, RawBatch]], catalog: Catalog, registry: Registry | None
+    batches: Iterable[tuple[str | None, RawBatch | LineBatch]],
+    catalog: Catalog,
+    registry: Registry | None,
 ) -> list[EntryResult]:
     """Normalize every batch into a throwaway store, classify it, read back in input order."""
     cols = ", ".join(f'"{c}"' for c in _ENTRY_COLUMNS)
@@ -291,7 +293,7 @@ def classify_files(
     """
     run = ClassifyRun()
 
-    def batches() -> Iterator[tuple[str | None, RawBatch]]:
+    def batches() -> Iterator[tuple[str | None, RawBatch | LineBatch]]:
         for path in paths:
             try:
                 for batch in read_batches(path, BATCH_SIZE):

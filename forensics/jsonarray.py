@@ -1,0 +1,120 @@
+"""Walk a JSON-array export (`gcloud logging read --format=json`) element by element.
+
+Memory stays bounded by one element plus a read buffer whatever the file size: each element's
+text is found with ``json.JSONDecoder.raw_decode`` over a sliding buffer and handed on
+untouched, with the line it starts on and its index. Damage that makes the rest of the array
+unreadable raises InputError naming the line, after every element before it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from forensics.batches import RawEntry
+from forensics.errors import InputError
+from forensics.limits import MAX_ENTRY_CHARS, container_end
+
+__all__ = ["read_array"]
+
+_CHUNK = 1 << 20
+# An array element larger than MAX_ENTRY_CHARS is a syntax error we failed to see, or an entry
+# past the limit; either way the array cannot be followed past it.
+_MAX_ELEMENT_CHARS = MAX_ENTRY_CHARS
+_WS = " \t\r\n"
+
+
+def read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
+    """Walk a JSON array element by element with raw_decode over a sliding buffer."""
+    decoder = json.JSONDecoder()
+    buf = fh.read(_CHUNK).lstrip(_WS + "\ufeff")
+    line_no = 1 + 0  # lines consumed before buf[0]
+    pos = 1  # past '['
+    eof = False
+    element = 0
+
+    def more() -> bool:
+        nonlocal buf, pos, line_no, eof
+        if eof:
+            return False
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            eof = True
+            return False
+        line_no += buf.count("\n", 0, pos)
+        buf = buf[pos:] + chunk
+        pos = 0
+        return True
+
+    expect_value = True
+    while True:
+        while True:  # skip blanks and one separating comma
+            while pos < len(buf) and buf[pos] in _WS:
+                pos += 1
+            if pos < len(buf) or not more():
+                break
+        if pos >= len(buf):
+            raise InputError(
+                f"{path}: line {line_no + buf.count(chr(10), 0, pos)}: truncated JSON array "
+                f"(no closing ']' after element {element - 1})"
+            )
+        ch = buf[pos]
+        if ch == "]":
+            # Exports appended to one file ("[...]\n[...]") are read on; anything else after
+            # the closing bracket is named, never silently dropped.
+            pos += 1
+            while True:
+                while pos < len(buf) and buf[pos] in _WS:
+                    pos += 1
+                if pos < len(buf) or not more():
+                    break
+            if pos >= len(buf):
+                return
+            if buf[pos] != "[":
+                raise InputError(
+                    f"{path}: line {line_no + buf.count(chr(10), 0, pos)}: unexpected "
+                    f"{buf[pos]!r} after the JSON array's closing ']'"
+                )
+            pos += 1
+            expect_value = True
+            continue
+        if ch == "," and not expect_value:
+            pos += 1
+            expect_value = True
+            continue
+        start_line = line_no + buf.count("\n", 0, pos)
+        while True:
+            try:
+                _, end = decoder.raw_decode(buf, pos)
+                break
+            except RecursionError:
+                # Nested too deep for Python's parser: find the element's end by its brackets
+                # and hand its text on; the limits screen rejects it by name.
+                found = container_end(buf, pos)
+                if found is None and more():
+                    continue
+                if found is None:
+                    raise InputError(
+                        f"{path}: line {start_line}: truncated JSON array: element {element} "
+                        "is cut off"
+                    ) from None
+                end = found
+                break
+            except json.JSONDecodeError as err:
+                if len(buf) - pos < _MAX_ELEMENT_CHARS and more():
+                    continue
+                if eof and err.pos >= len(buf) - 1:
+                    raise InputError(
+                        f"{path}: line {start_line}: truncated JSON array: element {element} "
+                        "is cut off"
+                    ) from None
+                raise InputError(
+                    f"{path}: line {line_no + buf.count(chr(10), 0, err.pos)}: element {element}: "
+                    f"malformed JSON ({err.msg}); the array cannot be read past this point"
+                ) from None
+        yield RawEntry(start_line, buf[pos:end], element)
+        element += 1
+        pos = end
+        expect_value = False
