@@ -12,7 +12,6 @@ from rich.table import Table
 from rich.text import Text
 
 from forensics.console import console
-from forensics.incidents import digest
 
 __all__ = [
     "render_checks",
@@ -118,7 +117,9 @@ def render_deploys(deploys: list[dict[str, Any]]) -> None:
     """
     if not deploys:
         return
-    shown = digest.shown(deploys, MAX_DEPLOY_ROWS)
+    from forensics.incidents.digest import shown as bounded  # `forensics --help` loads none
+
+    shown = bounded(deploys, MAX_DEPLOY_ROWS)
     table = _table(
         "Deploys and configuration changes", "time", "service", "kind", "revision", "changes"
     )
