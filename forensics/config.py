@@ -20,6 +20,7 @@ from typing import Any
 from forensics.errors import ConfigError
 
 __all__ = [
+    "BigQuerySettings",
     "CollectSettings",
     "Config",
     "Resources",
@@ -94,6 +95,33 @@ class CollectSettings:
 
 
 @dataclass(frozen=True)
+class BigQuerySettings:
+    """[bigquery]: run the signature pass in BigQuery (a log sink or Log Analytics dataset)."""
+
+    source: str = _key(
+        "",
+        "PROJECT.DATASET (a Log Router sink's dataset) or PROJECT.DATASET._AllLogs (a Log "
+        "Analytics linked dataset); empty: collect from the Logging API.",
+    )
+    endpoint: str = _key(
+        "", "BigQuery API URL, e.g. http://127.0.0.1:9050 (an emulator); empty: Google."
+    )
+    max_bytes_billed: int = _key(
+        50 * 2**30,
+        "Refuse any query that would bill more bytes than this (50 GiB: about $0.31 at "
+        "$6.25/TiB on-demand).",
+        1,
+    )
+    per_minute: int = _key(
+        20,
+        "Whole entries brought home per signature (or unknown-error template), service and "
+        "minute; every match is still counted in BigQuery.",
+        1,
+    )
+    timeout_s: float = _key(600.0, "Timeout of one BigQuery query job, seconds.", 1)
+
+
+@dataclass(frozen=True)
 class Thresholds:
     """[thresholds]: when a metric becomes a signal. Utilizations are fractions (0.85 = 85%)."""
 
@@ -117,11 +145,12 @@ class Config:
     resources: Resources = field(default_factory=Resources)
     collect: CollectSettings = field(default_factory=CollectSettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)
     path: Path | None = None
 
     def with_overrides(self, **values: Any) -> Config:
         """A copy with flags applied; ``None`` and ``()`` (flag not given) keep the file's value."""
-        changes: dict[str, dict[str, Any]] = {"resources": {}, "collect": {}}
+        changes: dict[str, dict[str, Any]] = {"resources": {}, "collect": {}, "bigquery": {}}
         top: dict[str, Any] = {}
         for name, value in values.items():
             if value is None or value == ():
@@ -130,6 +159,8 @@ class Config:
                 changes["resources"][name] = tuple(value)
             elif name in _field_names(CollectSettings):
                 changes["collect"][name] = value
+            elif name.startswith("bigquery_") and name[9:] in _field_names(BigQuerySettings):
+                changes["bigquery"][name[9:]] = value
             elif name == "project":
                 top["project"] = value
             else:
@@ -138,6 +169,7 @@ class Config:
             self,
             resources=dataclasses.replace(self.resources, **changes["resources"]),
             collect=dataclasses.replace(self.collect, **changes["collect"]),
+            bigquery=dataclasses.replace(self.bigquery, **changes["bigquery"]),
             **top,
         )
 
@@ -146,6 +178,7 @@ _SECTIONS: dict[str, type] = {
     "resources": Resources,
     "collect": CollectSettings,
     "thresholds": Thresholds,
+    "bigquery": BigQuerySettings,
 }
 
 

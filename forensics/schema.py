@@ -240,6 +240,17 @@ CLASSIFIED_RUN_COLUMNS: tuple[Column, ...] = (
     Column("classified_at", "TIMESTAMPTZ NOT NULL", "When."),
 )
 
+# Per-minute entry counts computed where the entries stay (collect --bigquery): the volume the
+# analysis would otherwise count from log_entries, for entries that were never brought home.
+MINUTE_COUNT_COLUMNS: tuple[Column, ...] = (
+    Column("source", "VARCHAR NOT NULL", "e.g. bigquery:proj.dataset (as entries.source)."),
+    Column("minute", "TIMESTAMPTZ NOT NULL", "The UTC minute counted."),
+    Column("service", "VARCHAR", "Service (as log_entries.service)."),
+    Column("severity", "VARCHAR NOT NULL", "LogSeverity name."),
+    Column("http_status", "INTEGER", "httpRequest.status; NULL for non-request entries."),
+    Column("entries", "BIGINT NOT NULL", "Entries in that minute with those values."),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "log_entries": LOG_ENTRY_COLUMNS,
     "metric_points": METRIC_POINT_COLUMNS,
@@ -250,6 +261,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "collect_checkpoints": COLLECT_CHECKPOINT_COLUMNS,
     "snapshots": SNAPSHOT_COLUMNS,
     "classified_runs": CLASSIFIED_RUN_COLUMNS,
+    "minute_counts": MINUTE_COUNT_COLUMNS,
 }
 
 # The documented view that users and named queries read; `raw` stays reachable for the rare field.

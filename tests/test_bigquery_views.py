@@ -1,4 +1,4 @@
-"""The BigQuery mapping views give every column exactly as the store's normalization does.
+"""BigQuery path = DuckDB path: the mapping views, the classification, collect --bigquery.
 
 The same entries (every signature example and the real staging export) are loaded into a real
 BigQuery emulator as a Log Router sink (date-sharded tables, and partitioned tables) and as a
@@ -15,10 +15,14 @@ from typing import Any
 import pytest
 
 from forensics.bigquery.client import bigquery_client, run_query
+from forensics.bigquery.collect import BigQueryRequest, collect_bigquery
 from forensics.bigquery.shapes import drop_nulls, sink_round_trip
 from forensics.bigquery.source import discover, entries_ctes, parse_source
 from forensics.ingest import ingest_texts
 from forensics.signatures.catalog import load_catalog
+from forensics.signatures.classify import classify_store
+from forensics.signatures.compile import classification_sql
+from forensics.signatures.dialect import BIGQUERY
 from forensics.signatures.examples import example_entry
 from forensics.store import open_store
 from forensics.timeutil import Window
@@ -140,3 +144,90 @@ def test_mapping_view_gives_the_store_columns(loaded: dict[str, Any], text: str)
     # its payload JSON is compared only for _AllLogs; the columns derived from it all are.
     diffs = _differences(loaded[text], remote, payload=text.endswith("_AllLogs"))
     assert diffs == [], f"{len(diffs)} differences:\n" + "\n".join(diffs[:40])
+
+
+def _local_matches(entries: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    """The DuckDB path: ingest, classify, every (identity, signature, primary, params) row."""
+    with open_store(":memory:") as store:
+        ingest_texts(store, [json.dumps(e) for e in entries], "corpus")
+        classify_store(store, load_catalog())
+        rows = store.conn.execute(
+            'SELECT "timestamp", log_name, insert_id, signature, is_primary, params::VARCHAR '
+            "FROM signature_matches"
+        ).fetchall()
+    return {(*r[:5], _params(r[5])) for r in rows}
+
+
+def _params(text: str | None) -> str | None:
+    return json.dumps(json.loads(text), sort_keys=True) if text else None
+
+
+@pytest.mark.parametrize("text", ["p.la._AllLogs", "p.sink"])
+def test_bigquery_classification_equals_duckdb(loaded: dict[str, Any], text: str) -> None:
+    """Every match BigQuery computes (the catalog's GoogleSQL over the mapping view) is the
+    one DuckDB computes on the same entries, with the same primary and parameters."""
+    client = loaded["client"]
+    hits = classification_sql(load_catalog(), "TRUE", dialect=BIGQUERY, source="log_entries")
+    ctes = entries_ctes(discover(client, parse_source(text), WINDOW))
+    sql = (
+        f"WITH {ctes}, hits AS ({hits})\n"
+        "SELECT `timestamp`, log_name, insert_id, signature, is_primary, params FROM hits"
+    )
+    rows = run_query(client, sql, PARAMS, 0, 900)
+    remote = {
+        (
+            r["timestamp"],
+            r["log_name"],
+            r["insert_id"],
+            r["signature"],
+            r["is_primary"],
+            _params(r["params"]),
+        )
+        for r in rows
+    }
+    entries = corpus() if text.endswith("_AllLogs") else sink_round_trip(corpus())
+    local = _local_matches(entries)
+    assert len(local) > 300  # every match example and the real export's failures
+    assert sorted(remote - local, key=str) == []
+    assert sorted(local - remote, key=str) == []
+
+
+def test_collect_bigquery_stores_what_the_duckdb_path_finds(
+    loaded: dict[str, Any], bq_emulator: bqemu.Emulator
+) -> None:
+    """collect --bigquery on a sink: the matches in the store equal the DuckDB path's on the
+    whole corpus, the per-minute counts equal the store's own counts of every entry, and only
+    matched, candidate and context entries were brought home."""
+    past = Window(WINDOW.since, datetime(2026, 1, 1, tzinfo=UTC))  # collected up to now only
+    request = BigQueryRequest(
+        parse_source("p.sink"), past, bq_emulator.project, per_minute=10**6, timeout_s=900
+    )
+    entries = sink_round_trip(corpus())
+    with open_store(":memory:") as store:
+        report = collect_bigquery(store, request, client=loaded["client"])
+        assert report.status == "complete", report.error
+        assert report.disagreements == []
+        got = store.conn.execute(
+            'SELECT "timestamp", log_name, insert_id, signature, is_primary, params::VARCHAR '
+            "FROM signature_matches"
+        ).fetchall()
+        counts = set(
+            store.conn.execute(
+                "SELECT minute, service, severity, http_status, entries FROM minute_counts"
+            ).fetchall()
+        )
+        stored = store.scalar("SELECT count(*) FROM log_entries")
+        again = collect_bigquery(store, request, client=loaded["client"])
+        assert again.status == "skipped"  # the window is recorded as collected
+    assert {(*r[:5], _params(r[5])) for r in got} == _local_matches(entries)
+    with open_store(":memory:") as full:
+        ingest_texts(full, [json.dumps(e) for e in entries], "corpus")
+        want = set(
+            full.conn.execute(
+                "SELECT date_trunc('minute', \"timestamp\"), service, severity, http_status, "
+                "count(*) FROM log_entries GROUP BY ALL"
+            ).fetchall()
+        )
+    assert counts == want
+    assert report.scanned_rows == len(entries)
+    assert stored == sum(report.transferred.values()) < len(entries)

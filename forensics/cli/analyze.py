@@ -8,6 +8,7 @@ import typer
 from rich.rule import Rule
 
 from forensics.cli.collect import (
+    BigQueryOption,
     ConfigOption,
     ProjectOption,
     collect_window,
@@ -35,6 +36,7 @@ def analyze(
     no_collect: Annotated[
         bool, typer.Option("--no-collect", help="Analyse the store as it is; pull nothing.")
     ] = False,
+    bigquery: BigQueryOption = None,
     config: ConfigOption = None,
     issues_file: IssuesFileOption = None,
     as_json: JsonOption = False,
@@ -48,7 +50,8 @@ def analyze(
 
     When a project is given (--project, $FORENSICS_PROJECT or forensics.toml), the window is
     collected from it first (see `forensics collect`); sources that could not be collected are
-    reported as incomplete data.
+    reported as incomplete data. With --bigquery (or [bigquery] source) the window is classified
+    in BigQuery and only what the analysis needs is brought home first.
 
     Example:
         forensics analyze --hours 24
@@ -62,8 +65,14 @@ def analyze(
     from forensics.store import clamp_window
 
     window = window_ending(hours, until)
-    cfg = load_config(config).with_overrides(project=project)
-    if cfg.project and not no_collect:
+    cfg = load_config(config).with_overrides(project=project, bigquery_source=bigquery)
+    if cfg.bigquery.source and not no_collect:
+        from forensics.cli.bigquery import collect_bigquery_window, render_bigquery
+
+        bq_report = collect_bigquery_window(cfg, window, db_path(db))
+        if not as_json:
+            render_bigquery(bq_report)
+    elif cfg.project and not no_collect:
         report = collect_window(cfg, window, db_path(db), show_progress=not as_json)
         if not as_json:
             render_report(report)

@@ -17,12 +17,45 @@ from forensics.timeutil import Window, window_ending
 if TYPE_CHECKING:  # the collectors import the Google clients: only collecting loads them
     from forensics.collectors.collect import CollectReport
 
-__all__ = ["ConfigOption", "ProjectOption", "collect", "collect_window", "gap_lines"]
+__all__ = [
+    "BigQueryOption",
+    "ConfigOption",
+    "ProjectOption",
+    "collect",
+    "collect_from_bigquery",
+    "collect_window",
+    "gap_lines",
+]
 
 ProjectOption = Annotated[
     str | None,
     typer.Option(
         "--project", "-p", envvar="FORENSICS_PROJECT", help="GCP project id (else forensics.toml)."
+    ),
+]
+BigQueryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bigquery",
+        help="Classify in BigQuery: PROJECT.DATASET (a log sink's dataset) or "
+        "PROJECT.DATASET._AllLogs (Log Analytics); else [bigquery] source.",
+        show_default=False,
+    ),
+]
+MaxBytesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-bytes-billed",
+        help="Refuse BigQuery queries that would bill more bytes (default 50 GiB).",
+        show_default=False,
+    ),
+]
+BigQueryEndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bigquery-endpoint",
+        help="BigQuery API URL of an emulator (else $FORENSICS_BIGQUERY_ENDPOINT, else Google).",
+        show_default=False,
     ),
 ]
 ConfigOption = Annotated[
@@ -74,11 +107,18 @@ def collect(
     ] = None,
     no_logs: Annotated[bool, typer.Option("--no-logs", help="Skip Cloud Logging.")] = False,
     no_metrics: Annotated[bool, typer.Option("--no-metrics", help="Skip Monitoring.")] = False,
+    bigquery: BigQueryOption = None,
+    max_bytes_billed: MaxBytesOption = None,
+    bigquery_endpoint: BigQueryEndpointOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Pull a project's logs and metrics for the window into the store, within the API quotas.
+
+    With --bigquery (or [bigquery] source), the logs are classified inside BigQuery instead and
+    only matched entries, unknown errors, their context and per-minute counts come home; the
+    metrics are then left to a separate `forensics collect --no-logs`.
 
     Resumes where a killed run stopped and skips what is already collected. A source that still
     fails after its retries is recorded as a data gap (exit code 1).
@@ -86,10 +126,14 @@ def collect(
     Example:
         forensics collect --project netra-staging --hours 24
         forensics collect --project netra-staging --hours 6 --until 2025-09-16T12:00:00Z --explain
+        forensics collect --bigquery my-proj.app_logs._AllLogs --hours 24 --explain
     """
     from forensics.collectors.collect import explain, request_from_config
 
     cfg = load_config(config).with_overrides(
+        bigquery_source=bigquery,
+        bigquery_max_bytes_billed=max_bytes_billed,
+        bigquery_endpoint=bigquery_endpoint,
         project=project,
         services=tuple(service or ()),
         sql_instances=tuple(sql_instance or ()),
@@ -101,6 +145,9 @@ def collect(
         monitoring_endpoint=monitoring_endpoint,
     )
     window = window_ending(hours, until)
+    if cfg.bigquery.source:
+        collect_from_bigquery(cfg, window, db_path(db), show_filters, as_json)
+        return
     request = request_from_config(cfg, window)
     if show_filters:
         plan = explain(request)
@@ -115,6 +162,33 @@ def collect(
     else:
         render_report(report)
     if report.failed:
+        raise typer.Exit(EXIT_ATTENTION)
+
+
+def collect_from_bigquery(
+    cfg: Config, window: Window, db: Path, explain: bool, as_json: bool
+) -> None:
+    """The --bigquery path of `collect` (exit 1 when the window could not be collected)."""
+    from forensics.cli.bigquery import (
+        bigquery_explain,
+        collect_bigquery_window,
+        render_bigquery,
+        render_bigquery_explain,
+    )
+
+    if explain:
+        plan = bigquery_explain(cfg, window)
+        if as_json:
+            print(dump_json(plan))
+        else:
+            render_bigquery_explain(plan)
+        return
+    report = collect_bigquery_window(cfg, window, db)
+    if as_json:
+        print(dump_json(report.as_dict()))
+    else:
+        render_bigquery(report)
+    if report.status == "failed":
         raise typer.Exit(EXIT_ATTENTION)
 
 
