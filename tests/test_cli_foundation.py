@@ -97,11 +97,15 @@ def test_named_query_missing_param_is_usage_error(runner: CliRunner, loaded_db: 
 
 
 def _sample(declared: str) -> object:
-    """A value of the type a query's header declares for a parameter."""
+    """A value of the type a query's header declares for a parameter (lists and structs too:
+    ``STRUCT(cause VARCHAR, issues VARCHAR[])[]``)."""
+    if declared.endswith("[]"):
+        return [_sample(declared[:-2])]
+    if declared.startswith("STRUCT("):
+        fields = (field.split(" ", 1) for field in declared[len("STRUCT(") : -1].split(", "))
+        return {name: _sample(kind) for name, kind in fields}
     if declared.startswith("TIMESTAMP"):
         return "2025-01-01T00:00:00Z"
-    if declared.endswith("[]"):
-        return ["x"]
     return "x" if declared.startswith("VARCHAR") else 1
 
 
@@ -109,7 +113,7 @@ def test_every_named_query_binds_on_the_empty_schema() -> None:
     with open_store(":memory:") as store:
         for q in list_queries():
             header = next(line for line in q.sql.splitlines() if line.startswith("-- params:"))
-            declared = dict(re.findall(r"\$(\w+)\s+([A-Z]+(?:\[\])?)", header))
+            declared = dict(re.findall(r"\$(\w+)\s+([A-Z]+(?:\([^)]*\))?(?:\[\])?)", header))
             params = {p: _sample(declared.get(p, "INTEGER")) for p in q.params}
             store.conn.execute(f"EXPLAIN {q.sql}", params or None)
 
