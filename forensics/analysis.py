@@ -22,11 +22,15 @@ from forensics.timeutil import Window
 
 if TYPE_CHECKING:
     from forensics.pipeline import Classification
+    from forensics.report.records import ReportFacts
     from forensics.snapshots.model import Item, State
 
 __all__ = ["ANALYSIS_SCHEMA", "TOP_ERRORS", "TOP_TEMPLATES", "AnalysisModel", "analyze_window"]
 
 ANALYSIS_SCHEMA = "forensics.analysis/1"
+# The hourly signature rows `analyze --json` shows; the model keeps the query's other columns
+# (first/last entries, revisions, instances) for the report's per-signature rows.
+HOURLY_COLUMNS = ("hour", "service", "signature", "n", "first_seen", "last_seen", "issues")
 TOP_ERRORS = 15
 TOP_TEMPLATES = 10
 
@@ -57,8 +61,9 @@ class AnalysisModel:
     ``incidents`` holds issue statuses (with the sentence that justifies each), incidents with
     their causes, chains, attribution per symptom and cited evidence lines, deploys, drift and
     checks. ``signature_counts`` (hour × service × primary signature) lists for each row the
-    issues its lines were attributed to. ``report`` holds what only reports show (postmortems,
-    impact, chart series, per-signature examples), built when asked for.
+    issues its lines were attributed to. ``report`` holds what only reports show, typed
+    (forensics.report.records.ReportFacts: postmortems, impact, chart series, per-signature
+    examples, each citing its evidence), built when asked for.
     """
 
     window: Window
@@ -75,7 +80,7 @@ class AnalysisModel:
     data_gaps: pl.DataFrame
     signals: pl.DataFrame
     cites: dict[str, dict[str, Any]] = field(default_factory=dict)
-    report: dict[str, Any] | None = None
+    report: ReportFacts | None = None
     # analysis() is asked for by the terminal, the reports and --json: a wide fleet's thousands
     # of deploys are turned into dicts once (the model is not changed after it is built)
     _analysis: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
@@ -99,7 +104,9 @@ class AnalysisModel:
             "top_errors": self.top_errors,
             "store_range": self.store_range,
             "catalog_version": self.catalog_version,
-            "signatures": self.signature_counts,
+            "signatures": self.signature_counts.select(
+                [c for c in HOURLY_COLUMNS if c in self.signature_counts.columns]
+            ),
             "unknown_templates": [t.as_dict() for t in self.templates[:TOP_TEMPLATES]],
             # Sources the collectors could not read: the analysis is incomplete there.
             "data_gaps": self.data_gaps,
@@ -107,6 +114,13 @@ class AnalysisModel:
             "signals": self.signals,
             "cites": self.cites,
         }
+
+    def signature_totals(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(signature, service) -> (primary entries in the window, entries since the build's
+        ``recent_since``): what watch's spike check compares, from the hourly counts."""
+        from forensics.signatures.summary import service_signature_counts
+
+        return service_signature_counts(self.signature_counts)
 
     def report_context(
         self, *, now: datetime, version: str | None = None, redact_emails: bool = False

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +238,7 @@ def build_model(
     report: bool = False,
     project: str | None = None,
     examples_per_signature: int | None = None,
+    recent_since: datetime | None = None,
 ) -> AnalysisModel:
     """The analysis of ``window``, computed once (reads the store, never writes it).
 
@@ -247,13 +249,16 @@ def build_model(
         report: also read what only reports show (postmortems, impact, chart, examples).
         project: GCP project for the reports' Logs Explorer links (default: the logs').
         examples_per_signature: representative lines per signature in reports.
+        recent_since: watch's last interval starts here: the per-signature counts also count
+            the entries from it on (``AnalysisModel.signature_totals``).
     """
     classification = prepare_reading(store, sources)
     params = window.params()
     top = {**params, "limit": TOP_ERRORS}
     incidents = analyze_incidents(store, window, registry=sources.registry, catalog=sources.catalog)
     volume = run_named(store, "hour_service_severity_volume", top)
-    counts = run_named(store, "hour_service_signature_count", params)
+    counted = {**params, "recent_since": recent_since or window.until}
+    counts = run_named(store, "hour_service_signature_count", counted)
     model = AnalysisModel(
         window=window,
         catalog_version=sources.catalog.version,
@@ -274,7 +279,7 @@ def build_model(
                 ("hour_service_severity_volume", top),
                 ("window_error_messages_top", top),
                 ("store_time_range", {}),
-                ("hour_service_signature_count", params),
+                ("hour_service_signature_count", counted),
                 ("window_signature_service_counts", params),
                 ("window_source_gaps", params),
                 ("window_signals", params),
@@ -290,6 +295,12 @@ def build_model(
             else {"examples_per_signature": examples_per_signature}
         )
         model.report = report_facts(
-            store, window, model.analysis(), sources.catalog, project=project, **extra
+            store,
+            window,
+            model.analysis(),
+            sources.catalog,
+            counts=model.signature_counts,
+            project=project,
+            **extra,
         )
     return model

@@ -156,3 +156,11 @@ def test_per_issue_counts_follow_the_attribution(real_store, result, report) -> 
     terminal = analyze_window(real_store, DAY, registry=load_registry(None))["signatures"]
     for row in terminal.filter(terminal["signature"] == "startup/exit-code-3").to_dicts():
         assert "#1278" not in row["issues"]
+
+
+def test_impact_names_no_denominator_for_the_filtered_export(report) -> None:
+    """The real export holds failing request logs only (no 2xx/3xx at all): no incident and
+    not the window may give a request count or a ratio, "0 requests" included."""
+    for impact in [report["impact"], *(i["postmortem"]["impact"] for i in report["incidents"])]:
+        assert impact["requests"] is None and impact["failed_ratio"] is None, impact
+        assert "no complete denominator" in impact["source"] and impact["denominator"], impact

@@ -14,12 +14,23 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from forensics.analysis import AnalysisModel
 from forensics.cli.analyze import render_analysis
 from forensics.cli.common import dump_json
+from forensics.paths import queries_dir
 from forensics.report import render_html, render_json, render_markdown
+from forensics.report.records import (
+    ChartData,
+    EntryCite,
+    Impact,
+    Postmortem,
+    QueryCite,
+    ReportFacts,
+    TimelineEvent,
+)
 from forensics.snapshots.diff import compare
 from forensics.snapshots.render import finding_lines, headline
 from forensics.snapshots.spike import SpikeRule
@@ -155,3 +166,74 @@ def test_reports_read_no_store(model: AnalysisModel, tmp_path: Path) -> None:
     """The model is complete: rendering needs no store (it is closed here)."""
     context = model.report_context(now=GOLDEN_NOW, version=GOLDEN_VERSION)
     assert render_markdown(context) and render_html(context)
+
+
+def _facts(model: AnalysisModel) -> ReportFacts:
+    assert isinstance(model.report, ReportFacts)
+    return model.report
+
+
+def test_report_facts_are_typed_and_cite_their_evidence(model: AnalysisModel) -> None:
+    facts = _facts(model)
+    assert isinstance(facts.impact, Impact) and isinstance(facts.chart, ChartData)
+    assert facts.incidents
+    for inc in facts.incidents:
+        pm = inc.postmortem
+        assert isinstance(pm, Postmortem) and isinstance(pm.impact, Impact)
+        assert isinstance(pm.impact.cite, QueryCite) and pm.impact.cite.query
+        for event in pm.events:
+            assert isinstance(event, TimelineEvent)
+            cite = event.cite
+            assert (isinstance(cite, EntryCite) and cite.insert_id and cite.timestamp) or (
+                isinstance(cite, QueryCite) and cite.query
+            ), event
+    assert all(isinstance(c, QueryCite) and c.query for c in facts.chart.cite)
+
+
+def _impacts(facts: ReportFacts) -> list[Impact]:
+    return [facts.impact, *(i.postmortem.impact for i in facts.incidents)]
+
+
+def test_impact_and_chart_numbers_match_in_every_format(
+    model: AnalysisModel, context: dict[str, Any]
+) -> None:
+    facts = _facts(model)
+    report = json.loads(render_json(context))
+    assert report["impact"] == json.loads(dump_json(facts.impact.as_dict()))
+    by_number = {i["number"]: i for i in report["incidents"]}
+    for inc in facts.incidents:
+        got = by_number[inc.number]["postmortem"]
+        assert got["impact"]["failed_requests"] == inc.postmortem.impact.failed_requests
+        assert got["impact"]["requests"] == inc.postmortem.impact.requests
+        assert [e["time"] for e in got["events"]] == [
+            e.as_dict()["time"] for e in inc.postmortem.events
+        ]
+    chart = report["chart"]["requests"]
+    assert [(p["bucket"], p["service"], p["failed"], p["requests"]) for p in chart] == [
+        (p.as_dict()["bucket"], p.service, p.failed, p.requests) for p in facts.chart.requests
+    ]
+    md = render_markdown(context)
+    page = html.unescape(render_html(context))
+    # the window's impact (summary) and each incident's, as each format prints them
+    want = Counter(f"{i.failed_requests:,}" for i in _impacts(facts))
+    in_md = Counter(re.findall(r"^- Failed requests: \*\*([\d,]+)\*\*", md, re.M))
+    in_html = Counter(re.findall(r"Failed requests: <b>([\d,]+)</b>", page))
+    assert in_md == want
+    assert set(in_html) <= set(want) and in_html
+
+
+def test_per_signature_counts_come_from_one_query(model: AnalysisModel) -> None:
+    """The report's per-signature rows are the analysis' hourly rows aggregated (one query)."""
+    hourly = model.signature_counts
+    facts = _facts(model)
+    assert facts.signatures
+    for row in facts.signatures:
+        mine = hourly.filter(pl.col("signature") == row["id"])
+        first = mine.sort("first_seen", "first_insert_id").row(0, named=True)
+        last = mine.sort("last_seen", "last_insert_id").row(-1, named=True)
+        assert row["count"] == mine["n"].sum()
+        assert row["first"]["insert_id"] == first["first_insert_id"]
+        assert row["last"]["insert_id"] == last["last_insert_id"]
+        assert sorted(row["services"]) == sorted(set(mine["service"]))
+        assert row["cite"]["query"] == "hour_service_signature_count"
+    assert not (queries_dir() / "window_signature_summary.sql").exists()

@@ -63,6 +63,9 @@ def test_monitor_reports_new_spiking_and_gone_once(tmp_path: Path) -> None:
     assert [(n.key, n.count) for n in second.changes.new_signatures] == [(MEM, 2)]
     assert [(s.key, s.count) for s in second.changes.spikes] == [(SIG, 12)]
     assert second.changes.spikes[0].baseline == pytest.approx(1.0)  # 23 in the 23 h before
+    # the spike check reads the model's per-signature counts (one query), not a query of its own
+    totals = second.model.signature_totals()
+    assert totals[(SIG, "svc-a")] == (35, 12)
     assert second.changes.needs_attention
 
     add(db, EXIT3, NOW + HOUR, 12, HOUR)  # the spike goes on: not reported again

@@ -19,7 +19,11 @@ from typing import Any
 
 import polars as pl
 
-from forensics.incidents.coverage import log_denominator_gap, service_traffic
+from forensics.incidents.coverage import (
+    log_denominator_gap,
+    log_denominator_source,
+    service_traffic,
+)
 from forensics.incidents.model import Check
 from forensics.incidents.registry import Settings
 from forensics.sql import run_named
@@ -173,7 +177,9 @@ def _five_xx(store: Store, window: Window, limit: float) -> Check:
                     "requests": requests,
                     "5xx": errors,
                     "ratio": round(errors / requests, 5),
-                    "source": "request_count metric" if metric else "request logs",
+                    "source": "request_count metric"
+                    if metric
+                    else log_denominator_source(r) or "request logs",
                 }
             )
     if not details:

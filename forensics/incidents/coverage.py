@@ -20,6 +20,7 @@ __all__ = [
     "Coverage",
     "Traffic",
     "log_denominator_gap",
+    "log_denominator_source",
     "service_traffic",
     "traffic",
     "window_coverage",
@@ -88,13 +89,31 @@ def service_traffic(
 
 def log_denominator_gap(row: dict[str, Any]) -> str | None:
     """Why a ``service_traffic`` row's request logs cannot be a ratio's denominator, or None
-    when they can: pushdown pulls only failing requests, and an export holding no successful
-    request was filtered the same way, so any ratio over them is 100 % by construction."""
-    if row.get("log_pushdown"):
+    when they can (``log_complete``: a full pull, or a file ingest shown complete). Pushdown
+    pulls failing requests and a sample around errors; a file ingest is complete only when its
+    successful requests span the window; any ratio over the rest is too high by construction."""
+    if row.get("log_complete") or not row.get("log_requests"):
+        return None
+    collection = row.get("log_collection")
+    if collection == "pushdown":
         return "request logs pulled with pushdown hold failing requests only"
-    if row.get("log_requests") and not row.get("log_ok"):
-        return "request logs hold no successful request, so they were filtered"
-    return None
+    if collection == "file":
+        ok, hours = int(row.get("log_ok_hours") or 0), int(row.get("log_active_hours") or 0)
+        return (
+            "request logs from a file ingest, not shown complete (successful requests in "
+            f"{ok} of the {hours} hours the files cover; at least half are needed)"
+        )
+    return "request logs pulled with no record of their filter"
+
+
+def log_denominator_source(row: dict[str, Any]) -> str | None:
+    """Where a complete request-log denominator came from (None when it is not complete)."""
+    if not row.get("log_complete") or not row.get("log_requests"):
+        return None
+    if row.get("log_collection") == "full":
+        return "request logs, pulled in full"
+    ok, hours = int(row.get("log_ok_hours") or 0), int(row.get("log_active_hours") or 0)
+    return f"request logs of a file ingest shown complete (2xx/3xx in {ok} of {hours} h)"
 
 
 def traffic(

@@ -1,7 +1,8 @@
 """Assemble the report context from the analysis and its report facts: no store, no clock.
 
 ``assemble_report(analysis, facts, window, now=..., version=...)`` is what every format
-renders (Markdown, HTML, JSON); forensics.report.model reads the facts from the store once, and
+renders (Markdown, HTML, JSON): the analysis with the typed ``ReportFacts``
+(forensics.report.records) as JSON; forensics.report.model reads the facts from the store once, and
 ``AnalysisModel.report_context`` calls this on the model's own data.
 """
 
@@ -17,6 +18,7 @@ from forensics.paths import patterns_dir
 from forensics.redact import Redactor
 from forensics.report import facts
 from forensics.report.links import logs_explorer_url, safe_http_url
+from forensics.report.records import ReportFacts
 from forensics.sql import load_query
 from forensics.timeutil import Window
 
@@ -134,7 +136,7 @@ def _method(context: dict[str, Any]) -> list[dict[str, str]]:
 
 def assemble_report(
     analysis: dict[str, Any],
-    found: dict[str, Any],
+    report: ReportFacts,
     window: Window,
     *,
     now: datetime,
@@ -142,6 +144,7 @@ def assemble_report(
     redact_emails: bool = False,
 ) -> dict[str, Any]:
     """The report context from the analysis and its report facts alone (no store, no clock)."""
+    found = report.as_dict()
     summaries = {s["id"]: s for s in found["signatures"]}
     context: dict[str, Any] = {
         "schema": REPORT_SCHEMA,

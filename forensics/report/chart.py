@@ -10,8 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from forensics.report.facts import iso, query_cite
 from forensics.report.postmortem import RequestMinutes
+from forensics.report.records import ChartData, Lane, MetricSeries, QueryCite, RequestPoint
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -38,7 +38,7 @@ def bucket_seconds(window: Window) -> int:
     return next((b for b in _BUCKETS if span / b <= MAX_BUCKETS), _BUCKETS[-1])
 
 
-def _lanes(counts: pl.DataFrame, requests: pl.DataFrame) -> list[dict[str, Any]]:
+def _lanes(counts: pl.DataFrame, requests: pl.DataFrame) -> list[Lane]:
     """Services to draw, most matches first (services with failing requests too)."""
     totals: dict[str, dict[str, Any]] = {}
     for row in counts.group_by("service", "signature").agg(pl.col("n").sum()).to_dicts():
@@ -54,14 +54,15 @@ def _lanes(counts: pl.DataFrame, requests: pl.DataFrame) -> list[dict[str, Any]]
                     row["service"], {"service": row["service"], "total": 0, "signatures": {}}
                 )
     lanes = sorted(totals.values(), key=lambda lane: (-lane["total"], lane["service"]))
-    for lane in lanes:
-        lane["signatures"] = dict(sorted(lane["signatures"].items()))
-    return lanes[:MAX_LANES]
+    return [
+        Lane(lane["service"], lane["total"], dict(sorted(lane["signatures"].items())))
+        for lane in lanes[:MAX_LANES]
+    ]
 
 
 def _request_series(
     requests: RequestMinutes, bucket_s: int, window: Window, services: set[str]
-) -> list[dict[str, Any]]:
+) -> list[RequestPoint]:
     """Requests, 5xx and their ratio per bucket and lane, one row for every bucket of the
     window: a bucket with no data has nulls (a gap to draw, never a line joined across it), and
     a service whose request logs hold failing requests only has no ratio at all."""
@@ -77,33 +78,33 @@ def _request_series(
         .group_by("bucket", "service")
         .agg(pl.col("requests").sum(), pl.col("failed").sum())
     )
-    seen = {(iso(r["bucket"]), r["service"]): r for r in rolled.to_dicts()}
+    seen = {(r["bucket"], r["service"]): r for r in rolled.to_dicts()}
     first = int(window.since.timestamp()) // bucket_s * bucket_s
     starts = range(first, int(window.until.timestamp()), bucket_s)
     out = []
     for service in sorted(services & set(rolled["service"].to_list())):
         rated = service not in requests.incomplete
         for epoch in starts:
-            bucket = iso(datetime.fromtimestamp(epoch, UTC))
+            bucket = datetime.fromtimestamp(epoch, UTC)
             row = seen.get((bucket, service))
             total = int(row["requests"]) if row else None
             failed = int(row["failed"]) if row else None
             ratio = failed / total if rated and total and failed is not None else None
             out.append(
-                {
-                    "bucket": bucket,
-                    "service": service,
-                    "requests": total if rated else None,
-                    "failed": failed,
-                    "ratio": None if ratio is None else round(ratio, 4),
-                }
+                RequestPoint(
+                    bucket=bucket,
+                    service=service,
+                    requests=total if rated else None,
+                    failed=failed,
+                    ratio=None if ratio is None else round(ratio, 4),
+                )
             )
     return out
 
 
 def _metric_series(
     store: Store, window: Window, bucket_s: int
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[list[MetricSeries], QueryCite]:
     params = {**window.params(), "bucket_s": bucket_s, "metric_types": ",".join(OVERLAY_METRICS)}
     frame = run_named(store, "bucket_service_metric_peaks", params)
     series = []
@@ -114,53 +115,51 @@ def _metric_series(
         group = group.sort("bucket")
         peak = max((float(v) for v in group["peak"].to_list() if v is not None), default=0.0)
         series.append(
-            {
-                "service": service,
-                "metric_type": metric_type,
-                "label": label,
-                "scale_max": scale if scale is not None else max(peak, 1.0),
-                "peak": peak,
-                "points": [
-                    [iso(b), float(v)] for b, v in group.select("bucket", "peak").iter_rows()
-                ],
-            }
+            MetricSeries(
+                service=str(service),
+                metric_type=str(metric_type),
+                label=label,
+                scale_max=scale if scale is not None else max(peak, 1.0),
+                peak=peak,
+                points=tuple((b, float(v)) for b, v in group.select("bucket", "peak").iter_rows()),
+            )
         )
-    return series, query_cite("bucket_service_metric_peaks", params)
+    return series, QueryCite("bucket_service_metric_peaks", params)
 
 
-def chart_data(store: Store, window: Window, requests: RequestMinutes) -> dict[str, Any]:
+def chart_data(store: Store, window: Window, requests: RequestMinutes) -> ChartData:
     """Everything the timeline draws except deploys and incidents (the report adds those)."""
     bucket_s = bucket_seconds(window)
     params = {**window.params(), "bucket_s": bucket_s}
     counts = run_named(store, "bucket_service_signature_counts", params)
     lanes = _lanes(counts, requests.frame)
-    names = {lane["service"] for lane in lanes}
+    names = {lane.service for lane in lanes}
     metrics, metric_cite = _metric_series(store, window, bucket_s)
-    return {
-        "since": iso(window.since),
-        "until": iso(window.until),
-        "bucket_s": bucket_s,
-        "lanes": lanes,
-        "counts": [
+    return ChartData(
+        since=window.since,
+        until=window.until,
+        bucket_s=bucket_s,
+        lanes=tuple(lanes),
+        counts=tuple(
             {
-                "bucket": iso(r["bucket"]),
+                "bucket": r["bucket"],
                 "service": r["service"],
                 "signature": r["signature"],
                 "n": r["n"],
             }
             for r in counts.to_dicts()
             if r["service"] in names
-        ],
-        "requests": _request_series(requests, bucket_s, window, names),
-        "requests_source": requests.source,
-        "requests_incomplete": dict(requests.incomplete),
-        "metrics": [m for m in metrics if m["service"] in names],
-        "cite": [
-            query_cite("bucket_service_signature_counts", params),
+        ),
+        requests=tuple(_request_series(requests, bucket_s, window, names)),
+        requests_source=requests.source,
+        requests_incomplete=dict(requests.incomplete),
+        metrics=tuple(m for m in metrics if m.service in names),
+        cite=(
+            QueryCite("bucket_service_signature_counts", params),
             requests.cite,
             metric_cite,
-        ],
-    }
+        ),
+    )
 
 
 _BLOCKS = "▁▂▃▄▅▆▇█"

@@ -13,7 +13,9 @@ from typing import Any
 import polars as pl
 
 from forensics.report.links import entry_filter, logs_explorer_url
+from forensics.report.records import EntryCite, QueryCite, iso
 from forensics.signatures import Catalog
+from forensics.signatures.summary import signature_totals
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -22,6 +24,7 @@ __all__ = [
     "EXAMPLES_PER_SIGNATURE",
     "data_gaps",
     "entry_cite",
+    "entry_ref",
     "iso",
     "query_cite",
     "signature_examples",
@@ -33,25 +36,12 @@ __all__ = [
 EXAMPLES_PER_SIGNATURE = 2  # the first two lines, plus the last one
 
 
-def iso(value: Any) -> str | None:
-    """A datetime as ISO 8601 UTC with a Z (None stays None)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return str(value)
-
-
 def query_cite(name: str, params: dict[str, Any]) -> dict[str, Any]:
     """Cite a named query and the parameters it ran with."""
-    return {"query": name, "params": {k: iso(v) for k, v in sorted(params.items())}}
+    return QueryCite(name, params).as_dict()
 
 
-def entry_cite(
-    row: dict[str, Any],
-    project: str | None,
-    prefix: str = "",
-) -> dict[str, Any]:
+def entry_ref(row: dict[str, Any], project: str | None, prefix: str = "") -> EntryCite:
     """Cite one log entry: its identity, revision, and a Logs Explorer link to exactly it.
 
     ``prefix`` selects columns such as ``first_insert_id`` / ``first_seen``.
@@ -59,18 +49,25 @@ def entry_cite(
     insert_id = row.get(f"{prefix}insert_id")
     ts = row.get(f"{prefix}timestamp") or row.get(f"{prefix}seen") or row.get(f"{prefix}at")
     log_name = row.get(f"{prefix}log_name")
-    cite: dict[str, Any] = {
-        "insert_id": insert_id,
-        "timestamp": iso(ts),
-        "revision": row.get(f"{prefix}revision") or None,
-    }
-    if log_name:
-        cite["log_name"] = log_name
+    if isinstance(ts, str):  # an analysis row already rendered as JSON
+        ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    url = None
     if insert_id and isinstance(ts, datetime):
-        cite["url"] = logs_explorer_url(
+        url = logs_explorer_url(
             entry_filter(str(insert_id), log_name), ts, ts, project, pad=timedelta(minutes=1)
         )
-    return cite
+    return EntryCite(
+        insert_id=None if insert_id is None else str(insert_id),
+        timestamp=ts if isinstance(ts, datetime) else None,
+        revision=row.get(f"{prefix}revision") or None,
+        log_name=log_name or None,
+        url=url,
+    )
+
+
+def entry_cite(row: dict[str, Any], project: str | None, prefix: str = "") -> dict[str, Any]:
+    """``entry_ref`` as JSON."""
+    return entry_ref(row, project, prefix).as_dict()
 
 
 def sources(store: Store, window: Window) -> list[dict[str, Any]]:
@@ -87,19 +84,19 @@ def sources(store: Store, window: Window) -> list[dict[str, Any]]:
 
 
 def signature_summaries(
-    store: Store,
+    counts: pl.DataFrame,
+    cite: QueryCite,
     window: Window,
     catalog: Catalog,
     project: str | None,
     issues: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Per signature seen in the window: count, spread, first and last entries, a Logs link."""
-    params = window.params()
-    frame = run_named(store, "window_signature_summary", params)
-    cite = query_cite("window_signature_summary", params)
+    """Per signature seen in the window: count, spread, first and last entries, a Logs link;
+    ``counts`` are the analysis' hourly rows (``hour_service_signature_count``), aggregated here
+    so the table and these rows are the same numbers."""
     known = {s.id: s for s in catalog.signatures}
     out = []
-    for row in frame.to_dicts():
+    for row in signature_totals(counts).to_dicts() if not counts.is_empty() else []:
         sig = known.get(row["signature"])
         query = sig.logging_filter() if sig else ""
         out.append(
@@ -109,19 +106,19 @@ def signature_summaries(
                 "level": sig.level if sig else None,
                 "issues": (issues or {}).get(row["signature"], []),
                 "count": row["n"],
-                "services": [s for s in (row["services"] or "").split(",") if s],
+                "services": list(row["services"]),
                 "revisions": row["revisions"],
                 "instances": row["instances"],
                 "first_seen": iso(row["first_seen"]),
                 "last_seen": iso(row["last_seen"]),
                 "first": entry_cite(row, project, "first_"),
                 "last": entry_cite(row, project, "last_"),
-                "catalog_versions": [v for v in (row["catalog_versions"] or "").split(",") if v],
+                "catalog_versions": list(row["catalog_versions"]),
                 "logging_filter": query,
                 "logs_url": (
                     logs_explorer_url(query, window.since, window.until, project) if query else None
                 ),
-                "cite": cite,
+                "cite": cite.as_dict(),
             }
         )
     return out

@@ -13,8 +13,11 @@ and window always give the same report (golden tests rely on it).
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
+
+import polars as pl
 
 from forensics import __version__
 from forensics.analysis import analyze_window
@@ -24,14 +27,16 @@ from forensics.report.assemble import REPORT_SCHEMA, assemble_report
 from forensics.report.assemble import rows as _rows
 from forensics.report.chart import chart_data
 from forensics.report.postmortem import Scope, postmortem, request_minutes
+from forensics.report.records import QueryCite, ReportFacts, ReportIncident, TimelineEvent
 from forensics.signatures import Catalog, load_catalog
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window, parse_time
 
-__all__ = ["REPORT_DEPLOYS", "REPORT_SCHEMA", "build_report"]
+__all__ = ["REPORT_DEPLOYS", "REPORT_SCHEMA", "build_report", "report_facts"]
 
 REPORT_DEPLOYS = 50  # deploys (and drift rows) a report lists; the rest are counted
+_EARLIEST = datetime.min.replace(tzinfo=UTC)  # sorts an event without a time first
 
 
 def _attributed_issues(counts: Any) -> dict[str, list[str]]:
@@ -91,7 +96,7 @@ def _incidents(
     analysis: dict[str, Any],
     common: dict[str, Any],
     project: str | None,
-) -> list[dict[str, Any]]:
+) -> list[ReportIncident]:
     """Incidents in time order, numbered, each with its postmortem and cited evidence."""
     found = []
     for inc in _rows(analysis.get("incidents")):
@@ -110,7 +115,7 @@ def _incidents(
             signatures=tuple(sorted((inc.get("signatures") or {}).keys())),
             services=tuple(services),
         )
-        evidence = [
+        evidence = tuple(
             {
                 **line,
                 "cite": facts.entry_cite(
@@ -118,47 +123,51 @@ def _incidents(
                 ),
             }
             for line in inc.get("evidence") or []
-        ]
+        )
         links = {(link.get("from"), link.get("to")): link for link in inc.get("links") or []}
         chain = inc.get("chain") or []
         out.append(
-            {
-                **inc,
-                "number": number,
-                "evidence": evidence,
-                "chain_links": [
+            ReportIncident(
+                number=number,
+                incident=inc,
+                evidence=evidence,
+                chain_links=tuple(
                     {"step": step, "link": links.get((chain[i - 1], step)) if i else None}
                     for i, step in enumerate(chain)
-                ],
-                "postmortem": postmortem(store, scope, window=window, project=project, **common),
-            }
+                ),
+                postmortem=postmortem(store, scope, window=window, project=project, **common),
+            )
         )
     return out
 
 
 def _overall_timeline(
-    incidents: list[dict[str, Any]], window_pm: dict[str, Any], deploys: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    incidents: list[ReportIncident],
+    window_events: tuple[TimelineEvent, ...],
+    deploys: list[dict[str, Any]],
+    project: str | None,
+) -> list[TimelineEvent]:
     """The window at a glance: each incident's key moments and every deploy, in time order."""
     if not incidents:
-        return list(window_pm["events"])
+        return list(window_events)
     keep = {"first_signal", "impact_start", "detection", "resolution"}
     events = [
-        {**event, "incident": f"incident {inc['number']}"}
+        replace(event, incident=f"incident {inc.number}")
         for inc in incidents
-        for event in inc["postmortem"]["events"]
-        if event["kind"] in keep
+        for event in inc.postmortem.events
+        if event.kind in keep
     ]
-    for dep in deploys:
-        events.append(
-            {
-                "time": facts.iso(dep["time"]),
-                "kind": "deploy",
-                "label": dep["label"],
-                "cite": dep["cite"],
-            }
+    events += [
+        TimelineEvent(
+            dep["time"],
+            "deploy",
+            dep["label"],
+            facts.entry_ref({**dep, "timestamp": dep["time"]}, project),
+            revision=dep.get("revision"),
         )
-    return sorted(events, key=lambda e: (e["time"] or "", str(e.get("incident") or "")))
+        for dep in deploys
+    ]
+    return sorted(events, key=lambda e: (e.time or _EARLIEST, e.incident or ""))
 
 
 def _catalog_info(catalog: Catalog, signatures: list[dict[str, Any]]) -> dict[str, Any]:
@@ -179,15 +188,27 @@ def report_facts(
     analysis: dict[str, Any],
     catalog: Catalog,
     *,
+    counts: pl.DataFrame | None = None,
     project: str | None = None,
     examples_per_signature: int = facts.EXAMPLES_PER_SIGNATURE,
-) -> dict[str, Any]:
+) -> ReportFacts:
     """What a report shows beyond the analysis, read from the store once (the model keeps it):
     sources, per-signature evidence and examples, each incident's postmortem and impact, the
-    window's timeline and chart series. Every fact cites its entry or named query."""
+    window's timeline and chart series. Every fact cites its entry or named query.
+
+    ``counts`` are the model's hourly signature rows (``hour_service_signature_count``); the
+    per-signature rows aggregate them (run here only for a caller without a model)."""
     project = _project(store, window, project)
+    counted = {**window.params(), "recent_since": window.until}
+    if counts is None:
+        counts = run_named(store, "hour_service_signature_count", counted)
     signatures = facts.signature_summaries(
-        store, window, catalog, project, _attributed_issues(analysis.get("signatures"))
+        counts,
+        QueryCite("hour_service_signature_count", counted),
+        window,
+        catalog,
+        project,
+        _attributed_issues(analysis.get("signatures")),
     )
     examples = facts.signature_examples(store, window, project, examples_per_signature)
     deploys = _deploys(analysis, project)
@@ -209,30 +230,30 @@ def report_facts(
         **common,
     )
     incidents = _incidents(store, window, analysis, common, project)
-    return {
-        "project": project,
-        "catalog": _catalog_info(catalog, signatures),
-        "sources": facts.sources(store, window),
-        "data_gaps": facts.data_gaps(store, window),
-        "incidents": incidents,
-        "timeline": _overall_timeline(incidents, window_pm, listed),
-        "impact": window_pm["impact"],
-        "signatures": [{**s, "examples": examples.get(s["id"], [])} for s in signatures],
-        "unknown_templates": facts.unknown_templates(
-            analysis.get("unknown_templates"), window, project
+    return ReportFacts(
+        project=project,
+        catalog=_catalog_info(catalog, signatures),
+        sources=tuple(facts.sources(store, window)),
+        data_gaps=tuple(facts.data_gaps(store, window)),
+        incidents=tuple(incidents),
+        timeline=tuple(_overall_timeline(incidents, window_pm.events, listed, project)),
+        impact=window_pm.impact,
+        signatures=tuple({**s, "examples": examples.get(s["id"], [])} for s in signatures),
+        unknown_templates=tuple(
+            facts.unknown_templates(analysis.get("unknown_templates"), window, project)
         ),
         # a wide fleet deploys thousands of revisions a day: the report lists a bounded number
         # (failed first, then the latest) and counts them all; `analyze --json` has every one
-        "deploys": listed,
-        "deploys_summary": digest.counts(deploys, len(listed)),
-        "drift": _drift(drift_listed, project),
-        "drift_summary": digest.counts(drift, len(drift_listed), drift_kinds),
-        "chart": chart_data(store, window, requests),
-        "known_signatures": {
+        deploys=tuple(listed),
+        deploys_summary=digest.counts(deploys, len(listed)),
+        drift=tuple(_drift(drift_listed, project)),
+        drift_summary=digest.counts(drift, len(drift_listed), drift_kinds),
+        chart=chart_data(store, window, requests),
+        known_signatures={
             s.id: {"title": s.title, "logging_filter": s.logging_filter()}
             for s in catalog.signatures
         },
-    }
+    )
 
 
 def build_report(

@@ -17,14 +17,28 @@ cites the entry it rests on or the named query that computed it.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from forensics.incidents.coverage import log_denominator_gap, service_traffic
-from forensics.report.facts import entry_cite, iso, query_cite
+from forensics.incidents.coverage import (
+    log_denominator_gap,
+    log_denominator_source,
+    service_traffic,
+)
+from forensics.report.facts import entry_ref
+from forensics.report.records import (
+    Affected,
+    Cite,
+    FailedStarts,
+    Impact,
+    Peak,
+    Postmortem,
+    QueryCite,
+    TimelineEvent,
+)
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -51,6 +65,9 @@ DEPLOY_LEAD = timedelta(minutes=30)  # a deploy this soon before the first signa
 MITIGATION_WITHIN = timedelta(minutes=10)  # a rollout this soon after the last evidence: a fix?
 ONGOING_WITHIN = timedelta(minutes=10)  # evidence this close to the window end: still going
 MAX_DEPLOY_EVENTS = 10  # deploys one timeline lists (a wide fleet has hundreds near each)
+NO_DENOMINATOR = "none: no complete denominator"
+NO_REQUESTS = "no request logs or request_count metrics for these services and minutes"
+_EARLIEST = datetime.min.replace(tzinfo=UTC)  # sorts an event without a time first
 
 
 @dataclass(frozen=True)
@@ -74,35 +91,33 @@ class RequestMinutes:
     """Requests and 5xx per minute and service, and where the numbers came from."""
 
     frame: pl.DataFrame
-    source: str  # "request_count metrics", "request logs" or "none"
-    cite: dict[str, Any]
+    source: str  # "request_count metrics (Cloud Monitoring)", "request logs, ..." or NO_DENOMINATOR
+    cite: QueryCite
     # service -> why its request logs are no denominator (failing requests only)
     incomplete: dict[str, str] = field(default_factory=dict)
 
 
 def request_minutes(store: Store, window: Window) -> RequestMinutes:
     """Per-minute request outcomes: Monitoring's request_count when collected (a complete
-    count, as the 5xx-ratio check uses), else request logs, noting the services whose logs
-    hold failing requests only."""
+    count, as the 5xx-ratio check uses), else request logs, naming how they were collected
+    and noting the services whose logs are no complete denominator
+    (``forensics.incidents.coverage.log_denominator_gap``)."""
     params = {**window.params(), "bucket_s": 60}
     metrics = run_named(store, "bucket_service_request_metrics", params)
     if not metrics.is_empty():
-        cite = query_cite("bucket_service_request_metrics", params)
-        return RequestMinutes(metrics, "request_count metrics", cite)
+        cite = QueryCite("bucket_service_request_metrics", params)
+        return RequestMinutes(metrics, "request_count metrics (Cloud Monitoring)", cite)
     logs = run_named(store, "bucket_service_request_status", params)
     if logs.is_empty():
-        return RequestMinutes(metrics, "none", query_cite("bucket_service_request_metrics", params))
-    incomplete = {
-        str(r["service"]): gap
-        for r in service_traffic(store, window.since, window.until).to_dicts()
-        if (gap := log_denominator_gap(r))
-    }
-    cite = query_cite("bucket_service_request_status", params)
-    return RequestMinutes(logs, "request logs", cite, incomplete)
-
-
-def _event(time: Any, kind: str, label: str, cite: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"time": iso(time), "kind": kind, "label": label, "cite": cite, **extra}
+        return RequestMinutes(
+            metrics, NO_DENOMINATOR, QueryCite("bucket_service_request_metrics", params)
+        )
+    rows = service_traffic(store, window.since, window.until).to_dicts()
+    incomplete = {str(r["service"]): gap for r in rows if (gap := log_denominator_gap(r))}
+    bases = sorted({basis for r in rows if (basis := log_denominator_source(r))})
+    source = "; ".join(bases) if bases else NO_DENOMINATOR
+    cite = QueryCite("bucket_service_request_status", params)
+    return RequestMinutes(logs, source, cite, incomplete)
 
 
 def _minutes(delta: timedelta) -> str:
@@ -112,17 +127,29 @@ def _minutes(delta: timedelta) -> str:
     return f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
 
 
+@dataclass(frozen=True)
+class _ImpactMinutes:
+    """The scope's first and last impact minutes (rows of the request frame)."""
+
+    first: dict[str, Any]
+    last: dict[str, Any]
+
+
 def _impact(
     requests: RequestMinutes, services: list[str], start: datetime, end: datetime
-) -> dict[str, Any]:
+) -> tuple[Impact, _ImpactMinutes | None]:
     frame = requests.frame
     if frame.is_empty():
-        return {
-            "source": requests.source,
-            "requests": 0,
-            "failed_requests": 0,
-            "cite": requests.cite,
-        }
+        return (
+            Impact(
+                NO_DENOMINATOR,
+                requests=None,
+                failed_requests=0,
+                cite=requests.cite,
+                denominator=NO_REQUESTS,
+            ),
+            None,
+        )
     lo = start.replace(second=0, microsecond=0)
     scoped = frame.filter((pl.col("bucket") >= lo) & (pl.col("bucket") <= end))
     if services:
@@ -137,39 +164,45 @@ def _impact(
         {requests.incomplete[s] for s in scoped["service"].unique() if s in requests.incomplete}
     )
     total, failed = int(complete["requests"].sum() or 0), int(scoped["failed"].sum() or 0)
+    # no ratio: some service's logs are no denominator, or there is no complete source at all
+    unrated = bool(gaps) or requests.source == NO_DENOMINATOR
     hot = scoped.filter(
         (pl.col("failed") > 0) & (pl.col("ratio").is_null() | (pl.col("ratio") >= IMPACT_RATIO))
     ).sort("bucket")
-    impact: dict[str, Any] = {
-        "source": requests.source,
-        "services": sorted(set(scoped["service"].to_list())),
-        "requests": None if gaps else total,
-        "failed_requests": failed,
-        "failed_ratio": round(failed / total, 4) if total and not gaps else None,
-        "impact_minutes": hot.height,
-        "denominator": "; ".join(gaps) or None,
-        "cite": requests.cite,
-    }
+    peak = None
     rated = hot.filter(pl.col("ratio").is_not_null())
     if not rated.is_empty():
-        peak = rated.sort(["ratio", "bucket"], descending=[True, False]).row(0, named=True)
-        impact["peak"] = {
-            "minute": iso(peak["bucket"]),
-            "service": peak["service"],
-            "ratio": round(peak["ratio"], 4),
-            "failed": peak["failed"],
-            "requests": peak["requests"],
-        }
+        row = rated.sort(["ratio", "bucket"], descending=[True, False]).row(0, named=True)
+        peak = Peak(
+            minute=row["bucket"],
+            service=row["service"],
+            ratio=round(row["ratio"], 4),
+            failed=int(row["failed"]),
+            requests=int(row["requests"]),
+        )
+    impact = Impact(
+        source=NO_DENOMINATOR if unrated else requests.source,
+        services=tuple(sorted(set(scoped["service"].to_list()))),
+        requests=None if unrated else total,
+        failed_requests=failed,
+        failed_ratio=round(failed / total, 4) if total and not gaps else None,
+        impact_minutes=hot.height,
+        denominator="; ".join(gaps) or (NO_REQUESTS if unrated else None),
+        cite=requests.cite,
+        peak=peak,
+    )
+    minutes = None
     if not hot.is_empty():
-        impact["first_row"] = hot.row(0, named=True)
-        impact["last_row"] = hot.row(hot.height - 1, named=True)
-    return impact
+        minutes = _ImpactMinutes(hot.row(0, named=True), hot.row(hot.height - 1, named=True))
+    return impact, minutes
 
 
-def _impact_events(impact: dict[str, Any], project: str | None) -> list[dict[str, Any]]:
-    first, last = impact.pop("first_row", None), impact.pop("last_row", None)
-    if first is None or last is None:
+def _impact_events(
+    impact: Impact, minutes: _ImpactMinutes | None, project: str | None
+) -> list[TimelineEvent]:
+    if minutes is None:
         return []
+    first, last = minutes.first, minutes.last
     pct = f"{IMPACT_RATIO:.0%}"
     minute = f"a minute with ≥ {pct} 5xx"
     if first["ratio"] is None or last["ratio"] is None:
@@ -180,23 +213,25 @@ def _impact_events(impact: dict[str, Any], project: str | None) -> list[dict[str
             return f"{row['failed']} failed requests; no complete request count"
         return f"{row['failed']}/{row['requests']} requests"
 
+    start_cite: Cite
+    end_cite: Cite
     if "first_failed_insert_id" in first:  # request logs: cite the 5xx entries themselves
-        start_cite = entry_cite(first, project, "first_failed_")
-        end_cite = entry_cite(last, project, "last_failed_")
+        start_cite = entry_ref(first, project, "first_failed_")
+        end_cite = entry_ref(last, project, "last_failed_")
         start_time, end_time = first["first_failed_at"], last["last_failed_at"]
     else:
-        start_cite = end_cite = impact["cite"]
+        start_cite = end_cite = impact.cite
         # a request_count point's time is the end of the minute it counts
         start_time, end_time = first["bucket"] - timedelta(minutes=1), last["bucket"]
     return [
-        _event(
+        TimelineEvent(
             start_time,
             "impact_start",
             f"Impact starts: first 5xx on {first['service']} in {minute} "
-            f"({counted(first)}, from {impact['source']})",
+            f"({counted(first)}, from {impact.source})",
             start_cite,
         ),
-        _event(
+        TimelineEvent(
             end_time,
             "impact_end",
             f"Impact ends: last 5xx in {minute} on {last['service']} ({counted(last)})",
@@ -205,7 +240,7 @@ def _impact_events(impact: dict[str, Any], project: str | None) -> list[dict[str
     ]
 
 
-def _signal_events(signals: list[dict[str, Any]], scope: Scope) -> list[dict[str, Any]]:
+def _signal_events(signals: list[dict[str, Any]], scope: Scope) -> list[TimelineEvent]:
     out = []
     for sig in signals:
         start = sig["start"]
@@ -214,8 +249,8 @@ def _signal_events(signals: list[dict[str, Any]], scope: Scope) -> list[dict[str
         label = f"Metric signal {sig['signal']} on {sig.get('service') or '?'}"
         if sig.get("peak") is not None and sig.get("threshold") is not None:
             label += f" (peak {sig['peak']:.3g} ≥ threshold {sig['threshold']:.3g})"
-        cite = {"query": "window_signals", "signal": sig["signal"], "start": iso(start)}
-        out.append(_event(start, "signal", label, cite))
+        cite = QueryCite("window_signals", {"signal": sig["signal"], "start": start})
+        out.append(TimelineEvent(start, "signal", label, cite))
     return out
 
 
@@ -225,8 +260,11 @@ def _gap(when: datetime, first: datetime, last: datetime) -> timedelta:
 
 
 def _deploy_events(
-    deploys: list[dict[str, Any]], first: datetime | None, resolved: datetime | None
-) -> tuple[list[dict[str, Any]], int]:
+    deploys: list[dict[str, Any]],
+    first: datetime | None,
+    resolved: datetime | None,
+    project: str | None,
+) -> tuple[list[TimelineEvent], int]:
     """Deploys of any service near the incident: a fix often ships on another service (an
     auth-service deploy ends the backend's auth timeouts), so none is filtered out by service.
     At most MAX_DEPLOY_EVENTS, the nearest to the incident; returns them and how many more
@@ -255,7 +293,8 @@ def _deploy_events(
             label = f"{what}, {_minutes(when - last)} after the last evidence (none after it)"
         else:
             kind, label = "deploy", f"{what}, {_minutes(when - last)} after the last evidence"
-        out.append(_event(when, kind, label, dep.get("cite") or {}, revision=dep.get("revision")))
+        cite = entry_ref({**dep, "timestamp": when}, project)
+        out.append(TimelineEvent(when, kind, label, cite, revision=dep.get("revision")))
     return out, hi - lo - len(out)
 
 
@@ -272,7 +311,7 @@ def postmortem(
     signals: list[dict[str, Any]],
     deploys: list[dict[str, Any]],
     project: str | None,
-) -> dict[str, Any]:
+) -> Postmortem:
     """The postmortem timeline and impact of one scope (see the module docstring)."""
     params = {
         "since": scope.start,
@@ -290,32 +329,24 @@ def postmortem(
         if edge in edges:
             row = edges[edge]
             events.append(
-                _event(row["timestamp"], kind, label.format(**row), entry_cite(row, project))
+                TimelineEvent(row["timestamp"], kind, label.format(**row), entry_ref(row, project))
             )
-    impact = _impact(
+    impact, minutes = _impact(
         requests, services, scope.start - timedelta(minutes=1), scope.end + timedelta(minutes=1)
     )
-    events.extend(_impact_events(impact, project))
-    times = [e["time"] for e in events]
-    first_time = min((datetime.fromisoformat(t) for t in times), default=None)
+    events.extend(_impact_events(impact, minutes, project))
+    first_time = min((e.time for e in events if e.time is not None), default=None)
     # the duration runs from the first failure evidence, the first matched entry: a metric
     # signal before it is context, and a metric minute's start is no finer than the minute
     first_entry = edges.get("first")
     began = first_entry["timestamp"] if first_entry else first_time
     last = edges.get("last")
-    impact_end = next((e for e in events if e["kind"] == "impact_end"), None)
+    impact_end = next((e.time for e in events if e.kind == "impact_end"), None)
     resolved_at = max(
-        [
-            t
-            for t in (
-                last and last["timestamp"],
-                impact_end and datetime.fromisoformat(impact_end["time"]),
-            )
-            if t
-        ],
+        [t for t in (last and last["timestamp"], impact_end) if t],
         default=None,
     )
-    deploy_events, deploys_left_out = _deploy_events(deploys, first_time, resolved_at)
+    deploy_events, deploys_left_out = _deploy_events(deploys, first_time, resolved_at, project)
     events.extend(deploy_events)
     ongoing = resolved_at is not None and window.until - resolved_at <= ONGOING_WITHIN
     if last is not None and resolved_at is not None:
@@ -325,40 +356,41 @@ def postmortem(
             else "Resolved: last matched entry"
         )
         events.append(
-            _event(
+            TimelineEvent(
                 resolved_at,
                 "resolution",
                 f"{label} ({last['signature']} on {last['service']})",
-                entry_cite(last, project),
+                entry_ref(last, project),
             )
         )
-    events.sort(key=lambda e: (e["time"] or "", _KIND_ORDER.get(e["kind"], 9)))
-    affected_cite = query_cite("scope_affected", params)
-    return {
-        "events": events,
-        "deploys_not_listed": deploys_left_out,  # near it, beyond MAX_DEPLOY_EVENTS
-        "ongoing": ongoing,
-        "first_signal": iso(first_time),
-        "resolved_at": None if ongoing else iso(resolved_at),
-        "started": iso(began),
-        "duration": _minutes(resolved_at - began) if began and resolved_at else None,
-        "impact": {
-            **impact,
-            "failed_starts": {
-                "instances": affected["failed_start_instances"],
-                "entries": affected["failed_start_entries"],
-                "signatures": list(FAILED_START_SIGNATURES),
-                "cite": affected_cite,
-            },
-            "affected": {
-                "matches": affected["matches"],
-                "services": services or touched,
-                "revisions": [r for r in (affected["revision_list"] or "").split(",") if r],
-                "instances": affected["instances"],
-                "cite": affected_cite,
-            },
-        },
-    }
+    events.sort(key=lambda e: (e.time or _EARLIEST, _KIND_ORDER.get(e.kind, 9)))
+    affected_cite = QueryCite("scope_affected", params)
+    impact = replace(
+        impact,
+        failed_starts=FailedStarts(
+            instances=int(affected["failed_start_instances"] or 0),
+            entries=int(affected["failed_start_entries"] or 0),
+            signatures=FAILED_START_SIGNATURES,
+            cite=affected_cite,
+        ),
+        affected=Affected(
+            matches=int(affected["matches"] or 0),
+            services=tuple(services or touched),
+            revisions=tuple(r for r in (affected["revision_list"] or "").split(",") if r),
+            instances=int(affected["instances"] or 0),
+            cite=affected_cite,
+        ),
+    )
+    return Postmortem(
+        events=tuple(events),
+        deploys_not_listed=deploys_left_out,
+        ongoing=ongoing,
+        first_signal=first_time,
+        resolved_at=None if ongoing else resolved_at,
+        started=began,
+        duration=_minutes(resolved_at - began) if began and resolved_at else None,
+        impact=impact,
+    )
 
 
 # (scope_match_edges row, event kind, label) for the events read straight off an entry.

@@ -15,8 +15,9 @@ Expected facts (under ``expected:`` in the scenario file):
     whose gaps the issue must name).
   - ``checks``: a check id -> pass / fail / no_data, or ``{status, services: {svc: {requests,
     5xx}}}`` for the 5xx-ratio numbers.
-  - ``impact``: the window's ``requests`` and ``failed_requests`` (report.json ``impact``) and
-    the ``source`` they must come from.
+  - ``impact``: the window's ``requests`` (null: no complete denominator, so none may be
+    given) and ``failed_requests`` (report.json ``impact``), words the ``source`` they came
+    from must contain, and words the ``denominator`` (why there is no ratio) must contain.
   - ``data_gaps``: sources that must be reported as incomplete (``[]``: none).
   - ``deploys``: rollouts (service, revision, ``at`` within 60 s) the analysis must list.
   - ``signals``: signal ids that must be present (context, whatever the incidents say).
@@ -313,23 +314,27 @@ def _impact_facts(spec: dict[str, Any]) -> list[Fact]:
     facts = []
     for key in ("requests", "failed_requests"):
         if key in spec:
-            want = int(spec[key])
+            # null: no complete denominator, so no request count may be given
+            want = None if spec[key] is None else int(spec[key])
 
             def judge(
-                _a: dict[str, Any], r: dict[str, Any], k: str = key, w: int = want
+                _a: dict[str, Any], r: dict[str, Any], k: str = key, w: int | None = want
             ) -> tuple[bool, Any]:
                 got = (r.get("impact") or {}).get(k)
                 return got == w, got
 
             facts.append(Fact(f"impact {key}", want, judge))
-    if "source" in spec:
-        words = str(spec["source"])
+    for key in ("source", "denominator"):
+        if key in spec:
+            words = str(spec[key])
 
-        def source(_a: dict[str, Any], r: dict[str, Any]) -> tuple[bool, Any]:
-            got = str((r.get("impact") or {}).get("source"))
-            return words in got, got
+            def said(
+                _a: dict[str, Any], r: dict[str, Any], k: str = key, w: str = words
+            ) -> tuple[bool, Any]:
+                got = str((r.get("impact") or {}).get(k))
+                return w in got, got
 
-        facts.append(Fact("impact source", words, source))
+            facts.append(Fact(f"impact {key}", words, said))
     return facts
 
 

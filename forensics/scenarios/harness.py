@@ -106,6 +106,9 @@ def _collect(
 def load_into_store(s: Scenario, rendered: Rendered, workdir: Path) -> Path:
     """Load the rendered scenario into ``workdir/store.duckdb``; returns its path."""
     db = workdir / "store.duckdb"
+    if not s.request_count:  # Monitoring's request count not collected: logs are all there is
+        series = [x for x in rendered.series if x["metric"]["type"] != REQUEST_COUNT]
+        rendered = replace(rendered, series=series)
     first = s.until + timedelta(minutes=1)
     if s.collection == "export":
         if s.data_gaps:
@@ -133,6 +136,9 @@ def load_into_store(s: Scenario, rendered: Rendered, workdir: Path) -> Path:
         later = s.until + timedelta(seconds=s.late_collect_after_s)
         _collect(db, s, every, rendered.series, logs=True, now=later)
     return db
+
+
+REQUEST_COUNT = "run.googleapis.com/request_count"
 
 
 def _cli(workdir: Path, *args: str) -> str:

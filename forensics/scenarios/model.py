@@ -105,6 +105,7 @@ class Scenario:
     connector_instances: int
     data_gaps: tuple[str, ...]
     late_collect_after_s: float
+    request_count: bool  # False: Monitoring's request_count was not collected
     issues: dict[str, Any]
     expected: dict[str, Any]
     seed: int
@@ -238,6 +239,7 @@ def load_scenario(path: Path | str) -> Scenario:
         connector=str(connector.get("name", "staging-connector")),
         connector_instances=int(connector.get("instances", 2)),
         data_gaps=tuple(str(g) for g in data.get("data_gaps") or []),
+        request_count=bool(data.get("request_count", True)),
         late_collect_after_s=float(data.get("late_collect_after_s", 900)),
         issues=_mapping(data.get("issues"), f"{where}: issues"),
         expected=_mapping(_need(data, "expected", where), f"{where}: expected"),

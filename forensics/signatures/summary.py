@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["signature_totals", "with_attributed_issues"]
+__all__ = ["service_signature_counts", "signature_totals", "with_attributed_issues"]
 
 
 def with_attributed_issues(counts: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
@@ -34,17 +34,53 @@ def with_attributed_issues(counts: pl.DataFrame, evidence: pl.DataFrame) -> pl.D
 
 
 def signature_totals(counts: pl.DataFrame) -> pl.DataFrame:
-    """One row per signature: total, services, first and last seen (from the hourly counts)."""
+    """One row per signature from the hourly counts (``hour_service_signature_count``): total,
+    services, first and last seen, issues, and, when the rows carry them, the first and last
+    entries (insert_id, revision), how many revisions and instances, and the catalog versions.
+    The order: most entries first."""
     if counts.is_empty():
         return counts
-    return (
-        counts.group_by("signature")
-        .agg(
-            pl.col("n").sum(),
-            pl.col("service").unique().sort().alias("services"),
-            pl.col("first_seen").min(),
-            pl.col("last_seen").max(),
-            pl.col("issues").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
+    columns = set(counts.columns)
+    aggs = [
+        pl.col("n").sum(),
+        pl.col("service").unique().sort().alias("services"),
+        pl.col("first_seen").min(),
+        pl.col("last_seen").max(),
+    ]
+    if "issues" in columns:
+        aggs.append(
+            pl.col("issues").list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
         )
-        .sort(["n", "signature"], descending=[True, False])
-    )
+    if "first_insert_id" in columns:
+        first, last = ["first_seen", "first_insert_id"], ["last_seen", "last_insert_id"]
+        aggs += [
+            pl.col("first_insert_id").sort_by(first).first(),
+            pl.col("first_revision").sort_by(first).first(),
+            pl.col("last_insert_id").sort_by(last).last(),
+            pl.col("last_revision").sort_by(last).last(),
+            pl.col("revisions")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .n_unique()
+            .alias("revisions"),
+            pl.col("instances")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .n_unique()
+            .alias("instances"),
+            pl.col("catalog_versions")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique()
+            .sort(),
+        ]
+    return counts.group_by("signature").agg(aggs).sort(["n", "signature"], descending=[True, False])
+
+
+def service_signature_counts(counts: pl.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """(signature, service) -> (entries in the window, entries at or after ``$recent_since``)
+    from the hourly counts: what watch's spike check compares."""
+    if counts.is_empty():
+        return {}
+    totals = counts.group_by("signature", "service").agg(pl.col("n", "n_recent").sum())
+    return {
+        (str(r["signature"]), str(r["service"])): (int(r["n"]), int(r["n_recent"]))
+        for r in totals.iter_rows(named=True)
+    }

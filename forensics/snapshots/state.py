@@ -10,20 +10,12 @@ Usage:
 from __future__ import annotations
 
 from forensics.analysis import ISSUE_DETAILS
-from forensics.analysis import signature_items as _items
 from forensics.pipeline import Sources, build_model
-from forensics.snapshots.model import Item, State
-from forensics.sql import run_named
+from forensics.snapshots.model import State
 from forensics.store import Store
 from forensics.timeutil import Window
 
-__all__ = ["ISSUE_DETAILS", "Sources", "signature_items", "window_state"]
-
-
-def signature_items(store: Store, window: Window, sources: Sources) -> list[Item]:
-    """One item per (signature, service) in ``window`` (watch: the last interval's counts)."""
-    del sources  # the connection already reads the current catalog's matches (window_state)
-    return _items(run_named(store, "window_signature_service_counts", window.params()))
+__all__ = ["ISSUE_DETAILS", "Sources", "window_state"]
 
 
 def window_state(

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from forensics.pipeline import open_for_reading
+from forensics.analysis import AnalysisModel
+from forensics.pipeline import Sources, build_model, open_for_reading
 from forensics.snapshots.diff import DiffResult, Spike, compare
 from forensics.snapshots.model import ItemKey, State
 from forensics.snapshots.spike import SpikeRule
-from forensics.snapshots.state import Sources, signature_items, window_state
 from forensics.timeutil import Window, utcnow
 from forensics.watch.loop import Cancel
 
@@ -42,6 +42,7 @@ class WatchRun:
     state: State
     changes: DiffResult
     first: bool
+    model: AnalysisModel  # the window's analysis: the state and the spike counts come from it
     collected: str | None = None
 
     @property
@@ -85,38 +86,40 @@ class Monitor:
         with open_for_reading(self.db) as store:  # collecting classified; reading writes nothing
             cancel.attach(store.conn)
             try:
-                label = _label(self.lookback)
-                state = window_state(store, window, label=label, sources=sources)
-                recent = signature_items(store, Window(now - self.interval, now), sources)
+                model = build_model(store, window, sources, recent_since=now - self.interval)
             finally:
                 cancel.detach()
+        state = model.snapshot_state(_label(self.lookback))
         first = self.previous is None
         changes = compare(
             state, [self.previous] if self.previous else [], self.rule, first_run=first
         )
-        spikes = self._spikes(state, {i.ident: i.count for i in recent})
+        spikes = self._spikes(model.signature_totals())
         changes.spikes = [
             s for s in spikes if (("signature", s.key, s.service)) not in self.spiking
         ]
         self.spiking = {("signature", s.key, s.service) for s in spikes}
         self.previous = state
-        return WatchRun(window, state, changes, first, collected)
+        return WatchRun(window, state, changes, first, model, collected)
 
-    def _spikes(self, state: State, recent: dict[ItemKey, int]) -> list[Spike]:
-        """The last interval against the rest of the lookback window, as a rate per interval."""
+    def _spikes(self, counts: dict[tuple[str, str], tuple[int, int]]) -> list[Spike]:
+        """The last interval against the rest of the lookback window, as a rate per interval.
+
+        ``counts`` are the model's (signature, service) -> (window, last interval) primary
+        counts: the numbers `analyze` shows, so a spike is made of the lines it counts."""
         rest = self.lookback - self.interval
         if rest <= timedelta(0):
             return []
         scale = self.interval / rest
-        totals = state.counts("signature")
         spikes = []
-        for ident, count in recent.items():
-            baseline = (totals.get(ident, count) - count) * scale
-            if baseline <= 0:
+        for (signature, service), (total, count) in counts.items():
+            baseline = (total - count) * scale
+            if count <= 0 or baseline <= 0:
                 continue  # nothing before: that is a new signature, not a spike
             spike, p = self.rule.test(count, baseline)
             if spike:
-                spikes.append(Spike(ident[1], ident[2], count, baseline, count / baseline, p))
+                where = None if service == "(none)" else service  # entries with no service
+                spikes.append(Spike(signature, where, count, baseline, count / baseline, p))
         return sorted(spikes, key=lambda s: s.p_value)
 
 
