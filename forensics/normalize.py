@@ -143,9 +143,9 @@ def normalize_sql(minify_raw: bool = False, check_only: bool = False) -> str:
 WITH lines AS (
     SELECT line_no, line, given_problem
     FROM batch
-    -- Blank lines are skipped. trim() scans the whole string, so only lines that start with
-    -- white space pay for it.
-    WHERE line <> '' AND (ascii(line) NOT IN (9, 10, 13, 32) OR trim(line, {_BLANK}) <> '')
+    -- Blank lines are skipped. trim() scans the whole string, so only lines that do not start
+    -- with a brace pay for it.
+    WHERE starts_with(line, '{{') OR trim(line, {_BLANK}) <> ''
 ), parsed AS (
     -- try(): malformed JSON yields NULL instead of failing the batch
     SELECT line_no, line, given_problem, try(json_transform(line, '{json.dumps(_SHAPE)}')) AS e
