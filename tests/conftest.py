@@ -14,6 +14,9 @@ from forensics.store import Store, open_store
 
 # Tests touch nothing beyond 127.0.0.1 (emulator); keep any proxy settings off loopback.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+# Each test computes its analysis: the kept-model cache (forensics.model_cache) is off unless a
+# test turns it on in a directory of its own.
+os.environ["FORENSICS_CACHE_DIR"] = ""
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_REAL_STAGING = (

@@ -61,6 +61,8 @@ def analyze(
     """
     # Deferred imports (here and in the other commands): `forensics --help` loads none of the
     # analysis, DuckDB or polars (tests/test_cli_startup.py).
+    from forensics.incidents.registry import user_registry_path
+    from forensics.model_cache import ModelCache
     from forensics.pipeline import Sources, build_model, open_for_reading
     from forensics.store import clamp_window
 
@@ -76,10 +78,17 @@ def analyze(
         report = collect_window(cfg, window, db_path(db), show_progress=not as_json)
         if not as_json:
             render_report(report)
-    sources = Sources.load(issues_file)
-    with open_for_reading(db_path(db)) as store:
-        window = clamp_window(store, window)
-        model = build_model(store, window, sources, report=out is not None)
+    with_report = out is not None
+    # an unchanged store, window, catalog and registry: the model kept by the last run
+    cache = ModelCache.for_store(db_path(db), window, user_registry_path(issues_file))
+    model = cache.get(report=with_report) if cache is not None else None
+    if model is None:
+        sources = Sources.load(issues_file)
+        with open_for_reading(db_path(db)) as store:
+            window = clamp_window(store, window)
+            model = build_model(store, window, sources, report=with_report)
+        if cache is not None:
+            cache.put(model, report=with_report)
     paths = write_model_reports(model, out, ["md", "html", "json"]) if out is not None else []
     note_classification(model.classification.note())
     result = model.analysis()

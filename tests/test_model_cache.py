@@ -1,0 +1,104 @@
+"""`forensics analyze` again on an unchanged store reads the model the last run kept."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import forensics.pipeline
+from forensics.cli import app
+
+from .conftest import FIXTURES
+
+SAMPLE = FIXTURES / "real_staging_sample.jsonl"
+UNTIL = "2025-09-17T00:00:00Z"
+
+
+@pytest.fixture
+def store(tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FORENSICS_CACHE_DIR", str(tmp_path / "cache"))
+    db = tmp_path / "s.duckdb"
+    assert runner.invoke(app, ["ingest", str(SAMPLE), "--db", str(db)]).exit_code == 0
+    return db
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every analysis computed (not read from the cache) from here on."""
+    calls: list[Any] = []
+    real = forensics.pipeline.build_model
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(forensics.pipeline, "build_model", counting)
+    return calls
+
+
+def _analyze(runner: CliRunner, db: Path, *extra: str) -> str:
+    argv = ["analyze", "--until", UNTIL, "--no-collect", "--db", str(db), "--json", *extra]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_an_unchanged_store_is_answered_from_the_kept_model(
+    runner: CliRunner, store: Path, builds: list[Any]
+) -> None:
+    first = _analyze(runner, store)
+    second = _analyze(runner, store)
+    assert len(builds) == 1
+    assert second == first
+
+
+def test_a_report_model_answers_the_plain_request(
+    runner: CliRunner, store: Path, builds: list[Any], tmp_path: Path
+) -> None:
+    _analyze(runner, store, "--out", str(tmp_path / "out"))
+    _analyze(runner, store)
+    assert len(builds) == 1
+
+
+def test_a_changed_store_or_window_is_analysed_again(
+    runner: CliRunner, store: Path, builds: list[Any]
+) -> None:
+    _analyze(runner, store)
+    assert runner.invoke(app, ["ingest", str(SAMPLE), "--db", str(store)]).exit_code == 0
+    _analyze(runner, store)
+    _analyze(runner, store, "--hours", "12")
+    assert len(builds) == 3
+
+
+def test_a_changed_registry_is_analysed_again(
+    runner: CliRunner, store: Path, builds: list[Any], tmp_path: Path
+) -> None:
+    issues = tmp_path / "issues.yaml"
+    issues.write_text("settings:\n  min_requests_after_fix: 500\n", encoding="utf-8")
+    _analyze(runner, store, "--issues-file", str(issues))
+    issues.write_text("settings:\n  min_requests_after_fix: 5\n", encoding="utf-8")
+    os.utime(issues, ns=(1, 1))  # a different time even on a coarse clock
+    _analyze(runner, store, "--issues-file", str(issues))
+    assert len(builds) == 2
+
+
+def test_a_cache_others_can_write_is_not_read(
+    runner: CliRunner, store: Path, builds: list[Any], tmp_path: Path
+) -> None:
+    _analyze(runner, store)
+    (tmp_path / "cache").chmod(0o777)
+    _analyze(runner, store)
+    assert len(builds) == 2
+
+
+def test_no_cache_when_turned_off(
+    runner: CliRunner, store: Path, builds: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSICS_CACHE_DIR", "")
+    _analyze(runner, store)
+    _analyze(runner, store)
+    assert len(builds) == 2
