@@ -27,7 +27,6 @@ from urllib.parse import quote
 
 from forensics.config import Resources
 from forensics.errors import ConfigError
-from forensics.signatures.logfilter import error_fields_clause
 
 __all__ = [
     "MAX_FILTER_CHARS",
@@ -198,6 +197,9 @@ def _text_terms(terms: Sequence[str], fields: Sequence[str]) -> str:
 
 def run_candidates(project: str) -> str:
     """What of the Cloud Run revision logs is worth pulling: failures and platform events."""
+    # imported here: the signatures package loads DuckDB, which `--help` must not
+    from forensics.signatures.logfilter import error_fields_clause
+
     default_lines = _all(
         "severity=DEFAULT",
         _text_terms(DEFAULT_SEVERITY_TERMS, ("textPayload", "jsonPayload.message")),
