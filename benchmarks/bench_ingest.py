@@ -1,19 +1,29 @@
-"""Benchmark: `forensics ingest` against DuckDB's own raw NDJSON load, single-threaded.
+"""Benchmark: ingest against DuckDB's own raw NDJSON load, single-threaded, stage by stage.
 
-Generates N demo entries (default 1,000,000) as an NDJSON export, then in one run times
-  raw:    CREATE TABLE t AS SELECT * FROM read_ndjson(file)      (DuckDB alone, threads=1)
-  ingest: forensics' ingest_files(file) into a fresh store          (threads=1)
-each in its own child process so that peak RSS is measured per phase, and prints entries/s,
-the ratio ingest/raw (target >= 0.6) and each phase's peak RSS (target <= 1 GB for ingest).
+Writes N entries as NDJSON, the demo's (``--corpus demo``) or the plain end-to-end corpus
+(``--corpus plain``, benchmarks/e2e_corpus.py), then runs, ``--runs`` times back to back, each
+phase in its own child process (so that peak RSS is the phase's own), all with threads=1:
 
-    python benchmarks/bench_ingest.py [--entries N] [--keep DIR]
+  raw        CREATE TABLE t AS SELECT * FROM read_ndjson(file)   (DuckDB alone; the demo's
+             file needs sample_size=-1: a field first seen late breaks the sampled schema)
+  read       forensics' reader: the file cut into Arrow batches (forensics.ndjson)
+  normalize  read + the normalizing SELECT, counted, nothing written
+  ingest     ingest_files into a fresh store (read, normalize, write, dedupe, commit)
+  classify   then classify_pending, as `forensics ingest` does after loading
+
+It prints CPU seconds (steadier than wall time on a shared machine) per phase and run, the
+median over runs of ingest's rate as a ratio to raw's (raw CPU / ingest CPU; target >= 0.8),
+classification's share of the CLI's work, and peak RSS (target <= 1 GB).
+
+    python benchmarks/bench_ingest.py --entries 1000000 --corpus plain --runs 3
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,97 +31,122 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 ANCHOR = datetime(2025, 9, 16, 12, 0, tzinfo=UTC)  # fixed, so runs are comparable
+PHASES = ("raw", "read", "normalize", "ingest")
 
 
-def _phase_raw(path: Path, db: Path) -> dict[str, float]:
+def _phase(name: str, path: Path, db: Path, full_sample: bool) -> dict[str, float]:
+    """One phase in this (child) process: CPU seconds of the work alone, and what it made."""
     import duckdb
 
-    conn = duckdb.connect(str(db))
-    conn.execute("SET threads = 1")
-    start = time.perf_counter()
-    # sample_size=-1: DuckDB's default inference samples the first rows and then fails on (or
-    # drops) fields first seen later, which a realistic export has; scan it all to infer.
-    conn.execute(f"CREATE TABLE t AS SELECT * FROM read_ndjson('{path}', sample_size=-1)")
-    elapsed = time.perf_counter() - start
-    rows = conn.execute("SELECT count(*) FROM t").fetchone()
-    conn.close()
-    return {"seconds": elapsed, "rows": float(rows[0] if rows else 0)}
-
-
-def _phase_ingest(path: Path, db: Path) -> dict[str, float]:
-    from forensics.ingest import BATCH_SIZE, ingest_files
+    from forensics.feed import Feed
+    from forensics.ingest import READ_BATCH, ingest_files
+    from forensics.normalize import normalize_sql
+    from forensics.pipeline import Sources, classify_pending
+    from forensics.readers import read_batches
     from forensics.store import open_store
 
-    with open_store(db) as store:
-        store.conn.execute("SET threads = 1")
-        start = time.perf_counter()
-        result = ingest_files(store, [path], batch_size=BATCH_SIZE)
-        elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "rows": float(result.accepted)}
+    out: dict[str, float] = {}
+    start = time.process_time()
+    if name == "raw":
+        conn = duckdb.connect(str(db))
+        conn.execute("SET threads = 1")
+        conn.execute("SET enable_progress_bar = false")
+        sample = ", sample_size=-1" if full_sample else ""
+        conn.execute(f"CREATE TABLE t AS SELECT * FROM read_ndjson(?{sample})", [str(path)])
+        out["rows"] = conn.execute("SELECT count(*) FROM t").fetchone()[0]  # type: ignore[index]
+    elif name == "read":
+        feed = Feed(read_batches(path, READ_BATCH))
+        out["rows"] = sum(batch.num_rows for batch in feed.reader())
+    elif name == "normalize":
+        conn = duckdb.connect()
+        conn.execute("SET threads = 1")
+        conn.register("batch", Feed(read_batches(path, READ_BATCH)).reader())
+        sql = f"SELECT count(*) FROM ({normalize_sql()}) WHERE problem IS NULL"
+        out["rows"] = conn.execute(sql).fetchone()[0]  # type: ignore[index]
+    else:
+        with open_store(db) as store:
+            store.conn.execute("SET threads = 1")
+            out["rows"] = ingest_files(store, [path]).accepted
+            out["cpu"] = time.process_time() - start
+            classify_pending(store, Sources.load().catalog)
+            out["classify_cpu"] = time.process_time() - start - out["cpu"]
+    out.setdefault("cpu", time.process_time() - start)
+    return out
 
 
-def _run_child(phase: str, path: Path, db: Path) -> dict[str, float]:
-    """Run one phase in a fresh interpreter, so its peak RSS is its own; return its figures."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, "--file", str(path), "--db", str(db)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+def _run_child(phase: str, path: Path, db: Path, full_sample: bool) -> dict[str, float]:
+    """Run one phase in a fresh interpreter; its figures and peak RSS (via wait4)."""
+    for stale in db.parent.glob(db.name + "*"):
+        stale.unlink()
+    argv = [sys.executable, __file__, "--phase", phase, "--file", str(path), "--db", str(db)]
+    proc = subprocess.Popen([*argv, *(["--full-sample"] if full_sample else [])],
+                            stdout=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"phase {phase} failed")
     figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    figures["rss_mib"] = usage.ru_maxrss / 1024
     return figures
+
+
+def _write(path: Path, entries: int, corpus: str) -> None:
+    if corpus == "demo":
+        from forensics.demo import write_export
+
+        write_export(path, n_entries=entries, end=ANCHOR, fmt="ndjson")
+    else:
+        from e2e_corpus import Shape, write_corpus
+
+        write_corpus(path, Shape(entries=entries))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--corpus", choices=["plain", "demo"], default="plain")
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="Directory to keep the export and stores in.")
-    parser.add_argument("--phase", choices=["raw", "ingest"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--full-sample", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.phase:  # child process
-        result = (_phase_raw if args.phase == "raw" else _phase_ingest)(args.file, args.db)
-        result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(result))
+        print(json.dumps(_phase(args.phase, args.file, args.db, args.full_sample)))
         return
 
-    from forensics.demo import write_export
-
+    os.environ.pop("FORENSICS_THREADS", None)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    export = workdir / "bench.jsonl"
-    start = time.perf_counter()
-    write_export(export, n_entries=args.entries, end=ANCHOR, fmt="ndjson")
-    size_mib = export.stat().st_size / 2**20
-    print(
-        f"generated {args.entries:,} entries ({size_mib:,.0f} MiB) in "
-        f"{time.perf_counter() - start:.1f}s → {export}"
-    )
-
-    for stale in workdir.glob("*.duckdb*"):
-        stale.unlink()
-    raw = _run_child("raw", export, workdir / "raw.duckdb")
-    ingest = _run_child("ingest", export, workdir / "ingest.duckdb")
-    raw_rate = raw["rows"] / raw["seconds"]
-    ingest_rate = ingest["rows"] / ingest["seconds"]
-    print(
-        f"duckdb read_ndjson (raw): {raw_rate:>12,.0f} entries/s  "
-        f"({raw['seconds']:.2f}s, peak RSS {raw['peak_rss_mib']:,.0f} MiB)"
-    )
-    print(
-        f"forensics ingest:         {ingest_rate:>12,.0f} entries/s  "
-        f"({ingest['seconds']:.2f}s, peak RSS {ingest['peak_rss_mib']:,.0f} MiB)"
-    )
-    ratio = ingest_rate / raw_rate
-    print(
-        f"ratio ingest/raw: {ratio:.2f}  (target >= 0.60)   "
-        f"ingest peak RSS: {ingest['peak_rss_mib']:,.0f} MiB (target <= 1024)"
-    )
-    if int(ingest["rows"]) != args.entries:
-        print(f"WARNING: ingest accepted {int(ingest['rows']):,} of {args.entries:,} entries")
+    export = workdir / f"{args.corpus}-{args.entries}.jsonl"
+    if not export.is_file():
+        _write(export, args.entries, args.corpus)
+    print(f"{args.corpus} corpus: {export.stat().st_size / 2**20:,.0f} MiB → {export}")
+    full_sample = args.corpus == "demo"
+    runs = []
+    for run in range(args.runs):
+        figures = {p: _run_child(p, export, workdir / f"{p}.duckdb", full_sample) for p in PHASES}
+        raw, ingest = figures["raw"], figures["ingest"]
+        ratio = raw["cpu"] / ingest["cpu"]
+        share = ingest["classify_cpu"] / (ingest["cpu"] + ingest["classify_cpu"])
+        runs.append({"ratio": ratio, "figures": figures})
+        print(
+            f"run {run + 1}: CPU s raw {raw['cpu']:.2f} | read {figures['read']['cpu']:.2f} "
+            f"| read+normalize {figures['normalize']['cpu']:.2f} | ingest {ingest['cpu']:.2f} "
+            f"(+ classify {ingest['classify_cpu']:.2f}, {share:.0%} of the CLI's work) "
+            f"| rate ratio {ratio:.2f}x raw | peak RSS raw {raw['rss_mib']:,.0f} MiB, "
+            f"ingest+classify {ingest['rss_mib']:,.0f} MiB | rows {int(raw['rows']):,} / "
+            f"{int(ingest['rows']):,}"
+        )
+    median = statistics.median(r["ratio"] for r in runs)
+    print(f"median rate ratio ingest/raw: {median:.2f}x (target >= 0.80)")
+    print(json.dumps({"corpus": args.corpus, "entries": args.entries, "runs": runs}))
 
 
 if __name__ == "__main__":

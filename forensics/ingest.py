@@ -137,6 +137,7 @@ def _load_chunk(
     ingest_id: int,
     minify: bool,
     before_commit: BeforeCommit | None = None,
+    strict: bool = False,
 ) -> IngestResult:
     """Normalize and insert one chunk in a single transaction; count its outcome.
 
@@ -153,7 +154,7 @@ def _load_chunk(
         try:
             row = conn.execute(
                 f"INSERT INTO log_entries ({cols}, source, ingest_id) "
-                f"SELECT {cols}, $source, $ingest_id FROM ({normalize_sql(minify)}) "
+                f"SELECT {cols}, $source, $ingest_id FROM ({normalize_sql(minify, strict=strict)}) "
                 "WHERE problem IS NULL",
                 {"source": source, "ingest_id": ingest_id},
             ).fetchone()
@@ -245,13 +246,26 @@ def _ingest_stream(
     total = IngestResult()
     status = "failed"
     batches = read()
+    strict = True  # until a chunk holds a line that is not JSON
     try:
         try:
             for chunk in itertools.count():
-                feed = Feed(itertools.islice(batches, batches_per_chunk))
-                part = _load_chunk(store, feed, source, ingest_id, minify, before_commit)
+                start = chunk * batches_per_chunk
+                batch_slice = itertools.islice(batches, batches_per_chunk)
+                feed = Feed(batch_slice)
+                try:
+                    part = _load_chunk(
+                        store, feed, source, ingest_id, minify, before_commit, strict
+                    )
+                except duckdb.InvalidInputException as err:
+                    if not (strict and "Malformed JSON" in str(err)):
+                        raise
+                    # Rolled back: this chunk, and the file's later ones, parse tolerantly.
+                    strict = False
+                    _drain(batch_slice)
+                    feed = Feed(itertools.islice(read(), start, start + batches_per_chunk))
+                    part = _load_chunk(store, feed, source, ingest_id, minify, before_commit)
                 if part.accepted + part.duplicates < feed.entries:
-                    start = chunk * batches_per_chunk
                     again = itertools.islice(read(), start, start + batches_per_chunk)
                     part.rejections = _find_problems(store, _until_damage(again), source, minify)
                     part.rejected = len(part.rejections)
@@ -271,6 +285,15 @@ def _ingest_stream(
     finally:
         _finish_run(store, ingest_id, total, status)
     return total
+
+
+def _drain(batches: Iterator[RawBatch | LineBatch]) -> None:
+    """Read past what is left of a chunk (damage is met again when it is read anew)."""
+    try:
+        for _ in batches:
+            pass
+    except InputError:
+        return
 
 
 def _until_damage(

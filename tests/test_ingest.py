@@ -266,7 +266,7 @@ def test_truncated_gzip_keeps_complete_entries(store: Store, tmp_path: Path) -> 
     path = tmp_path / "cut.jsonl.gz"
     packed = gzip.compress(body)
     path.write_bytes(packed[: len(packed) // 2])
-    result = ingest_files(store, [path], batch_size=500)
+    result = ingest_files(store, [path], batch_size=250)
     assert result.errors and "damaged or truncated" in result.errors[0]
     stored = _count(store)
     assert 0 < stored < 2000
@@ -306,3 +306,25 @@ def test_chunks_of_many_batches_keep_every_valid_entry(
     again = ingest_files(store, [path], batch_size=400)
     assert (again.accepted, again.duplicates, again.rejected) == (0, stored + 1, 3)
     assert _count(store) == stored
+
+
+def test_a_line_that_is_not_json_in_a_later_chunk_is_named_and_the_rest_kept(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks parse strictly until one holds a line that is not JSON: that chunk is rolled back
+    and loaded again tolerantly, and so are the file's later chunks; nothing is lost or doubled."""
+    monkeypatch.setattr(ingest, "READ_BATCH", 50)
+    lines = [
+        json.dumps(_entry(i, timestamp=f"2025-09-16T11:{i // 60 % 60:02d}:{i % 60:02d}Z"))
+        for i in range(1000)
+    ]
+    lines[502] = '{"logName": "projects/p/logs/x", "timestamp": '  # cut off
+    lines[930] = "not json at all"
+    path = tmp_path / "late-damage.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+
+    result = ingest_files(store, [path], batch_size=250)
+    assert [r.line_no for r in result.rejections] == [503, 931]
+    assert all("not valid JSON" in r.problem for r in result.rejections)
+    assert (result.accepted, result.duplicates, result.rejected) == (998, 0, 2)
+    assert _count(store) == 998 == store.scalar("SELECT count(DISTINCT insert_id) FROM entries")
