@@ -367,10 +367,8 @@ def classification_sql(
     extra = "".join(f", {q(c)}" for c in carry if c not in {x.name for x in SOURCE_CONTRACT})
     hits = dialect.unnest_hits.format(items=names, var="signature")
     gate = gate_sql(sigs, dialect)
-    if dialect is DUCKDB:  # a split traceback's chunks are joined first (splittrace)
-        scope = split_traceback_ctes(f"{read}{extra}", source, where, gate)
-    else:
-        scope = f"gated AS (SELECT {read}{extra} FROM {source} WHERE ({where}) AND ({gate}))"
+    # a split traceback's chunks are joined first (splittrace)
+    scope = split_traceback_ctes(f"{read}{extra}", source, where, gate, dialect)
     return f"""
 WITH {scope}, texted AS (
     SELECT *, {failure_text_sql(dialect)} AS ft FROM gated

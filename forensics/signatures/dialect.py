@@ -69,6 +69,10 @@ class Dialect:
     unnest_hits: str
     quote_char: str
     escape_string: bool = field(default=False)
+    # Microseconds since the epoch of a TIMESTAMP, and "some row is true" over a group
+    # (splittrace's windows and GROUP BY).
+    epoch_us: str = field(default="epoch_us({expr})")
+    any_true: str = field(default="bool_or({expr})")
 
     def literal(self, value: object) -> str:
         """A SQL literal: numbers as they are, strings quoted and escaped for this engine."""
@@ -138,4 +142,6 @@ BIGQUERY = Dialect(
     unnest_hits="CROSS JOIN UNNEST([{items}]) AS {var} WHERE {var} IS NOT NULL",
     quote_char="`",
     escape_string=True,
+    epoch_us="UNIX_MICROS({expr})",
+    any_true="LOGICAL_OR({expr})",
 )

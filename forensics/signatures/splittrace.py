@@ -25,13 +25,14 @@ for matching:
 
 Cost: one scan; one anchored regex per text row picks the chunk rows (few); window functions
 (lag, a running sum) and one GROUP BY run over the chunk rows only, and the rows they replace
-are hash-joined back onto the scope. Near-linear in the rows, no self range join. The SQL is
-DuckDB's: the compiler uses it for the DuckDB dialect; the BigQuery statement does not join
-split chunks yet (it would swap ``epoch_us`` for ``UNIX_MICROS``, ``regexp_matches`` for
-``REGEXP_CONTAINS`` and ``SELECT * REPLACE`` stays as it is).
+are hash-joined back onto the scope. Near-linear in the rows, no self range join. The engine
+spellings (regex test, epoch microseconds, LOGICAL_OR/bool_or, the newline) come from the
+``Dialect``, so DuckDB and BigQuery run the same stage.
 """
 
 from __future__ import annotations
+
+from forensics.signatures.dialect import DUCKDB, Dialect
 
 __all__ = ["GAP_MS", "split_traceback_ctes"]
 
@@ -52,67 +53,72 @@ _ANNOUNCES = r"(?:direct cause of the following exception|another exception occu
 # that is not the header) belongs to another traceback.
 _FRAME = r'^\s+File "'
 _ENDS_WITH_EXCEPTION = r"(?:^|\n)[^\s][^\n]*\s*$"
-_KEY = "concat_ws('|', log_name, coalesce(service, ''), coalesce(instance_id, ''))"
-_ORDER = '"timestamp", insert_id'
 
 
-def _quoted(pattern: str) -> str:
-    return "'" + pattern.replace("'", "''") + "'"
-
-
-def split_traceback_ctes(columns: str, source: str, where: str, gate: str) -> str:
+def split_traceback_ctes(
+    columns: str, source: str, where: str, gate: str, dialect: Dialect = DUCKDB
+) -> str:
     """CTE definitions (for a WITH list) ending in ``gated``: ``columns`` (which include
     ``message`` and ``json_payload``) of the ``source`` rows passing ``where`` and then
     ``gate``, each with ``message`` replaced as the module doc says. One scan; only the chunk
     rows are windowed and grouped, and the few replaced rows hash-joined back."""
+    lit, ts = dialect.literal, dialect.ident("timestamp")
+
+    def matches(field: str, pattern: str) -> str:
+        return dialect.regex_match.format(field=field, pattern=lit(pattern))
+
     kind = (
-        f"CASE WHEN regexp_matches(message, {_quoted(_HEADER)}) THEN 'H' "
-        f"WHEN regexp_matches(message, {_quoted(_CONTINUATION)}) THEN 'C' ELSE 'E' END"
+        f"CASE WHEN {matches('message', _HEADER)} THEN 'H' "
+        f"WHEN {matches('message', _CONTINUATION)} THEN 'C' ELSE 'E' END"
     )
     # Cloud Run splits what a process writes as text: chunks are textPayload entries
-    chunk = f"json_payload IS NULL AND regexp_matches(message, {_quoted(_CHUNK)})"
-    us = 'epoch_us("timestamp")'
+    chunk = f"json_payload IS NULL AND {matches('message', _CHUNK)}"
+    us = dialect.epoch_us.format(expr=ts)
+    previous = "lag(message) OVER w"
     starts = (
         f"CASE WHEN lag({us}) OVER w IS NULL OR {us} - lag({us}) OVER w > {GAP_MS * 1000} "
         f"OR {us} = lag({us}) OVER w "
-        f"OR (kind = 'H' AND NOT regexp_matches(lag(message) OVER w, {_quoted(_ANNOUNCES)})) "
+        f"OR (kind = 'H' AND NOT {matches(previous, _ANNOUNCES)}) "
         "OR (kind = 'E' AND lag(kind) OVER w = 'E') "
-        f"OR (regexp_matches(message, {_quoted(_FRAME)}) "
-        f"AND regexp_matches(lag(message) OVER w, {_quoted(_ENDS_WITH_EXCEPTION)})) "
+        f"OR ({matches('message', _FRAME)} AND {matches(previous, _ENDS_WITH_EXCEPTION)}) "
         "THEN 1 ELSE 0 END"
     )
+    key = dialect.join_nonnull.format(
+        sep="'|'", parts="log_name, coalesce(service, ''), coalesce(instance_id, '')"
+    )
+    order = f"{ts}, insert_id"
     return f"""scoped AS (
     SELECT {columns}
     FROM {source}
     WHERE ({where})
 ), chunk_rows AS (
-    SELECT log_name, insert_id, "timestamp", message, {_KEY} AS chunk_key, {kind} AS kind
+    SELECT log_name, insert_id, {ts}, message, {key} AS chunk_key, {kind} AS kind
     FROM scoped
     WHERE {chunk}
 ), chunk_starts AS (
     SELECT *, {starts} AS starts
     FROM chunk_rows
-    WINDOW w AS (PARTITION BY chunk_key ORDER BY {_ORDER})
+    WINDOW w AS (PARTITION BY chunk_key ORDER BY {order})
 ), chunk_runs AS (
     SELECT *,
-        sum(starts) OVER (PARTITION BY chunk_key ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING) AS run,
-        row_number() OVER (PARTITION BY chunk_key ORDER BY {_ORDER}) AS pos
+        sum(starts) OVER (PARTITION BY chunk_key ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS run,
+        row_number() OVER (PARTITION BY chunk_key ORDER BY {order}) AS pos
     FROM chunk_starts
 ), tracebacks AS (
     SELECT chunk_key, run, max(pos) AS last_pos,
-        string_agg(message, chr(10) ORDER BY {_ORDER}) AS text
+        string_agg(message, {dialect.newline} ORDER BY {order}) AS text
     FROM chunk_runs
     GROUP BY chunk_key, run
-    HAVING count(*) > 1 AND bool_or(kind = 'H')
+    HAVING count(*) > 1 AND {dialect.any_true.format(expr="kind = 'H'")}
 ), rejoined AS (
-    SELECT c.log_name, c.insert_id, c."timestamp",
+    SELECT c.log_name, c.insert_id, c.{ts},
         CASE WHEN c.pos = t.last_pos THEN t.text ELSE '' END AS text
     FROM chunk_runs AS c JOIN tracebacks AS t USING (chunk_key, run)
 ), joined AS (
     SELECT s.* REPLACE (coalesce(r.text, s.message) AS message)
     FROM scoped AS s LEFT JOIN rejoined AS r
         ON r.log_name = s.log_name AND r.insert_id = s.insert_id
-        AND r."timestamp" = s."timestamp"
+        AND r.{ts} = s.{ts}
 ), gated AS (
     SELECT * FROM joined WHERE {gate}
 )"""
