@@ -9,15 +9,17 @@ google-cloud-bigquery client, and compared column by column with what ``forensic
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from forensics.bigquery.client import bigquery_client, run_query
 from forensics.bigquery.collect import BigQueryRequest, collect_bigquery
 from forensics.bigquery.shapes import drop_nulls, sink_round_trip
 from forensics.bigquery.source import discover, entries_ctes, parse_source
+from forensics.cli import app
 from forensics.ingest import ingest_texts
 from forensics.signatures.catalog import load_catalog
 from forensics.signatures.classify import classify_store
@@ -29,6 +31,7 @@ from forensics.timeutil import Window
 from tests import bqemu
 from tests.conftest import REAL_STAGING_ENTRIES
 
+SPREAD = datetime(2025, 1, 1, tzinfo=UTC)
 WINDOW = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 PARAMS = [("since", "TIMESTAMP", WINDOW.since), ("until", "TIMESTAMP", WINDOW.until)]
 # Compared exactly; json_payload is compared as parsed JSON (engines print JSON differently).
@@ -56,6 +59,10 @@ def corpus() -> list[dict[str, Any]]:
     for sig in load_catalog().active():
         for kind, items in (("match", sig.examples_match), ("no_match", sig.examples_no_match)):
             entries += [example_entry(sig, kind, i, p) for i, p in enumerate(items)]
+    # A minute apart: unrelated examples one second apart on one stream would read as the
+    # chunks of one split traceback (forensics.signatures.splittrace).
+    for i, entry in enumerate(entries):
+        entry["timestamp"] = (SPREAD + timedelta(minutes=i)).isoformat().replace("+00:00", "Z")
     entries += [json.loads(line) for line in REAL_STAGING_ENTRIES.read_text().splitlines()]
     for entry in entries:  # Logging stores a Duration and writes it back with 0/3/6/9 digits
         http = entry.get("httpRequest")
@@ -231,3 +238,32 @@ def test_collect_bigquery_stores_what_the_duckdb_path_finds(
     assert counts == want
     assert report.scanned_rows == len(entries)
     assert stored == sum(report.transferred.values()) < len(entries)
+
+
+def test_collect_bigquery_explain_prints_the_sql_and_the_dry_run(
+    loaded: dict[str, Any], bq_emulator: bqemu.Emulator, runner: CliRunner, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("FORENSICS_BIGQUERY_ENDPOINT", bq_emulator.endpoint)
+    args = ["--bigquery", "p.sink", "--until", "2025-09-17T00:00:00Z", "--hours", "24"]
+    out = runner.invoke(app, ["collect", *args, "--explain", "--json"])
+    assert out.exit_code == 0, out.output
+    plan = json.loads(out.stdout)
+    assert plan["source"] == "bigquery:p.sink"
+    assert plan["tables"] and all(t.endswith("_20250916") for t in plan["tables"])
+    assert [s["name"] for s in plan["statements"]] == ["entries", "counts"]
+    assert all("@since" in s["sql"] and "@until" in s["sql"] for s in plan["statements"])
+    assert all(isinstance(s["bytes_estimated"], int) for s in plan["statements"])
+
+
+def test_collect_bigquery_without_credentials_says_how_to_log_in(
+    runner: CliRunner, tmp_path: Any, monkeypatch: Any
+) -> None:
+    for name in ("FORENSICS_BIGQUERY_ENDPOINT", "GOOGLE_APPLICATION_CREDENTIALS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no gcloud ADC file
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")  # never ask a metadata server (the network)
+    out = runner.invoke(app, ["collect", "--bigquery", "p.sink", "--db", str(tmp_path / "s.db")])
+    assert out.exit_code == 2
+    assert "gcloud auth application-default login" in out.output
+    assert "Traceback" not in out.output

@@ -10,11 +10,12 @@ Two query jobs per window, each over the mapping view (``forensics.bigquery.sour
 * entries: the catalog's classification (``classification_sql`` in the BigQuery dialect) and
   the miner's error test pick the matched entries and the unknown-error candidates, at most
   ``per_minute`` whole entries per signature (or template), service and minute; the Cloud Run
-  stdout/stderr lines within ``context_seconds`` of a kept one come with them (tracebacks
-  split over entries). Each comes back whole and is rebuilt into its LogEntry JSON, then
-  ingested like any other source, so the local stages (classification included: it has one
-  owner) run on it unchanged. BigQuery's primary signature for each matched entry is kept to
-  check that the local classification agrees.
+  stdout/stderr lines of the same instance within ``context_seconds`` of a kept one come with
+  them (tracebacks split over entries come from one instance), as many per instance and
+  minute. Each comes back whole and is rebuilt into its LogEntry JSON, then ingested like any
+  other source, so the local stages
+  (classification included: it has one owner) run on it unchanged. BigQuery's primary
+  signature for each matched entry is kept to check that the local classification agrees.
 * counts: entries per minute, service, severity and HTTP status, into ``minute_counts``.
 
 The window is recorded in ``collect_checkpoints`` under the source's key: a window already
@@ -141,14 +142,21 @@ ranked AS (
     FROM flagged WHERE kind IS NOT NULL
 ),
 kept AS (SELECT * FROM ranked WHERE nth <= {int(per_minute)}),
-around AS (
-    SELECT DISTINCT f.`timestamp`, f.log_name, f.insert_id
+near AS (
+    SELECT DISTINCT f.`timestamp`, f.log_name, f.insert_id, f.service, f.instance_id
     FROM flagged AS f JOIN kept AS k
-        ON f.service = k.service
+        ON f.service = k.service AND (k.instance_id IS NULL OR f.instance_id = k.instance_id)
         AND f.`timestamp` BETWEEN TIMESTAMP_SUB(k.`timestamp`, INTERVAL {pad} SECOND)
             AND TIMESTAMP_ADD(k.`timestamp`, INTERVAL {pad} SECOND)
     WHERE f.kind IS NULL AND f.resource_type = 'cloud_run_revision'
         AND f.log_id IN ({run_logs})
+),
+around AS (  -- the same cap per instance and minute: a burst's context stays bounded too
+    SELECT * FROM near
+    WHERE TRUE  -- GoogleSQL accepts QUALIFY only beside WHERE, GROUP BY or HAVING
+    QUALIFY ROW_NUMBER() OVER (
+        PARTITION BY service, instance_id, TIMESTAMP_TRUNC(`timestamp`, MINUTE)
+        ORDER BY `timestamp`, insert_id) <= {int(per_minute)}
 ),
 picked AS (
     SELECT kind, primary_signature, `timestamp`, log_name, insert_id, {kept_wire} FROM kept
@@ -232,7 +240,10 @@ def explain_bigquery(
 ) -> dict[str, Any]:
     """Both statements and what a dry run says they would scan; nothing is run."""
     catalog = catalog or load_catalog()
-    tables = discover(client, request.source, request.window)
+    try:
+        tables = discover(client, request.source, request.window)
+    except (GoogleAPIError, OSError) as err:
+        raise CollectError(f"{request.source.key}: {_first_line(err)}") from err
     ctes = entries_ctes(tables)
     params = _params(request.window)
     statements = {
@@ -278,7 +289,13 @@ def collect_bigquery(
     settle = (now or datetime.now(UTC)) - timedelta(minutes=request.settle_minutes)
     for start, end in todo:
         window = Window(start, end)
-        tables = discover(client, request.source, window)
+        try:
+            tables = discover(client, request.source, window)
+        except (GoogleAPIError, OSError) as err:  # no such dataset, no permission, offline
+            reason = _first_line(err)
+            checkpoints.record_gap(key, [(start, end)], reason)
+            report.status, report.error = "failed", reason
+            continue
         # no table for these days: the sink wrote nothing then, which is an answer too
         ctes = entries_ctes(tables) if tables else ""
         text = (
