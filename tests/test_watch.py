@@ -107,15 +107,15 @@ def test_loop_survives_a_failed_run_and_stops_on_request() -> None:
 
 
 def test_alert_on_change_posts_only_changes_with_retry(tmp_path: Path, runner: CliRunner) -> None:
-    """In-process CLI run: entries stamped 1.5 s ahead enter the window on the second run."""
+    """In-process CLI run: entries stamped 5 s ahead enter the window on the second run, 8 s
+    after the first (margins that hold when a loaded machine slows the first run's start)."""
     db = tmp_path / "w.duckdb"
-    now = utcnow()
-    add(db, EXIT3, now - HOUR, 3, HOUR)
-    add(db, MEMORY, now + timedelta(seconds=1.5), 1, timedelta(seconds=0.1))
+    add(db, EXIT3, utcnow() - HOUR, 3, HOUR)
+    add(db, MEMORY, utcnow() + timedelta(seconds=5), 1, timedelta(seconds=0.1))
     with hook_server([500, 200]) as hook:
         result = runner.invoke(
             app,
-            ["watch", "--db", str(db), "--interval", "2.5s", "--lookback", "1h",
+            ["watch", "--db", str(db), "--interval", "8s", "--lookback", "1h",
              "--iterations", "2", "--alert-on-change", "--webhook", hook.url,
              "--webhook-backoff", "0.05"],
         )  # fmt: skip
