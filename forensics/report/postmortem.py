@@ -263,7 +263,7 @@ def _deploy_events(
     deploys: list[dict[str, Any]],
     first: datetime | None,
     resolved: datetime | None,
-    project: str | None,
+    project: str | None = None,
 ) -> tuple[list[TimelineEvent], int]:
     """Deploys of any service near the incident: a fix often ships on another service (an
     auth-service deploy ends the backend's auth timeouts), so none is filtered out by service.
