@@ -159,17 +159,10 @@ def _source_tables(schemas: dict[str, list[dict]], kind: str) -> list:
     ]
 
 
-_AMBIGUOUS = pytest.mark.xfail(
-    strict=True,
-    reason="forensics/bigquery/source.py: log_entries selects receive_timestamp twice (its own "
-    "column and WIRE's), which GoogleSQL calls ambiguous in entries_sql (see bq-contract.md)",
-)
-
-
 @requires_real_staging
 @pytest.mark.parametrize("kind", ["analytics", "sink"])
 @pytest.mark.parametrize(
-    "statement", ["classification", "counts", pytest.param("entries", marks=_AMBIGUOUS)]
+    "statement", ["classification", "counts", "entries"]
 )
 def test_collector_statements_pass_the_analyzer_over_alllogs_and_sink(
     kind: str, statement: str

@@ -301,7 +301,7 @@ def _contract_sql() -> str:
     FROM timed
 ), log_entries AS (
     SELECT
-        `timestamp`, receive_timestamp, sev AS severity_name,
+        `timestamp`, sev AS severity_name,  -- receive_timestamp comes with WIRE
         CASE sev {severity_case} ELSE 0 END AS severity_number,
         decoded_log_name AS log_name,
         NULLIF(SPLIT(decoded_log_name, '/logs/')[SAFE_OFFSET(1)], '') AS log_id,
