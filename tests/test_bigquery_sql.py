@@ -161,9 +161,7 @@ def _source_tables(schemas: dict[str, list[dict]], kind: str) -> list:
 
 @requires_real_staging
 @pytest.mark.parametrize("kind", ["analytics", "sink"])
-@pytest.mark.parametrize(
-    "statement", ["classification", "counts", "entries"]
-)
+@pytest.mark.parametrize("statement", ["classification", "counts", "entries"])
 def test_collector_statements_pass_the_analyzer_over_alllogs_and_sink(
     kind: str, statement: str
 ) -> None:
