@@ -164,3 +164,17 @@ def test_impact_names_no_denominator_for_the_filtered_export(report) -> None:
     for impact in [report["impact"], *(i["postmortem"]["impact"] for i in report["incidents"])]:
         assert impact["requests"] is None and impact["failed_ratio"] is None, impact
         assert "no complete denominator" in impact["source"] and impact["denominator"], impact
+
+
+def test_no_denominator_is_said_once_not_as_a_source(report) -> None:
+    """Without a complete request count the outputs say so; they never cite "from none: ..."
+    as if "none" were where a ratio came from."""
+    from forensics.report.render import render
+
+    for fmt in ("md", "html"):
+        text = render(report, fmt)
+        assert "no complete request count" in text
+        assert "from none" not in text, fmt
+    for incident in report["incidents"]:
+        for event in incident["postmortem"]["events"]:
+            assert "from none" not in event["label"], event

@@ -228,7 +228,7 @@ def _impact_events(
             start_time,
             "impact_start",
             f"Impact starts: first 5xx on {first['service']} in {minute} "
-            f"({counted(first)}, from {impact.source})",
+            f"({counted(first)}{'' if impact.requests is None else f', from {impact.source}'})",
             start_cite,
         ),
         TimelineEvent(
