@@ -12,8 +12,9 @@ import pytest
 
 from forensics.demo import scenario
 from forensics.report.chart import bucket_seconds, chart_data, sparkline
+from forensics.report.impact import request_minutes
 from forensics.report.links import entry_filter, logs_explorer_url, safe_http_url
-from forensics.report.postmortem import Scope, postmortem, request_minutes
+from forensics.report.postmortem import Scope, postmortem
 from forensics.signatures import load_catalog
 from forensics.store import Store
 from forensics.timeutil import Window

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.report.postmortem import RequestMinutes
+from forensics.report.impact import RequestMinutes
 from forensics.report.records import ChartData, Lane, MetricSeries, QueryCite, RequestPoint
 from forensics.sql import run_named
 from forensics.store import Store

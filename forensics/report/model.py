@@ -26,7 +26,8 @@ from forensics.report import facts
 from forensics.report.assemble import REPORT_SCHEMA, assemble_report
 from forensics.report.assemble import rows as _rows
 from forensics.report.chart import chart_data
-from forensics.report.postmortem import Scope, postmortem, request_minutes
+from forensics.report.impact import request_minutes
+from forensics.report.postmortem import Scope, postmortem
 from forensics.report.records import QueryCite, ReportFacts, ReportIncident, TimelineEvent
 from forensics.signatures import Catalog, load_catalog
 from forensics.sql import run_named

@@ -1,40 +1,29 @@
-"""Postmortem timelines and quantified impact for an incident (or the whole window).
+"""Postmortem timelines for an incident (or the whole window).
 
 For one scope (a time range, optionally limited to some signatures and services) it finds:
   - first signal: the earliest signature match or metric signal;
-  - impact start / end: the first and last 5xx response in a minute whose 5xx ratio reached
-    IMPACT_RATIO, from request_count metrics when collected, else from request logs; request
-    logs that hold failing requests only (pushdown, a filtered export) give no ratio, so there
-    a minute with any 5xx counts and the impact says it has no complete denominator;
+  - impact start / end (``forensics.report.impact``: the first and last 5xx in a minute whose
+    5xx ratio reached IMPACT_RATIO, or any 5xx where there is no complete denominator);
   - detection: the first ERROR-or-worse (or 5xx) matched entry, where a log alert on the
     catalog would first have fired;
   - deploys before and during it, and the ones that look like mitigations;
   - resolution: the later of the last matched entry and the impact end;
-and counts failed requests, failed starts, and affected revisions and instances. Every event
-cites the entry it rests on or the named query that computed it.
+and counts failed starts, and affected revisions and instances. Every event cites the entry it
+rests on or the named query that computed it.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import polars as pl
-
-from forensics.incidents.coverage import (
-    log_denominator_gap,
-    log_denominator_source,
-    service_traffic,
-)
 from forensics.report.facts import entry_ref
+from forensics.report.impact import RequestMinutes, impact_events, scope_impact
 from forensics.report.records import (
     Affected,
-    Cite,
     FailedStarts,
-    Impact,
-    Peak,
     Postmortem,
     QueryCite,
     TimelineEvent,
@@ -43,16 +32,8 @@ from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
 
-__all__ = [
-    "FAILED_START_SIGNATURES",
-    "IMPACT_RATIO",
-    "RequestMinutes",
-    "Scope",
-    "postmortem",
-    "request_minutes",
-]
+__all__ = ["FAILED_START_SIGNATURES", "Scope", "postmortem"]
 
-IMPACT_RATIO = 0.05  # a minute counts as impact when at least 5% of its requests were 5xx
 # Signatures whose entries mean an instance did not come up (counted as failed starts).
 FAILED_START_SIGNATURES = (
     "startup/exit-code-3",
@@ -65,8 +46,6 @@ DEPLOY_LEAD = timedelta(minutes=30)  # a deploy this soon before the first signa
 MITIGATION_WITHIN = timedelta(minutes=10)  # a rollout this soon after the last evidence: a fix?
 ONGOING_WITHIN = timedelta(minutes=10)  # evidence this close to the window end: still going
 MAX_DEPLOY_EVENTS = 10  # deploys one timeline lists (a wide fleet has hundreds near each)
-NO_DENOMINATOR = "none: no complete denominator"
-NO_REQUESTS = "no request logs or request_count metrics for these services and minutes"
 _EARLIEST = datetime.min.replace(tzinfo=UTC)  # sorts an event without a time first
 
 
@@ -86,158 +65,11 @@ class Scope:
     every_service: bool = False
 
 
-@dataclass(frozen=True)
-class RequestMinutes:
-    """Requests and 5xx per minute and service, and where the numbers came from."""
-
-    frame: pl.DataFrame
-    source: str  # "request_count metrics (Cloud Monitoring)", "request logs, ..." or NO_DENOMINATOR
-    cite: QueryCite
-    # service -> why its request logs are no denominator (failing requests only)
-    incomplete: dict[str, str] = field(default_factory=dict)
-
-
-def request_minutes(store: Store, window: Window) -> RequestMinutes:
-    """Per-minute request outcomes: Monitoring's request_count when collected (a complete
-    count, as the 5xx-ratio check uses), else request logs, naming how they were collected
-    and noting the services whose logs are no complete denominator
-    (``forensics.incidents.coverage.log_denominator_gap``)."""
-    params = {**window.params(), "bucket_s": 60}
-    metrics = run_named(store, "bucket_service_request_metrics", params)
-    if not metrics.is_empty():
-        cite = QueryCite("bucket_service_request_metrics", params)
-        return RequestMinutes(metrics, "request_count metrics (Cloud Monitoring)", cite)
-    logs = run_named(store, "bucket_service_request_status", params)
-    if logs.is_empty():
-        return RequestMinutes(
-            metrics, NO_DENOMINATOR, QueryCite("bucket_service_request_metrics", params)
-        )
-    rows = service_traffic(store, window.since, window.until).to_dicts()
-    incomplete = {str(r["service"]): gap for r in rows if (gap := log_denominator_gap(r))}
-    bases = sorted({basis for r in rows if (basis := log_denominator_source(r))})
-    source = "; ".join(bases) if bases else NO_DENOMINATOR
-    cite = QueryCite("bucket_service_request_status", params)
-    return RequestMinutes(logs, source, cite, incomplete)
-
-
 def _minutes(delta: timedelta) -> str:
     if delta.total_seconds() < 60:
         return f"{int(delta.total_seconds())} s"
     total = int(delta.total_seconds() // 60)
     return f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
-
-
-@dataclass(frozen=True)
-class _ImpactMinutes:
-    """The scope's first and last impact minutes (rows of the request frame)."""
-
-    first: dict[str, Any]
-    last: dict[str, Any]
-
-
-def _impact(
-    requests: RequestMinutes, services: list[str], start: datetime, end: datetime
-) -> tuple[Impact, _ImpactMinutes | None]:
-    frame = requests.frame
-    if frame.is_empty():
-        return (
-            Impact(
-                NO_DENOMINATOR,
-                requests=None,
-                failed_requests=0,
-                cite=requests.cite,
-                denominator=NO_REQUESTS,
-            ),
-            None,
-        )
-    lo = start.replace(second=0, microsecond=0)
-    scoped = frame.filter((pl.col("bucket") >= lo) & (pl.col("bucket") <= end))
-    if services:
-        scoped = scoped.filter(pl.col("service").is_in(services))
-    partial = pl.col("service").is_in(list(requests.incomplete))
-    # over failing-only request logs the ratio is 100 % by construction: no ratio there
-    scoped = scoped.with_columns(
-        ratio=pl.when(partial).then(None).otherwise(pl.col("failed") / pl.col("requests"))
-    )
-    complete = scoped.filter(~partial)
-    gaps = sorted(
-        {requests.incomplete[s] for s in scoped["service"].unique() if s in requests.incomplete}
-    )
-    total, failed = int(complete["requests"].sum() or 0), int(scoped["failed"].sum() or 0)
-    # no ratio: some service's logs are no denominator, or there is no complete source at all
-    unrated = bool(gaps) or requests.source == NO_DENOMINATOR
-    hot = scoped.filter(
-        (pl.col("failed") > 0) & (pl.col("ratio").is_null() | (pl.col("ratio") >= IMPACT_RATIO))
-    ).sort("bucket")
-    peak = None
-    rated = hot.filter(pl.col("ratio").is_not_null())
-    if not rated.is_empty():
-        row = rated.sort(["ratio", "bucket"], descending=[True, False]).row(0, named=True)
-        peak = Peak(
-            minute=row["bucket"],
-            service=row["service"],
-            ratio=round(row["ratio"], 4),
-            failed=int(row["failed"]),
-            requests=int(row["requests"]),
-        )
-    impact = Impact(
-        source=NO_DENOMINATOR if unrated else requests.source,
-        services=tuple(sorted(set(scoped["service"].to_list()))),
-        requests=None if unrated else total,
-        failed_requests=failed,
-        failed_ratio=round(failed / total, 4) if total and not gaps else None,
-        impact_minutes=hot.height,
-        denominator="; ".join(gaps) or (NO_REQUESTS if unrated else None),
-        cite=requests.cite,
-        peak=peak,
-    )
-    minutes = None
-    if not hot.is_empty():
-        minutes = _ImpactMinutes(hot.row(0, named=True), hot.row(hot.height - 1, named=True))
-    return impact, minutes
-
-
-def _impact_events(
-    impact: Impact, minutes: _ImpactMinutes | None, project: str | None
-) -> list[TimelineEvent]:
-    if minutes is None:
-        return []
-    first, last = minutes.first, minutes.last
-    pct = f"{IMPACT_RATIO:.0%}"
-    minute = f"a minute with ≥ {pct} 5xx"
-    if first["ratio"] is None or last["ratio"] is None:
-        minute = "a minute with 5xx"
-
-    def counted(row: dict[str, Any]) -> str:
-        if row["ratio"] is None:  # failing-only request logs: a count, never a ratio
-            return f"{row['failed']} failed requests; no complete request count"
-        return f"{row['failed']}/{row['requests']} requests"
-
-    start_cite: Cite
-    end_cite: Cite
-    if "first_failed_insert_id" in first:  # request logs: cite the 5xx entries themselves
-        start_cite = entry_ref(first, project, "first_failed_")
-        end_cite = entry_ref(last, project, "last_failed_")
-        start_time, end_time = first["first_failed_at"], last["last_failed_at"]
-    else:
-        start_cite = end_cite = impact.cite
-        # a request_count point's time is the end of the minute it counts
-        start_time, end_time = first["bucket"] - timedelta(minutes=1), last["bucket"]
-    return [
-        TimelineEvent(
-            start_time,
-            "impact_start",
-            f"Impact starts: first 5xx on {first['service']} in {minute} "
-            f"({counted(first)}{'' if impact.requests is None else f', from {impact.source}'})",
-            start_cite,
-        ),
-        TimelineEvent(
-            end_time,
-            "impact_end",
-            f"Impact ends: last 5xx in {minute} on {last['service']} ({counted(last)})",
-            end_cite,
-        ),
-    ]
 
 
 def _signal_events(signals: list[dict[str, Any]], scope: Scope) -> list[TimelineEvent]:
@@ -331,10 +163,10 @@ def postmortem(
             events.append(
                 TimelineEvent(row["timestamp"], kind, label.format(**row), entry_ref(row, project))
             )
-    impact, minutes = _impact(
+    impact, minutes = scope_impact(
         requests, services, scope.start - timedelta(minutes=1), scope.end + timedelta(minutes=1)
     )
-    events.extend(_impact_events(impact, minutes, project))
+    events.extend(impact_events(impact, minutes, project))
     first_time = min((e.time for e in events if e.time is not None), default=None)
     # the duration runs from the first failure evidence, the first matched entry: a metric
     # signal before it is context, and a metric minute's start is no finer than the minute
