@@ -173,7 +173,7 @@ def build_analysis(
 
     Shape: ``{"window", "issues": [...], "incidents": [...], "deploys": [...], "drift": [...],
     "checks": [...], "signature_revisions": [...], "analysis_notes": {...}}``; issues come
-    contradictions first. See docs/notes/incidents.md for every key.
+    contradictions first. schemas/incidents.schema.json describes every key.
 
     Example:
         >>> from forensics.store import open_store

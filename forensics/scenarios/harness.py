@@ -37,7 +37,8 @@ from forensics.emulator.faults import FaultPlan
 from forensics.emulator.server import Emulator, EmulatorSettings
 from forensics.errors import InputError
 from forensics.ingest import ingest_files
-from forensics.scenarios.check import ScenarioResult, compare
+from forensics.scenarios.check import compare
+from forensics.scenarios.facts import ScenarioResult
 from forensics.scenarios.model import Scenario
 from forensics.scenarios.render import Rendered, render
 from forensics.scenarios.world import iso
