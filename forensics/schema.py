@@ -240,6 +240,29 @@ CLASSIFIED_RUN_COLUMNS: tuple[Column, ...] = (
     Column("classified_at", "TIMESTAMPTZ NOT NULL", "When."),
 )
 
+# The unknown-error miner's rows, written once per ingest run (forensics.signatures.error_texts):
+# every entry the miner counts as an error, with the text a template is made of and its masked
+# form, so mining a window reads these instead of testing and masking every entry again.
+ERROR_TEXT_COLUMNS: tuple[Column, ...] = (
+    Column("timestamp", "TIMESTAMPTZ NOT NULL", "The entry's timestamp (its identity)."),
+    Column("log_name", "VARCHAR NOT NULL", "The entry's log_name (its identity)."),
+    Column("insert_id", "VARCHAR NOT NULL", "The entry's insert_id (its identity)."),
+    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row that added the entry."),
+    Column("service", "VARCHAR NOT NULL", "service, else resource_type, else '(none)'."),
+    Column("text", "VARCHAR", "A traceback's exception line, else the first line (300 chars)."),
+    Column("masked", "VARCHAR", "The text with ids, numbers, paths masked (mining.MASKS)."),
+)
+
+# One row per ingest run whose error texts are stored; current while the miner version and the
+# run's accepted count are today's (otherwise the miner computes that run's rows live).
+MINED_RUN_COLUMNS: tuple[Column, ...] = (
+    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose errors were stored."),
+    Column("miner_version", "VARCHAR NOT NULL", "Hash of the error test and masks used."),
+    Column("entries", "BIGINT NOT NULL", "The run's accepted count when its errors were stored."),
+    Column("error_rows", "BIGINT NOT NULL", "error_texts rows written for the run."),
+    Column("mined_at", "TIMESTAMPTZ NOT NULL", "When."),
+)
+
 # Per-minute entry counts computed where the entries stay (collect --bigquery): the volume the
 # analysis would otherwise count from log_entries, for entries that were never brought home.
 MINUTE_COUNT_COLUMNS: tuple[Column, ...] = (
@@ -262,6 +285,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "snapshots": SNAPSHOT_COLUMNS,
     "classified_runs": CLASSIFIED_RUN_COLUMNS,
     "minute_counts": MINUTE_COUNT_COLUMNS,
+    "error_texts": ERROR_TEXT_COLUMNS,
+    "mined_runs": MINED_RUN_COLUMNS,
 }
 
 # The documented view that users and named queries read; `raw` stays reachable for the rare field.

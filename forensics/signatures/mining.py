@@ -8,7 +8,9 @@ Usage:
      ``unexplained_template_ids(store)`` gives each such entry its template id.
   2. In SQL, each entry's text (a traceback's exception line, else its first line) is masked:
      /cloudsql/ paths, trace ids, UUIDs, revisions, instance ids, IPs, hex, identifiers with
-     digits and numbers become placeholders, and identical masked texts are counted in one pass.
+     digits and numbers become placeholders (forensics.signatures.masking). Both are stored per
+     ingest run (forensics.signatures.error_texts), so a window reads its error rows, drops the
+     ones a signature matched and counts identical masked texts in one pass: O(error rows).
   3. In Python, the distinct masked texts are grouped into templates (forensics.signatures.
      grouping: a learned line header is dropped, texts are partitioned by token count and by the
      positions that hold a few words, variables spanning several tokens are merged), the
@@ -26,18 +28,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-
-from forensics.signatures.compile import MATCH_TEXT_SQL, level_sql, literal
-from forensics.signatures.dialect import DUCKDB, Dialect
+from forensics.signatures.error_texts import errors_sql, window_where
 from forensics.signatures.grouping import group_masked
-from forensics.signatures.matchtext import match_text_sql
+from forensics.signatures.masking import MASKS, error_sql, mask_sql, mask_texts
 from forensics.store import Store
 
 __all__ = [
     "MASKS",
     "Template",
+    "error_sql",
     "mask_sql",
     "mask_texts",
     "merge_templates",
@@ -46,29 +45,6 @@ __all__ = [
     "template_ids",
     "unexplained_template_ids",
 ]
-
-# (RE2 pattern, placeholder), applied in this order: specific shapes before generic numbers.
-MASKS: tuple[tuple[str, str], ...] = (
-    (r"/cloudsql/[^\s\"',)]+", "/cloudsql/<PATH>"),
-    (r"projects/[^/\s]+/traces/[0-9a-fA-F]+", "<TRACE>"),
-    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<UUID>"),
-    (r"\b[a-z][a-z0-9-]*-\d{5}-[a-z0-9]{2,4}\b", "<REVISION>"),
-    (r"\b[0-9a-f]{64,}\b", "<INSTANCE>"),
-    (r"\b[0-9a-f]{32}\b", "<TRACE>"),
-    (r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b", "<IP>"),
-    (r"\b0x[0-9a-fA-F]+\b", "<HEX>"),
-    (r"\b[A-Za-z_][\w-]*\d[\w-]*\b", "<ID>"),
-    (r"\b[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*\b", "<HEX>"),
-    (r"\d+(?:\.\d+)?", "<N>"),
-)
-_MAX_TEXT = 300
-
-
-def mask_sql(text: str) -> str:
-    """SQL applying every mask to the expression ``text``."""
-    for pattern, placeholder in MASKS:
-        text = f"regexp_replace({text}, {literal(pattern)}, {literal(placeholder)}, 'g')"
-    return text
 
 
 @dataclass
@@ -103,54 +79,20 @@ class Template:
         }
 
 
-# What the miner (and `forensics classify`'s "template") counts as an error: ERROR or above (the
-# entry's severity, or the level word a DEFAULT line writes), a 5xx request, or an unlevelled
-# line whose text reads as an error.
-_READS_AS_ERROR = (
-    r"(?i)(?:\b|[a-z])(?:error|exception)\b|\b(?:traceback|fatal|panic|failed|failure)\b"
-)
-
-
-def error_sql(dialect: Dialect = DUCKDB) -> str:
-    """SQL true for an entry (source rows aliased ``e``) the miner counts as an error.
-
-    The unlevelled test reads the match text, so a traceback chunk holding only frames (or only
-    "During handling of the above exception ...") is no error of its own.
-    """
-    level = level_sql("coalesce(e.message, '')", dialect)
-    reads = dialect.regex_match.format(
-        field=match_text_sql(dialect), pattern=dialect.literal(_READS_AS_ERROR)
-    )
-    return (
-        f"(coalesce({level}, 0) >= 500 OR coalesce(e.http_status, 0) >= 500 OR CASE WHEN {level} "
-        f"IS NULL THEN {reads} ELSE FALSE END)"
-    )
-
-
-ERROR_SQL = error_sql()
-# The text a template is made of: a stack trace's first exception line, else the first line.
-_TEXT_SQL = (
-    f"left(trim(coalesce(nullif(split_part({MATCH_TEXT_SQL}, chr(10), 1), ''), "
-    f"split_part(coalesce(message, ''), chr(10), 1))), {_MAX_TEXT})"
-)
-_UNEXPLAINED = """
-    FROM log_entries AS e
-    WHERE {where} AND {error}
-      AND NOT EXISTS (
-          SELECT 1 FROM signature_matches AS m
-          WHERE m."timestamp" = e."timestamp" AND m.insert_id = e.insert_id
-            AND m.log_name = e.log_name)"""
-
-
-def _candidates_sql(where: str) -> str:
+def _unexplained_sql(store: Store, where: str) -> str:
+    """The error rows in scope that no signature matched (``signature_matches`` as this
+    connection reads it: a reader's in-memory shadow when it has one)."""
     return f"""
-WITH unexplained AS (
-    SELECT e."timestamp", e.log_name, e.insert_id,
-           coalesce(e.service, e.resource_type, '(none)') AS service,
-           {_TEXT_SQL} AS text
-    {_UNEXPLAINED.format(where=where, error=ERROR_SQL)}
-)
-SELECT {mask_sql("text")} AS masked,
+SELECT * FROM ({errors_sql(store, where)}) AS e
+WHERE NOT EXISTS (
+    SELECT 1 FROM signature_matches AS m
+    WHERE m."timestamp" = e."timestamp" AND m.insert_id = e.insert_id
+      AND m.log_name = e.log_name)"""
+
+
+def _candidates_sql(store: Store, where: str) -> str:
+    return f"""
+SELECT masked,
        count(*) AS n,
        min("timestamp") AS first_seen,
        max("timestamp") AS last_seen,
@@ -159,7 +101,7 @@ SELECT {mask_sql("text")} AS masked,
        arg_min(log_name, "timestamp") AS example_log_name,
        min("timestamp") AS example_timestamp,
        arg_min(text, "timestamp") AS example_message
-FROM unexplained
+FROM ({_unexplained_sql(store, where)})
 GROUP BY masked
 ORDER BY n DESC, masked
 """
@@ -172,8 +114,7 @@ def unexplained_template_ids(store: Store) -> dict[tuple[str, str, datetime], st
     here is the id `forensics analyze` shows for that template. Classify the store first.
     """
     rows = store.conn.execute(
-        f'SELECT e.log_name, e.insert_id, e."timestamp", {mask_sql(_TEXT_SQL)} '
-        f"{_UNEXPLAINED.format(where='TRUE', error=ERROR_SQL)}"
+        f'SELECT log_name, insert_id, "timestamp", masked FROM ({_unexplained_sql(store, "TRUE")})'
     ).fetchall()
     masked = [text or "(no text)" for *_, text in rows]
     ids = _ids_of_masked(masked)
@@ -217,15 +158,6 @@ def merge_templates(groups: list[Template]) -> list[Template]:
     return sorted(merged, key=lambda g: (-g.count, g.template))
 
 
-def mask_texts(texts: Sequence[str]) -> list[str]:
-    """Each text masked as `mine_templates` masks it (the same SQL, in an in-memory DuckDB)."""
-    lines = pa.table({"t": pa.array(list(texts), pa.string())})
-    with duckdb.connect() as conn:
-        conn.register("lines", lines)
-        column = conn.execute(f"SELECT {mask_sql('t')} AS m FROM lines").to_arrow_table()["m"]
-    return [text or "(no text)" for text in column.to_pylist()]
-
-
 def template_ids(texts: Sequence[str]) -> list[str]:
     """The template id of each text, mined from these texts as `mine_templates` mines.
 
@@ -256,14 +188,8 @@ def mine_templates(
     limit: int | None = None,
 ) -> list[Template]:
     """Unexplained ERROR+ entries and 5xx requests in [since, until), as templates, top first."""
-    tests, params = [], {}
-    if since is not None:
-        tests.append('e."timestamp" >= $since')
-        params["since"] = since
-    if until is not None:
-        tests.append('e."timestamp" < $until')
-        params["until"] = until
-    rows = store.conn.execute(_candidates_sql(" AND ".join(tests) or "TRUE"), params).fetchall()
+    where, params = window_where(since, until)
+    rows = store.conn.execute(_candidates_sql(store, where), params).fetchall()
     groups = [
         Template(
             template=masked or "(no text)",

@@ -1,0 +1,99 @@
+"""What the unknown-error miner reads: which entries are errors, their text, and its masked form.
+
+One definition, used by the miner over a window (forensics.signatures.mining), by the per-run
+store of error texts (forensics.signatures.error_texts), by `forensics classify` and by the
+BigQuery pass (``error_sql`` in its dialect).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+from forensics.signatures.compile import MATCH_TEXT_SQL, level_sql, literal
+from forensics.signatures.dialect import DUCKDB, Dialect
+from forensics.signatures.matchtext import match_text_sql
+
+__all__ = [
+    "ERROR_SQL",
+    "MASKS",
+    "MINER_VERSION",
+    "SERVICE_SQL",
+    "TEXT_SQL",
+    "error_sql",
+    "mask_sql",
+    "mask_texts",
+]
+
+# (RE2 pattern, placeholder), applied in this order: specific shapes before generic numbers.
+MASKS: tuple[tuple[str, str], ...] = (
+    (r"/cloudsql/[^\s\"',)]+", "/cloudsql/<PATH>"),
+    (r"projects/[^/\s]+/traces/[0-9a-fA-F]+", "<TRACE>"),
+    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<UUID>"),
+    (r"\b[a-z][a-z0-9-]*-\d{5}-[a-z0-9]{2,4}\b", "<REVISION>"),
+    (r"\b[0-9a-f]{64,}\b", "<INSTANCE>"),
+    (r"\b[0-9a-f]{32}\b", "<TRACE>"),
+    (r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b", "<IP>"),
+    (r"\b0x[0-9a-fA-F]+\b", "<HEX>"),
+    (r"\b[A-Za-z_][\w-]*\d[\w-]*\b", "<ID>"),
+    (r"\b[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*\b", "<HEX>"),
+    (r"\d+(?:\.\d+)?", "<N>"),
+)
+_MAX_TEXT = 300
+
+
+def mask_sql(text: str) -> str:
+    """SQL applying every mask to the expression ``text``."""
+    for pattern, placeholder in MASKS:
+        text = f"regexp_replace({text}, {literal(pattern)}, {literal(placeholder)}, 'g')"
+    return text
+
+
+# What the miner (and `forensics classify`'s "template") counts as an error: ERROR or above (the
+# entry's severity, or the level word a DEFAULT line writes), a 5xx request, or an unlevelled
+# line whose text reads as an error.
+_READS_AS_ERROR = (
+    r"(?i)(?:\b|[a-z])(?:error|exception)\b|\b(?:traceback|fatal|panic|failed|failure)\b"
+)
+
+
+def error_sql(dialect: Dialect = DUCKDB) -> str:
+    """SQL true for an entry (source rows aliased ``e``) the miner counts as an error.
+
+    The unlevelled test reads the match text, so a traceback chunk holding only frames (or only
+    "During handling of the above exception ...") is no error of its own.
+    """
+    level = level_sql("coalesce(e.message, '')", dialect)
+    reads = dialect.regex_match.format(
+        field=match_text_sql(dialect), pattern=dialect.literal(_READS_AS_ERROR)
+    )
+    return (
+        f"(coalesce({level}, 0) >= 500 OR coalesce(e.http_status, 0) >= 500 OR CASE WHEN {level} "
+        f"IS NULL THEN {reads} ELSE FALSE END)"
+    )
+
+
+ERROR_SQL = error_sql()
+# The text a template is made of: a stack trace's first exception line, else the first line.
+TEXT_SQL = (
+    f"left(trim(coalesce(nullif(split_part({MATCH_TEXT_SQL}, chr(10), 1), ''), "
+    f"split_part(coalesce(message, ''), chr(10), 1))), {_MAX_TEXT})"
+)
+# The service a template lists for an entry.
+SERVICE_SQL = "coalesce(e.service, e.resource_type, '(none)')"
+# Changes whenever what is stored per error entry would change (error_texts rows are kept by it).
+MINER_VERSION = hashlib.sha256(
+    "\0".join((ERROR_SQL, TEXT_SQL, SERVICE_SQL, mask_sql("t"))).encode()
+).hexdigest()[:12]
+
+
+def mask_texts(texts: Sequence[str]) -> list[str]:
+    """Each text masked as `mine_templates` masks it (the same SQL, in an in-memory DuckDB)."""
+    lines = pa.table({"t": pa.array(list(texts), pa.string())})
+    with duckdb.connect() as conn:
+        conn.register("lines", lines)
+        column = conn.execute(f"SELECT {mask_sql('t')} AS m FROM lines").to_arrow_table()["m"]
+    return [text or "(no text)" for text in column.to_pylist()]
