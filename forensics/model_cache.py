@@ -20,10 +20,7 @@ Cost of a lookup: one stat per package, query and pattern file (a few hundred), 
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +28,7 @@ from typing import TYPE_CHECKING
 from forensics import __version__
 from forensics.paths import patterns_dir, queries_dir
 from forensics.timeutil import Window
+from forensics.user_cache import cache_dir, private, write_private
 
 if TYPE_CHECKING:
     from forensics.analysis import AnalysisModel
@@ -39,15 +37,6 @@ __all__ = ["KEEP", "ModelCache", "cache_dir"]
 
 KEEP = 16
 _PACKAGE = Path(__file__).resolve().parent
-
-
-def cache_dir() -> Path | None:
-    """Where models are kept, or None when caching is off."""
-    configured = os.environ.get("FORENSICS_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "forensics"
 
 
 def _stat_line(path: Path) -> str:
@@ -60,16 +49,6 @@ def _stat_line(path: Path) -> str:
 
 def _tree(root: Path, pattern: str) -> list[str]:
     return [_stat_line(p) for p in sorted(root.rglob(pattern))]
-
-
-def _private(path: Path) -> bool:
-    """Owned by this user and writable by nobody else (a pickle must come from us)."""
-    info = path.lstat()
-    return (
-        info.st_uid == os.getuid()
-        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-        and not stat.S_ISLNK(info.st_mode)
-    )
 
 
 @dataclass(frozen=True)
@@ -111,7 +90,7 @@ class ModelCache:
         for flag in wanted:
             path = self._path(flag)
             try:
-                if not (_private(self.directory) and _private(path)):
+                if not (private(self.directory) and private(path)):
                     continue
                 with path.open("rb") as handle:
                     model: AnalysisModel = pickle.load(handle)
@@ -124,19 +103,11 @@ class ModelCache:
         """Keep ``model`` (written whole or not at all); a cache that cannot be written is
         silently skipped: the answer does not depend on it."""
         try:
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if not _private(self.directory):
-                return
-            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        except OSError:
+            data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
             return
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self._path(report))
+        if write_private(self.directory, self._path(report).name, data):
             self._evict()
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
-            Path(tmp).unlink(missing_ok=True)
 
     def _evict(self) -> None:
         entries = sorted(self.directory.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime)
