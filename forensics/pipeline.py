@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from forensics.analysis import TOP_ERRORS, AnalysisModel
+from forensics.derived import store_pending
 from forensics.incidents.build import analyze_incidents
 from forensics.incidents.classified import current_catalog
 from forensics.incidents.registry import Registry, load_registry
 from forensics.signatures import Catalog, classify_store, load_catalog
-from forensics.signatures.error_texts import mine_pending
+from forensics.signatures.error_texts import ERROR_TEXTS
 from forensics.signatures.mining import mine_templates
 from forensics.signatures.summary import with_attributed_issues
 from forensics.sql import run_named
@@ -131,7 +132,7 @@ def classify_pending(store: Store, sources: Sources | Catalog) -> Classification
     pending = stale_runs(store, catalog.version)
     for ingest_id in pending:
         classify_store(store, catalog, ingest_id=ingest_id)
-    mine_pending(store)  # the miner's per-run rows (catalog-independent)
+    store_pending(store, ERROR_TEXTS)  # the miner's per-run rows (catalog-independent)
     return Classification(catalog.version, tuple(pending), saved=bool(pending))
 
 

@@ -253,14 +253,15 @@ ERROR_TEXT_COLUMNS: tuple[Column, ...] = (
     Column("masked", "VARCHAR", "The text with ids, numbers, paths masked (mining.MASKS)."),
 )
 
-# One row per ingest run whose error texts are stored; current while the miner version and the
-# run's accepted count are today's (otherwise the miner computes that run's rows live).
-MINED_RUN_COLUMNS: tuple[Column, ...] = (
-    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose errors were stored."),
-    Column("miner_version", "VARCHAR NOT NULL", "Hash of the error test and masks used."),
-    Column("entries", "BIGINT NOT NULL", "The run's accepted count when its errors were stored."),
-    Column("error_rows", "BIGINT NOT NULL", "error_texts rows written for the run."),
-    Column("mined_at", "TIMESTAMPTZ NOT NULL", "When."),
+# One row per (ingest run, derived table) holding that run's rows: the run's rows are current
+# while the version (a hash of the SQL that made them) and the run's accepted count are today's;
+# otherwise the readers compute that run's part from log_entries (see forensics/derived.py).
+DERIVED_RUN_COLUMNS: tuple[Column, ...] = (
+    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose rows are stored."),
+    Column("derived", "VARCHAR NOT NULL", "The derived table, e.g. error_texts."),
+    Column("version", "VARCHAR NOT NULL", "Hash of the SQL that wrote the rows."),
+    Column("entries", "BIGINT NOT NULL", "The run's accepted count when its rows were written."),
+    Column("made_at", "TIMESTAMPTZ NOT NULL", "When."),
 )
 
 # Per-minute entry counts computed where the entries stay (collect --bigquery): the volume the
@@ -286,7 +287,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "classified_runs": CLASSIFIED_RUN_COLUMNS,
     "minute_counts": MINUTE_COUNT_COLUMNS,
     "error_texts": ERROR_TEXT_COLUMNS,
-    "mined_runs": MINED_RUN_COLUMNS,
+    "derived_runs": DERIVED_RUN_COLUMNS,
 }
 
 # The documented view that users and named queries read; `raw` stays reachable for the rare field.

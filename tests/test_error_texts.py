@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-import forensics.signatures.error_texts as error_texts
+from forensics.derived import Derived, current_runs, pending_runs, store_pending
 from forensics.ingest import ingest_files
 from forensics.paths import patterns_dir
 from forensics.pipeline import Sources, classify_pending, open_for_reading, prepare_reading
 from forensics.signatures import load_catalog
-from forensics.signatures.error_texts import mine_pending, mined_runs, unmined_runs
+from forensics.signatures.error_texts import ERROR_TEXTS
 from forensics.signatures.mining import mine_templates, unexplained_template_ids
 from forensics.store import Store, open_store
 
@@ -55,7 +55,7 @@ def _store(path: Path, *files: Path, sources: Sources | None = None) -> Path:
 def _live(path: Path, **window: Any) -> list[tuple[Any, ...]]:
     """Mining with no stored error texts: every row computed from log_entries."""
     with open_store(path) as store:
-        store.conn.execute("DELETE FROM mined_runs")
+        store.conn.execute("DELETE FROM derived_runs")
         store.conn.execute("DELETE FROM error_texts")
         return _mined(store, **window)
 
@@ -74,7 +74,7 @@ def test_an_ingest_stores_its_error_texts_and_mining_reads_them(
 ) -> None:
     db = _store(tmp_path / "s.duckdb", corpus)
     with open_store(db) as store:
-        assert unmined_runs(store) == [] and mined_runs(store) == [1]
+        assert pending_runs(store, ERROR_TEXTS) == [] and current_runs(store, ERROR_TEXTS) == [1]
         stored_rows = store.scalar("SELECT count(*) FROM error_texts")
         stored = _mined(store)
         ids = unexplained_template_ids(store)
@@ -92,7 +92,7 @@ def test_ingesting_more_mines_as_a_fresh_store_does(corpus: Path, tmp_path: Path
     _store(grown, second)
     fresh = _store(tmp_path / "fresh.duckdb", first, second)
     with open_store(grown) as a, open_store(fresh) as b:
-        assert mined_runs(a) == [1, 2]
+        assert current_runs(a, ERROR_TEXTS) == [1, 2]
         assert _mined(a) == _mined(b) != before
 
 
@@ -112,7 +112,7 @@ def test_windows_of_the_stored_rows_mine_as_the_entries_do(tmp_path: Path) -> No
             stored = _mined(store, **window)
         assert stored == _live(db, **window)
         with open_store(db) as store:
-            assert mine_pending(store) == [1]  # stored again for the next window
+            assert store_pending(store, ERROR_TEXTS) == [1]  # stored again for the next window
 
 
 def test_changed_masks_are_computed_live_until_a_writer_stores_them(
@@ -121,14 +121,15 @@ def test_changed_masks_are_computed_live_until_a_writer_stores_them(
     db = _store(tmp_path / "s.duckdb", SAMPLE)
     with open_store(db) as store:
         expected = _mined(store)
-    monkeypatch.setattr(error_texts, "MINER_VERSION", "other-masks")
+    changed = Derived("error_texts", ERROR_TEXTS.rows_sql + " /* other masks */")
+    monkeypatch.setattr("forensics.signatures.error_texts.ERROR_TEXTS", changed)
     # stale rows that must not be read: the masks that wrote them are gone
     with open_store(db) as store:
         store.conn.execute("UPDATE error_texts SET masked = 'stale ' || masked")
-        assert unmined_runs(store) == [1] and mined_runs(store) == []
+        assert pending_runs(store, changed) == [1] and current_runs(store, changed) == []
         assert _mined(store) == expected
-        assert mine_pending(store) == [1]
-        assert mined_runs(store) == [1] and _mined(store) == expected
+        assert store_pending(store, changed) == [1]
+        assert current_runs(store, changed) == [1] and _mined(store) == expected
         assert not store.scalar("SELECT count(*) FROM error_texts WHERE masked LIKE 'stale %'")
 
 
@@ -138,7 +139,7 @@ def test_a_run_whose_entry_count_changed_is_computed_live(tmp_path: Path) -> Non
         expected = _mined(store)
         store.conn.execute("UPDATE ingest_runs SET accepted = accepted + 1 WHERE ingest_id = 1")
         store.conn.execute("UPDATE error_texts SET masked = 'stale ' || masked")
-        assert unmined_runs(store) == [1]
+        assert pending_runs(store, ERROR_TEXTS) == [1]
         assert _mined(store) == expected
 
 
@@ -148,7 +149,7 @@ def test_a_reader_of_an_unmined_store_computes_the_rows_live(tmp_path: Path) -> 
     expected = _live(_store(tmp_path / "fresh.duckdb", SAMPLE))
     with open_store(db) as store:
         store.conn.execute("DROP TABLE error_texts")
-        store.conn.execute("DROP TABLE mined_runs")
+        store.conn.execute("DROP TABLE derived_runs")
     with open_for_reading(db) as store:
         assert _mined(store) == expected
 

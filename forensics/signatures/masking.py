@@ -7,7 +7,6 @@ BigQuery pass (``error_sql`` in its dialect).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import duckdb
@@ -20,7 +19,6 @@ from forensics.signatures.matchtext import match_text_sql
 __all__ = [
     "ERROR_SQL",
     "MASKS",
-    "MINER_VERSION",
     "SERVICE_SQL",
     "TEXT_SQL",
     "error_sql",
@@ -84,10 +82,6 @@ TEXT_SQL = (
 )
 # The service a template lists for an entry.
 SERVICE_SQL = "coalesce(e.service, e.resource_type, '(none)')"
-# Changes whenever what is stored per error entry would change (error_texts rows are kept by it).
-MINER_VERSION = hashlib.sha256(
-    "\0".join((ERROR_SQL, TEXT_SQL, SERVICE_SQL, mask_sql("t"))).encode()
-).hexdigest()[:12]
 
 
 def mask_texts(texts: Sequence[str]) -> list[str]:

@@ -1,0 +1,94 @@
+"""Tables derived from each ingest run's entries, written once so reads need not scan the entries.
+
+A derived table holds, per ingest run, rows computed from that run's entries only (so they
+never change once the run is complete): the miner's error texts, the per-minute traffic counts.
+
+Usage:
+  1. Declare it: ``Derived(table, rows_sql)``, ``rows_sql`` a SELECT of the table's columns
+     from ``log_entries AS e`` whose filter holds ``WHERE_MARK`` (replaced by the scope).
+  2. Writers (``forensics.pipeline.classify_pending``: ingest, collect, `patterns apply`) call
+     ``store_pending(store, derived)``: every run without a current mark in ``derived_runs``
+     has its rows (re)written, and its mark records the version and the run's accepted count.
+     Cost: one scan of the new runs' entries; an unchanged store does nothing.
+  3. Readers ask ``current_runs(store, derived)`` and read the stored rows of those runs, and
+     compute the rest (an older store, changed SQL, a run that grew since it was marked) from
+     ``log_entries`` with ``rows_sql``: the answer never depends on which path a run took.
+  4. A mark is current while its version (a hash of ``rows_sql``) and its entry count are
+     today's, so changing the SQL or adding entries to a run invalidates it by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from forensics.store import Store, transaction
+
+__all__ = ["WHERE_MARK", "Derived", "current_runs", "runs_list", "store_pending"]
+
+# Replaced, not formatted: the SQL holds RE2 braces.
+WHERE_MARK = "/*where*/"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A per-run derived table and the SQL that computes its rows from ``log_entries AS e``."""
+
+    table: str
+    rows_sql: str
+
+    @property
+    def version(self) -> str:
+        return hashlib.sha256(self.rows_sql.encode()).hexdigest()[:12]
+
+    def rows(self, where: str) -> str:
+        """The rows of the entries satisfying ``where`` (over ``e``)."""
+        return self.rows_sql.replace(WHERE_MARK, where)
+
+
+def runs_list(runs: list[int]) -> str:
+    """A SQL list of run ids (``NULL`` for none, which matches nothing)."""
+    return ", ".join(str(int(r)) for r in runs) or "NULL"
+
+
+def current_runs(store: Store, derived: Derived) -> list[int]:
+    """Runs whose stored rows are current (today's SQL, the run's entry count)."""
+    rows = store.conn.execute(
+        """
+        SELECT d.ingest_id FROM derived_runs AS d JOIN ingest_runs AS r USING (ingest_id)
+        WHERE d.derived = $derived AND d.version = $version AND d.entries = r.accepted
+        ORDER BY d.ingest_id
+        """,
+        {"derived": derived.table, "version": derived.version},
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def pending_runs(store: Store, derived: Derived) -> list[int]:
+    """Runs with entries whose rows are not current."""
+    done = set(current_runs(store, derived))
+    rows = store.conn.execute(
+        "SELECT ingest_id FROM ingest_runs WHERE accepted > 0 ORDER BY ingest_id"
+    ).fetchall()
+    return [int(r[0]) for r in rows if int(r[0]) not in done]
+
+
+def store_pending(store: Store, derived: Derived) -> list[int]:
+    """Write the rows of every run whose rows are not current (writers only); return those."""
+    runs = pending_runs(store, derived)
+    if not runs:
+        return runs
+    listed = runs_list(runs)
+    with transaction(store.conn) as conn:
+        conn.execute(f"DELETE FROM {derived.table} WHERE ingest_id IN ({listed})")
+        conn.execute(
+            f"DELETE FROM derived_runs WHERE derived = $derived AND ingest_id IN ({listed})",
+            {"derived": derived.table},
+        )
+        conn.execute(f"INSERT INTO {derived.table} {derived.rows(f'e.ingest_id IN ({listed})')}")
+        conn.execute(
+            f"INSERT INTO derived_runs SELECT ingest_id, $derived, $version, accepted, now() "
+            f"FROM ingest_runs WHERE ingest_id IN ({listed})",
+            {"derived": derived.table, "version": derived.version},
+        )
+    return runs
