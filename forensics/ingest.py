@@ -14,18 +14,18 @@ Usage:
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from forensics.dedupe import delete_repeats
 from forensics.errors import InputError
 from forensics.feed import Feed, normalized_batch
 from forensics.identity import fill_identities
+from forensics.ingest_result import IngestResult, Rejection
 from forensics.normalize import normalize_sql
 from forensics.readers import LineBatch, RawBatch, read_batches
 from forensics.schema import column_names
@@ -53,52 +53,6 @@ READ_BATCH = 8_192
 INGEST_MEMORY_LIMIT = "512MB"
 
 _STORED = [c for c in column_names("log_entries") if c not in ("source", "ingest_id")]
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """One entry that was refused, and why."""
-
-    source: str
-    line_no: int
-    element: int | None
-    problem: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line_no}"
-        if self.element is not None:
-            where += f" (element {self.element})"
-        # The problem may quote the entry's own text: control characters are shown escaped
-        # so that one rejection is always one line.
-        problem = _CONTROL.sub(lambda m: repr(m.group())[1:-1], self.problem)
-        return f"{self.source}: {where}: {problem}"
-
-
-@dataclass
-class IngestResult:
-    """Counts for one source (or the sum over several)."""
-
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # whole-file problems (missing, not JSON)
-    notes: list[str] = field(default_factory=list)  # entries kept but cut (forensics.limits)
-
-    def add(self, other: IngestResult) -> None:
-        self.accepted += other.accepted
-        self.duplicates += other.duplicates
-        self.rejected += other.rejected
-        self.rejections.extend(other.rejections)
-        self.errors.extend(other.errors)
-        self.notes.extend(other.notes)
-
-    @property
-    def clean(self) -> bool:
-        return not self.rejected and not self.errors
 
 
 def _start_run(store: Store, source: str) -> int:
@@ -167,7 +121,7 @@ def _load_chunk(
             fill_identities(
                 conn, "log_entries", "r.rowid > $before", {"before": before[0] if before else -1}
             )
-        duplicates = _delete_repeats(conn, before[0] if before else -1) if inserted else 0
+        duplicates = delete_repeats(conn, before[0] if before else -1) if inserted else 0
         result = IngestResult(accepted=inserted - duplicates, duplicates=duplicates)
         conn.execute(
             "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ? "
@@ -177,40 +131,6 @@ def _load_chunk(
         if before_commit is not None:
             before_commit(conn)
     return result
-
-
-def _delete_repeats(conn: duckdb.DuckDBPyConnection, before: int) -> int:
-    """Delete the chunk's entries whose identity the store already held; return how many.
-
-    Only the time range the chunk covers is looked at (zone maps prune the rest), and of each
-    identity the oldest copy stays: earlier ingest runs first, then earlier rows.
-    """
-    lo, hi = conn.execute(
-        'SELECT min("timestamp"), max("timestamp") FROM log_entries WHERE rowid > ?', [before]
-    ).fetchone() or (None, None)
-    if lo is None:
-        return 0
-    # Most chunks repeat nothing: one hash per row says so at a fifth of the window's cost. Two
-    # copies of an identity always hash alike, so a repeat is never missed (a collision only
-    # costs the exact pass below).
-    distinct = conn.execute(
-        'SELECT count(*) = count(DISTINCT hash(log_name, insert_id, "timestamp")) '
-        'FROM log_entries WHERE "timestamp" BETWEEN $lo AND $hi',
-        {"lo": lo, "hi": hi},
-    ).fetchone()
-    if distinct and distinct[0]:
-        return 0
-    row = conn.execute(
-        """
-        DELETE FROM log_entries WHERE rowid IN (
-            SELECT rowid FROM log_entries
-            WHERE "timestamp" BETWEEN $lo AND $hi
-            QUALIFY row_number() OVER (
-                PARTITION BY log_name, insert_id, "timestamp" ORDER BY ingest_id, rowid) > 1)
-        """,
-        {"lo": lo, "hi": hi},
-    ).fetchone()
-    return int(row[0]) if row else 0
 
 
 def _find_problems(
