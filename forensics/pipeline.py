@@ -205,7 +205,7 @@ def open_for_reading(path: Path | str | None = None) -> Iterator[Store]:
 def _shadow_missing_tables(store: Store) -> None:
     """A store written by an older version lacks newer tables: read them as empty (TEMP)."""
     from forensics.errors import StoreError
-    from forensics.schema import ENTRIES_VIEW, TABLES
+    from forensics.schema import ENTRIES_VIEW, TABLES, session_ddl
 
     present = set(
         store.query("SELECT table_name FROM duckdb_tables() WHERE NOT temporary")["table_name"]
@@ -222,6 +222,8 @@ def _shadow_missing_tables(store: Store) -> None:
     views = set(store.query("SELECT view_name FROM duckdb_views() WHERE NOT internal")["view_name"])
     if "entries" not in views:
         store.conn.execute(ENTRIES_VIEW.replace("CREATE OR REPLACE VIEW", "CREATE TEMP VIEW"))
+    for statement in session_ddl():  # now that every table they read exists
+        store.conn.execute(statement)
 
 
 def _temp_type(sql_type: str) -> str:

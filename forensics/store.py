@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from forensics.errors import InputError, StoreBusyError, StoreError
-from forensics.schema import all_ddl
+from forensics.schema import SESSION_TABLES, all_ddl, session_ddl
 from forensics.timeutil import Window
 
 __all__ = [
@@ -219,6 +219,10 @@ def open_store(
             for statement in all_ddl():
                 conn.execute(statement)
             _mark_interrupted(conn, db_path)
+        tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if tables >= SESSION_TABLES:  # else a store made by an older version, or none at all:
+            for statement in session_ddl():  # forensics.pipeline shadows what it lacks first
+                conn.execute(statement)
         yield Store(db_path, conn, read_only)
     finally:
         conn.close()

@@ -1,16 +1,17 @@
 -- name: window_source_coverage
--- description: Entries in the window per evidence source (the collectors' source keys), to tell "no evidence" from "not collected".
+-- description: Entries in the window per evidence source (the collectors' source keys), to tell "no evidence" from "not collected", from minute_volume: entries brought home, or a BigQuery source's per-minute counts, whose rows name no resource type, so there the run source counts its requests (entries with an HTTP status), all a count can tell.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ
 -- returns: run, run_audit, cloudsql, connector
+-- cost: O(entries in the window): one timestamp-pruned scan and hash aggregates.
 SELECT
-    count(*) FILTER (
-        WHERE resource_type = 'cloud_run_revision' AND log_id LIKE 'run.googleapis.com/%'
-    ) AS run,
-    count(*) FILTER (
+    coalesce(sum(entries) FILTER (
+        WHERE (resource_type = 'cloud_run_revision' AND log_id LIKE 'run.googleapis.com/%')
+           OR (counted AND request)
+    ), 0)::BIGINT AS run,
+    coalesce(sum(entries) FILTER (
         WHERE log_id LIKE 'cloudaudit.googleapis.com/%' AND resource_type LIKE 'cloud_run%'
-    ) AS run_audit,
-    count(*) FILTER (WHERE resource_type = 'cloudsql_database') AS cloudsql,
-    count(*) FILTER (WHERE resource_type = 'vpc_access_connector') AS connector
-FROM entries
-WHERE "timestamp" >= $since
-  AND "timestamp" < $until
+    ), 0)::BIGINT AS run_audit,
+    coalesce(sum(entries) FILTER (WHERE resource_type = 'cloudsql_database'), 0)::BIGINT AS cloudsql,
+    coalesce(sum(entries) FILTER (WHERE resource_type = 'vpc_access_connector'), 0)::BIGINT
+        AS connector
+FROM minute_volume($since, $until)

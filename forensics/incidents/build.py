@@ -23,7 +23,7 @@ from forensics.incidents.lookback import look_back
 from forensics.incidents.model import Check, DeployMarker, Drift, Incident, IssueStatus
 from forensics.incidents.registry import Registry, load_registry
 from forensics.incidents.revisions import signature_revisions
-from forensics.incidents.status import IssueEvidence, compute_statuses
+from forensics.incidents.status import IssueEvidence, compute_statuses, traffic_ledger
 from forensics.signatures import Catalog
 from forensics.sql import run_named
 from forensics.store import Store
@@ -142,7 +142,8 @@ def analyze_incidents(
         if not i.meta
     }
     coverage = window_coverage(store, window.since, window.until)
-    statuses = compute_statuses(store, registry, per_issue, window, coverage, history)
+    ledger = traffic_ledger(store, window, history)  # the traffic every stage reads, once
+    statuses = compute_statuses(store, registry, per_issue, window, coverage, history, ledger)
     notes = {
         "catalog_version": catalog.version,
         "registry_files": list(registry.files),
@@ -157,7 +158,7 @@ def analyze_incidents(
         incidents,
         deploys=[d for d in deploys if in_window(d.time)],
         drift=[d for d in drift if in_window(d.time)],
-        checks=run_checks(store, window, registry.settings),
+        checks=run_checks(store, window, registry.settings, ledger),
         signature_revisions=signature_revisions(matches, window),
         notes=notes,
         evidence=evidence.filter(

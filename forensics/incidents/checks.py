@@ -19,13 +19,13 @@ from typing import Any
 
 import polars as pl
 
-from forensics.incidents.coverage import (
-    log_denominator_gap,
-    log_denominator_source,
-    service_traffic,
-)
 from forensics.incidents.model import Check
 from forensics.incidents.registry import Settings
+from forensics.incidents.traffic import (
+    TrafficLedger,
+    log_denominator_gap,
+    log_denominator_source,
+)
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -149,8 +149,8 @@ def _health(store: Store, window: Window, limit: float) -> Check:
     return check
 
 
-def _five_xx(store: Store, window: Window, limit: float) -> Check:
-    rows = service_traffic(store, window.since, window.until)
+def _five_xx(ledger: TrafficLedger, window: Window, limit: float) -> Check:
+    rows = ledger.service_traffic(window.since, window.until)
     check = Check(
         "5xx-ratio", "5xx ratio", f"< {limit:.1%}", "no_data", "no request in the window", ""
     )
@@ -205,11 +205,15 @@ def _five_xx(store: Store, window: Window, limit: float) -> Check:
     return check
 
 
-def run_checks(store: Store, window: Window, settings: Settings) -> list[Check]:
-    """The four checks for ``window``, in the seeds' order."""
+def run_checks(
+    store: Store, window: Window, settings: Settings, ledger: TrafficLedger | None = None
+) -> list[Check]:
+    """The four checks for ``window``, in the seeds' order; the 5xx ratio from ``ledger``
+    when the analysis read one (its traffic, once), else from the store."""
+    ledger = ledger or TrafficLedger.read(store, window.since, window.until)
     return [
         _db_connection(store, window, settings.check_db_connection_seconds),
         _startup(store, window, settings.check_startup_seconds),
         _health(store, window, settings.check_health_seconds),
-        _five_xx(store, window, settings.check_5xx_ratio),
+        _five_xx(ledger, window, settings.check_5xx_ratio),
     ]

@@ -20,19 +20,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import polars as pl
 
-from forensics.incidents.coverage import Coverage, traffic
+from forensics.incidents.coverage import Coverage
 from forensics.incidents.lookback import LookBack
 from forensics.incidents.model import STATUSES, IssueStatus, iso
 from forensics.incidents.registry import Registry, TrackedIssue
 from forensics.incidents.revisions import first_last_revision, place
+from forensics.incidents.traffic import TrafficLedger, traffic
 from forensics.store import Store
 from forensics.timeutil import Window
 
-__all__ = ["IssueEvidence", "compute_statuses", "order_statuses"]
+__all__ = ["IssueEvidence", "compute_statuses", "order_statuses", "traffic_ledger"]
 
 _REVISION_SEQ = re.compile(r"-(\d{5})-[a-z0-9]{3}$")
 
@@ -84,7 +86,11 @@ def _top(counts: dict[str, int], n: int = 3) -> str:
 
 
 def _status_of(
-    store: Store, ev: IssueEvidence, window: Window, coverage: Coverage, history: LookBack
+    ledger: TrafficLedger,
+    ev: IssueEvidence,
+    window: Window,
+    coverage: Coverage,
+    history: LookBack,
 ) -> IssueStatus:
     issue, rows = ev.issue, ev.rows.filter(pl.col("timestamp") < window.until)
     in_window = rows.filter(pl.col("timestamp") >= window.since)
@@ -133,7 +139,7 @@ def _status_of(
         services.add(str(fix["service"]))
     after, draining = _after_fix(rows, fix)
     # a fix older than the look-back is judged on it: traffic from its start
-    seen = traffic(store, max(fix["time"], history.since), window.until, sorted(services))
+    seen = traffic(ledger, _fix_start(fix, history), window.until, sorted(services))
     out.after_fix = {"evidence": after.height, "older_revision_lines": draining, **seen.as_dict()}
     since = f"since the fix ({fix['source']}, {iso(fix['time'])})"
     if fix["time"] < history.since:
@@ -249,6 +255,22 @@ def order_statuses(statuses: Sequence[IssueStatus]) -> list[IssueStatus]:
     return [s for _, s in indexed]
 
 
+def _fix_start(fix: dict[str, Any], history: LookBack) -> datetime:
+    """Where the traffic since a fix is counted from: the fix, or the look-back's start for a
+    fix older than it."""
+    return max(fix["time"], history.since)
+
+
+def traffic_ledger(store: Store, window: Window, history: LookBack) -> TrafficLedger:
+    """The traffic of the look-back and the window, cut at the window's start and at every fix
+    the statuses count from: one read for all of them (forensics.incidents.traffic)."""
+    fixes = [
+        _fix_start(f, history) for f in history.fixes.values() if f and f["time"] <= window.until
+    ]
+    since = min(history.since, window.since)
+    return TrafficLedger.read(store, since, window.until, [window.since, *fixes])
+
+
 def compute_statuses(
     store: Store,
     registry: Registry,
@@ -256,14 +278,17 @@ def compute_statuses(
     window: Window,
     coverage: Coverage,
     history: LookBack,
+    ledger: TrafficLedger | None = None,
 ) -> list[IssueStatus]:
     """Every tracked issue's status for ``window``, contradictions first; fixes and evidence
-    come from the look-back (forensics.incidents.lookback). O(evidence rows) per issue."""
+    come from the look-back (forensics.incidents.lookback). O(evidence rows) per issue; the
+    traffic since every fix is read once (``ledger``, else ``traffic_ledger``)."""
+    ledger = ledger or traffic_ledger(store, window, history)
     statuses: list[IssueStatus] = []
     for issue in registry.issues:
         if issue.meta:
             continue
-        status = _status_of(store, evidence[issue.id], window, coverage, history)
+        status = _status_of(ledger, evidence[issue.id], window, coverage, history)
         status.contradiction = _contradiction(status)
         statuses.append(status)
     metas = [_meta(i, list(statuses)) for i in registry.issues if i.meta]

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.incidents.coverage import (
+from forensics.incidents.traffic import (
     log_denominator_gap,
     log_denominator_source,
     service_traffic,
