@@ -1,0 +1,136 @@
+"""minute_volume and the traffic ledger on the real export, without BigQuery.
+
+A store where a BigQuery source counted every entry in place (``minute_counts``) and brought
+some of them home must count each entry once, as a store that ingested them all; a minute the
+source did not count (a run killed between its entries and its counts) counts what came home.
+The ledger read once and cut at odd times must give, for every range, the counts a direct
+query over the entries gives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from forensics.incidents.traffic import TrafficLedger
+from forensics.ingest import ingest_texts
+from forensics.sql import run_named
+from forensics.store import Store, open_store
+from tests.conftest import REAL_STAGING_ENTRIES
+
+SINCE = datetime(2025, 8, 1, tzinfo=UTC)
+UNTIL = datetime(2025, 10, 1, tzinfo=UTC)
+SOURCE = "bigquery:p.sink"
+
+
+def _lines() -> list[str]:
+    return REAL_STAGING_ENTRIES.read_text().splitlines()
+
+
+@pytest.fixture(scope="module")
+def ingested() -> Iterator[Store]:
+    with open_store(":memory:") as store:
+        ingest_texts(store, _lines(), "entries.jsonl")
+        yield store
+
+
+def _volume(store: Store) -> list[dict[str, Any]]:
+    params = {"since": SINCE, "until": UNTIL}
+    return run_named(store, "hour_service_severity_volume", params).to_dicts()
+
+
+@contextmanager
+def _collected(
+    ingested: Store, brought_home: list[str], uncounted_minute: datetime | None
+) -> Iterator[Store]:
+    """A store as collect --bigquery leaves it: ``brought_home`` entries, and the counts of
+    every entry (computed from the ingested store) except ``uncounted_minute``'s."""
+    counts = ingested.conn.execute(
+        "SELECT date_trunc('minute', \"timestamp\") AS minute, service, severity, http_status, "
+        "count(*) FROM log_entries GROUP BY ALL"
+    ).fetchall()
+    with open_store(":memory:") as store:
+        ingest_texts(store, brought_home, SOURCE)
+        store.conn.executemany(
+            "INSERT INTO minute_counts VALUES (?, ?, ?, ?, ?, ?)",
+            [[SOURCE, *row] for row in counts if row[0] != uncounted_minute],
+        )
+        yield store
+
+
+def test_a_counted_minute_counts_its_entries_once(ingested: Store) -> None:
+    lines = _lines()
+    errors = [t for t in lines if json.loads(t).get("severity") in ("ERROR", "CRITICAL")]
+    assert 0 < len(errors) < len(lines)
+    with _collected(ingested, errors, None) as store:
+        assert _volume(store) == _volume(ingested)
+
+
+def test_a_minute_left_uncounted_counts_what_came_home(ingested: Store) -> None:
+    """A run killed after its entries and before its counts: that minute's entries brought
+    home are counted from the store, the others of the minute are missing (not doubled)."""
+    lines = _lines()
+    home = lines[::3]
+    first = min(json.loads(t)["timestamp"] for t in home)
+    minute = datetime.fromisoformat(first.replace("Z", "+00:00")).replace(second=0, microsecond=0)
+    with _collected(ingested, home, minute) as store:
+        got = sum(r["n"] for r in _volume(store))
+        in_minute = ingested.scalar(
+            "SELECT count(*) FROM log_entries WHERE date_trunc('minute', \"timestamp\") = ?",
+            [minute],
+        )
+        home_in_minute = store.scalar(
+            "SELECT count(*) FROM log_entries WHERE date_trunc('minute', \"timestamp\") = ?",
+            [minute],
+        )
+        assert 0 < home_in_minute <= in_minute
+        assert got == len(lines) - in_minute + home_in_minute
+
+
+def _direct(store: Store, since: datetime, until: datetime) -> dict[str, tuple[int, int, int]]:
+    """Per service: requests, 5xx and instance starts counted straight off the entries."""
+    rows = store.conn.execute(
+        "SELECT service, count(*) FILTER (WHERE http_status IS NOT NULL), "
+        "count(*) FILTER (WHERE http_status >= 500), count(*) FILTER (WHERE log_id = "
+        "'run.googleapis.com/varlog/system' AND message LIKE 'Starting new instance%') "
+        "FROM log_entries WHERE resource_type = 'cloud_run_revision' AND \"timestamp\" >= ? "
+        'AND "timestamp" < ? AND service IS NOT NULL GROUP BY service',
+        [since, until],
+    ).fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def test_one_ledger_read_gives_every_range_exactly(ingested: Store) -> None:
+    """Cuts inside a minute (where entries fall on both sides) split it to the microsecond."""
+    stamps = sorted(
+        ingested.conn.execute(
+            "SELECT \"timestamp\" FROM log_entries WHERE log_id = 'run.googleapis.com/requests'"
+        ).fetchall()
+    )
+    middle = stamps[len(stamps) // 2][0]
+    cuts = [
+        middle,  # an entry on the cut counts from it on
+        middle + timedelta(microseconds=1),
+        stamps[len(stamps) // 4][0] - timedelta(seconds=7),
+    ]
+    ledger = TrafficLedger.read(ingested, SINCE, UNTIL, cuts)
+    edges = [SINCE, *sorted(cuts), UNTIL]
+    ranges = [(a, b) for i, a in enumerate(edges) for b in edges[i + 1 :]]
+    seen_split = False
+    for since, until in ranges:
+        frame = ledger.service_traffic(since, until)
+        got = {
+            r["service"]: (r["log_requests"], r["log_5xx"], r["instance_starts"])
+            for r in frame.to_dicts()
+        }
+        want = _direct(ingested, since, until)
+        assert {s: v for s, v in got.items() if any(v)} == {s: v for s, v in want.items() if any(v)}
+        seen_split |= 0 < sum(v[0] for v in want.values()) < len(stamps)
+    assert seen_split
+    with pytest.raises(ValueError):
+        ledger.service_traffic(SINCE + timedelta(seconds=1), UNTIL)
