@@ -306,6 +306,7 @@ def build_model(
             sources.catalog,
             counts=model.signature_counts,
             project=project,
+            traffic=incidents.traffic,
             **extra,
         )
     return model

@@ -24,6 +24,7 @@ from forensics.incidents.model import Check, DeployMarker, Drift, Incident, Issu
 from forensics.incidents.registry import Registry, load_registry
 from forensics.incidents.revisions import signature_revisions
 from forensics.incidents.status import IssueEvidence, compute_statuses, traffic_ledger
+from forensics.incidents.traffic import TrafficLedger
 from forensics.signatures import Catalog
 from forensics.sql import run_named
 from forensics.store import Store
@@ -54,6 +55,8 @@ class Analysis:
     # One row per (issue, evidence line) in the window: the attribution every per-issue count
     # uses (a symptom belongs to an issue only through its attributed cause). Not in as_dict.
     evidence: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
+    # The traffic read once for statuses and checks; the report's impact sums it too.
+    traffic: TrafficLedger | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The stable JSON shape (keys are only ever added)."""
@@ -164,6 +167,7 @@ def analyze_incidents(
         evidence=evidence.filter(
             (pl.col("timestamp") >= window.since) & (pl.col("timestamp") < window.until)
         ),
+        traffic=ledger,
     )
 
 

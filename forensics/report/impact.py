@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from forensics.incidents.traffic import (
+    TrafficLedger,
     log_denominator_gap,
     log_denominator_source,
     service_traffic,
@@ -53,7 +54,9 @@ class RequestMinutes:
     incomplete: dict[str, str] = field(default_factory=dict)
 
 
-def request_minutes(store: Store, window: Window) -> RequestMinutes:
+def request_minutes(
+    store: Store, window: Window, traffic: TrafficLedger | None = None
+) -> RequestMinutes:
     """Per-minute request outcomes: Monitoring's request_count when collected (a complete
     count, as the 5xx-ratio check uses), else request logs, naming how they were collected
     and noting the services whose logs are no complete denominator
@@ -68,7 +71,10 @@ def request_minutes(store: Store, window: Window) -> RequestMinutes:
         return RequestMinutes(
             metrics, NO_DENOMINATOR, QueryCite("bucket_service_request_metrics", params)
         )
-    rows = service_traffic(store, window.since, window.until).to_dicts()
+    if traffic is not None:  # the analysis' traffic, read once (it is cut at the window's start)
+        rows = traffic.service_traffic(window.since, window.until).to_dicts()
+    else:
+        rows = service_traffic(store, window.since, window.until).to_dicts()
     incomplete = {str(r["service"]): gap for r in rows if (gap := log_denominator_gap(r))}
     bases = sorted({basis for r in rows if (basis := log_denominator_source(r))})
     source = "; ".join(bases) if bases else NO_DENOMINATOR

@@ -22,6 +22,7 @@ import polars as pl
 from forensics import __version__
 from forensics.analysis import analyze_window
 from forensics.incidents import digest
+from forensics.incidents.traffic import TrafficLedger
 from forensics.report import facts
 from forensics.report.assemble import REPORT_SCHEMA, assemble_report
 from forensics.report.assemble import rows as _rows
@@ -192,13 +193,15 @@ def report_facts(
     counts: pl.DataFrame | None = None,
     project: str | None = None,
     examples_per_signature: int = facts.EXAMPLES_PER_SIGNATURE,
+    traffic: TrafficLedger | None = None,
 ) -> ReportFacts:
     """What a report shows beyond the analysis, read from the store once (the model keeps it):
     sources, per-signature evidence and examples, each incident's postmortem and impact, the
     window's timeline and chart series. Every fact cites its entry or named query.
 
     ``counts`` are the model's hourly signature rows (``hour_service_signature_count``); the
-    per-signature rows aggregate them (run here only for a caller without a model)."""
+    per-signature rows aggregate them (run here only for a caller without a model); ``traffic``
+    is the analysis' (``forensics.incidents.traffic``), read from the store when absent."""
     project = _project(store, window, project)
     counted = {**window.params(), "recent_since": window.until}
     if counts is None:
@@ -217,7 +220,7 @@ def report_facts(
     drift = _rows(analysis.get("drift"))
     drift_listed = digest.shown(drift, REPORT_DEPLOYS)
     drift_kinds = [str(c.get("kind") or "?") for d in drift for c in d.get("changes") or []]
-    requests = request_minutes(store, window)
+    requests = request_minutes(store, window, traffic)
     common: dict[str, Any] = {
         "requests": requests,
         "signals": _rows(analysis.get("signals")),
