@@ -1,22 +1,39 @@
-"""Benchmark: what `collect --bigquery` brings home from a synthetic Log Router sink.
+"""Benchmark: what `collect --bigquery` brings home from a synthetic Log Router sink, at scale.
 
-Writes a day of Cloud Run logs (default 20,000 entries, `--entries`) into a date-sharded sink
-in a local BigQuery emulator (tests/bqemu.py: `make bq-emulator` first), shaped like a busy
-project: `--services` services with `--instances` instances each, request logs (70 %), stdout
-(22 %) and stderr (8 %), and `--error-density` (default 3 %) of the entries failing: 80 % of the
-failures are known ones (each signature's first match example) bunched in three 20-minute
-incidents, 20 % are unknown errors spread over the day. Then runs the collection with the
-default settings and prints:
+One synthetic day of Cloud Run logs is planned in SQL (``plan_sql``: deterministic, hash-based),
+each planned row being a copy of one *prototype* LogEntry (``prototypes``) with its own time,
+service, instance and insert id:
 
-  rows in the window, rows brought home (match / candidate / context), the transfer ratio,
-  the emulator's dry-run byte estimate and the bytes the scanned columns hold (row sizes).
+* traffic: ``--services`` services x ``--instances`` instances, request logs (70 %), stdout
+  (22 %) and stderr lines (8 %), uniform over the day;
+* ``--error-density`` of the rows are failures: 60 % in three 20-minute incidents (one service
+  each, two known signatures each: the catalog's match examples), 20 % a one-hour crash loop
+  (one service, a new instance every 30 s, each crash line beside a startup line of the same
+  instance: a context storm) and 20 % unknown errors of 50 templates (skewed: a few frequent,
+  most rare) spread over the day and the services.
 
-The transferred rows are bounded by the per-minute cap (per signature or template, service and
-minute) and by the context lines of the same instance, so they grow with the number of failing
-(signature, service, minute) cells, not with the volume: see README "Running in BigQuery" for
-the extrapolation to 100M entries/day.
+Then it runs the *entries* statement of ``forensics.bigquery.statements`` with the default caps
+and counts what comes home: matched, candidate (unknown errors kept whole) and context rows
+over all rows, plus the aggregate rows (``counted``: unknown errors left in BigQuery, as counts
+per template, service and minute). Two engines, the same statement text from one generator
+(``entries_sql(dialect=...)``; the dialects are differential-tested in
+tests/test_bigquery_views.py and tests/test_bigquery_reference.py):
 
-    python benchmarks/bigquery_transfer.py [--entries N] [--error-density 0.03]
+* ``--engine duckdb`` (default): the DuckDB spelling over a DuckDB table holding the planned rows
+  (the prototypes ingested by ``forensics ingest``, then copied in SQL), for 1M-100M rows;
+* ``--engine emulator``: the real collection (``collect_bigquery``: GoogleSQL, mapping view,
+  rebuild, ingest) against the local BigQuery emulator (tests/bqemu.py, `make bq-emulator`),
+  loaded with the same planned rows as a date-sharded sink; practical up to ~50k rows.
+
+Bytes: the emulator's dry run returns 0, so the bytes scanned are bounded by the rows' size in
+the sink (the JSON of each planned row's sink row, summed): an upper bound of what BigQuery bills
+for the columns read.
+
+    python benchmarks/bigquery_transfer.py [--entries N] [--error-density 0.003] [--engine E]
+
+Measured (2 shared cores, DuckDB 1.x; CPU seconds = user + sys of this process):
+
+    see README "Running in BigQuery", "What comes home", for the table and the commands.
 """
 
 from __future__ import annotations
@@ -24,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import sys
 import tempfile
 import time
@@ -34,181 +50,285 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from forensics.bigquery.client import bigquery_client, run_query
-from forensics.bigquery.collect import BigQueryRequest, collect_bigquery
-from forensics.bigquery.shapes import sink_tables
-from forensics.bigquery.source import parse_source
+import duckdb
+
+from forensics.bigquery.statements import Caps, entries_sql
+from forensics.ingest import ingest_texts
 from forensics.signatures.catalog import load_catalog
+from forensics.signatures.dialect import DUCKDB
 from forensics.store import open_store
-from forensics.timeutil import Window
-from tests import bqemu
 
 DAY = datetime(2025, 9, 16, tzinfo=UTC)
 PROJECT = "bench-proj"
+# The unknown errors' templates: "unhandled WORD failure ..." (a word, so each masks apart).
+_WORDS = (
+    "payment capture refund invoice ledger export import thumbnail webhook mailer scheduler "
+    "indexer crawler resizer billing quota search cart checkout session profile avatar upload "
+    "download sync backup restore audit report digest feed notifier rollup archive purge "
+    "compact migrate reindex warmup geocode pricing tax shipping coupon loyalty fraud ranking "
+    "summary preview transcode"
+)
+UNKNOWN_WORDS = tuple(_WORDS.split())
+HOURS_US = 3_600_000_000
+DAY_US = 24 * HOURS_US
 
 
 def _stamp(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
-def synthetic_day(n: int, density: float, services: int, instances: int) -> list[dict[str, Any]]:
-    """A day of entries; see the module docstring for the mix."""
-    rng = random.Random(7)
+def prototypes() -> dict[str, list[dict[str, Any]]]:
+    """The LogEntries every planned row copies, by role (index = prototype number in role)."""
     known = [sig.examples_match[0] for sig in load_catalog().active() if sig.examples_match]
-    # an incident is one failure repeating, and its consequence: two signatures each
-    incidents = [(DAY + timedelta(hours=h), rng.sample(known, 2)) for h in (3, 11, 19)]
-    entries = []
-    for i in range(n):
-        service = f"svc-{rng.randrange(services)}"
-        instance = f"{service}-inst-{rng.randrange(instances):03d}"
-        failing = rng.random() < density
-        roll = rng.random()
-        chosen = incidents[0][1]
-        if failing and roll < 0.8:
-            start, chosen = rng.choice(incidents)
-            t = start + timedelta(seconds=rng.uniform(0, 1200))
-        else:
-            t = DAY + timedelta(seconds=rng.uniform(0, 86400))
-        base: dict[str, Any] = {
-            "timestamp": _stamp(t),
-            "insertId": f"bench-{i:09d}",
-            "resource": {
-                "type": "cloud_run_revision",
-                "labels": {
-                    "service_name": service,
-                    "revision_name": f"{service}-00042-abc",
-                    "location": "us-central1",
-                    "project_id": PROJECT,
-                },
-            },
-            "labels": {"instanceId": instance},
-        }
-        if failing and roll < 0.8:
-            example = dict(rng.choice(chosen))
-            example.pop("resource", None)
-            example.pop("timestamp", None)
-            entry = {**base, **example}
-            entry["logName"] = entry.get(
-                "logName", f"projects/{PROJECT}/logs/run.googleapis.com%2Fstderr"
-            )
-        elif failing:
-            code = rng.randrange(100)
-            entry = {
-                **base,
-                "logName": f"projects/{PROJECT}/logs/run.googleapis.com%2Fstderr",
-                "severity": "ERROR",
-                "textPayload": f"unhandled failure {code} in job worker {rng.randrange(9)}",
-            }
-        elif roll < 0.70:
-            entry = {
-                **base,
-                "logName": f"projects/{PROJECT}/logs/run.googleapis.com%2Frequests",
+    run_log = f"projects/{PROJECT}/logs/run.googleapis.com%2F"
+    return {
+        "request": [
+            {
+                "logName": run_log + "requests",
                 "severity": "INFO",
                 "httpRequest": {
                     "requestMethod": "GET",
-                    "requestUrl": f"https://{service}.a.run.app/api/items/{rng.randrange(999)}",
+                    "requestUrl": "https://api.a.run.app/api/items/42",
                     "status": 200,
-                    "latency": f"0.{rng.randrange(10, 999):03d}s",
+                    "latency": "0.042s",
                 },
             }
-        else:
-            log = "stdout" if roll < 0.92 else "stderr"
-            entry = {
-                **base,
-                "logName": f"projects/{PROJECT}/logs/run.googleapis.com%2F{log}",
+        ],
+        "stdout": [
+            {
+                "logName": run_log + "stdout",
                 "severity": "INFO",
-                "jsonPayload": {"message": f"handled item {rng.randrange(10**6)}", "ok": True},
+                "jsonPayload": {"message": "handled item 4711", "ok": True},
             }
-        entries.append(entry)
-    return entries
+        ],
+        "stderr": [{"logName": run_log + "stderr", "textPayload": "GET /api/items/42 200"}],
+        "startup": [
+            {"logName": run_log + "stdout", "textPayload": "Listening at: http://0.0.0.0:8080"}
+        ],
+        "known": [dict(e) for e in known],
+        "unknown": [
+            {
+                "logName": run_log + "stderr",
+                "severity": "ERROR",
+                "textPayload": f"unhandled {word} failure in job worker 7 (attempt 3)",
+            }
+            for word in UNKNOWN_WORDS[:50]
+        ],
+    }
 
 
-def _message(row: dict[str, Any]) -> str:
-    if row.get("text_payload"):
-        return str(row["text_payload"])
-    payload = json.loads(row["wire_json_payload"]) if row.get("wire_json_payload") else {}
-    return str(payload.get("message") or payload.get("msg") or "")
+def _numbered() -> list[tuple[str, int, dict[str, Any]]]:
+    return [(role, i, e) for role, items in prototypes().items() for i, e in enumerate(items)]
 
 
-def extrapolate(
-    client: Any, request: BigQueryRequest, total: int, per_day: float = 1e8
-) -> dict[str, float]:
-    """Rows the default caps would bring home if the day held ``per_day`` entries shaped like
-    this one: every cell's uncapped count times per_day/total, capped at per_minute."""
-    from forensics.bigquery.collect import _params, entries_sql
-    from forensics.bigquery.source import discover, entries_ctes
+def plan_sql(n: int, density: float, services: int, instances: int) -> str:
+    """One row per planned entry: i, role, proto (index in role), us (microseconds into the
+    day), service, instance. See the module docstring for the mix."""
+    rng = random.Random(7)
+    known = len(prototypes()["known"])
+    picks = rng.sample(range(known), 7)  # three incidents of two signatures, one crash
+    incident_known = f"[{', '.join(str(p) for p in picks[:6])}]"
+    crash = picks[6]
+    cut = int(density * 1_000_000)
+    return f"""
+WITH r AS (
+    SELECT range AS i, CAST(hash(range) % 1000000 AS BIGINT) AS u,
+        CAST(hash(range + 1000000007) % 1000 AS BIGINT) AS v,
+        CAST(hash(range * 3 + 11) % 1000000000000000 AS BIGINT) AS w
+    FROM range({int(n)})
+), k AS (
+    SELECT *, CASE WHEN u >= {cut} THEN CASE WHEN v < 700 THEN 'request' WHEN v < 920 THEN
+        'stdout' ELSE 'stderr' END WHEN v < 600 THEN 'incident' WHEN v < 800 THEN 'crash'
+        ELSE 'unknown' END AS kind,
+        v % 3 AS incident
+    FROM r
+)
+SELECT i,
+    CASE kind WHEN 'incident' THEN 'known' WHEN 'crash' THEN
+        CASE WHEN v % 2 = 0 THEN 'known' ELSE 'startup' END ELSE kind END AS role,
+    CASE kind WHEN 'incident' THEN {incident_known}[incident * 2 + v % 2 + 1]
+        WHEN 'crash' THEN CASE WHEN v % 2 = 0 THEN {crash} ELSE 0 END
+        WHEN 'unknown' THEN CAST(floor(50 * pow((w % 1000000) / 1e6, 3)) AS BIGINT)
+        ELSE 0 END::BIGINT AS proto,
+    CASE kind WHEN 'incident' THEN [3, 11, 19][incident + 1] * {HOURS_US}
+            + w % (1200 * 1000000)
+        WHEN 'crash' THEN 14 * {HOURS_US} + w % {HOURS_US}
+        ELSE w % {DAY_US} END::BIGINT AS us,
+    CASE kind WHEN 'incident' THEN 'svc-' || incident WHEN 'crash' THEN 'svc-crash'
+        ELSE 'svc-' || ((w // 7) % {int(services)}) END AS service,
+    CASE kind WHEN 'crash' THEN 'crash-' || ((w % {HOURS_US}) // 30000000)
+        ELSE 'inst-' || ((w // 13) % {int(instances)}) END AS instance
+FROM k"""
 
-    ctes = entries_ctes(discover(client, request.source, request.window))
-    sql = entries_sql(ctes, load_catalog(), 10**9, request.context_seconds)
-    rows = run_query(client, sql, _params(request.window), 0, 3600)
-    cells: dict[tuple[Any, ...], int] = {}
-    for row in rows:
-        minute = row["timestamp"].replace(second=0, microsecond=0)
-        if row["kind"] == "context":
-            key: tuple[Any, ...] = ("context", row["labels"], minute)
-        else:
-            what = row["primary_signature"] or re.sub(r"[0-9]+", "0", _message(row)[:120])
-            key = (row["kind"], what, row["resource_json"], minute)
-        cells[key] = cells.get(key, 0) + 1
-    scale = per_day / total
-    out: dict[str, float] = {}
-    for key, n in cells.items():
-        out[key[0]] = out.get(key[0], 0.0) + min(n * scale, request.per_minute)
-    return out
+
+def _entry(role: str, proto: dict[str, Any], i: int, us: int, service: str, inst: str) -> Any:
+    entry = {k: v for k, v in proto.items() if k not in ("resource", "timestamp", "labels")}
+    entry.setdefault("logName", f"projects/{PROJECT}/logs/run.googleapis.com%2Fstderr")
+    entry["timestamp"] = _stamp(DAY + timedelta(microseconds=us))
+    entry["insertId"] = f"b{i:09d}"
+    entry["resource"] = {
+        "type": "cloud_run_revision",
+        "labels": {
+            "service_name": service,
+            "revision_name": f"{service}-00042-abc",
+            "location": "us-central1",
+            "project_id": PROJECT,
+        },
+    }
+    entry["labels"] = {"instanceId": f"{service}-{inst}"}
+    return entry
+
+
+def build_duckdb(path: Path, plan: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB file whose ``log_entries`` holds the planned rows (store columns)."""
+    protos = _numbered()
+    with open_store(path.with_suffix(".protos.duckdb")) as store:
+        texts = [
+            json.dumps(_entry(role, e, n, 0, "svc-0", "inst-0"))
+            for n, (role, _, e) in enumerate(protos)
+        ]
+        assert ingest_texts(store, texts, "protos").rejected == 0
+    conn = duckdb.connect(str(path))
+    conn.execute(f"ATTACH '{path.with_suffix('.protos.duckdb')}' AS s (READ_ONLY)")
+    keys = ", ".join(f"('{role}', {i}, {n})" for n, (role, i, _) in enumerate(protos))
+    conn.execute(
+        f"CREATE TEMP TABLE keys (role VARCHAR, proto INT, n INT); INSERT INTO keys VALUES {keys}"
+    )
+    conn.execute(
+        f"""CREATE TABLE log_entries AS
+        WITH plan AS ({plan}), protos AS (
+            SELECT CAST(substr(insert_id, 2) AS INT) AS n, * FROM s.log_entries)
+        SELECT p.* EXCLUDE (n) REPLACE (
+            TIMESTAMPTZ '{DAY.isoformat()}' + to_microseconds(plan.us) AS "timestamp",
+            'b' || lpad(CAST(plan.i AS VARCHAR), 9, '0') AS insert_id,
+            plan.service AS service,
+            plan.service || '-' || plan.instance AS instance_id,
+            plan.service || '-00042-abc' AS revision)
+        FROM plan JOIN keys USING (role, proto) JOIN protos AS p ON p.n = keys.n"""
+    )
+    conn.execute("DETACH s")
+    return conn
+
+
+def row_bytes(conn: duckdb.DuckDBPyConnection, plan: str) -> int:
+    """The planned rows' size in the sink (JSON of each prototype's sink row x its count)."""
+    from forensics.bigquery.shapes import sink_tables
+
+    protos = _numbered()
+    size = {}
+    for role, i, e in protos:
+        tables = sink_tables([_entry(role, e, 0, 0, "svc-0", "inst-0")]).tables
+        size[(role, i)] = sum(
+            len(json.dumps(r, separators=(",", ":"))) for _, rows in tables.values() for r in rows
+        )
+    counts = conn.execute(f"SELECT role, proto, count(*) FROM ({plan}) GROUP BY ALL").fetchall()
+    return sum(size[(role, int(proto))] * int(k) for role, proto, k in counts)
+
+
+def run_duckdb(args: argparse.Namespace, caps: Caps, tmp: Path) -> dict[str, Any]:
+    plan = plan_sql(args.entries, args.error_density, args.services, args.instances)
+    started = time.process_time()
+    conn = build_duckdb(tmp / "sink.duckdb", plan)
+    built = time.process_time() - started
+    total = conn.execute("SELECT count(*) FROM log_entries").fetchone()[0]  # type: ignore[index]
+    assert total == args.entries, f"{total} rows built for {args.entries} planned"
+    sql = entries_sql("", load_catalog(), caps, dialect=DUCKDB, carried=())
+    started = time.process_time()
+    kinds = conn.execute(
+        f"SELECT kind, count(*), sum(entries) FROM ({sql}) GROUP BY kind"
+    ).fetchall()
+    ran = time.process_time() - started
+    return {
+        "engine": "duckdb",
+        "rows": total,
+        "kinds": {k: (int(c), int(e or 0)) for k, c, e in kinds},
+        "bytes": row_bytes(conn, plan),
+        "cpu_build_s": built,
+        "cpu_statement_s": ran,
+    }
+
+
+def run_emulator(args: argparse.Namespace, caps: Caps, tmp: Path) -> dict[str, Any]:
+    from forensics.bigquery.client import bigquery_client
+    from forensics.bigquery.collect import BigQueryRequest, collect_bigquery
+    from forensics.bigquery.source import parse_source
+    from forensics.timeutil import Window
+    from tests import bqemu
+
+    plan = plan_sql(args.entries, args.error_density, args.services, args.instances)
+    protos = prototypes()
+    with duckdb.connect() as conn:
+        rows = conn.execute(f"SELECT * FROM ({plan}) ORDER BY i").fetchall()
+        size = row_bytes(conn, plan)
+    entries = [_entry(r, protos[r][p], i, us, s, inst) for i, r, p, us, s, inst in rows]
+    emulator = bqemu.start(tmp, PROJECT)
+    try:
+        client = bigquery_client(PROJECT, emulator.endpoint)
+        bqemu.load(client, f"{PROJECT}.logs", entries, "sink")
+        request = BigQueryRequest(
+            parse_source(f"{PROJECT}.logs"),
+            Window(DAY, DAY + timedelta(days=1)),
+            PROJECT,
+            caps=caps,
+            timeout_s=3600,
+        )
+        started = time.process_time()
+        with open_store(tmp / "bench.duckdb") as store:
+            report = collect_bigquery(store, request, client=client)
+        ran = time.process_time() - started
+    finally:
+        emulator.stop()
+    kinds = {k: (n, n) for k, n in report.transferred.items()}
+    kinds["counted"] = (report.counted_rows, report.counted_entries)
+    return {
+        "engine": "emulator",
+        "rows": report.scanned_rows,
+        "kinds": kinds,
+        "bytes": size,
+        "bytes_dry_run": report.bytes_estimated,
+        "status": report.status,
+        "error": report.error,
+        "cpu_statement_s": ran,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=20_000)
-    parser.add_argument("--error-density", type=float, default=0.03)
-    parser.add_argument("--services", type=int, default=8)
-    parser.add_argument("--instances", type=int, default=6)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--error-density", type=float, default=0.003)
+    parser.add_argument("--services", type=int, default=20)
+    parser.add_argument("--instances", type=int, default=10)
+    parser.add_argument("--engine", choices=("duckdb", "emulator"), default="duckdb")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    entries = synthetic_day(args.entries, args.error_density, args.services, args.instances)
+    caps = Caps()
     with tempfile.TemporaryDirectory() as tmp:
-        emulator = bqemu.start(Path(tmp), PROJECT)
-        try:
-            client = bigquery_client(PROJECT, emulator.endpoint)
-            started = time.process_time()
-            bqemu.load(client, f"{PROJECT}.logs", entries, "sink")
-            row_bytes = sum(
-                len(json.dumps(row, separators=(",", ":")))
-                for _, rows in sink_tables(entries).tables.values()
-                for row in rows
-            )
-            request = BigQueryRequest(
-                parse_source(f"{PROJECT}.logs"), Window(DAY, DAY + timedelta(days=1)), PROJECT
-            )
-            with open_store(Path(tmp) / "bench.duckdb") as store:
-                report = collect_bigquery(store, request, client=client)
-            cpu = time.process_time() - started
-            scaled = extrapolate(client, request, len(entries))
-        finally:
-            emulator.stop()
-    moved = sum(report.transferred.values())
+        run = run_duckdb if args.engine == "duckdb" else run_emulator
+        out = run(args, caps, Path(tmp))
+    kinds = out["kinds"]
+    home = sum(kinds.get(k, (0, 0))[0] for k in ("match", "candidate", "context"))
+    out["brought_home"] = home
+    out["fraction"] = home / out["rows"] if out["rows"] else 0.0
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"engine {out['engine']}: {out['rows']:,} rows, error density {args.error_density:.2%}")
+    for kind in ("match", "candidate", "context", "counted"):
+        n, entries = kinds.get(kind, (0, 0))
+        extra = (
+            f" (counting {entries:,} unknown errors left in BigQuery)" if kind == "counted" else ""
+        )
+        print(f"  {kind:9} {n:>10,}{extra}")
+    print(f"brought home (match + candidate + context): {home:,} = {out['fraction']:.3%} of rows")
     print(
-        f"entries in the window: {report.scanned_rows:,} (error density {args.error_density:.1%})"
+        f"bytes scanned, upper bound (sink row JSON): {out['bytes']:,} "
+        f"({out['bytes'] / max(1, out['rows']):.0f} B/row)"
     )
+    if "bytes_dry_run" in out:
+        print(f"emulator dry-run bytes: {out['bytes_dry_run']:,}")
     print(
-        f"brought home: {moved:,} = "
-        + ", ".join(f"{n:,} {k}" for k, n in sorted(report.transferred.items()))
-    )
-    print(f"transfer ratio: {report.transfer_ratio:.3%} (target <= 1 %)")
-    print(f"status: {report.status} {report.error or ''}")
-    print(f"dry-run bytes (emulator): {report.bytes_estimated:,}")
-    print(
-        f"row sizes: {row_bytes:,} bytes of JSON for {len(entries):,} rows "
-        f"({row_bytes / len(entries):.0f} B/row; x 100M rows/day = "
-        f"{row_bytes / len(entries) * 1e8 / 2**30:.1f} GiB/day upper bound)"
-    )
-    print(f"client CPU seconds (load + collect, this process): {cpu:.1f}")
-    home = sum(scaled.values())
-    print(
-        "at 100M entries/day shaped like this day (every cell's count x "
-        f"{1e8 / len(entries):,.0f}, capped at per_minute={request.per_minute}): "
-        f"{home:,.0f} rows brought home = {home / 1e8:.3%} ("
-        + ", ".join(f"{n:,.0f} {k}" for k, n in sorted(scaled.items()))
-        + ")"
+        f"CPU s: statement {out['cpu_statement_s']:.1f}"
+        + (f", building the table {out['cpu_build_s']:.1f}" if "cpu_build_s" in out else "")
     )
 
 

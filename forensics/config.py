@@ -112,11 +112,21 @@ class BigQuerySettings:
         "$6.25/TiB on-demand).",
         1,
     )
-    per_minute: int = _key(
+    candidates_per_template: int = _key(
         20,
-        "Whole entries brought home per signature (or unknown-error template), service and "
-        "minute; every match is still counted in BigQuery.",
+        "Whole unknown-error entries brought home per template and service (and each "
+        "template's first in every hour); the rest come home as counts per minute. Every "
+        "matched entry comes home whole.",
         1,
+    )
+    context_per_minute: int = _key(
+        20,
+        "Context lines ([collect] context_seconds around a brought-home entry) per instance "
+        "and minute.",
+        0,
+    )
+    context_per_revision: int = _key(
+        400, "Context lines per service revision in the window (a crash loop's cap).", 0
     )
     timeout_s: float = _key(600.0, "Timeout of one BigQuery query job, seconds.", 1)
 

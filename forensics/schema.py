@@ -276,6 +276,19 @@ MINUTE_COUNT_COLUMNS: tuple[Column, ...] = (
     Column("entries", "BIGINT NOT NULL", "Entries in that minute with those values."),
 )
 
+# Unknown-error candidates counted where the entries stay (collect --bigquery) but not brought
+# home: a bounded sample per template comes home whole, the rest only as these counts, which the
+# miner adds to its templates (forensics.signatures.mining) so counts and spans stay exact.
+UNEXPLAINED_COUNT_COLUMNS: tuple[Column, ...] = (
+    Column("source", "VARCHAR NOT NULL", "e.g. bigquery:proj.dataset (as entries.source)."),
+    Column("minute", "TIMESTAMPTZ NOT NULL", "The UTC minute counted."),
+    Column("service", "VARCHAR NOT NULL", "Service, else resource type, else '(none)'."),
+    Column("masked", "VARCHAR", "The miner's masked text of those entries."),
+    Column("entries", "BIGINT NOT NULL", "Entries counted and not brought home."),
+    Column("first_seen", "TIMESTAMPTZ NOT NULL", "The first of them."),
+    Column("last_seen", "TIMESTAMPTZ NOT NULL", "The last of them."),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "log_entries": LOG_ENTRY_COLUMNS,
     "metric_points": METRIC_POINT_COLUMNS,
@@ -289,6 +302,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "minute_counts": MINUTE_COUNT_COLUMNS,
     "error_texts": ERROR_TEXT_COLUMNS,
     "derived_runs": DERIVED_RUN_COLUMNS,
+    "unexplained_counts": UNEXPLAINED_COUNT_COLUMNS,
 }
 
 # The documented view that users and named queries read; `raw` stays reachable for the rare field.

@@ -169,8 +169,8 @@ def test_collector_statements_pass_the_analyzer_over_alllogs_and_sink(
     ``_AllLogs`` schema or of the sink tables the real export (and every example) makes."""
     import json
 
-    from forensics.bigquery.collect import counts_sql, entries_sql
     from forensics.bigquery.source import entries_ctes
+    from forensics.bigquery.statements import Caps, counts_sql, entries_sql
     from forensics.signatures.examples import example_entry
     from tests.conftest import REAL_STAGING_ENTRIES
     from tests.googlesql import ALL_LOGS, all_logs_schema, sink_schemas
@@ -191,7 +191,7 @@ def test_collector_statements_pass_the_analyzer_over_alllogs_and_sink(
     hits = classification_sql(CATALOG, "TRUE", BIGQUERY, source="log_entries")
     sql = {
         "classification": f"WITH {ctes}, hits AS ({hits}) SELECT * FROM hits",
-        "entries": entries_sql(ctes, CATALOG, per_minute=20, context_seconds=30),
+        "entries": entries_sql(ctes, CATALOG, Caps()),
         "counts": counts_sql(ctes),
     }[statement]
     assert _output_names(analyze(sql, entries if kind == "sink" else ()))

@@ -206,9 +206,7 @@ def test_collect_bigquery_stores_what_the_duckdb_path_finds(
     whole corpus, the per-minute counts equal the store's own counts of every entry, and only
     matched, candidate and context entries were brought home."""
     past = Window(WINDOW.since, datetime(2026, 1, 1, tzinfo=UTC))  # collected up to now only
-    request = BigQueryRequest(
-        parse_source("p.sink"), past, bq_emulator.project, per_minute=10**6, timeout_s=900
-    )
+    request = BigQueryRequest(parse_source("p.sink"), past, bq_emulator.project, timeout_s=900)
     entries = sink_round_trip(corpus())
     with open_store(":memory:") as store:
         report = collect_bigquery(store, request, client=loaded["client"])

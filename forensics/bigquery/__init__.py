@@ -4,7 +4,8 @@ dataset already keeps a project's logs, and bring home only what the analysis ne
 Modules: ``client`` (the real google-cloud-bigquery client: ADC, or an emulator through
 $FORENSICS_BIGQUERY_ENDPOINT), ``source`` (SOURCE names, table discovery and the mapping views
 that give the columns the signature SQL reads), ``shapes`` (how Cloud Logging writes a LogEntry
-into a sink table or the ``_AllLogs`` view: used to load emulators and benchmarks), ``collect``
-(the collection: one classification query and one count query per window, stored locally like
-the API collectors' pulls).
+into a sink table or the ``_AllLogs`` view: used to load emulators and benchmarks), ``statements``
+(the classification query and the count query run per window), ``rebuild`` (a LogEntry's JSON
+from the wire columns), ``collect`` (runs the statements and stores what they return like the
+API collectors' pulls).
 """

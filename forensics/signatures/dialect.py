@@ -73,6 +73,11 @@ class Dialect:
     # (splittrace's windows and GROUP BY).
     epoch_us: str = field(default="epoch_us({expr})")
     any_true: str = field(default="bool_or({expr})")
+    # Replace every match of {pattern} in {field} (the miner's masks), the first line of
+    # {text}, and a TIMESTAMP truncated to its minute (collect --bigquery's statements).
+    regex_replace: str = field(default="regexp_replace({field}, {pattern}, {replacement}, 'g')")
+    first_line: str = field(default="split_part({text}, chr(10), 1)")
+    minute: str = field(default="date_trunc('minute', {expr})")
 
     def literal(self, value: object) -> str:
         """A SQL literal: numbers as they are, strings quoted and escaped for this engine."""
@@ -144,4 +149,7 @@ BIGQUERY = Dialect(
     escape_string=True,
     epoch_us="UNIX_MICROS({expr})",
     any_true="LOGICAL_OR({expr})",
+    regex_replace="REGEXP_REPLACE({field}, {pattern}, {replacement})",
+    first_line="SPLIT({text}, '\\n')[SAFE_OFFSET(0)]",
+    minute="TIMESTAMP_TRUNC({expr}, MINUTE)",
 )

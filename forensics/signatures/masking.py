@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
-from forensics.signatures.compile import MATCH_TEXT_SQL, level_sql, literal
+from forensics.signatures.compile import level_sql
 from forensics.signatures.dialect import DUCKDB, Dialect
 from forensics.signatures.matchtext import match_text_sql
 
@@ -24,6 +24,7 @@ __all__ = [
     "error_sql",
     "mask_sql",
     "mask_texts",
+    "text_sql",
 ]
 
 # (RE2 pattern, placeholder), applied in this order: specific shapes before generic numbers.
@@ -43,10 +44,14 @@ MASKS: tuple[tuple[str, str], ...] = (
 _MAX_TEXT = 300
 
 
-def mask_sql(text: str) -> str:
-    """SQL applying every mask to the expression ``text``."""
-    for pattern, placeholder in MASKS:
-        text = f"regexp_replace({text}, {literal(pattern)}, {literal(placeholder)}, 'g')"
+def mask_sql(text: str, dialect: Dialect = DUCKDB, masks: Sequence[tuple[str, str]] = MASKS) -> str:
+    """SQL applying every mask (or ``masks``, a run of them in order) to the expression
+    ``text``."""
+    lit = dialect.literal
+    for pattern, placeholder in masks:
+        text = dialect.regex_replace.format(
+            field=text, pattern=lit(pattern), replacement=lit(placeholder)
+        )
     return text
 
 
@@ -75,11 +80,18 @@ def error_sql(dialect: Dialect = DUCKDB) -> str:
 
 
 ERROR_SQL = error_sql()
-# The text a template is made of: a stack trace's first exception line, else the first line.
-TEXT_SQL = (
-    f"left(trim(coalesce(nullif(split_part({MATCH_TEXT_SQL}, chr(10), 1), ''), "
-    f"split_part(coalesce(message, ''), chr(10), 1))), {_MAX_TEXT})"
-)
+
+
+def text_sql(dialect: Dialect = DUCKDB, match_text: str | None = None) -> str:
+    """SQL for the text a template is made of: a stack trace's first exception line, else the
+    entry's first line (trimmed of spaces, at most 300 characters). ``match_text``: a column
+    already holding the match text (one expression less deep)."""
+    exception = dialect.first_line.format(text=match_text or match_text_sql(dialect))
+    first = dialect.first_line.format(text="coalesce(message, '')")
+    return f"left(trim(coalesce(nullif({exception}, ''), {first}), ' '), {_MAX_TEXT})"
+
+
+TEXT_SQL = text_sql()
 # The service a template lists for an entry.
 SERVICE_SQL = "coalesce(e.service, e.resource_type, '(none)')"
 

@@ -90,18 +90,31 @@ WHERE NOT EXISTS (
       AND m.log_name = e.log_name)"""
 
 
-def _candidates_sql(store: Store, where: str) -> str:
+def _candidates_sql(store: Store, where: str, counted: str) -> str:
+    """The unexplained entries per masked text, plus those counted but not stored
+    (``unexplained_counts``, from collect --bigquery: the stored sample holds each text's
+    earliest entry, so the example is the one a whole store gives; a text seen in the window
+    only through counts has no example)."""
     return f"""
+WITH rows AS (
+    SELECT masked, 1 AS n, "timestamp" AS first_seen, "timestamp" AS last_seen, service,
+           insert_id, log_name, text, TRUE AS stored
+    FROM ({_unexplained_sql(store, where)})
+    UNION ALL
+    SELECT masked, entries, first_seen, last_seen, service, NULL, NULL, NULL, FALSE
+    FROM unexplained_counts AS c
+    WHERE {counted}
+)
 SELECT masked,
-       count(*) AS n,
-       min("timestamp") AS first_seen,
-       max("timestamp") AS last_seen,
+       sum(n) AS n,
+       min(first_seen) AS first_seen,
+       max(last_seen) AS last_seen,
        list(DISTINCT service ORDER BY service) AS services,
-       arg_min(insert_id, "timestamp") AS example_insert_id,
-       arg_min(log_name, "timestamp") AS example_log_name,
-       min("timestamp") AS example_timestamp,
-       arg_min(text, "timestamp") AS example_message
-FROM ({_unexplained_sql(store, where)})
+       arg_min(insert_id, first_seen) FILTER (stored) AS example_insert_id,
+       arg_min(log_name, first_seen) FILTER (stored) AS example_log_name,
+       coalesce(min(first_seen) FILTER (stored), min(first_seen)) AS example_timestamp,
+       arg_min(text, first_seen) FILTER (stored) AS example_message
+FROM rows
 GROUP BY masked
 ORDER BY n DESC, masked
 """
@@ -189,7 +202,13 @@ def mine_templates(
 ) -> list[Template]:
     """Unexplained ERROR+ entries and 5xx requests in [since, until), as templates, top first."""
     where, params = window_where(since, until)
-    rows = store.conn.execute(_candidates_sql(store, where), params).fetchall()
+    # a counted minute overlapping the window (exact for minute-aligned windows)
+    counted = " AND ".join(
+        test
+        for test, bound in (("c.last_seen >= $since", since), ("c.first_seen < $until", until))
+        if bound is not None
+    )
+    rows = store.conn.execute(_candidates_sql(store, where, counted or "TRUE"), params).fetchall()
     groups = [
         Template(
             template=masked or "(no text)",
@@ -197,8 +216,8 @@ def mine_templates(
             first_seen=first,
             last_seen=last,
             services=list(services),
-            example_insert_id=ex_id,
-            example_log_name=ex_log,
+            example_insert_id=ex_id or "",
+            example_log_name=ex_log or "",
             example_timestamp=ex_ts,
             example_message=ex_msg or "",
         )
