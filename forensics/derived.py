@@ -1,7 +1,7 @@
 """Tables derived from each ingest run's entries, written once so reads need not scan the entries.
 
 A derived table holds, per ingest run, rows computed from that run's entries only (so they
-never change once the run is complete): the miner's error texts, the per-minute traffic counts.
+never change once the run is complete): the miner's error texts.
 
 Usage:
   1. Declare it: ``Derived(table, rows_sql)``, ``rows_sql`` a SELECT of the table's columns
@@ -24,7 +24,15 @@ from dataclasses import dataclass
 
 from forensics.store import Store, transaction
 
-__all__ = ["WHERE_MARK", "Derived", "current_runs", "runs_list", "store_pending"]
+__all__ = [
+    "WHERE_MARK",
+    "Derived",
+    "current_runs",
+    "forget",
+    "pending_runs",
+    "runs_list",
+    "store_pending",
+]
 
 # Replaced, not formatted: the SQL holds RE2 braces.
 WHERE_MARK = "/*where*/"
@@ -92,3 +100,17 @@ def store_pending(store: Store, derived: Derived) -> list[int]:
             {"derived": derived.table, "version": derived.version},
         )
     return runs
+
+
+def forget(store: Store) -> None:
+    """Drop every derived row and mark, so readers count from ``log_entries`` alone.
+
+    For a store whose entries were edited in place (a test shaping a store, a manual repair):
+    derived rows assume a run's entries never change once it is marked.
+    """
+    with transaction(store.conn) as conn:
+        for table in {
+            row[0] for row in conn.execute("SELECT derived FROM derived_runs").fetchall()
+        }:
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("DELETE FROM derived_runs")

@@ -102,3 +102,14 @@ def test_no_cache_when_turned_off(
     _analyze(runner, store)
     _analyze(runner, store)
     assert len(builds) == 2
+
+
+def test_a_window_ending_now_keeps_no_model(
+    runner: CliRunner, store: Path, builds: list[Any], tmp_path: Path
+) -> None:
+    """Without --until the window moves with every run: nothing could read its model."""
+    for _ in range(2):
+        argv = ["analyze", "--hours", "24", "--no-collect", "--db", str(store), "--json"]
+        assert runner.invoke(app, argv).exit_code == 0
+    assert len(builds) == 2
+    assert not list((tmp_path / "cache").glob("model-*"))

@@ -79,8 +79,14 @@ def analyze(
         if not as_json:
             render_report(report)
     with_report = out is not None
-    # an unchanged store, window, catalog and registry: the model kept by the last run
-    cache = ModelCache.for_store(db_path(db), window, user_registry_path(issues_file))
+    # an unchanged store, window, catalog and registry: the model kept by the last run. Only a
+    # window with an explicit end can be asked again: one ending now moves with every run, so
+    # keeping its model would cost a pickle per run (~15 MB at 1M entries) that nothing reads.
+    cache = (
+        ModelCache.for_store(db_path(db), window, user_registry_path(issues_file))
+        if until is not None
+        else None
+    )
     model = cache.get(report=with_report) if cache is not None else None
     if model is None:
         sources = Sources.load(issues_file)
