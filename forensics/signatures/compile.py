@@ -73,14 +73,22 @@ _LEVEL_RE = (
 )
 
 
-def level_sql(text: str, dialect: Dialect = DUCKDB) -> str:
-    """SQL for the stated level of an entry whose match text is the expression ``text``."""
+def word_level_sql(text: str, dialect: Dialect = DUCKDB) -> str:
+    """SQL for the level the first level word of ``text`` states (NULL when it has none)."""
     lit = dialect.literal
     cases = " ".join(
         f"WHEN {lit(word)} THEN {num}" for word, num in _LEVEL_WORDS.items() if num > 0
     )
     extract = dialect.regex_extract.format(field=text, pattern=lit(_LEVEL_RE))
-    return f"CASE WHEN severity_number > 0 THEN severity_number ELSE CASE {extract} {cases} END END"
+    return f"CASE {extract} {cases} END"
+
+
+def level_sql(text: str, dialect: Dialect = DUCKDB) -> str:
+    """SQL for the stated level of an entry whose match text is the expression ``text``."""
+    return (
+        "CASE WHEN severity_number > 0 THEN severity_number "
+        f"ELSE {word_level_sql(text, dialect)} END"
+    )
 
 
 LEVEL_SQL = level_sql("m")

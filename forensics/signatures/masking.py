@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
-from forensics.signatures.compile import level_sql
+from forensics.signatures.compile import word_level_sql
 from forensics.signatures.dialect import DUCKDB, Dialect
 from forensics.signatures.matchtext import match_text_sql
 
@@ -67,15 +67,17 @@ def error_sql(dialect: Dialect = DUCKDB) -> str:
     """SQL true for an entry (source rows aliased ``e``) the miner counts as an error.
 
     The unlevelled test reads the match text, so a traceback chunk holding only frames (or only
-    "During handling of the above exception ...") is no error of its own.
+    "During handling of the above exception ...") is no error of its own. The level is stated
+    once (``coalesce(word level >= 500, reads)``: a line without a level word falls to the text
+    test), so the level regex runs once per DEFAULT entry, not twice.
     """
-    level = level_sql("coalesce(e.message, '')", dialect)
+    words = word_level_sql("coalesce(e.message, '')", dialect)
     reads = dialect.regex_match.format(
         field=match_text_sql(dialect), pattern=dialect.literal(_READS_AS_ERROR)
     )
     return (
-        f"(coalesce({level}, 0) >= 500 OR coalesce(e.http_status, 0) >= 500 OR CASE WHEN {level} "
-        f"IS NULL THEN {reads} ELSE FALSE END)"
+        f"(coalesce(e.http_status, 0) >= 500 OR CASE WHEN e.severity_number > 0 "
+        f"THEN e.severity_number >= 500 ELSE coalesce({words} >= 500, {reads}) END)"
     )
 
 
