@@ -332,16 +332,16 @@ CREATE OR REPLACE TEMP MACRO minute_volume(
 WITH parts AS (
     SELECT unnest(list_concat([since], cuts)) AS part
 ),
+cut_minutes AS (  -- the minutes holding a cut
+    SELECT list_transform(cuts, c -> make_timestamptz(epoch_us(c) // 60000000 * 60000000)) AS m
+),
 stored AS (
     SELECT
         CASE
-            WHEN list_contains(
-                list_transform(cuts, c -> date_trunc('minute', c)),
-                date_trunc('minute', "timestamp")
-            ) THEN "timestamp"
-            ELSE date_trunc('minute', "timestamp")
+            WHEN list_contains((SELECT m FROM cut_minutes), minute) THEN "timestamp"
+            ELSE minute
         END AS slot,
-        date_trunc('minute', "timestamp") AS minute,
+        minute,
         source,
         false AS counted,
         service,
@@ -356,9 +356,15 @@ stored AS (
               AND message LIKE 'Starting new instance%'
         ) AS instance_starts,
         count(*) AS entries
-    FROM log_entries
-    WHERE "timestamp" >= since
-      AND "timestamp" < until
+    FROM (
+        -- the minute by arithmetic on epoch microseconds: date_trunc on a TIMESTAMPTZ goes
+        -- through the ICU calendar and cost 18x as much (0.72 against 0.04 CPU s for 1M
+        -- entries); UTC minutes are whole multiples of 60 s since the epoch (no leap seconds)
+        SELECT *, make_timestamptz(epoch_us("timestamp") // 60000000 * 60000000) AS minute
+        FROM log_entries
+        WHERE "timestamp" >= since
+          AND "timestamp" < until
+    )
     GROUP BY ALL
 ),
 counted AS (

@@ -104,7 +104,7 @@ class TrafficLedger:
     def service_traffic(
         self, since: datetime, until: datetime, services: Iterable[str] | None = None
     ) -> pl.DataFrame:
-        """Per service over [since, until): the ``COLUMNS`` (see the module docstring)."""
+        """Per service over [since, until): the ``SCHEMA`` columns (see the module docstring)."""
         edges = {self.since, self.until, *self.cuts}
         if since not in edges or until not in edges:
             raise ValueError(f"[{since}, {until}) does not start and end at a cut of the ledger")
