@@ -16,6 +16,39 @@ median over runs of ingest's rate as a ratio to raw's (raw CPU / ingest CPU; tar
 classification's share of the CLI's work, and peak RSS (target <= 1 GB).
 
     python benchmarks/bench_ingest.py --entries 1000000 --corpus plain --runs 3
+
+Measured (issue 11, item 3) with ``--entries 1000000 --runs 1`` on the shared 2-core machine
+(load average 11-18, so single runs vary by about 20 %), 2026-12-06/07. "Before" is release
+0.3.0 (commit f189853) run with this script; "after" adds the blank-line filter as a CASE.
+CPU s (user + sys); write = ingest - (read + normalize); ratio = raw CPU / ingest CPU. Each
+phase runs in its own process minutes apart, so the split between stages is noisy (the demo's
+normalize and write moved by 4 and 13 s in opposite directions); the change is in normalize:
+
+  corpus (MiB)   code    raw    read   normalize  write  ingest  ratio  peak RSS (ingest+classify)
+  plain (777)    before  12.80  2.41   18.61      10.88  31.90   0.40x  765 MiB
+  plain (777)    after   13.57  2.54   15.05       8.60  26.19   0.52x  763 MiB
+  demo (923)     before  32.30  1.79   13.33      19.62  34.74   0.93x  941 MiB
+  demo (923)     after   27.65  2.58   17.49       6.50  26.57   1.04x  936 MiB
+
+Where the plain corpus's ingest CPU goes: the normalizing SELECT is over half of it and, within
+it, json_transform (yyjson parse and key matching) a quarter, string copies a tenth and
+url_decode of logName a few percent (perf, the SELECT alone on 250,000 entries); writing is a
+third: row-group compression (zstd of ``raw`` about 7 % of the whole load), string statistics
+with their UTF-8 scan of every stored string (about 10 %) and dictionary/FSST analysis. The
+blank-line filter was ``starts_with(line, '{') OR trim(...) <> ''``: DuckDB ran the trim() on
+every line, also where starts_with was already true (1.6 CPU s per 250,000 lines alone; about
+2 s per 1M in the whole load); a CASE runs it only on lines that do not start with "{".
+
+Tried and not kept: ``raw`` as a residual (the entry without the fields the typed columns hold)
+through ``json_merge_patch`` costs more than it saves (1.7 CPU s per 250,000 entries to compute
+against 1.2 s to write the whole ``raw``) and rewrites numbers (1.50 as 1.5); forcing each
+column's compression (dictionary / zstd: 3.23 against 3.19 s to write 250,000 rows) and
+disabling FSST as well (3.15-3.27 against 3.30-3.52 s, for 34 % more disk) gained nothing beyond
+the noise; the reader's line ends by one ``split`` instead of a ``find()`` per line was slower
+at 1M (2.7-3.3 against 2.1-2.5 s). What remains between 0.52x and 0.8x on the plain corpus is
+the full entry text in ``raw`` (DuckDB's own load keeps no text, only typed leaves) and the 20
+typed columns beside it: closing it needs a reader that cuts the residual out of each line
+while it parses it.
 """
 
 from __future__ import annotations

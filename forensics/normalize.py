@@ -147,8 +147,8 @@ WITH lines AS (
     SELECT line_no, line, given_problem
     FROM batch
     -- Blank lines are skipped. trim() scans the whole string, so only lines that do not start
-    -- with a brace pay for it: CASE, not OR (DuckDB evaluates both sides of an OR on every
-    -- row, which made this filter a sixth of the ingest's CPU).
+    -- with a brace pay for it: CASE, not OR (DuckDB ran the OR's trim() on every line too,
+    -- about 2 CPU s per million lines; benchmarks/bench_ingest.py).
     WHERE CASE WHEN starts_with(line, '{{') THEN true ELSE trim(line, {_BLANK}) <> '' END
 ), parsed AS (
     -- try(): malformed JSON yields NULL instead of failing the batch
