@@ -96,3 +96,35 @@ def test_an_old_fix_is_judged_on_the_baseline_look_back(tmp_path: Path) -> None:
     # 5 days before the window is outside the 2-day look-back: no evidence is read
     assert issue["evidence_total"] == 0
     assert "look-back's start" in str(issue["basis"]), issue["basis"]
+
+
+HEAP = "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"
+
+
+def test_a_fix_extends_its_own_issues_history_only(tmp_path: Path) -> None:
+    """LB-1's fix 10 days back extends LB-1's history; LB-2 (no fix) keeps the baseline, so
+    its line 5 days back is not read (the other stages never read past the baseline)."""
+    with open_store(":memory:") as store:
+        heap = _entry(900, WINDOW.since - timedelta(days=5), HEAP, "ERROR")
+        ingest_texts(store, [heap], "test-heap")
+        _store(store, [5])
+        path = _registry(tmp_path, fixed_days_before=10)
+        lb2 = (
+            "  - id: LB-2\n"
+            "    title: Node runs out of heap\n"
+            "    url: https://example.com/LB-2\n"
+            "    signatures: [memory/heap-exhausted]\n"
+            "    claimed_status: open\n"
+        )
+        path.write_text(path.read_text(encoding="utf-8") + lb2, encoding="utf-8")
+        registry = load_registry(path)
+        history = look_back(store, WINDOW, registry)
+        analysis = analyze_incidents(store, WINDOW, registry=registry)
+    issues = {s.id: s.as_dict() for s in analysis.issues}
+    assert issues["LB-1"]["status"] == "REGRESSED", issues["LB-1"]["basis"]
+    assert issues["LB-1"]["evidence_total"] == 1
+    # LB-2's line lies before the baseline and LB-2 claims no fix: outside its history
+    assert issues["LB-2"]["evidence_total"] == 0, issues["LB-2"]
+    assert issues["LB-2"]["first_seen"] is None
+    assert history.since == WINDOW.since - timedelta(days=10)
+    assert history.start == WINDOW.since - timedelta(days=registry.settings.lookback_days)

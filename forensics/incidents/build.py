@@ -19,7 +19,7 @@ from forensics.incidents.correlate import IncidentContext, build_incidents
 from forensics.incidents.coverage import window_coverage
 from forensics.incidents.deploys import deploys_and_drift
 from forensics.incidents.evidence import attribute_symptoms, issue_evidence, load_matches
-from forensics.incidents.lookback import look_back
+from forensics.incidents.lookback import Extension, extensions, look_back
 from forensics.incidents.model import Check, DeployMarker, Drift, Incident, IssueStatus
 from forensics.incidents.registry import Registry, load_registry
 from forensics.incidents.revisions import signature_revisions
@@ -85,9 +85,15 @@ def _issue_rows(
     evidence: pl.DataFrame,
     signals: pl.DataFrame,
     drift: list[Drift],
+    extension: Extension | None = None,
 ) -> pl.DataFrame:
+    """The issue's evidence rows; ``extension`` adds those between its fix and the baseline."""
     issue = registry.get(issue_id)
     parts = [_rows(evidence.filter(pl.col("issue") == issue_id))]
+    if extension is not None:
+        if not extension.evidence.is_empty():
+            parts.append(_rows(extension.evidence))
+        drift = [*extension.drift, *drift]
     if issue.signals and not signals.is_empty():
         hits = signals.filter(pl.col("signal").is_in(list(issue.signals)))
         parts.append(_rows(hits.rename({"start": "timestamp", "signal": "signature"})))
@@ -118,13 +124,15 @@ def analyze_incidents(
     catalog = catalog or current_catalog()
     classification = prepare_reading(store, catalog)
     ranks = {s.id: i for i, s in enumerate(catalog.signatures)}
-    # every store-wide stage reads the window and its bounded look-back, never all history
+    # every store-wide stage reads the window and its baseline look-back, never all history;
+    # a claimed fix before the baseline extends its own issue's history alone (lookback.py)
     history = look_back(store, window, registry)
-    matches = load_matches(store, window.until, history.since)
-    symptoms = attribute_symptoms(store, window.until, registry, history.since)
+    matches = load_matches(store, window.until, history.start)
+    symptoms = attribute_symptoms(store, window.until, registry, history.start)
     evidence = issue_evidence(matches, symptoms, registry, ranks)
-    signals = run_named(store, "store_signals", history.params())
-    deploys, drift = deploys_and_drift(store, window.until, history.since)
+    signals = run_named(store, "store_signals", history.params())  # a small table
+    deploys, drift = deploys_and_drift(store, window.until, history.start)
+    extended = extensions(store, registry, history, ranks)
     ctx = IncidentContext(
         registry,
         ranks,
@@ -138,7 +146,7 @@ def analyze_incidents(
     per_issue = {
         i.id: IssueEvidence(
             i,
-            _issue_rows(i.id, registry, evidence, signals, drift),
+            _issue_rows(i.id, registry, evidence, signals, drift, extended.get(i.id)),
             [inc.id for inc in incidents if i.id in inc.issues],
         )
         for i in registry.issues

@@ -1,21 +1,28 @@
 """How much history before the window an analysis reads: the look-back, one for every stage.
 
 An analysis of a window never reads the whole store. Every store-wide stage (signature
-matches, symptom attribution, metric signals, deploys and drift, fix rollouts, traffic since a
-fix) reads ``[look-back start, window end)``, where the look-back start is the earlier of:
+matches, symptom attribution, deploys and drift) reads ``[baseline, window end)``, the baseline
+being the window's start minus ``lookback_days`` (default 2 days: causes logged before a
+symptom, the configuration a deploy changed, first seen).
 
-  - the window's start minus ``lookback_days`` (the baseline, default 2 days: causes logged
-    before a symptom, the configuration a deploy changed, first seen), and
-  - the fix time of any claimed fix no more than ``fix_lookback_days`` (default 14) before the
-    window's start: status needs every line and request since the fix to call an issue
-    REGRESSED or RESOLVED.
+A claimed fix no more than ``fix_lookback_days`` (default 14) before the window's start, but
+before the baseline, extends that issue's history alone back to its fix: status needs every
+line since the fix to call the issue REGRESSED or RESOLVED. The extension reads that issue's
+signature matches in ``[fix, baseline)`` from signature_matches only
+(queries/range_signature_presence.sql, no entries); only when it finds some does it read them
+with their entries and the symptoms attributed to them, as the baseline stages do (a fix
+that did not hold: rare, and REGRESSED whatever the count). Metric signals (a small table) are
+read from the earliest such fix; traffic since a fix comes from its own query
+(forensics.incidents.coverage). ``LookBack.since`` is that earliest point read.
 
 Both are ``settings:`` in the registry file (patterns/issues.yaml). A fix older than
-``fix_lookback_days`` is judged on the look-back only: evidence and traffic since its start. So
-the cost of an analysis follows the window and the look-back, not the store's age: a 10-day
-store analysed for its last day reads what a 3-day one holds.
+``fix_lookback_days`` is judged on the baseline only: evidence and traffic since its start. So
+the cost of an analysis follows the window and the baseline, not the store's age nor how old
+the claimed fixes are: a 10-day store analysed for its last day reads what a 3-day one holds,
+plus one scan of signature_matches per extended fix.
 
-Cost: one ``revision_rollout`` scan of the bounded range per claimed fix revision.
+Cost: one ``revision_rollout`` scan per claimed fix revision; per extended fix one scan of
+signature_matches over ``[fix, baseline)``, O(m).
 """
 
 from __future__ import annotations
@@ -24,25 +31,44 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import polars as pl
+
+from forensics.incidents.deploys import deploys_and_drift
+from forensics.incidents.evidence import attribute_symptoms, issue_evidence, load_matches
+from forensics.incidents.model import Drift
 from forensics.incidents.registry import Registry, TrackedIssue
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
 
-__all__ = ["LookBack", "look_back", "resolve_fix"]
+__all__ = ["Extension", "LookBack", "extensions", "look_back", "resolve_fix"]
 
 
 @dataclass(frozen=True)
 class LookBack:
     """The history one analysis reads, and the fix each tracked issue is judged against."""
 
-    since: datetime  # every store-wide stage reads [since, until)
+    since: datetime  # the earliest time read: the baseline, or an extended fix before it
     until: datetime
     fixes: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    baseline: datetime | None = None  # every store-wide stage reads [baseline, until)
+
+    @property
+    def start(self) -> datetime:
+        """Where the store-wide stages start reading: the baseline."""
+        return self.baseline if self.baseline is not None else self.since
 
     def params(self) -> dict[str, datetime]:
-        """The named queries' ``$since`` and ``$until`` for the look-back."""
+        """The named queries' ``$since`` and ``$until`` for the whole look-back."""
         return {"since": self.since, "until": self.until}
+
+    def extended(self) -> dict[str, datetime]:
+        """Issue id → its fix time, for each fix read before the baseline (an extension)."""
+        return {
+            issue: fix["time"]
+            for issue, fix in self.fixes.items()
+            if fix is not None and self.since <= fix["time"] < self.start
+        }
 
     def as_dict(self) -> dict[str, str]:
         return {"since": _iso(self.since), "until": _iso(self.until)}
@@ -91,4 +117,39 @@ def look_back(store: Store, window: Window, registry: Registry) -> LookBack:
         for f in fixes.values()
         if f is not None and fix_bound <= f["time"] <= window.until
     ]
-    return LookBack(min([baseline, *times]), window.until, fixes)
+    return LookBack(min([baseline, *times]), window.until, fixes, baseline)
+
+
+@dataclass(frozen=True)
+class Extension:
+    """One issue's evidence between its fix and the baseline: lines (``issue_evidence``'s
+    columns) and, for a drift issue, the configuration changes."""
+
+    evidence: pl.DataFrame
+    drift: list[Drift] = field(default_factory=list)
+
+
+def extensions(
+    store: Store, registry: Registry, history: LookBack, ranks: dict[str, int]
+) -> dict[str, Extension]:
+    """Each extended issue's evidence in [fix, baseline) (see the module docstring).
+
+    Cost: per extended issue one count over signature_matches in the range; the entries of
+    the range are read only for an issue with matches there, and the audit entries only for a
+    drift issue.
+    """
+    out: dict[str, Extension] = {}
+    for issue_id, fix_time in history.extended().items():
+        issue = registry.get(issue_id)
+        ext = Extension(pl.DataFrame())
+        signatures = sorted(set(issue.signatures))
+        params = {"since": fix_time, "until": history.start, "signatures": signatures}
+        if signatures and run_named(store, "range_signature_presence", params)["n"][0]:
+            matches = load_matches(store, history.start, fix_time)
+            symptoms = attribute_symptoms(store, history.start, registry, fix_time)
+            found = issue_evidence(matches, symptoms, registry, ranks)
+            ext = Extension(found.filter(pl.col("issue") == issue_id))
+        if issue.drift:
+            ext = Extension(ext.evidence, deploys_and_drift(store, history.start, fix_time)[1])
+        out[issue_id] = ext
+    return out
