@@ -58,6 +58,14 @@ class _Event:
     principal: str | None = None
     message: str | None = None
     used: bool = False
+    payload: dict[str, Any] | None = None  # a Ready event's body: its config, read when needed
+
+    def revision_config(self) -> RevisionConfig | None:
+        """The configuration this event carries; a Ready event's is read only when its call
+        carries none (a wide fleet pairs tens of thousands)."""
+        if self.config is None and self.payload is not None:
+            self.config, self.payload = run_config(self.payload), None
+        return self.config
 
 
 def _ready(payload: dict[str, Any]) -> bool | None:
@@ -114,9 +122,8 @@ def _parse(row: dict[str, Any]) -> _Event | None:
         response = payload["response"]
         if kind == "Revision":
             name = (response.get("metadata") or {}).get("name") or row["revision"]
-            config = run_config(payload)
             return _Event(
-                kind="revision", revision=name, ready=_ready(payload), config=config, **base
+                kind="revision", revision=name, ready=_ready(payload), payload=payload, **base
             )
         status = response.get("status") or {}
         name = status.get("latestCreatedRevisionName") or status.get("latestReadyRevisionName")
@@ -222,7 +229,7 @@ def _call_marker(call: _Event, pair: _Pairing) -> tuple[DeployMarker, RevisionCo
         ready_at=rev.time if rev and rev.ready else None,
         message=(rev.message if rev else None) or (svc.message if svc else None),
     )
-    return marker, call.config or (rev.config if rev else None)
+    return marker, call.config or (rev.revision_config() if rev else None)
 
 
 def _markers(events: list[_Event]) -> list[tuple[DeployMarker, RevisionConfig | None]]:
@@ -239,7 +246,10 @@ def _markers(events: list[_Event]) -> list[tuple[DeployMarker, RevisionConfig | 
         if rev.revision and rev.revision not in named:  # one revision may be Ready twice
             named.add(rev.revision)
             out.append(
-                (_marker(rev, "revision" if rev.ready is not False else "failed"), rev.config)
+                (
+                    _marker(rev, "revision" if rev.ready is not False else "failed"),
+                    rev.revision_config(),
+                )
             )
     unnamed_calls = _timelines(
         [m for m, _ in out if m.kind == "call"], lambda m: m.service, _marker_time

@@ -30,8 +30,13 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def jsonable(value: Any) -> Any:
     """Nested dicts and lists with every datetime as RFC 3339 text (json.dumps-ready)."""
+    if value is None or type(value) in _SCALARS:  # most values: a wide fleet has 100,000s
+        return value
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, dict):
