@@ -25,6 +25,12 @@ FORENSICS_CACHE_DIR in the work directory (emptied first), so no earlier run's m
     python benchmarks/bench_e2e.py --entries 200000 --revisions 20000 --instances 200000  # wide
     python benchmarks/bench_e2e.py --entries 1000000 --days 10   # a 10-day store, last 24 h
     python benchmarks/bench_e2e.py --keep /tmp/e2e --reuse       # skip generating again
+
+Measured (1M entries, 18 revisions, 1 day; CPU s and ratio to the raw load's CPU s; load
+average 11-19): at 0.3.0 the moved window cost 14.50 s, 0.94x (the same window, from the kept
+model, 2.39 s, 0.16x); at 1f37dad (stored error texts, the RE2 mark, traffic read once, minute
+arithmetic, 2-day look-back) 7.62 s, 0.62x (the same window 2.34 s, 0.19x). README
+"Benchmarks" has the table and where the rest goes.
 """
 
 from __future__ import annotations
