@@ -6,8 +6,8 @@ incidents) are analysed twice: (a) after ``forensics ingest`` of them all, (b) a
 the matched, candidate and context entries only and counts the rest per minute
 (``minute_counts``). Volumes, request counts, failed ratios, incidents and issue statuses of
 the JSON model must be equal, and the reports must name where the denominator came from;
-every expected figure is path (a)'s. ``per_minute`` is unbounded so that every match comes home
-(a capped burst is a sample by design). Statuses are not equal yet (a strict xfail says why).
+every expected figure is path (a)'s (every match comes home whole, so incidents can be equal).
+Statuses are not equal yet (a strict xfail says why).
 """
 
 from __future__ import annotations
@@ -94,9 +94,7 @@ def both(bq_emulator: bqemu.Emulator, tmp_path_factory: pytest.TempPathFactory) 
         ingested, ingested_source = _figures(_model(store))
     client = bigquery_client(bq_emulator.project, bq_emulator.endpoint)
     bqemu.load(client, f"{bq_emulator.project}.vol", entries, "sink")
-    request = BigQueryRequest(
-        parse_source("p.vol"), COLLECTED, bq_emulator.project, per_minute=10**6, timeout_s=900
-    )
+    request = BigQueryRequest(parse_source("p.vol"), COLLECTED, bq_emulator.project, timeout_s=900)
     with open_store(root / "collected.duckdb") as store:
         report = collect_bigquery(store, request, client=client)
         assert report.status == "complete", report.error
