@@ -330,7 +330,7 @@ CREATE OR REPLACE TEMP MACRO minute_volume(
     since, until, cuts := CAST([] AS TIMESTAMPTZ[])
 ) AS TABLE
 WITH parts AS (
-    SELECT unnest(list_concat([since], cuts)) AS part
+    SELECT unnest(list_concat([CAST(since AS TIMESTAMPTZ)], cuts)) AS part
 ),
 cut_minutes AS (  -- the minutes holding a cut
     SELECT list_transform(cuts, c -> make_timestamptz(epoch_us(c) // 60000000 * 60000000)) AS m

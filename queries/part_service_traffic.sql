@@ -48,7 +48,7 @@ SELECT
         WHERE json_extract_string(m.metric_labels, '$.response_code_class') = '5xx'
     ), 0) AS metric_5xx
 FROM metric_points AS m
-ASOF JOIN (SELECT unnest(list_concat([$since], CAST($cuts AS TIMESTAMPTZ[]))) AS part) AS p
+ASOF JOIN (SELECT unnest(list_concat([CAST($since AS TIMESTAMPTZ)], CAST($cuts AS TIMESTAMPTZ[]))) AS part) AS p
   ON m.point_time > p.part
 WHERE m.metric_type = 'run.googleapis.com/request_count'
   AND m.point_time > $since
