@@ -40,6 +40,7 @@ Measured with ``--engine duckdb`` (2 shared cores; CPU s of the statement alone)
     1M    3 %      21,123       4,784    5,672    1,279 (1,311)        3.158 %    5.4
     10M   0.3 %    20,985       4,732    8,400    1,300 (1,338)        0.341 %   29.0
     10M   1 %      70,076      12,286    8,400    7,217 (7,724)        0.908 %   33.8
+    10M   3 %     210,235      20,243    8,400   35,379 (39,939)       2.389 %   48.9
 
 Bytes: 442 B of sink-row JSON per row, so 100M rows/day scan at most ~41 GiB. Only the matched
 rows grow with volume (they are never sampled); candidates and context stop at their caps (see
