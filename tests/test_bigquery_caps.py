@@ -5,6 +5,8 @@ many times a minute) and unknown errors of a few templates, loaded into the real
 emulator, is collected with small caps: every matched entry comes home whole (the matches equal
 the DuckDB path's), the context lines stay within their caps, and the unknown errors come home as
 a sample plus counts from which the miner finds exactly the templates a whole store gives.
+The last two tests check the caps and the miner on the statement's DuckDB spelling alone (fast,
+no emulator); the emulator's rows equal that spelling's.
 """
 
 from __future__ import annotations
@@ -213,3 +215,23 @@ def test_a_sample_and_counts_mine_the_templates_of_the_whole_store() -> None:
         classify_store(home, load_catalog())
         assert _templates(home) == want
     assert sum(t[1] for t in want) == 60
+
+
+def test_the_caps_hold_in_the_statement_itself() -> None:
+    """Without the emulator: the entries statement (DuckDB spelling) over the crash loop keeps
+    every primary match, and at most the caps of context lines (per revision, per instance and
+    minute), though 600 startup lines lie within context_seconds of a crash."""
+    with open_store(":memory:") as store:
+        texts = [json.dumps(e) for e in sink_round_trip(crash_loop_sink())]
+        ingest_texts(store, texts, "corpus")
+        classify_store(store, load_catalog())
+        primaries = store.scalar("SELECT count(*) FROM signature_matches WHERE is_primary")
+        sql = entries_sql("", load_catalog(), CAPS, dialect=DUCKDB, carried=())
+        picked = store.conn.execute(
+            f"SELECT p.kind, e.service, e.instance_id, date_trunc('minute', e.\"timestamp\") "
+            f"FROM ({sql}) AS p JOIN log_entries AS e USING (insert_id) WHERE p.kind != 'counted'"
+        ).fetchall()
+    assert sum(kind == "match" for kind, *_ in picked) == primaries >= 600
+    context = [(s, i, m) for kind, s, i, m in picked if kind == "context" and s == "api"]
+    assert len(context) == CAPS.context_per_revision
+    assert max(context.count(cell) for cell in set(context)) <= CAPS.context_per_minute
