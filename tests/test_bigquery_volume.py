@@ -138,9 +138,9 @@ def test_the_reports_say_where_the_denominator_came_from(both: dict[str, Any]) -
 
 @pytest.mark.xfail(
     strict=True,
-    reason="since collect --bigquery caps context per revision (a235906) the 14:00 incident "
-    "counts 31 cloudsql/socket-failure lines after collect against 24 after ingest (equal "
-    "before it, with per_minute unbounded): the matches brought home differ, not the counts",
+    reason="since a235906 (collect --bigquery: every match whole, unknown errors sampled, "
+    "context capped per revision) the 14:00 incident counts 31 cloudsql/socket-failure lines "
+    "after collect against 24 after ingest (equal before it, with per_minute unbounded)",
 )
 def test_incidents_equal_the_ingested_ones(both: dict[str, Any]) -> None:
     assert both["ingested"]["incidents"]
