@@ -6,14 +6,14 @@ being the window's start minus ``lookback_days`` (default 2 days: causes logged 
 symptom, the configuration a deploy changed, first seen).
 
 A claimed fix no more than ``fix_lookback_days`` (default 14) before the window's start, but
-before the baseline, extends that issue's history alone back to its fix: status needs every
-line since the fix to call the issue REGRESSED or RESOLVED. The extension reads that issue's
-signature matches in ``[fix, baseline)`` from signature_matches only
-(queries/range_signature_presence.sql, no entries); only when it finds some does it read them
-with their entries and the symptoms attributed to them, as the baseline stages do (a fix
-that did not hold: rare, and REGRESSED whatever the count). Metric signals (a small table) are
-read from the earliest such fix; traffic since a fix comes from its own query
-(forensics.incidents.coverage). ``LookBack.since`` is that earliest point read.
+before the baseline, extends that issue's history alone back to its fix: status needs the
+lines since the fix to call the issue REGRESSED or RESOLVED. The extension reads that issue's
+direct evidence, its signature matches in ``[fix, baseline)``, from signature_matches only
+(queries/range_signature_matches.sql, no entries): symptoms are attributed from the baseline
+on, so an exit 3 before it counts for no issue (a fix that did not hold is REGRESSED on its
+direct lines alone). Metric signals (a small table) are read from the earliest such fix;
+traffic since a fix comes from the traffic read (forensics.incidents.traffic).
+``LookBack.since`` is that earliest point read.
 
 Both are ``settings:`` in the registry file (patterns/issues.yaml). A fix older than
 ``fix_lookback_days`` is judged on the baseline only: evidence and traffic since its start. So
@@ -23,7 +23,7 @@ plus one scan of signature_matches per extended fix (and the traffic since that 
 ``traffic`` counts over [fix, window end)).
 
 Cost: one ``revision_rollout`` scan per claimed fix revision; per extended fix one scan of
-signature_matches over ``[fix, baseline)``, O(m).
+signature_matches over ``[fix, baseline)``, O(m), never the entries.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 import polars as pl
 
 from forensics.incidents.deploys import deploys_and_drift
-from forensics.incidents.evidence import attribute_symptoms, issue_evidence, load_matches
+from forensics.incidents.evidence import issue_evidence
 from forensics.incidents.model import Drift
 from forensics.incidents.registry import Registry, TrackedIssue
 from forensics.sql import run_named
@@ -121,6 +121,22 @@ def look_back(store: Store, window: Window, registry: Registry) -> LookBack:
     return LookBack(min([baseline, *times]), window.until, fixes, baseline)
 
 
+# Before the baseline no symptom is attributed (that reads entries): direct matches only.
+_NO_SYMPTOMS = pl.DataFrame(
+    schema={
+        "timestamp": pl.Datetime("us", "UTC"),
+        "log_name": pl.String(),
+        "insert_id": pl.String(),
+        "signature": pl.String(),
+        "service": pl.String(),
+        "revision": pl.String(),
+        "instance_id": pl.String(),
+        "cause": pl.String(),
+        "cause_kind": pl.String(),
+    }
+)
+
+
 @dataclass(frozen=True)
 class Extension:
     """One issue's evidence between its fix and the baseline: lines (``issue_evidence``'s
@@ -135,22 +151,20 @@ def extensions(
 ) -> dict[str, Extension]:
     """Each extended issue's evidence in [fix, baseline) (see the module docstring).
 
-    Cost: per extended issue one count over signature_matches in the range; the entries of
-    the range are read only for an issue with matches there, and the audit entries only for a
-    drift issue.
+    Cost: per extended issue one scan of signature_matches over the range (no entries); the
+    audit entries only for a drift issue.
     """
     out: dict[str, Extension] = {}
     for issue_id, fix_time in history.extended().items():
         issue = registry.get(issue_id)
-        ext = Extension(pl.DataFrame())
+        evidence = pl.DataFrame()
         signatures = sorted(set(issue.signatures))
-        params = {"since": fix_time, "until": history.start, "signatures": signatures}
-        if signatures and run_named(store, "range_signature_presence", params)["n"][0]:
-            matches = load_matches(store, history.start, fix_time)
-            symptoms = attribute_symptoms(store, history.start, registry, fix_time)
-            found = issue_evidence(matches, symptoms, registry, ranks)
-            ext = Extension(found.filter(pl.col("issue") == issue_id))
-        if issue.drift:
-            ext = Extension(ext.evidence, deploys_and_drift(store, history.start, fix_time)[1])
-        out[issue_id] = ext
+        if signatures:
+            params = {"since": fix_time, "until": history.start, "signatures": signatures}
+            matches = run_named(store, "range_signature_matches", params)
+            if not matches.is_empty():
+                found = issue_evidence(matches, _NO_SYMPTOMS, registry, ranks)
+                evidence = found.filter(pl.col("issue") == issue_id)
+        drift = deploys_and_drift(store, history.start, fix_time)[1] if issue.drift else []
+        out[issue_id] = Extension(evidence, drift)
     return out
