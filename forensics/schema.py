@@ -274,6 +274,15 @@ MINUTE_COUNT_COLUMNS: tuple[Column, ...] = (
     Column("severity", "VARCHAR NOT NULL", "LogSeverity name."),
     Column("http_status", "INTEGER", "httpRequest.status; NULL for non-request entries."),
     Column("entries", "BIGINT NOT NULL", "Entries in that minute with those values."),
+    # Added in 0.4: without them a counted minute could not say which logs it held, so the
+    # run-audit coverage and the instance starts of a --bigquery window read as missing.
+    Column("resource_type", "VARCHAR", "Monitored resource type (as log_entries)."),
+    Column("log_id", "VARCHAR", "The log's short name (as log_entries.log_id)."),
+    Column(
+        "instance_starts",
+        "BIGINT",
+        "Of those, Cloud Run system lines 'Starting new instance' (NULL: not counted).",
+    ),
 )
 
 # Unknown-error candidates counted where the entries stay (collect --bigquery) but not brought
@@ -374,14 +383,14 @@ counted AS (
         source,
         true AS counted,
         service,
-        NULL::VARCHAR AS resource_type,
-        NULL::VARCHAR AS log_id,
+        resource_type,
+        log_id,
         severity,
         CAST(CASE severity {" ".join(f"WHEN '{k}' THEN {v}" for k, v in SEVERITY_LEVELS.items())}
             ELSE 0 END AS SMALLINT) AS severity_number,
         http_status,
         http_status IS NOT NULL AS request,
-        NULL::BIGINT AS instance_starts,
+        instance_starts,
         entries
     FROM minute_counts
     WHERE minute >= since
@@ -417,7 +426,12 @@ def column_names(table: str = "log_entries") -> list[str]:
 
 # Columns added after their table first shipped: a store written before gets them (NULL) when
 # it is next opened for writing. Only nullable columns belong here.
-ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("collect_checkpoints", "received_until"),)
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("collect_checkpoints", "received_until"),
+    ("minute_counts", "resource_type"),
+    ("minute_counts", "log_id"),
+    ("minute_counts", "instance_starts"),
+)
 
 
 def all_ddl() -> list[str]:

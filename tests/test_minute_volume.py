@@ -52,12 +52,14 @@ def _collected(
     every entry (computed from the ingested store) except ``uncounted_minute``'s."""
     counts = ingested.conn.execute(
         "SELECT date_trunc('minute', \"timestamp\") AS minute, service, severity, http_status, "
-        "count(*) FROM log_entries GROUP BY ALL"
+        "count(*), resource_type, log_id, count(*) FILTER (WHERE log_id = "
+        "'run.googleapis.com/varlog/system' AND message LIKE 'Starting new instance%') "
+        "FROM log_entries GROUP BY ALL"
     ).fetchall()
     with open_store(":memory:") as store:
         ingest_texts(store, brought_home, SOURCE)
         store.conn.executemany(
-            "INSERT INTO minute_counts VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO minute_counts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [[SOURCE, *row] for row in counts if row[0] != uncounted_minute],
         )
         yield store

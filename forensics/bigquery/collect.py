@@ -15,7 +15,8 @@ text from ``forensics.bigquery.statements``:
   ingested like any other source, so the local stages (classification included: it has one
   owner) run on it unchanged. BigQuery's primary signature for each matched entry is kept to
   check that the local classification agrees.
-* counts: entries per minute, service, severity and HTTP status, into ``minute_counts``.
+* counts: entries per minute, service, severity, HTTP status, resource type and log, into
+  ``minute_counts``.
 
 The window is recorded in ``collect_checkpoints`` under the source's key: a window already
 collected is skipped, and one that fails (cost guard, permissions, timeout) is a data gap.
@@ -38,6 +39,7 @@ from forensics.collectors.checkpoints import Checkpoints, Range, subtract
 from forensics.collectors.filters import short_hash
 from forensics.errors import CollectError, ForensicsError
 from forensics.ingest import ingest_texts
+from forensics.schema import column_names
 from forensics.signatures.catalog import Catalog, load_catalog
 from forensics.store import Store, transaction
 from forensics.timeutil import Window
@@ -274,12 +276,11 @@ def _replace_counts(
             [source, window.since, window.until],
         )
     if counts:
+        fields = column_names("minute_counts")  # source first, then what counts_sql returns
         conn.executemany(
-            "INSERT INTO minute_counts VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                [source, c["minute"], c["service"], c["severity"], c["http_status"], c["entries"]]
-                for c in counts
-            ],
+            f"INSERT INTO minute_counts ({', '.join(fields)}) "
+            f"VALUES ({', '.join('?' for _ in fields)})",
+            [[source, *(c[name] for name in fields[1:])] for c in counts],
         )
     if counted:
         conn.executemany(

@@ -1,11 +1,13 @@
 """The two GoogleSQL statements ``collect --bigquery`` runs per window, and their parameters.
 
 * ``entries_sql``: what to bring home, bounded by ``Caps`` whatever the volume: every matched
-  entry whole; per unknown-error template (the miner's masked text) and service a sample of
+  entry whole; the audit and Cloud Run system logs whole (``PLATFORM_LOGS``); per
+  unknown-error template (the miner's masked text) and service a sample of
   whole entries, the rest as counts per minute; and the Cloud Run stdout/stderr lines of the
   same instance within ``context_seconds`` of those entries, deduplicated, at most
   ``context_per_minute`` per instance and minute and ``context_per_revision`` per revision.
-* ``counts_sql``: entries per minute, service, severity and HTTP status (``minute_counts``).
+* ``counts_sql``: entries per minute, service, severity, HTTP status, resource type and log
+  (``minute_counts``).
 
 Both read the ``log_entries`` CTE of ``forensics.bigquery.source.entries_ctes``, filtered on
 ``@since`` / ``@until`` (``window_params``). Kept apart from the collection (``collect``), which
@@ -20,13 +22,20 @@ from dataclasses import dataclass
 from forensics.bigquery.client import QueryParam
 from forensics.bigquery.source import WIRE
 from forensics.collectors.checkpoints import Range
+from forensics.collectors.filters import AUDIT_LOGS
 from forensics.signatures.catalog import Catalog
 from forensics.signatures.dialect import BIGQUERY, Dialect
+from forensics.signatures.splittrace import GAP_MS
 from forensics.timeutil import Window
 
-__all__ = ["RUN_TEXT_LOGS", "Caps", "counts_sql", "entries_sql", "window_params"]
+__all__ = ["PLATFORM_LOGS", "RUN_TEXT_LOGS", "Caps", "counts_sql", "entries_sql", "window_params"]
 
 RUN_TEXT_LOGS = ("run.googleapis.com/stdout", "run.googleapis.com/stderr")
+# Brought home whole, as the API collector pulls them whole even with pushdown: the audit logs
+# (deploys and Ready-condition changes, which rollouts and fix status read) and Cloud Run's
+# system log (instance starts, probes). They are a few lines per revision and instance, not
+# per request, so they stay a tiny share of any busy day.
+PLATFORM_LOGS = (*AUDIT_LOGS, "run.googleapis.com/varlog/system")
 
 
 def window_params(window: Window | Range) -> list[QueryParam]:
@@ -61,8 +70,8 @@ def entries_sql(
 ) -> str:
     """The statement returning what to bring home, one row each (see the module docstring).
 
-    Rows: ``kind`` (match, candidate, context; ``counted`` for the unknown errors left where
-    they are, one row per template, service and minute, with ``masked``, ``miner_service``,
+    Rows: ``kind`` (match, platform, candidate, context; ``counted`` for the unknown errors left
+    where they are, one row per template, service and minute, with ``masked``, ``miner_service``,
     ``entries``, ``first_seen`` and ``last_seen``), BigQuery's primary signature, identity and
     the ``carried`` columns. ``ctes`` ends in ``log_entries`` (``source.entries_ctes``); empty
     for a ``log_entries`` table (``dialect`` DUCKDB: the benchmark at scale).
@@ -81,19 +90,23 @@ def entries_sql(
     width = max(pad, 1_000_000)  # the join's time bucket: a context line meets 3 buckets
     half = len(MASKS) // 2
     run_logs = ", ".join(lit(name) for name in RUN_TEXT_LOGS)
+    platform_logs = ", ".join(lit(name) for name in PLATFORM_LOGS)
     minute = dialect.minute.format(expr=q)
     int_type = dialect.types["int"]
 
     def bucket(column: str, size: int) -> str:  # an integer: BigQuery partitions no FLOAT64
         return f"CAST(FLOOR({eus.format(expr=column)} / {size}) AS {int_type})"
 
-    hour = bucket(q, 3_600_000_000)
-
     def cols(prefix: str = "") -> str:
         return "".join(f", {prefix}{c}" for c in carried)
 
     nulls = "".join(f", NULL AS {c}" for c in carried)
     extra_null = ", NULL AS masked, NULL AS miner_service, NULL AS entries, NULL AS last_seen"
+    hour_c = bucket("c." + q, 3_600_000_000)
+    mate_shifts = " UNION ALL ".join(
+        f"SELECT service, instance_id, log_name, at_us, second + {d} AS second FROM match_times"
+        for d in (-1, 0, 1)
+    )
     shifts = " UNION ALL ".join(
         f"SELECT service, instance_id, {q}, bucket + {d} AS bucket FROM anchor_times"
         for d in (-1, 0, 1)
@@ -101,17 +114,20 @@ def entries_sql(
     return f"""WITH {ctes + "," if ctes else ""}
 hits AS ({hits}),
 primaries AS (SELECT {q}, log_name, insert_id, signature FROM hits WHERE is_primary),
+with_text AS (  -- the miner's match text, a step of its own: one expression is too deep
+    SELECT *, {match_text_sql(dialect)} AS miner_match FROM log_entries  -- for the analyzer
+),
 flagged AS (
     SELECT e.*, p.signature AS primary_signature,
         CASE WHEN p.signature IS NOT NULL THEN 'match'
-             WHEN {error_sql(dialect)} THEN 'candidate' END AS kind
-    FROM log_entries AS e LEFT JOIN primaries AS p
+             WHEN {error_sql(dialect, "e.miner_match")} THEN 'candidate' END AS kind,
+        e.log_id IN ({platform_logs}) AS platform
+    FROM with_text AS e LEFT JOIN primaries AS p
         ON e.{q} = p.{q} AND e.log_name = p.log_name AND e.insert_id = p.insert_id
 ),
-matched_texts AS (  -- the miner's text and service (forensics.signatures.mining), in steps:
-    SELECT *, {match_text_sql(dialect)} AS miner_match,  -- one expression is too deep
-        COALESCE(service, resource_type, '(none)') AS miner_service  -- for the analyzer
-    FROM flagged WHERE kind = 'candidate'
+matched_texts AS (  -- the miner's service (forensics.signatures.mining)
+    SELECT *, COALESCE(service, resource_type, '(none)') AS miner_service
+    FROM flagged WHERE kind = 'candidate' AND NOT platform  -- platform lines come whole
 ),
 texts AS (SELECT *, {text_sql(dialect, "miner_match")} AS miner_text FROM matched_texts),
 half_masked AS (
@@ -120,12 +136,28 @@ half_masked AS (
 candidates AS (
     SELECT *, {mask_sql("masked_half", dialect, MASKS[half:])} AS masked FROM half_masked
 ),
-sampled AS (  -- each template's first entries per service, and its first in every hour
-    SELECT *,
-        ROW_NUMBER() OVER (PARTITION BY masked, miner_service ORDER BY {q}, insert_id)
+match_times AS (
+    SELECT service, instance_id, log_name, {eus.format(expr=q)} AS at_us,
+        {bucket(q, 1_000_000)} AS second
+    FROM flagged WHERE kind = 'match' AND instance_id IS NOT NULL
+),
+match_seconds AS ({mate_shifts}),
+trace_mates AS (  -- unknown errors printed with a match, as chunks of one split traceback
+    SELECT DISTINCT c.{q}, c.log_name, c.insert_id
+    FROM candidates AS c JOIN match_seconds AS m
+        ON c.service = m.service AND c.instance_id = m.instance_id AND c.log_name = m.log_name
+        AND {bucket("c." + q, 1_000_000)} = m.second
+        AND ABS({eus.format(expr="c." + q)} - m.at_us) <= {GAP_MS * 1000}
+),
+sampled AS (  -- each template's first entries per service, its first in every hour, and
+    -- every chunk of a matched traceback: a run cut short would match again in pieces
+    SELECT c.*,
+        ROW_NUMBER() OVER (PARTITION BY c.masked, c.miner_service ORDER BY c.{q}, c.insert_id)
             <= {int(caps.candidates_per_template)}
-        OR ROW_NUMBER() OVER (PARTITION BY masked, {hour} ORDER BY {q}, insert_id) = 1 AS kept
-    FROM candidates
+        OR ROW_NUMBER() OVER (PARTITION BY c.masked, {hour_c} ORDER BY c.{q}, c.insert_id) = 1
+        OR t.insert_id IS NOT NULL AS kept
+    FROM candidates AS c LEFT JOIN trace_mates AS t
+        ON c.{q} = t.{q} AND c.log_name = t.log_name AND c.insert_id = t.insert_id
 ),
 anchor_times AS (
     SELECT service, instance_id, {q}, {bucket(q, width)} AS bucket
@@ -161,6 +193,9 @@ around AS (  -- the first lines of every instance-minute before the second of an
 SELECT kind, primary_signature, {q}, log_name, insert_id{cols()}{extra_null}
 FROM flagged WHERE kind = 'match'
 UNION ALL
+SELECT 'platform', NULL, {q}, log_name, insert_id{cols()}{extra_null}
+FROM flagged WHERE platform AND kind IS DISTINCT FROM 'match'
+UNION ALL
 SELECT kind, NULL, {q}, log_name, insert_id{cols()}{extra_null}
 FROM sampled WHERE kept
 UNION ALL
@@ -174,9 +209,13 @@ GROUP BY masked, miner_service, {minute}"""
 
 
 def counts_sql(ctes: str) -> str:
-    """Entries per minute, service, severity and HTTP status for the window."""
+    """Entries per minute, service, severity, HTTP status, resource type and log for the
+    window, with the Cloud Run instance starts among them (what the local volume, coverage and
+    traffic readers count from ``log_entries`` otherwise)."""
     return f"""WITH {ctes}
 SELECT TIMESTAMP_TRUNC(`timestamp`, MINUTE) AS minute, service, severity_name AS severity,
-    http_status, COUNT(*) AS entries
+    http_status, resource_type, log_id, COUNT(*) AS entries,
+    COUNTIF(log_id = 'run.googleapis.com/varlog/system'
+        AND STARTS_WITH(COALESCE(message, ''), 'Starting new instance')) AS instance_starts
 FROM log_entries
-GROUP BY 1, 2, 3, 4"""
+GROUP BY 1, 2, 3, 4, 5, 6"""

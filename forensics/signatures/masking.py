@@ -63,17 +63,18 @@ _READS_AS_ERROR = (
 )
 
 
-def error_sql(dialect: Dialect = DUCKDB) -> str:
+def error_sql(dialect: Dialect = DUCKDB, match_text: str | None = None) -> str:
     """SQL true for an entry (source rows aliased ``e``) the miner counts as an error.
 
     The unlevelled test reads the match text, so a traceback chunk holding only frames (or only
     "During handling of the above exception ...") is no error of its own. The level is stated
     once (``coalesce(word level >= 500, reads)``: a line without a level word falls to the text
-    test), so the level regex runs once per DEFAULT entry, not twice.
+    test), so the level regex runs once per DEFAULT entry, not twice. ``match_text``: a column
+    already holding the match text (one expression less deep, for GoogleSQL's analyzer).
     """
     words = word_level_sql("coalesce(e.message, '')", dialect)
     reads = dialect.regex_match.format(
-        field=match_text_sql(dialect), pattern=dialect.literal(_READS_AS_ERROR)
+        field=match_text or match_text_sql(dialect), pattern=dialect.literal(_READS_AS_ERROR)
     )
     return (
         f"(coalesce(e.http_status, 0) >= 500 OR CASE WHEN e.severity_number > 0 "
