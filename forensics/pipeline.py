@@ -228,7 +228,8 @@ def open_for_reading(path: Path | str | None = None) -> Iterator[Store]:
 def _shadow_missing_tables(store: Store) -> None:
     """A store written by an older version lacks newer tables: read them as empty (TEMP)."""
     from forensics.errors import StoreError
-    from forensics.schema import ENTRIES_VIEW, TABLES, session_ddl
+    from forensics.schema import ENTRIES_VIEW, TABLES
+    from forensics.store_macros import session_ddl
 
     present = set(
         store.query("SELECT table_name FROM duckdb_tables() WHERE NOT temporary")["table_name"]

@@ -25,7 +25,8 @@ import duckdb
 import polars as pl
 
 from forensics.errors import InputError, StoreBusyError, StoreError
-from forensics.schema import SESSION_TABLES, all_ddl, session_ddl
+from forensics.schema import all_ddl
+from forensics.store_macros import SESSION_TABLES, session_ddl
 from forensics.timeutil import Window
 
 __all__ = [

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from forensics.errors import ConfigError
 from forensics.signatures.catalog import load_catalog, scan_catalog
-from forensics.signatures.compile import classification_sql, level_sql
+from forensics.signatures.compile import classification_sql
 from forensics.signatures.dialect import BIGQUERY, DUCKDB
+from forensics.signatures.levels import level_sql
 from forensics.signatures.matchtext import match_text_sql
 from forensics.signatures.mining import error_sql
 from forensics.signatures.model import Extract

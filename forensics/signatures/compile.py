@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from forensics.errors import ConfigError
-from forensics.schema import SEVERITY_LEVELS
 from forensics.signatures.condition import And, Name, Node, Not, Or
 from forensics.signatures.contract import SOURCE_CONTRACT
 from forensics.signatures.dialect import BIGQUERY, DUCKDB, Dialect
@@ -34,6 +33,7 @@ from forensics.signatures.keywords import (
     keyword_chain,
     re_escape,
 )
+from forensics.signatures.levels import level_sql
 from forensics.signatures.matchtext import (
     MATCH_TEXT_SQL,
     exception_lines_sql,
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = [
     "BIGQUERY",
     "DUCKDB",
-    "LEVEL_SQL",
     "MATCH_TEXT_SQL",
     "Dialect",
     "classification_sql",
@@ -62,36 +61,6 @@ __all__ = [
 def literal(value: object, dialect: Dialect = DUCKDB) -> str:
     """A SQL literal: numbers as-is, strings quoted and escaped for the dialect."""
     return dialect.literal(value)
-
-
-# The level an entry states: its severity, or for DEFAULT entries (plain stderr lines) the first
-# level word the text carries ("- INFO -", "[ERROR]", "| WARNING |"); NULL when neither says.
-_LEVEL_WORDS = {**SEVERITY_LEVELS, "WARN": 400, "FATAL": 600}
-_LEVEL_RE = (
-    r"(?:^|[\s\[|(])(DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL|ALERT|EMERGENCY)"
-    r"(?:[\s\]|:)]|$)"
-)
-
-
-def word_level_sql(text: str, dialect: Dialect = DUCKDB) -> str:
-    """SQL for the level the first level word of ``text`` states (NULL when it has none)."""
-    lit = dialect.literal
-    cases = " ".join(
-        f"WHEN {lit(word)} THEN {num}" for word, num in _LEVEL_WORDS.items() if num > 0
-    )
-    extract = dialect.regex_extract.format(field=text, pattern=lit(_LEVEL_RE))
-    return f"CASE {extract} {cases} END"
-
-
-def level_sql(text: str, dialect: Dialect = DUCKDB) -> str:
-    """SQL for the stated level of an entry whose match text is the expression ``text``."""
-    return (
-        "CASE WHEN severity_number > 0 THEN severity_number "
-        f"ELSE {word_level_sql(text, dialect)} END"
-    )
-
-
-LEVEL_SQL = level_sql("m")
 
 
 def column_sql(dialect: Dialect = DUCKDB) -> dict[str, str]:

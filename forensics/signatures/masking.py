@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
-from forensics.signatures.compile import word_level_sql
 from forensics.signatures.dialect import DUCKDB, Dialect
+from forensics.signatures.levels import word_level_sql
 from forensics.signatures.matchtext import match_text_sql
 
 __all__ = [
