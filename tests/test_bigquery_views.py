@@ -218,7 +218,8 @@ def test_collect_bigquery_stores_what_the_duckdb_path_finds(
         ).fetchall()
         counts = set(
             store.conn.execute(
-                "SELECT minute, service, severity, http_status, entries FROM minute_counts"
+                "SELECT minute, service, severity, http_status, resource_type, log_id, entries, "
+                "instance_starts FROM minute_counts"
             ).fetchall()
         )
         stored = store.scalar("SELECT count(*) FROM log_entries")
@@ -230,7 +231,9 @@ def test_collect_bigquery_stores_what_the_duckdb_path_finds(
         want = set(
             full.conn.execute(
                 "SELECT date_trunc('minute', \"timestamp\"), service, severity, http_status, "
-                "count(*) FROM log_entries GROUP BY ALL"
+                "resource_type, log_id, count(*), count(*) FILTER (WHERE log_id = "
+                "'run.googleapis.com/varlog/system' AND message LIKE 'Starting new instance%') "
+                "FROM log_entries GROUP BY ALL"
             ).fetchall()
         )
     assert counts == want
