@@ -47,10 +47,18 @@ _WEAK_WORDS = r"pass|pwd|sid|session|auth|cookie"
 # Long words may also follow a prefix directly (`PGPASSWORD`, `csrftoken`); short ones may not
 # (`bypass`, `compass`).
 _ATTACHED_WORDS = r"password|passwd|passphrase|secret|token|apikey"
-_PREFIX = r"(?:[A-Za-z0-9]+[_.\-]|[A-Za-z0-9]*[a-z0-9](?=[A-Z]))"
+# Prefix words: runs ending in a separator (`db_`), then at most one camelCase run (`client`
+# before `Secret`). Written so that each text has one parse: the looser "any number of either"
+# let a long camel run (`aBaBaB...`) split in exponentially many ways, and a 40-character log
+# line took 10 s to redact. A separated run followed by a camel run is itself separated, so the
+# language is the same.
+_SEPARATED = r"(?:[A-Za-z0-9]+[_.\-])"
+_CAMEL = r"(?:[A-Za-z0-9]*[a-z0-9](?=[A-Z]))"
+_PREFIXES = rf"(?:{_SEPARATED}*{_CAMEL}?)"
+_SOME_PREFIXES = rf"(?:{_SEPARATED}+{_CAMEL}?|{_CAMEL})"
 _NAME_BODY = (
-    rf"-{{0,2}}(?:{_PREFIX}*(?:[A-Za-z0-9]*(?i:{_ATTACHED_WORDS})|(?i:{_SECRET_WORDS}))"
-    rf"|{_PREFIX}+(?i:{_WEAK_WORDS}))"
+    rf"-{{0,2}}(?:{_PREFIXES}(?:[A-Za-z0-9]*(?i:{_ATTACHED_WORDS})|(?i:{_SECRET_WORDS}))"
+    rf"|{_SOME_PREFIXES}(?i:{_WEAK_WORDS}))"
 )
 _ANY_NAME_BODY = rf"(?:{_NAME_BODY}|-{{0,2}}(?i:{_WEAK_WORDS}))"
 _NAME = rf"(?<![A-Za-z0-9])(?P<name>{_NAME_BODY})(?![A-Za-z0-9_])"

@@ -46,3 +46,19 @@ def test_needles_skip_only_rules_that_cannot_match(text: str) -> None:
 def test_every_pinned_shape_redacts_as_with_every_rule() -> None:
     for text in PIECES:
         assert Redactor(emails=True).secrets(text) == _every_rule(text), text
+
+
+def test_a_long_camel_case_run_is_redacted_in_linear_time() -> None:
+    """A run of camel humps before a secret word made the name rules backtrack exponentially
+    (hypothesis found it on a JWT suffix; 40 characters took 10 s, a log line could hang every
+    output). A child process with a time limit turns the hang into a failure."""
+    import subprocess
+    import sys
+
+    line = "aB" * 200 + "x token=hunter2 " + "NiIsInR5cCI6IkpXVCJ9dozjgNryP4J3jVmNHl0w5N" * 5
+    code = f"from forensics.redact import Redactor; print(Redactor().secrets({line!r}))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], timeout=60, check=False, capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert "hunter2" not in done.stdout
