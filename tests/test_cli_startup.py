@@ -80,3 +80,38 @@ def test_help_of_root_command_imports_no_heavy_module() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1]) == []
+
+
+_COMMAND_MODULES = """
+import json, sys
+from forensics.cli import COMMANDS, main
+sys.argv = ['forensics', *sys.argv[1:], '--help']
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted({e.module for e in COMMANDS.values()} & set(sys.modules))))
+"""
+
+
+def _command_modules_loaded(*args: str) -> list[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _COMMAND_MODULES, *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded: list[str] = json.loads(proc.stdout.splitlines()[-1])
+    return loaded
+
+
+def test_root_help_imports_no_command_module() -> None:
+    """The root's help lists the commands from forensics.cli.COMMANDS, building none."""
+    assert _command_modules_loaded() == []
+
+
+def test_a_commands_help_imports_that_command_only() -> None:
+    assert _command_modules_loaded("ingest") == ["forensics.cli.ingest"]
+    assert _command_modules_loaded("patterns", "list") == ["forensics.cli.patterns"]

@@ -17,7 +17,6 @@ from typing import Any, Union, get_args, get_origin
 import typer
 from typer.core import TyperGroup
 
-from forensics.console import err_console
 from forensics.errors import EXIT_USAGE, ForensicsError
 
 __all__ = ["ForensicsGroup", "readable_type", "reflow"]
@@ -140,5 +139,7 @@ class ForensicsGroup(TyperGroup):
 
 def _say(message: str) -> None:
     """One line whatever the width (soft_wrap): scripts and logs grep for it."""
+    from forensics.console import err_console  # rich and the redaction patterns: not for --help
+
     one_line = " ".join(message.split())
     err_console.print(f"error: {one_line}", markup=False, soft_wrap=True)
