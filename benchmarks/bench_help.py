@@ -1,12 +1,14 @@
 """Benchmark: `forensics --help` and every `forensics <cmd> [<sub>] --help`, each a fresh process.
 
-Each help is run --repeat times as `python -m forensics ... --help` (a fresh interpreter, as a user
-types it; output piped); the median wall time and the median CPU time (user + sys of the child,
-steadier than wall time on a busy machine) are printed per command, then the slowest of those
-medians and the interpreter's own start (`python -c pass`) for scale. The target (issue 11) is
-<= 0.3 s wall and CPU for every help on an idle machine.
+Each help is run --repeat times as `python -P -m forensics ... --help` (a fresh interpreter, as
+a user types it; output piped; the tree is this checkout's, or --against's, by PYTHONPATH); the
+median wall time and the median CPU time (user + sys of the child, steadier than wall time on a
+busy machine) are printed per command, then the slowest of those medians and the interpreter's
+own start (`python -c pass`) for scale. With --against the two trees' runs alternate, so both
+see the same load. The target (issue 11): <= 0.3 s wall and CPU for every help, machine idle.
 
     python benchmarks/bench_help.py [--repeat 7] [--json]
+    git worktree add /tmp/before <commit> && python benchmarks/bench_help.py --against /tmp/before
 """
 
 from __future__ import annotations
@@ -47,34 +49,60 @@ def command_paths() -> list[list[str]]:
     return found
 
 
-def _median(argv: list[str], env: dict[str, str], repeat: int) -> dict[str, float]:
-    runs = [_timed(argv, env)[0] for _ in range(repeat)]
-    failed = [r["exit"] for r in runs if r["exit"]]
-    assert not failed, f"{argv}: exit {failed[0]:.0f}"
+def _medians(
+    argv: list[str], envs: dict[str, dict[str, str]], repeat: int
+) -> dict[str, dict[str, float]]:
+    """Median wall and CPU seconds of ``argv`` under each env, the runs interleaved (so load
+    changes during the run weigh on every side alike)."""
+    runs: dict[str, list[dict[str, float]]] = {side: [] for side in envs}
+    for _ in range(repeat):
+        for side, env in envs.items():
+            figures, _out = _timed(argv, env)
+            assert not figures["exit"], f"{side}: {argv}: exit {figures['exit']:.0f}"
+            runs[side].append(figures)
     return {
-        "wall": statistics.median(r["seconds"] for r in runs),
-        "cpu": statistics.median(r["cpu"] for r in runs),
+        side: {
+            "wall": statistics.median(r["seconds"] for r in rs),
+            "cpu": statistics.median(r["cpu"] for r in rs),
+        }
+        for side, rs in runs.items()
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="Runs per command (median).")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="Another checkout (e.g. a git worktree of an older commit) "
+        "whose helps are timed in the same run, interleaved, for a before/after comparison.",
+    )
     parser.add_argument("--json", action="store_true", help="Also print the figures as JSON.")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORENSICS_")}
-    python = _median([sys.executable, "-c", "pass"], env, args.repeat)
-    figures: dict[str, dict[str, float]] = {}
+    here = str(Path(__file__).resolve().parents[1])
+    envs = {"this": {**env, "PYTHONPATH": here}}
+    if args.against:
+        envs["against"] = {**env, "PYTHONPATH": str(args.against.resolve())}
+    python = _medians([sys.executable, "-c", "pass"], {"python": env}, args.repeat)["python"]
+    figures: dict[str, dict[str, dict[str, float]]] = {}
     for path in command_paths():
         name = " ".join(["forensics", *path, "--help"])
-        figures[name] = _median(
-            [sys.executable, "-m", "forensics", *path, "--help"], env, args.repeat
+        figures[name] = _medians(
+            [sys.executable, "-P", "-m", "forensics", *path, "--help"], envs, args.repeat
         )
-        print(f"  {name:<40} wall {figures[name]['wall']:.3f} s   cpu {figures[name]['cpu']:.3f} s")
+        print(f"  {name:<34}" + "".join(
+            f"   {side}: wall {f['wall']:.3f} s cpu {f['cpu']:.3f} s"
+            for side, f in figures[name].items()
+        ))  # fmt: skip
+    for side in envs:
+        print(
+            f"{side}: slowest median wall {max(f[side]['wall'] for f in figures.values()):.3f} s, "
+            f"cpu {max(f[side]['cpu'] for f in figures.values()):.3f} s"
+        )
     print(
-        f"slowest median: wall {max(f['wall'] for f in figures.values()):.3f} s, "
-        f"cpu {max(f['cpu'] for f in figures.values()):.3f} s "
-        f"({len(figures)} helps, {args.repeat} runs each; load average "
+        f"({len(figures)} helps, {args.repeat} runs each; load average now "
         f"{os.getloadavg()[0]:.1f}); `python -c pass`: wall {python['wall']:.3f} s, "
         f"cpu {python['cpu']:.3f} s"
     )

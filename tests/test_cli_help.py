@@ -87,3 +87,60 @@ def test_flags_have_no_value_label_and_options_do() -> None:
     assert re.search(r"--hours\s+NUMBER\s", text)
     explain = next(line for line in text.splitlines() if "│ --explain" in line)
     assert re.search(r"--explain\s+Print the filters", explain), explain
+
+
+def _typers_own_help(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]
+) -> tuple[str, str]:
+    """``args --help`` as forensics.cli.helppage draws it, and as typer.rich_utils draws it."""
+    import typer.rich_utils
+
+    from forensics.cli import helppage
+
+    ours = CliRunner().invoke(app, [*args, "--help"], env=env)
+    with monkeypatch.context() as patch:
+        patch.setattr(helppage, "draw_help", lambda command, ctx: False)
+        patch.setattr(typer.rich_utils, "FORCE_TERMINAL", True if "FORCE_COLOR" in env else None)
+        theirs = CliRunner().invoke(app, [*args, "--help"], env=env)
+    assert ours.exit_code == theirs.exit_code == 0, (ours.output, theirs.output)
+    return ours.output, theirs.output
+
+
+@pytest.mark.parametrize("args", _command_paths(), ids=lambda a: " ".join(a) or "forensics")
+def test_help_page_is_typers_own(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
+    """helppage draws each page without typer.rich_utils' imports, and draws the same page."""
+    for env in ({"COLUMNS": "80"}, {"COLUMNS": "123", "FORCE_COLOR": "1"}):
+        ours, theirs = _typers_own_help(monkeypatch, args, env)
+        assert ours == theirs
+    assert "\x1b[" in ours  # the colour run was in colour
+
+
+def test_every_command_draws_its_own_help() -> None:
+    from forensics.cli.group import ForensicsCommand, ForensicsGroup
+
+    root = typer.main.get_command(app)
+    for args in _command_paths()[1:]:
+        command = root
+        for name in args:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        assert isinstance(command, (ForensicsCommand, ForensicsGroup)), args
+
+
+def test_a_page_helppage_cannot_draw_is_left_to_typer() -> None:
+    from forensics.cli.group import ForensicsTyper
+
+    panels = ForensicsTyper()
+
+    @panels.command()
+    def one(
+        flag: bool = typer.Option(False, "--flag", help="A flag.", rich_help_panel="Extra"),
+    ) -> None:
+        """One command."""
+
+    @panels.command()
+    def two() -> None:
+        """Another."""
+
+    result = CliRunner().invoke(panels, ["one", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "─ Extra ─" in result.output and "A flag." in result.output

@@ -24,6 +24,11 @@ HEAVY = (
     "requests",
     "forensics.emulator",
     "forensics.store",
+    # typer.rich_utils loads these for Markdown help and tracebacks; forensics.cli.helppage
+    # draws the same pages without them.
+    "typer.rich_utils",
+    "markdown_it",
+    "pygments",
 )
 
 _PROBE = """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from forensics import __version__
+from forensics.cli.group import ForensicsTyper
 from forensics.cli.lazy import Lazy, lazy_group
 
 __all__ = ["COMMANDS", "app", "main"]
@@ -92,7 +93,7 @@ COMMANDS: dict[str, Lazy] = {
     ),
 }
 
-app = typer.Typer(
+app = ForensicsTyper(
     name="forensics",
     cls=lazy_group(COMMANDS),
     help="GCP log and incident forensics: what failed, when, why, and which issue it belongs to.",

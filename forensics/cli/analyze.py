@@ -18,7 +18,6 @@ from forensics.cli.collect import (
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.render_incidents import render_summary
 from forensics.cli.report import OutOption, write_model_reports
-from forensics.config import load_config
 from forensics.console import console, err_console, frame_table
 from forensics.timeutil import window_ending
 
@@ -61,6 +60,7 @@ def analyze(
     """
     # Deferred imports (here and in the other commands): `forensics --help` loads none of the
     # analysis, DuckDB or polars (tests/test_cli_startup.py).
+    from forensics.config import load_config
     from forensics.incidents.registry import user_registry_path
     from forensics.model_cache import ModelCache
     from forensics.pipeline import Sources, build_model, open_for_reading

@@ -9,13 +9,13 @@ import typer
 from rich.rule import Rule
 
 from forensics.cli.common import DbOption, JsonOption, db_path, dump_json
-from forensics.config import Config, load_config
 from forensics.console import console, err_console
 from forensics.errors import EXIT_ATTENTION
 from forensics.timeutil import Window, window_ending
 
 if TYPE_CHECKING:  # the collectors import the Google clients: only collecting loads them
     from forensics.collectors.collect import CollectReport
+    from forensics.config import Config
 
 __all__ = [
     "BigQueryOption",
@@ -129,6 +129,7 @@ def collect(
         forensics collect --bigquery my-proj.app_logs._AllLogs --hours 24 --explain
     """
     from forensics.collectors.collect import explain, request_from_config
+    from forensics.config import load_config
 
     cfg = load_config(config).with_overrides(
         bigquery_source=bigquery,

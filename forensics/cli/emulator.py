@@ -12,17 +12,15 @@ import typer
 
 from forensics.cli.collect import ConfigOption, render_report
 from forensics.cli.common import DbOption, db_path
-from forensics.cli.group import ForensicsGroup
+from forensics.cli.group import ForensicsTyper
 from forensics.clock import Clock, RealClock, ScaledClock
-from forensics.config import load_config
 from forensics.console import console
 from forensics.errors import EXIT_ATTENTION, InputError
 from forensics.timeutil import parse_time
 
 __all__ = ["app"]
 
-app = typer.Typer(
-    cls=ForensicsGroup,
+app = ForensicsTyper(
     help="A local Cloud Logging (HTTP) and Monitoring (gRPC) emulator for tests and the demo.",
     no_args_is_help=True,
 )
@@ -143,6 +141,7 @@ def demo_live(
         forensics analyze --db demo-out/demo.duckdb --hours 24
     """
     from forensics.cli.progress import RichProgress
+    from forensics.config import load_config
     from forensics.emulator.live import collect_demo
 
     with RichProgress() as progress:

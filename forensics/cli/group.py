@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from forensics.errors import EXIT_USAGE, ForensicsError
 
-__all__ = ["ForensicsGroup", "readable_type", "reflow"]
+__all__ = ["ForensicsCommand", "ForensicsGroup", "ForensicsTyper", "readable_type", "reflow"]
 
 _BULLET = re.compile(r"^(?:[-*•] |\d+[.)] )")
 _TYPE_NAMES = {str: "TEXT", int: "INTEGER", float: "NUMBER", Path: "PATH", bool: "BOOLEAN"}
@@ -118,6 +118,9 @@ class ForensicsGroup(TyperGroup):
             _plain_help_flag(option)
         return option
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _format_help(self, ctx, formatter, super().format_help)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -135,6 +138,31 @@ class ForensicsGroup(TyperGroup):
             first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
             _say(f"DuckDB: {first}")
             raise typer.Exit(EXIT_USAGE) from None
+
+
+class ForensicsCommand(TyperCommand):
+    """A command whose help page is drawn without typer.rich_utils' imports (helppage.py)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _format_help(self, ctx, formatter, super().format_help)
+
+
+def _format_help(command: Any, ctx: Any, formatter: Any, typers_own: Any) -> None:
+    """forensics.cli.helppage's page when it can draw it, else typer's own."""
+    from forensics.cli.helppage import draw_help  # rich: only when a page is asked for
+
+    if not draw_help(command, ctx):
+        typers_own(ctx, formatter)
+
+
+class ForensicsTyper(typer.Typer):
+    """A Typer whose groups are ForensicsGroups and whose commands are ForensicsCommands."""
+
+    def __init__(self, *, cls: type[TyperGroup] | None = None, **kwargs: Any) -> None:
+        super().__init__(cls=cls or ForensicsGroup, **kwargs)
+
+    def command(self, name: str | None = None, *, cls: Any = None, **kwargs: Any) -> Any:
+        return super().command(name, cls=cls or ForensicsCommand, **kwargs)
 
 
 def _say(message: str) -> None:

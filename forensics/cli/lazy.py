@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperCommand
 
-from forensics.cli.group import ForensicsGroup
+from forensics.cli.group import ForensicsGroup, ForensicsTyper
 
 __all__ = ["Lazy", "LazyCommands", "LazyForensicsGroup", "lazy_group", "load_command"]
 
@@ -36,7 +36,7 @@ class Lazy:
 def load_command(name: str, entry: Lazy) -> Any:
     """Import ``entry`` and build its click command, exactly as the root group once built it."""
     target = getattr(importlib.import_module(entry.module), entry.attr)
-    holder = typer.Typer(cls=ForensicsGroup, add_completion=False)
+    holder = ForensicsTyper(add_completion=False)
     if isinstance(target, typer.Typer):
         holder.add_typer(target, name=name)
     else:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
-from forensics.cli.group import ForensicsGroup
+from forensics.cli.group import ForensicsTyper
 from forensics.console import console, frame_table
 from forensics.errors import EXIT_ATTENTION
 
@@ -29,9 +29,8 @@ PatternsOption = Annotated[
     ),
 ]
 
-app = typer.Typer(
+app = ForensicsTyper(
     name="patterns",
-    cls=ForensicsGroup,
     help="Look after the failure-signature catalog (patterns/<area>/<slug>.yml).",
     no_args_is_help=True,
 )

@@ -12,7 +12,6 @@ from forensics.cli.collect import ConfigOption, ProjectOption, collect_window
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.diff import MinCountOption, PValueOption, RatioOption, spike_rule
 from forensics.cli.notify import AttemptsOption, BackoffOption, WebhookOption, notify
-from forensics.config import load_config
 from forensics.console import console, err_console
 from forensics.errors import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, InputError
 from forensics.timeutil import Window, parse_duration
@@ -73,6 +72,7 @@ def watch(
         forensics watch --interval 5m --lookback 6h --iterations 1 --json
     """
     # Deferred: the monitor loads the analysis and DuckDB; --help needs neither.
+    from forensics.config import load_config
     from forensics.watch.loop import run_every, stop_on_signals
     from forensics.watch.monitor import Monitor
     from forensics.watch.webhook import check_url, mask_url
