@@ -58,22 +58,25 @@ class _Event:
     principal: str | None = None
     message: str | None = None
     used: bool = False
-    payload: dict[str, Any] | None = None  # a Ready event's body: its config, read when needed
+    payload: str | None = None  # a Ready event's body (JSON text): its config, read when needed
 
     def revision_config(self) -> RevisionConfig | None:
-        """The configuration this event carries; a Ready event's is read only when its call
+        """The configuration this event carries; a Ready event's is parsed only when its call
         carries none (a wide fleet pairs tens of thousands)."""
         if self.config is None and self.payload is not None:
-            self.config, self.payload = run_config(self.payload), None
+            self.config, self.payload = run_config(json.loads(self.payload)), None
         return self.config
 
 
-def _ready(payload: dict[str, Any]) -> bool | None:
-    status = (payload.get("response") or {}).get("status") or {}
-    for cond in status.get("conditions") or []:
-        if cond.get("type") == "Ready":
-            return {"True": True, "False": False}.get(str(cond.get("status")))
-    text = str((payload.get("status") or {}).get("message") or "")
+_READY = {"true": True, '"True"': True, "false": False, '"False"': False}  # JSON text
+
+
+def _ready(row: dict[str, Any]) -> bool | None:
+    """The Ready condition's status (``True``/``"True"`` and their False twins; any other
+    value: unknown), else what the status message says."""
+    if row["has_ready"]:
+        return _READY.get(row["ready_status"])
+    text = row["status_message"] or ""
     if "status changed to True" in text:
         return True
     return False if "status changed to False" in text else None
@@ -89,16 +92,16 @@ def _connector_config(payload: dict[str, Any]) -> RevisionConfig | None:
 
 
 def _parse(row: dict[str, Any]) -> _Event | None:
-    try:
-        payload = json.loads(row["json_payload"] or "{}")
-    except ValueError:
+    """One audit entry as an event, from the fields store_audit_events read out of its payload
+    in DuckDB; only a configuration is parsed here (a call's, eagerly; a Ready event's, when
+    its call carries none)."""
+    if not row["valid"]:
         return None
-    method = str(payload.get("methodName") or "")
-    labels = ((payload.get("response") or {}).get("metadata") or {}).get("labels") or {}
-    resource = str(payload.get("resourceName") or "")
+    method = row["method"] or ""
+    resource = row["resource_name"] or ""
     service = (
         row["service"]
-        or labels.get("serving.knative.dev/service")
+        or row["label_service"]
         or (resource.rsplit("/", 1)[-1] if "/services/" in resource else None)
         or resource.rsplit("/", 1)[-1]
     )
@@ -108,26 +111,28 @@ def _parse(row: dict[str, Any]) -> _Event | None:
         "service": service,
         "method": method,
         "severity": row["severity"],
-        "message": (payload.get("status") or {}).get("message"),
-        "principal": (payload.get("authenticationInfo") or {}).get("principalEmail"),
+        "message": row["status_message"],
+        "principal": row["principal"],
     }
     activity = row["log_id"].endswith("/activity")
     if "vpcaccess" in method and activity:
-        config = _connector_config(payload)
+        config = _connector_config(json.loads(row["config_json"]))
         return _Event(kind="connector", config=config, **base) if config else None
     if activity and method.endswith(_CALLS):
-        return _Event(kind="call", config=run_config(payload), **base)
-    kind = str((payload.get("response") or {}).get("kind") or "")
+        return _Event(kind="call", config=run_config(json.loads(row["config_json"])), **base)
+    kind = row["response_kind"] or ""
     if row["log_id"].endswith("/system_event") and kind in ("Revision", "Service"):
-        response = payload["response"]
         if kind == "Revision":
-            name = (response.get("metadata") or {}).get("name") or row["revision"]
+            name = row["response_name"] or row["revision"]
             return _Event(
-                kind="revision", revision=name, ready=_ready(payload), payload=payload, **base
+                kind="revision",
+                revision=name,
+                ready=_ready(row),
+                payload=row["config_json"],
+                **base,
             )
-        status = response.get("status") or {}
-        name = status.get("latestCreatedRevisionName") or status.get("latestReadyRevisionName")
-        return _Event(kind="service", revision=name, ready=_ready(payload), **base)
+        name = row["latest_created"] or row["latest_ready"]
+        return _Event(kind="service", revision=name, ready=_ready(row), **base)
     return None
 
 

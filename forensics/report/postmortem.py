@@ -28,7 +28,6 @@ from forensics.report.records import (
     QueryCite,
     TimelineEvent,
 )
-from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
 
@@ -134,6 +133,53 @@ def _deploy_time(deploy: dict[str, Any]) -> datetime:
     return deploy["time"]
 
 
+def _params(scope: Scope) -> dict[str, Any]:
+    """The scope as the parameters of its cited queries (scope_match_edges, scope_affected)."""
+    return {
+        "since": scope.start,
+        "until": scope.end,
+        "signatures": ",".join(scope.signatures),
+        "services": "" if scope.every_service else ",".join(scope.services),
+        "failed_start": ",".join(FAILED_START_SIGNATURES),
+    }
+
+
+def _scope_rows(
+    store: Store, scopes: list[Scope]
+) -> tuple[list[dict[str, dict[str, Any]]], list[dict[str, Any]]]:
+    """Every scope's match edges and affected facts in two statements (the scope_edges and
+    scope_facts macros, forensics/store_macros.py, of which scope_match_edges.sql and
+    scope_affected.sql are the one-scope form): O(entries and matches in the scopes' span),
+    not two queries per scope."""
+    listed = [
+        {
+            "scope": str(i),
+            "since": p["since"],
+            "until": p["until"],
+            "signatures": p["signatures"],
+            "services": p["services"],
+        }
+        for i, p in enumerate(_params(scope) for scope in scopes)
+    ]
+    edges: list[dict[str, dict[str, Any]]] = [{} for _ in scopes]
+    if not scopes:
+        return edges, []
+    found = store.query(
+        'SELECT * FROM scope_edges($scopes) ORDER BY scope, "timestamp", edge',
+        {"scopes": listed},
+    )
+    for row in found.to_dicts():
+        edges[int(row.pop("scope"))][row["edge"]] = row
+    facts = store.query(
+        "SELECT * FROM scope_facts($scopes, $failed_start)",
+        {"scopes": listed, "failed_start": ",".join(FAILED_START_SIGNATURES)},
+    )
+    affected: list[dict[str, Any]] = [{} for _ in scopes]
+    for row in facts.to_dicts():
+        affected[int(row.pop("scope"))] = row
+    return edges, affected
+
+
 def postmortem(
     store: Store,
     scope: Scope,
@@ -145,15 +191,57 @@ def postmortem(
     project: str | None,
 ) -> Postmortem:
     """The postmortem timeline and impact of one scope (see the module docstring)."""
-    params = {
-        "since": scope.start,
-        "until": scope.end,
-        "signatures": ",".join(scope.signatures),
-        "services": "" if scope.every_service else ",".join(scope.services),
-        "failed_start": ",".join(FAILED_START_SIGNATURES),
-    }
-    edges = {r["edge"]: r for r in run_named(store, "scope_match_edges", params).to_dicts()}
-    affected = run_named(store, "scope_affected", params).row(0, named=True)
+    return postmortems(
+        store,
+        [scope],
+        window=window,
+        requests=requests,
+        signals=signals,
+        deploys=deploys,
+        project=project,
+    )[0]
+
+
+def postmortems(
+    store: Store,
+    scopes: list[Scope],
+    *,
+    window: Window,
+    requests: RequestMinutes,
+    signals: list[dict[str, Any]],
+    deploys: list[dict[str, Any]],
+    project: str | None,
+) -> list[Postmortem]:
+    """The postmortem of each scope, in order; the store is read once for all of them."""
+    edges, affected = _scope_rows(store, scopes)
+    return [
+        _postmortem(
+            scope,
+            edges[i],
+            affected[i],
+            window=window,
+            requests=requests,
+            signals=signals,
+            deploys=deploys,
+            project=project,
+        )
+        for i, scope in enumerate(scopes)
+    ]
+
+
+def _postmortem(
+    scope: Scope,
+    edges: dict[str, dict[str, Any]],
+    affected: dict[str, Any],
+    *,
+    window: Window,
+    requests: RequestMinutes,
+    signals: list[dict[str, Any]],
+    deploys: list[dict[str, Any]],
+    project: str | None,
+) -> Postmortem:
+    """One scope's timeline and impact from its rows (``_scope_rows``)."""
+    params = _params(scope)
     touched = [s for s in (affected["services"] or "").split(",") if s and s != "(none)"]
     services = [] if scope.every_service else list(scope.services) or touched
     events = _signal_events(signals, scope)
