@@ -1,8 +1,8 @@
 """Cut an NDJSON export's bytes into Arrow batches of lines in bulk: no Python object per entry.
 
 The file (plain or gzip) is read in chunks of bytes; each chunk's complete lines become one
-Arrow string array over the chunk's bytes (the separators cut out with one ``replace``), so a
-line costs a few bytes of offsets, not a Python string and a second UTF-8 encoding. The
+Arrow string array (cut by Arrow's ``split_pattern``, the separators left out), so a line costs
+a few bytes of offsets, not a Python string and a second UTF-8 encoding. The
 chunk-level checks are C-level passes over the bytes: UTF-8 validity (``bytes.decode``), the
 longest line and the most brackets on a line (``bytes.translate``). Only a chunk that fails
 one of them (invalid UTF-8, a string that may pass MAX_FIELD_CHARS, nesting that may pass
@@ -22,11 +22,10 @@ import codecs
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
-from operator import sub
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from forensics.batches import BATCH_SCHEMA, LineBatch, RawBatch, record_batch
 from forensics.errors import InputError
@@ -106,13 +105,14 @@ class _Lines:
 
 @dataclass
 class _Span:
-    """The complete lines inside one chunk, in place: ``data[offsets[i]:offsets[i + 1]]`` is
-    line ``first_line + i`` with its separator ``sep``.
-    """
+    """The complete lines inside one chunk, in place: ``data[start:stop]`` is ``count`` lines,
+    each ended by ``sep``, the first of them line ``first_line``."""
 
     first_line: int
     data: bytes
-    offsets: list[int]
+    start: int
+    stop: int
+    count: int
     deep: bool  # a line may nest deeper than MAX_DEPTH
     sep: bytes
 
@@ -150,18 +150,15 @@ def _groups(path: Path) -> Iterator[_Lines | _Span]:
             next_line += 1
             parts, held, skipped = [], 0, 0
             # Split on the separator only: U+2028 and friends may sit in a JSON string.
-            offsets = [end + 1]
-            find = chunk.find
-            at = find(sep, end + 1)
-            while at >= 0:
-                offsets.append(at + 1)
-                at = find(sep, at + 1)
-            if len(offsets) > 1:
+            stop = chunk.rfind(sep) + 1
+            if stop > end + 1:
+                # Per line, its brackets: [the line carried in, the span's lines..., the tail].
                 depths = list(map(len, chunk.translate(None, _NOT_OPENING[sep]).split(sep)))
                 deep = max(depths[1:-1]) > MAX_DEPTH
-                yield _Span(next_line, chunk, offsets, deep, sep)
-                next_line += len(offsets) - 1
-            tail = chunk[offsets[-1] :]
+                count = len(depths) - 2
+                yield _Span(next_line, chunk, end + 1, stop, count, deep, sep)
+                next_line += count
+            tail = chunk[stop:]
         else:
             tail = chunk
         if skipped:
@@ -202,28 +199,26 @@ def _part(group: _Lines | _Span) -> _Part:
     """Arrow for one group: in bulk when the chunk-level checks pass, else entry by entry."""
     if isinstance(group, _Lines):
         return _screened_part(group)
-    data, offsets = group.data, group.offsets
-    lengths = list(map(sub, offsets[1:], offsets))
+    data, start, stop, count = group.data, group.start, group.stop, group.count
+    # One pass in Arrow's C++ cuts the lines out of the chunk without their separators (a JSON
+    # string cannot hold one, so every separator ends a line): no Python object per line, and
+    # no substr() in SQL, which scanned every character of every entry to drop a line end.
+    bounds = pa.array([start, stop - 1], pa.int32()).buffers()[1]
+    whole = pa.Array.from_buffers(pa.binary(), 1, [None, bounds, pa.py_buffer(data)])
+    lines = pc.split_pattern(whole, pattern=group.sep).flatten()
+    lengths = pc.binary_length(lines)
     if (
         group.deep
-        or max(lengths) > MAX_FIELD_CHARS  # bytes: at least the characters
-        or not (data.isascii() or _is_utf8(memoryview(data)[offsets[0] : offsets[-1]]))
+        or pc.max(lengths).as_py() > MAX_FIELD_CHARS  # bytes: at least the characters
+        or not (data.isascii() or _is_utf8(memoryview(data)[start:stop]))
     ):
-        lines = [data[start : end - 1] for start, end in pairwise(offsets)]
-        return _screened_part(_Lines(group.first_line, lines))
-    count = len(lengths)
-    # The lines without their separators, cut out with one replace (a JSON string cannot hold
-    # the separator, so every one in the span ends a line): line i starts i separators earlier.
-    # Cheaper than leaving them in place for SQL to cut: substr() there scans every character.
-    text_bytes = data[offsets[0] : offsets[-1]].replace(group.sep, b"")
-    starts = offsets[0]
-    bounds = pa.array(list(map(sub, offsets, range(starts, starts + count + 1))), pa.int32())
-    text = pa.StringArray.from_buffers(count, bounds.buffers()[1], pa.py_buffer(text_bytes))
+        return _screened_part(_Lines(group.first_line, data[start : stop - 1].split(group.sep)))
     first = group.first_line
     numbers = pa.array(range(first, first + count), pa.int64())
-    # A line of one byte is its separator alone: blank. (A line of white space is counted as
-    # an entry: at worst its chunk is looked at again for problems, and none is found.)
-    blank = [i for i, n in enumerate(lengths) if n == 1] if 1 in lengths else []
+    # An empty line is blank. (A line of white space is counted as an entry: at worst its
+    # chunk is looked at again for problems, and none is found.)
+    blank = pc.indices_nonzero(pc.equal(lengths, 0)).to_pylist()
+    text = lines.view(pa.string())
     batch = pa.RecordBatch.from_arrays(
         [numbers, text, pa.nulls(count, pa.string())], schema=BATCH_SCHEMA
     )
