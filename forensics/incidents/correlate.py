@@ -31,7 +31,7 @@ from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window
 
-__all__ = ["IncidentContext", "build_incidents"]
+__all__ = ["IncidentContext", "build_incidents", "symptom_attribution"]
 
 MAX_EVIDENCE_LINES = 10
 
@@ -193,6 +193,24 @@ def _named_error_causes(symptoms: pl.DataFrame, texts: dict[str, str]) -> pl.Dat
     )
 
 
+def symptom_attribution(symptoms: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Per symptom signature, how many of its lines each cause explains ("unattributed": none).
+
+    One order whatever order group_by returns the groups in (report.json is the same bytes run
+    after run): signatures by their largest count, then by name; a signature's causes by count,
+    then by name, unattributed after named causes on a tie. O(n) to count, O(g log g) to order
+    the g (signature, cause) groups.
+    """
+    counted = symptoms.group_by("signature", "cause").len()
+    ordered = counted.sort(
+        ["len", "signature", "cause"], descending=[True, False, False], nulls_last=True
+    )
+    attribution: dict[str, dict[str, int]] = {}
+    for sig, cause, n in ordered.iter_rows():
+        attribution.setdefault(sig, {})[cause or "unattributed"] = n
+    return attribution
+
+
 def _cause_lines(symptoms: pl.DataFrame) -> pl.DataFrame:
     """The identity and kind of the cause line each attributed symptom follows."""
     return symptoms.filter(pl.col("cause_insert_id").is_not_null()).select(
@@ -227,11 +245,7 @@ def _incident(store: Store, group: _Group, ctx: IncidentContext, texts: dict[str
     own = set(cause_lines["insert_id"].to_list())
     texts = {k: v for k, v in texts.items() if k in own}
     symptoms = _named_error_causes(symptoms, texts)
-    attribution: dict[str, dict[str, int]] = {}
-    for sig, cause, n in (
-        symptoms.group_by("signature", "cause").len().sort("len", descending=True).iter_rows()
-    ):
-        attribution.setdefault(sig, {})[cause or "unattributed"] = n
+    attribution = symptom_attribution(symptoms)
     if errors.height:
         wanted.append(errors)
     fetched = fetch_lines(store, pl.concat(wanted))
