@@ -144,3 +144,29 @@ def test_a_page_helppage_cannot_draw_is_left_to_typer() -> None:
     result = CliRunner().invoke(panels, ["one", "--help"])
     assert result.exit_code == 0, result.output
     assert "─ Extra ─" in result.output and "A flag." in result.output
+
+
+@pytest.mark.parametrize("args", _command_paths(), ids=lambda a: " ".join(a) or "forensics")
+def test_help_shows_bracketed_words_as_written(args: list[str]) -> None:
+    """`(or [bigquery] source)` read `(or  source)`: rich took `[bigquery]` for a style tag."""
+    from forensics.cli.group import as_written
+
+    command = typer.main.get_command(app)
+    for name in args:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    page = " ".join(_help(args, width=400).split())
+    texts = [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]
+    for text in texts:
+        for bracketed in re.findall(r"\[[a-z#/@][^\[\]]*\]", as_written(text)):
+            assert bracketed in page, (bracketed, text)
+
+
+def test_escaping_for_rich_markup_is_idempotent_and_reversible() -> None:
+    from forensics.cli.group import as_written, literal
+
+    text = "Else [bigquery] source; PROJECT.DATASET [x/y] or [Z] and a [] pair."
+    once = literal(text)
+    assert once is not None
+    assert literal(once) == once
+    assert as_written(once) == text
+    assert "[Z]" in once and "[]" in once  # no tag: left alone

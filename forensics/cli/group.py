@@ -19,9 +19,20 @@ from typer.core import TyperCommand, TyperGroup
 
 from forensics.errors import EXIT_USAGE, ForensicsError
 
-__all__ = ["ForensicsCommand", "ForensicsGroup", "ForensicsTyper", "readable_type", "reflow"]
+__all__ = [
+    "ForensicsCommand",
+    "ForensicsGroup",
+    "ForensicsTyper",
+    "as_written",
+    "literal",
+    "readable_type",
+    "reflow",
+]
 
 _BULLET = re.compile(r"^(?:[-*•] |\d+[.)] )")
+# What rich's markup (typer's help mode) would take for a style tag and drop, e.g. `[bigquery]`;
+# not yet escaped, so escaping twice changes nothing.
+_TAG = re.compile(r"(?<!\\)\[(?=[a-z#/@][^\[]*?\])")
 _TYPE_NAMES = {str: "TEXT", int: "INTEGER", float: "NUMBER", Path: "PATH", bool: "BOOLEAN"}
 
 
@@ -43,6 +54,16 @@ def reflow(text: str | None) -> str | None:
             out.append(line.rstrip())
         joinable = bool(stripped) and not line[:1].isspace()
     return "\n".join(out)
+
+
+def literal(text: str | None) -> str | None:
+    """``text`` escaped for rich's markup, so help shows ``[bigquery] source`` as written."""
+    return _TAG.sub(r"\\[", text) if text else text
+
+
+def as_written(text: str) -> str:
+    """The text ``literal`` escaped, as written (for the README, which is not rich markup)."""
+    return text.replace("\\[", "[")
 
 
 def readable_type(annotation: Any) -> str:
@@ -67,10 +88,12 @@ class _HelpNames:
 
 def _polish(command: Any) -> None:
     """Reflowed help and readable metavars for ``command`` and, for a group, its commands."""
-    command.help = reflow(command.help)
+    command.help = literal(reflow(command.help))
     # The help flag is built on first use and cached; build it now so it is labelled too.
     help_flag = command.get_help_option(_HelpNames())
     for param in [*getattr(command, "params", []), *([help_flag] if help_flag else [])]:
+        if getattr(param, "help", None):
+            param.help = literal(param.help)
         descriptor = getattr(param, "type_descriptor", None)
         if descriptor is None or getattr(param, "metavar", None) is not None:
             continue
