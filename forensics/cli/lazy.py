@@ -69,8 +69,10 @@ class LazyCommands(MutableMapping[str, Any]):
         self._built[name] = command
 
     def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
         self._built.pop(name, None)
-        self.table.pop(name)
+        self.table.pop(name, None)
 
     def __contains__(self, name: object) -> bool:
         return name in self.table or name in self._built
