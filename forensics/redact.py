@@ -16,6 +16,13 @@ place, misses secrets split across a JSON value or a multi-line key, and costs a
 line. The shapes (and look-alikes that must stay) are pinned by tests/hostile/secrets.json.
 The rules err on the side of hiding: a false positive costs a reader one unreadable word, a
 false negative leaks a credential to a chat channel.
+
+Cost: O(n) in the text for every rule (log text is hostile; no input may hang an output). A
+rule's search must not restart inside a run it has already read: a run-starting rule (JWT,
+DSN scheme, e-mail) is tried from the run's first possible start only (group ``head``, kept),
+and the secret-name rules and quoted values are built in forensics/redact_names.py, which says
+how. RE2 would guarantee linear time but cannot express the rules (look-behind, back-references).
+tests/test_redact_linear.py holds each rule to its 0.4.0 regex and times hostile texts.
 """
 
 from __future__ import annotations
@@ -24,79 +31,54 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from forensics.redact_names import BARE, EQ_NAME, NAME, NOT_A_VALUE, TAG, QuotedField, keep_name
 
 __all__ = ["Redactor", "redact_obj", "redact_secrets", "redact_text"]
 
 Replacement = str | Callable[[re.Match[str]], str]
 
-# The last word of a name whose value is a secret: `password`, `DB_PASSWORD`, `dbPassword`,
-# `aws_secret_access_key`, `x-api-key`. Matched case-insensitively as the END of the name, so
-# `PASSWORD_MIN_LENGTH`, `max_tokens` and `password_hash` are not secrets.
-_SECRET_WORDS = (
-    r"password|passwd|passphrase|secret|secret[_.\-]?key(?:[_.\-]?base)?|token|api[_.\-]?key|"
-    r"apikey|access[_.\-]?key(?:[_.\-]?id)?|private[_.\-]?key(?:[_.\-]?id)?|signing[_.\-]?key|"
-    r"encryption[_.\-]?key|master[_.\-]?key|account[_.\-]?key|shared[_.\-]?access[_.\-]?key|"
-    r"credentials?|session[_.\-]?id|sessionid"
-)
-# Short words that are also ordinary ones ("tests pass: 3 of 5", "auth": {...}): a secret only
-# after a prefix (`SMTP_PASS`, `db_pwd`) or before `=`.
-_WEAK_WORDS = r"pass|pwd|sid|session|auth|cookie"
-# A name: optional dashes (`--password`), then words joined by _ . - (`DB_PASSWORD`,
-# `spring.datasource.password`) or camelCase (`clientSecret`), ending in a secret word.
-# Long words may also follow a prefix directly (`PGPASSWORD`, `csrftoken`); short ones may not
-# (`bypass`, `compass`).
-_ATTACHED_WORDS = r"password|passwd|passphrase|secret|token|apikey"
-# Prefix words: runs ending in a separator (`db_`), then at most one camelCase run (`client`
-# before `Secret`). Written so that each text has one parse: the looser "any number of either"
-# let a long camel run (`aBaBaB...`) split in exponentially many ways, and a 40-character log
-# line took 10 s to redact. A separated run followed by a camel run is itself separated, so the
-# language is the same.
-_SEPARATED = r"(?:[A-Za-z0-9]+[_.\-])"
-_CAMEL = r"(?:[A-Za-z0-9]*[a-z0-9](?=[A-Z]))"
-_PREFIXES = rf"(?:{_SEPARATED}*{_CAMEL}?)"
-_SOME_PREFIXES = rf"(?:{_SEPARATED}+{_CAMEL}?|{_CAMEL})"
-_NAME_BODY = (
-    rf"-{{0,2}}(?:{_PREFIXES}(?:[A-Za-z0-9]*(?i:{_ATTACHED_WORDS})|(?i:{_SECRET_WORDS}))"
-    rf"|{_SOME_PREFIXES}(?i:{_WEAK_WORDS}))"
-)
-_ANY_NAME_BODY = rf"(?:{_NAME_BODY}|-{{0,2}}(?i:{_WEAK_WORDS}))"
-_NAME = rf"(?<![A-Za-z0-9])(?P<name>{_NAME_BODY})(?![A-Za-z0-9_])"
-# Before `=`, short words count on their own too (`pass=x`, `sid=x`).
-_EQ_NAME = rf"(?<![A-Za-z0-9])(?P<name>{_ANY_NAME_BODY})(?![A-Za-z0-9_])"
-# Values that are not secrets: already hidden, empty markers, SQL/format placeholders, literals.
-_NOT_A_VALUE = (
-    r"(?!\*{3}|\[REDACTED|REDACTED\b|<redacted>|\$\d|\$\{|%s\b|\?(?:\W|$)|:[A-Za-z_]\w*\b|"
-    r"(?i:null|true|false|none|nil)\b|[{\[])"
-)
-# A quoted value (JSON, YAML, shell), also JSON-escaped inside a message (\"...\").
-_QUOTED = r"(?P<q>\\*[\"'])(?:(?!(?P=q))[^\r\n])+(?P=q)"
-# ESC ends a value too: in rendered terminal text it starts rich's own colour codes.
-_BARE = r"[^\s&,;\"'<>)}\]\x1b]+"
 
+class _Matcher(Protocol):
+    """What the rule table needs of a rule: a compiled pattern, or `QuotedField`."""
 
-def _keep_name(match: re.Match[str]) -> str:
-    """Keep the name and separator (``password=``), hide the value (and keep its quotes)."""
-    quote = match.groupdict().get("q") or ""
-    return f"{match.group('name')}{match.group('sep')}{quote}***{quote}"
+    def subn(self, repl: Replacement, string: str) -> tuple[str, int]: ...
+
+    def sub(self, repl: Replacement, string: str) -> str: ...
 
 
 def _keep_head(match: re.Match[str]) -> str:
     return f"{match.group('head')}***"
 
 
+def _after_head(marker: str) -> Callable[[re.Match[str]], str]:
+    """Keep group ``head`` (the start of a run a search cannot restart in), replace the rest."""
+    return lambda m: f"{m.group('head')}{marker}"
+
+
 _TOKEN_REPLACE = "[REDACTED:token]"
+# A quoted value's opening quote (JSON, YAML, shell; also JSON-escaped in a message: \\"...\\").
+_OPEN_QUOTE = r"(?P<q>\\*[\"'])"
 
 # Order matters: whole blocks first (a private key holds base64 a later rule would eat), then
 # structured tokens, then headers, then the generic name=value forms.
-_RULES: tuple[tuple[str, str, Replacement], ...] = (
+_RULES: tuple[tuple[str, str | _Matcher, Replacement], ...] = (
     (
         "private-key",
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
         r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)",
         "[REDACTED:private-key]",
     ),
-    ("jwt", r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", "[REDACTED:jwt]"),
+    (
+        # Every start in a run of token characters reads the same run and the same dot after
+        # it, so only the run's first `eyJ` is tried: `head` skips to it (a start at each `eyJ`
+        # of `eyJa-eyJa-…` rescanned the run: O(n^2)).
+        "jwt",
+        r"(?<![A-Za-z0-9_-])(?P<head>(?>[A-Za-z0-9_-]*?(?=\beyJ)))"
+        r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+        _after_head("[REDACTED:jwt]"),
+    ),
     ("google-api-key", r"\bAIza[0-9A-Za-z_\-]{30,}", "[REDACTED:api-key]"),
     ("oauth-client-secret", r"\bGOCSPX-[0-9A-Za-z_\-]{10,}", "[REDACTED:client-secret]"),
     ("google-oauth-token", r"\bya29\.[0-9A-Za-z_\-.]{10,}", _TOKEN_REPLACE),
@@ -149,9 +131,11 @@ _RULES: tuple[tuple[str, str, Replacement], ...] = (
     ),
     (
         # scheme://user:password@host -> scheme://user:***@host (the user stays: it helps).
-        # Greedy up to the last @ so a password containing @ is hidden whole.
+        # Greedy up to the last @ so a password containing @ is hidden whole. The scheme is
+        # tried from the first place its run allows (every start reads to the same `://`).
         "dsn-password",
-        r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)(?!\*{3}@)[^\s/'\"]+@",
+        r"(?<![A-Za-z0-9+.\-])(?P<head>(?>[A-Za-z0-9+.\-]*?\b(?=[A-Za-z]))"
+        r"[A-Za-z0-9+.\-]*+://[^\s:/@'\"]*:)(?!\*{3}@)[^\s/'\"]+@",
         lambda m: f"{m.group('head')}***@",
     ),
     (
@@ -166,32 +150,32 @@ _RULES: tuple[tuple[str, str, Replacement], ...] = (
     (
         # <password>x</password> in XML and SOAP bodies.
         "secret-element",
-        rf"(?P<head><(?P<tag>{_NAME_BODY})>)(?!\*{{3}})[^<]+(?=</(?P=tag)>)",
+        rf"(?P<head><{TAG}>)(?!\*{{3}})[^<]+(?=</(?P=tag)>)",
         _keep_head,
     ),
     (
         # "db_password": "x", password: 'x', \"api_key\": \"x\", PASSWORD="x y".
         "secret-field",
-        rf"{_NAME}(?P<sep>\\*[\"']?\s*:\s*){_NOT_A_VALUE}{_QUOTED}",
-        _keep_name,
+        QuotedField(rf"{NAME}(?P<sep>\\*[\"']?\s*:\s*){NOT_A_VALUE}{_OPEN_QUOTE}"),
+        keep_name,
     ),
     (
         "secret-field",
-        rf"{_EQ_NAME}(?P<sep>\\*[\"']?\s*=\s*){_NOT_A_VALUE}{_QUOTED}",
-        _keep_name,
+        QuotedField(rf"{EQ_NAME}(?P<sep>\\*[\"']?\s*=\s*){NOT_A_VALUE}{_OPEN_QUOTE}"),
+        keep_name,
     ),
     (
         # DB_PASSWORD=x, aws_secret_access_key = x, Password=x; in a connection string.
         "secret-param",
-        rf"{_EQ_NAME}(?P<sep>\\?[\"']?\s*=\s*){_NOT_A_VALUE}(?!\\?[\"']){_BARE}",
-        _keep_name,
+        rf"{EQ_NAME}(?P<sep>\\?[\"']?\s*=\s*){NOT_A_VALUE}(?!\\?[\"']){BARE}",
+        keep_name,
     ),
     (
         # password: x on a config or log line. A number counts (`"pin_password": 1234`);
         # null/true/false, objects and placeholders do not.
         "secret-param",
-        rf"{_NAME}(?P<sep>\\?[\"']?\s*:[ \t]*){_NOT_A_VALUE}(?!\\?[\"']){_BARE}",
-        _keep_name,
+        rf"{NAME}(?P<sep>\\?[\"']?\s*:[ \t]*){NOT_A_VALUE}(?!\\?[\"']){BARE}",
+        keep_name,
     ),
 )
 # Control characters render as nothing or reorder text (bidi overrides: "Trojan Source"), so a
@@ -201,7 +185,13 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROLS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
-_EMAIL = ("email", r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
+# The local part is tried from the first place its run allows, as the scheme of dsn-password.
+_EMAIL = (
+    "email",
+    r"(?<![A-Za-z0-9._%+\-])(?P<head>(?>[A-Za-z0-9._%+\-]*?\b(?=[A-Za-z0-9._%+\-])))"
+    r"[A-Za-z0-9._%+\-]++@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b",
+    _after_head("[REDACTED:email]"),
+)
 # What a text must contain for a rule to match there (a necessary condition, checked first):
 # most strings (timestamps, revision names, messages) hold none, and the rules' regexes cost
 # tens of microseconds a string each. A rule without an entry always runs.
@@ -228,21 +218,22 @@ _NEEDLES: dict[str, str] = {
     "cookie": r"(?i:cookie)",
     "dsn-password": r"://",
     "url-signature": r"[?&]",
-    "secret-element": rf"<[^>]*{_NAME_WORD}",
+    "secret-element": rf"<[^<>]*{_NAME_WORD}",
     "secret-field": _NAME_WORD,
     "secret-param": _NAME_WORD,
     "email": r"@",
 }
-_Rule = tuple[str, re.Pattern[str], Replacement, re.Pattern[str] | None]
+_Rule = tuple[str, _Matcher, Replacement, re.Pattern[str] | None]
 
 
-def _compile(kind: str, rx: str, repl: Replacement) -> _Rule:
+def _compile(kind: str, rx: str | _Matcher, repl: Replacement) -> _Rule:
     needle = _NEEDLES.get(kind)
-    return kind, re.compile(rx), repl, re.compile(needle) if needle else None
+    matcher = re.compile(rx) if isinstance(rx, str) else rx
+    return kind, matcher, repl, re.compile(needle) if needle else None
 
 
 _COMPILED = [_compile(*rule) for rule in _RULES]
-_COMPILED_EMAIL = [*_COMPILED, _compile(*_EMAIL, "[REDACTED:email]")]
+_COMPILED_EMAIL = [*_COMPILED, _compile(*_EMAIL)]
 # Cheap pre-check: text with none of these characters cannot hold any shape above.
 _MAYBE = re.compile(r"[=:@\-_.</]|eyJ|AIza|AKIA|ASIA|bearer|Bearer|BEARER")
 
