@@ -30,6 +30,7 @@ from forensics.derived import store_pending
 from forensics.incidents.build import analyze_incidents
 from forensics.incidents.classified import current_catalog
 from forensics.incidents.registry import Registry, load_registry
+from forensics.minute_ledger import MINUTE_LEDGER
 from forensics.signatures import Catalog, classify_store, load_catalog
 from forensics.signatures.error_texts import ERROR_TEXTS
 from forensics.signatures.mining import mine_templates
@@ -155,6 +156,7 @@ def classify_pending(store: Store, sources: Sources | Catalog) -> Classification
         for ingest_id in pending:
             classify_store(store, catalog, ingest_id=ingest_id)
         store_pending(store, ERROR_TEXTS)  # the miner's per-run rows (catalog-independent)
+        store_pending(store, MINUTE_LEDGER)  # per-minute counts: minute_volume's history
     return Classification(catalog.version, tuple(pending), saved=bool(pending))
 
 

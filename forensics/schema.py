@@ -307,6 +307,22 @@ DERIVED_RUN_COLUMNS: tuple[Column, ...] = (
     Column("made_at", "TIMESTAMPTZ NOT NULL", "When."),
 )
 
+# The entries of each ingest run counted per minute (forensics.minute_ledger), written once per
+# run, so minute_volume reads whole minutes of history from here instead of log_entries.
+MINUTE_LEDGER_COLUMNS: tuple[Column, ...] = (
+    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries are counted."),
+    Column("minute", "TIMESTAMPTZ NOT NULL", "The UTC minute counted."),
+    Column("source", "VARCHAR NOT NULL", "As log_entries.source."),
+    Column("service", "VARCHAR", "As log_entries.service."),
+    Column("resource_type", "VARCHAR", "As log_entries.resource_type."),
+    Column("log_id", "VARCHAR", "As log_entries.log_id."),
+    Column("severity", "VARCHAR", "As log_entries.severity."),
+    Column("severity_number", "SMALLINT", "As log_entries.severity_number."),
+    Column("http_status", "INTEGER", "As log_entries.http_status."),
+    Column("instance_starts", "BIGINT NOT NULL", "Entries that say an instance started."),
+    Column("entries", "BIGINT NOT NULL", "Entries of the run in that minute with those values."),
+)
+
 # Per-minute entry counts computed where the entries stay (collect --bigquery): the volume the
 # analysis would otherwise count from log_entries, for entries that were never brought home.
 MINUTE_COUNT_COLUMNS: tuple[Column, ...] = (
@@ -353,6 +369,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "minute_counts": MINUTE_COUNT_COLUMNS,
     "error_texts": ERROR_TEXT_COLUMNS,
     "derived_runs": DERIVED_RUN_COLUMNS,
+    "minute_ledger": MINUTE_LEDGER_COLUMNS,
     "unexplained_counts": UNEXPLAINED_COUNT_COLUMNS,
 }
 

@@ -8,38 +8,128 @@ from __future__ import annotations
 
 from forensics.schema import SEVERITY_LEVELS
 
-__all__ = ["SCOPE_MACROS", "SESSION_TABLES", "VOLUME_MACRO", "session_ddl"]
+__all__ = [
+    "LEDGER_ROWS_SQL",
+    "MINUTE_SQL",
+    "SCOPE_MACROS",
+    "SESSION_TABLES",
+    "session_ddl",
+    "volume_macro",
+]
 
 
-# Entries per minute for the window, for every volume and request count (one source of truth):
-# from minute_counts where a BigQuery source counted a minute in place, from log_entries
-# otherwise, never both: a stored entry of a source whose minute that source counted is
-# already in the count (brought home as a match or context), so it is left out. A TEMP macro,
-# made on every open, read-only ones too (``session_ddl``). ``cuts`` split the range into parts
-# at exact times (``part``: the cut a row's part starts at; ``since`` for the first): in a
-# minute holding a cut, stored entries are grouped by timestamp, so a part is exact to the
-# microsecond; a counted minute belongs to the part its start falls in. ``request``: an entry
-# with an HTTP status (all a per-minute count can tell of a request log); counted rows carry
-# the resource type, log and instance starts collect --bigquery counted (NULL in stores
-# written before 0.4). Cost: one scan of the window's entries
-# (timestamp-pruned), a hash aggregate to minutes, an anti-join and an ASOF join on the
-# aggregate: O(entries in the window + minutes x groups).
-VOLUME_MACRO = f"""
+# A UTC minute by arithmetic on epoch microseconds: date_trunc on a TIMESTAMPTZ goes through
+# the ICU calendar and cost 18x as much (0.72 against 0.04 CPU s for 1M entries); UTC minutes
+# are whole multiples of 60 s since the epoch (no leap seconds).
+MINUTE_SQL = "make_timestamptz(epoch_us({ts}) // 60000000 * 60000000)"
+# Entries that say an instance started (the system log's own line), among those counted.
+STARTS_SQL = (
+    "count(*) FILTER (WHERE log_id = 'run.googleapis.com/varlog/system' "
+    "AND message LIKE 'Starting new instance%')"
+)
+# The stored entries' values a minute's count is kept by (minute_ledger's and minute_volume's).
+_VALUES = "source, service, resource_type, log_id, severity, severity_number, http_status"
+# One ingest run's entries counted per minute: the rows of minute_ledger (forensics.minute_ledger
+# writes them once per run). ``/*where*/`` is the scope (forensics.derived.WHERE_MARK).
+LEDGER_ROWS_SQL = f"""
+SELECT ingest_id, minute, {_VALUES},
+       {STARTS_SQL} AS instance_starts,
+       count(*) AS entries
+FROM (
+    SELECT *, {MINUTE_SQL.format(ts='"timestamp"')} AS minute
+    FROM log_entries AS e
+    WHERE /*where*/
+)
+GROUP BY ALL
+"""
+
+
+def volume_macro(ledger_version: str) -> str:
+    """Entries per minute for the window, for every volume and request count (one source of
+    truth), as the TEMP macro ``minute_volume(since, until, cuts := [...])``, made on every
+    open, read-only ones too (``session_ddl``).
+
+    From minute_counts where a BigQuery source counted a minute in place, else from the stored
+    entries, never both: a stored entry of a source whose minute that source counted is
+    already in the count (brought home as a match or context), so it is left out. The stored
+    entries' whole minutes come from minute_ledger for every run whose ledger rows are current
+    (``ledger_version`` and the run's entry count, forensics.derived); from log_entries for
+    the other runs, and for the minutes holding ``since``, ``until`` or a cut. ``cuts`` split
+    the range into parts at exact times (``part``: the cut a row's part starts at; ``since``
+    for the first): in a minute holding a cut, stored entries are grouped by timestamp, so a
+    part is exact to the microsecond; a counted minute belongs to the part its start falls in.
+    ``request``: an entry with an HTTP status (all a per-minute count can tell of a request
+    log); counted rows carry the resource type, log and instance starts collect --bigquery
+    counted (NULL in stores written before 0.4).
+
+    Cost: the ledger's rows in the range (timestamp-pruned: O(minutes x groups), whatever the
+    entries), one scan of the range's timestamp and ingest_id columns and an aggregate of the
+    entries read (the edge minutes', and every entry of a run without current ledger rows),
+    an anti-join and an ASOF join on the aggregate.
+    """
+    minute = MINUTE_SQL.format(ts='"timestamp"')
+    severities = " ".join(f"WHEN '{k}' THEN {v}" for k, v in SEVERITY_LEVELS.items())
+    # written out where used, not a CTE: a scan prunes by a list of constants, not a subquery
+    cut_minutes = f"list_transform(cuts, c -> {MINUTE_SQL.format(ts='c')})"
+    edge_minutes = (  # read from the entries for every run: the cuts', since's and until's
+        f"list_concat({cut_minutes}, ["
+        f"{MINUTE_SQL.format(ts='CAST(since AS TIMESTAMPTZ)')}, "
+        f"{MINUTE_SQL.format(ts='CAST(until AS TIMESTAMPTZ)')}])"
+    )
+    columns = f'"timestamp", {minute} AS minute, {_VALUES}, message'
+    return f"""
 CREATE OR REPLACE TEMP MACRO minute_volume(
     since, until, cuts := CAST([] AS TIMESTAMPTZ[])
 ) AS TABLE
 WITH parts AS (
     SELECT unnest(list_concat([CAST(since AS TIMESTAMPTZ)], cuts)) AS part
 ),
-cut_minutes AS (  -- the minutes holding a cut
-    SELECT list_transform(cuts, c -> make_timestamptz(epoch_us(c) // 60000000 * 60000000)) AS m
+ledgered AS (  -- runs whose minute_ledger rows are current (forensics.derived)
+    SELECT d.ingest_id
+    FROM derived_runs AS d
+    JOIN ingest_runs AS r USING (ingest_id)
+    WHERE d.derived = 'minute_ledger'
+      AND d.version = '{ledger_version}'
+      AND d.entries = r.accepted
+),
+unledgered AS (
+    SELECT ingest_id FROM ingest_runs WHERE ingest_id NOT IN (SELECT ingest_id FROM ledgered)
+),
+read_entries AS (  -- every entry of a run without ledger rows; the edge minutes of the others
+    SELECT {columns}
+    FROM log_entries
+    JOIN unledgered USING (ingest_id)  -- none: the scan stops at once
+    WHERE "timestamp" >= since
+      AND "timestamp" < until
+    UNION ALL
+    SELECT {columns}
+    FROM log_entries
+    WHERE "timestamp" >= since
+      AND "timestamp" < until
+      AND list_contains({edge_minutes}, {minute})
+      AND ingest_id IN (SELECT ingest_id FROM ledgered)
+),
+from_entries AS (
+    SELECT
+        CASE WHEN list_contains({cut_minutes}, minute) THEN "timestamp" ELSE minute END AS slot,
+        minute,
+        {_VALUES},
+        {STARTS_SQL} AS instance_starts,
+        count(*) AS entries
+    FROM read_entries
+    GROUP BY ALL
+),
+from_ledger AS (
+    SELECT minute AS slot, minute, {_VALUES}, instance_starts, entries
+    FROM minute_ledger
+    WHERE minute >= since
+      AND minute < until
+      AND ingest_id IN (SELECT ingest_id FROM ledgered)
+      AND NOT list_contains({edge_minutes}, minute)
 ),
 stored AS (
     SELECT
-        CASE
-            WHEN list_contains((SELECT m FROM cut_minutes), minute) THEN "timestamp"
-            ELSE minute
-        END AS slot,
+        slot,
         minute,
         source,
         false AS counted,
@@ -50,21 +140,9 @@ stored AS (
         severity_number,
         http_status,
         http_status IS NOT NULL AS request,
-        count(*) FILTER (
-            WHERE log_id = 'run.googleapis.com/varlog/system'
-              AND message LIKE 'Starting new instance%'
-        ) AS instance_starts,
-        count(*) AS entries
-    FROM (
-        -- the minute by arithmetic on epoch microseconds: date_trunc on a TIMESTAMPTZ goes
-        -- through the ICU calendar and cost 18x as much (0.72 against 0.04 CPU s for 1M
-        -- entries); UTC minutes are whole multiples of 60 s since the epoch (no leap seconds)
-        SELECT *, make_timestamptz(epoch_us("timestamp") // 60000000 * 60000000) AS minute
-        FROM log_entries
-        WHERE "timestamp" >= since
-          AND "timestamp" < until
-    )
-    GROUP BY ALL
+        instance_starts,
+        entries
+    FROM (SELECT * FROM from_entries UNION ALL SELECT * FROM from_ledger)
 ),
 counted AS (
     SELECT
@@ -76,8 +154,7 @@ counted AS (
         resource_type,
         log_id,
         severity,
-        CAST(CASE severity {" ".join(f"WHEN '{k}' THEN {v}" for k, v in SEVERITY_LEVELS.items())}
-            ELSE 0 END AS SMALLINT) AS severity_number,
+        CAST(CASE severity {severities} ELSE 0 END AS SMALLINT) AS severity_number,
         http_status,
         http_status IS NOT NULL AS request,
         instance_starts,
@@ -93,11 +170,16 @@ volume AS (
     )
     UNION ALL
     SELECT * FROM counted
+),
+slot_parts AS (  -- each distinct slot's part: the ASOF join sorts slots, not every row
+    SELECT s.slot, p.part
+    FROM (SELECT DISTINCT slot FROM volume) AS s
+    ASOF JOIN parts AS p
+      ON s.slot >= p.part
 )
-SELECT p.part, v.* EXCLUDE (slot)
+SELECT sp.part, v.* EXCLUDE (slot)
 FROM volume AS v
-ASOF JOIN parts AS p
-  ON v.slot >= p.part
+JOIN slot_parts AS sp USING (slot)
 """
 
 
@@ -213,9 +295,20 @@ GROUP BY s.scope
 )
 
 # what the TEMP macros read
-SESSION_TABLES = frozenset({"log_entries", "minute_counts", "signature_matches"})
+SESSION_TABLES = frozenset(
+    {
+        "log_entries",
+        "minute_counts",
+        "signature_matches",
+        "minute_ledger",
+        "derived_runs",
+        "ingest_runs",
+    }
+)
 
 
 def session_ddl() -> list[str]:
     """Statements every connection runs on open (read-only too): the TEMP macros."""
-    return [VOLUME_MACRO, *SCOPE_MACROS]
+    from forensics.minute_ledger import MINUTE_LEDGER  # imports forensics.store: not at the top
+
+    return [volume_macro(MINUTE_LEDGER.version), *SCOPE_MACROS]

@@ -6,7 +6,9 @@
 WITH volume AS (
     SELECT
         part,
-        date_trunc('hour', minute) AS hour,
+        -- the hour by arithmetic (the store's session is UTC): date_trunc on a TIMESTAMPTZ goes
+        -- through the ICU calendar, a tenth of a CPU second per 300,000 minute rows
+        make_timestamptz(epoch_us(minute) // 3600000000 * 3600000000) AS hour,
         service,
         request AND (counted OR resource_type = 'cloud_run_revision') AS is_request,
         counted,

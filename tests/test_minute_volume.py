@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
+from forensics.derived import store_pending
 from forensics.incidents.traffic import TrafficLedger
 from forensics.ingest import ingest_texts
+from forensics.minute_ledger import MINUTE_LEDGER
 from forensics.sql import run_named
 from forensics.store import Store, open_store
 from tests.conftest import REAL_STAGING_ENTRIES
@@ -136,3 +138,50 @@ def test_one_ledger_read_gives_every_range_exactly(ingested: Store) -> None:
     assert seen_split
     with pytest.raises(ValueError):
         ledger.service_traffic(SINCE + timedelta(seconds=1), UNTIL)
+
+
+def _minute_volume(store: Store, since: datetime, until: datetime, cuts: list[datetime]) -> list:
+    """minute_volume's counts per part, minute and values (rows from the ledger and from the
+    entries may split one group: only the sums are the answer)."""
+    return store.conn.execute(
+        "SELECT part, minute, source, counted, service, resource_type, log_id, severity, "
+        "severity_number, http_status, request, sum(instance_starts)::BIGINT, "
+        "sum(entries)::BIGINT FROM minute_volume(?, ?, cuts := ?::TIMESTAMPTZ[]) "
+        "GROUP BY ALL ORDER BY ALL",
+        [since, until, cuts],
+    ).fetchall()
+
+
+def test_the_minute_ledger_counts_what_the_entries_count() -> None:
+    """Whole minutes read from minute_ledger (per ingest run) and the rest from log_entries give
+    the counts the entries alone give: with every run ledgered, one of two, or none; over an
+    unaligned range cut inside minutes."""
+    lines = _lines()
+    with open_store(":memory:") as store:
+        ingest_texts(store, lines[::2], "even.jsonl")
+        ingest_texts(store, lines[1::2], "odd.jsonl")
+        store_pending(store, MINUTE_LEDGER)  # what classify_pending writes after an ingest
+        ledgered = store.scalar("SELECT count(DISTINCT ingest_id) FROM minute_ledger")
+        assert ledgered == 2
+        # edges and cuts inside minutes with entries on both sides of them
+        inside = [
+            row[0]
+            for row in store.conn.execute(
+                'SELECT "timestamp" FROM log_entries QUALIFY row_number() OVER (PARTITION BY '
+                'date_trunc(\'minute\', "timestamp") ORDER BY "timestamp") = 2 '
+                "AND count(*) OVER (PARTITION BY date_trunc('minute', \"timestamp\")) > 2 "
+                'ORDER BY "timestamp"'
+            ).fetchall()
+        ]
+        assert len(inside) >= 4
+        since, until = inside[0], inside[-1]
+        cuts = [inside[len(inside) // 3], inside[2 * len(inside) // 3]]
+        answers = []
+        for forget in ([], ["even.jsonl"], ["even.jsonl", "odd.jsonl"]):
+            store.conn.execute(
+                "DELETE FROM derived_runs WHERE ingest_id IN "
+                "(SELECT ingest_id FROM ingest_runs WHERE list_contains(?, source))",
+                [forget],
+            )
+            answers.append(_minute_volume(store, since, until, cuts))
+        assert answers[0] and answers[0] == answers[1] == answers[2]
