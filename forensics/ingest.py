@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from forensics.dedupe import delete_repeats
 from forensics.errors import InputError
@@ -314,6 +315,9 @@ def _bounded_memory(store: Store) -> Iterator[None]:
     try:
         yield
     finally:
+        # What Arrow's allocator kept for reuse goes back, before the classification after an
+        # ingest adds its own peak.
+        pa.default_memory_pool().release_unused()
         store.conn.execute(f"SET checkpoint_threshold = '{threshold}'")
         store.conn.execute("CHECKPOINT")
         store.conn.execute(f"SET memory_limit = '{previous}'")
