@@ -50,8 +50,11 @@ def volume_macro(ledger_version: str) -> str:
     open, read-only ones too (``session_ddl``).
 
     From minute_counts where a BigQuery source counted a minute in place, else from the stored
-    entries, never both: a stored entry of a source whose minute that source counted is
-    already in the count (brought home as a match or context), so it is left out. The stored
+    entries, never both: a stored entry is already in a count (so it is left out) when its own
+    source counted its minute (it came home as a match or context), or any source counted its
+    minute for its log (the same entries from a file ingested over a BigQuery-collected
+    window), or any source counted its minute naming no log (counts written before 0.4, taken
+    to cover the minute whole). The stored
     entries' whole minutes come from minute_ledger for every run whose ledger rows are current
     (``ledger_version`` and the run's entry count, forensics.derived); from log_entries for
     the other runs, and for the minutes holding ``since``, ``until`` or a cut. ``cuts`` split
@@ -65,7 +68,7 @@ def volume_macro(ledger_version: str) -> str:
     Cost: the ledger's rows in the range (timestamp-pruned: O(minutes x groups), whatever the
     entries), one scan of the range's timestamp and ingest_id columns and an aggregate of the
     entries read (the edge minutes', and every entry of a run without current ledger rows),
-    an anti-join and an ASOF join on the aggregate.
+    three hash anti-joins and an ASOF join on the aggregate.
     """
     minute = MINUTE_SQL.format(ts='"timestamp"')
     severities = " ".join(f"WHEN '{k}' THEN {v}" for k, v in SEVERITY_LEVELS.items())
@@ -163,10 +166,22 @@ counted AS (
     WHERE minute >= since
       AND minute < until
 ),
+counted_keys AS (  -- every count a stored entry's minute may have (since's own minute too)
+    SELECT DISTINCT minute, source, log_id
+    FROM minute_counts
+    WHERE minute >= {MINUTE_SQL.format(ts="CAST(since AS TIMESTAMPTZ)")}
+      AND minute < until
+),
 volume AS (
     SELECT * FROM stored AS s
     WHERE NOT EXISTS (
-        SELECT 1 FROM minute_counts AS c WHERE c.source = s.source AND c.minute = s.minute
+        SELECT 1 FROM counted_keys AS c WHERE c.source = s.source AND c.minute = s.minute
+    )
+      AND NOT EXISTS (
+        SELECT 1 FROM counted_keys AS c WHERE c.minute = s.minute AND c.log_id = s.log_id
+    )
+      AND NOT EXISTS (
+        SELECT 1 FROM counted_keys AS c WHERE c.minute = s.minute AND c.log_id IS NULL
     )
     UNION ALL
     SELECT * FROM counted

@@ -48,15 +48,19 @@ def _volume(store: Store) -> list[dict[str, Any]]:
 
 @contextmanager
 def _collected(
-    ingested: Store, brought_home: list[str], uncounted_minute: datetime | None
+    ingested: Store,
+    brought_home: list[str],
+    uncounted_minute: datetime | None,
+    counted: str = "true",
 ) -> Iterator[Store]:
     """A store as collect --bigquery leaves it: ``brought_home`` entries, and the counts of
-    every entry (computed from the ingested store) except ``uncounted_minute``'s."""
+    every entry (computed from the ingested store) except ``uncounted_minute``'s and those
+    ``counted`` (an SQL condition on log_entries) leaves out."""
     counts = ingested.conn.execute(
         "SELECT date_trunc('minute', \"timestamp\") AS minute, service, severity, http_status, "
         "count(*), resource_type, log_id, count(*) FILTER (WHERE log_id = "
         "'run.googleapis.com/varlog/system' AND message LIKE 'Starting new instance%') "
-        "FROM log_entries GROUP BY ALL"
+        f"FROM log_entries WHERE {counted} GROUP BY ALL"
     ).fetchall()
     with open_store(":memory:") as store:
         ingest_texts(store, brought_home, SOURCE)
@@ -94,6 +98,45 @@ def test_a_minute_left_uncounted_counts_what_came_home(ingested: Store) -> None:
         )
         assert 0 < home_in_minute <= in_minute
         assert got == len(lines) - in_minute + home_in_minute
+
+
+def _ingest_file(store: Store, ledgered: bool) -> None:
+    """The export ingested from a file, its minutes in minute_ledger or read from entries."""
+    ingest_texts(store, _lines(), "entries.jsonl")
+    if ledgered:
+        store_pending(store, MINUTE_LEDGER)
+
+
+@pytest.mark.parametrize("ledgered", [False, True], ids=["entries", "ledger"])
+def test_a_file_ingested_over_a_counted_window_counts_each_entry_once(
+    ingested: Store, ledgered: bool
+) -> None:
+    """collect --bigquery counted every minute and brought the errors home; the same export
+    ingested from a file too holds every entry again, under its own source: each entry once."""
+    lines = _lines()
+    errors = [t for t in lines if json.loads(t).get("severity") in ("ERROR", "CRITICAL")]
+    with _collected(ingested, errors, None) as store:
+        _ingest_file(store, ledgered)
+        assert store.scalar("SELECT count(*) FROM log_entries WHERE source <> ?", [SOURCE]) > 0
+        assert _volume(store) == _volume(ingested)
+
+
+@pytest.mark.parametrize("ledgered", [False, True], ids=["entries", "ledger"])
+def test_a_file_ingested_past_a_counted_window_counts_the_rest_from_the_file(
+    ingested: Store, ledgered: bool
+) -> None:
+    """BigQuery counted the first half of the export's minutes (its window) and only the
+    requests log there; the file holds every entry: the counted minutes' requests once, the
+    other logs and the later minutes from the file."""
+    stamps = sorted(
+        r[0] for r in ingested.conn.execute('SELECT "timestamp" FROM log_entries').fetchall()
+    )
+    middle = stamps[len(stamps) // 2]
+    counted = f"\"timestamp\" < '{middle.isoformat()}' AND log_id = 'run.googleapis.com/requests'"
+    assert 0 < ingested.scalar(f"SELECT count(*) FROM log_entries WHERE {counted}") < len(stamps)
+    with _collected(ingested, [], None, counted) as store:
+        _ingest_file(store, ledgered)
+        assert _volume(store) == _volume(ingested)
 
 
 def _direct(store: Store, since: datetime, until: datetime) -> dict[str, tuple[int, int, int]]:
