@@ -126,11 +126,11 @@ def stale_runs(store: Store, version: str) -> list[int]:
     return sorted(int(i) for i in runs)
 
 
-# DuckDB's buffer pool while classifying: its hash tables grow with the run's entries (one
-# 10M-entry ingest run took the process to 5.5 GB uncapped, 1M entries to 0.74 GB); above the
-# cap they spill to disk, so a run of any size stays within the 4 GB budget and an everyday
-# run (under 0.8 GB) never reaches it.
-CLASSIFY_MEMORY_LIMIT = "2GB"
+# DuckDB's buffer pool while classifying. The working set is small (the scope streams: only
+# the gated rows and the traceback chunks are held), so what fills the pool is cached blocks
+# of the run's entries, which grow with the run: under a 2 GB cap a 10M-entry run reached
+# 1.6 GB RSS. Capped at 768 MB, the same run stays under 0.9 GB at the same CPU time.
+CLASSIFY_MEMORY_LIMIT = "768MB"
 
 
 @contextmanager

@@ -87,7 +87,7 @@ def split_traceback_ctes(
         sep="'|'", parts="log_name, coalesce(service, ''), coalesce(instance_id, '')"
     )
     order = f"{ts}, insert_id"
-    return f"""scoped AS (
+    return f"""scoped AS {dialect.streamed}(
     SELECT {columns}
     FROM {source}
     WHERE ({where})
