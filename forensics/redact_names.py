@@ -25,14 +25,13 @@ So the match starts at the word, behind fixed-width look-behinds: O(1) per start
 A quoted value ends at the first repeat of its opening quote (with as many backslashes) on its
 line. A regex back-reference compares the whole quote at each character (O(n^2) for a quote of
 n/2 backslashes), and each opening with no close rescans the line; `QuotedField` finds the
-close from an index of the text's quotes instead: O(log n + b) for an opening of b backslashes,
-so O(n log n) a text.
+close from an index of the text's quotes instead: O(1 + b) for an opening of b backslashes
+(amortized over a text's openings, read left to right), so O(n) a text.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Callable
 
 __all__ = ["BARE", "EQ_NAME", "NAME", "NOT_A_VALUE", "TAG", "QuotedField", "keep_name"]
@@ -102,7 +101,8 @@ class _Quotes:
 
     ``ahead[i]`` is the next quote of the same character with more backslashes than quote
     ``i`` (a stack, right to left): looking for a quote with at least ``b`` takes at most ``b``
-    such jumps. Built in O(n).
+    such jumps. Built in O(n). Openings are asked for left to right, so the first quote and
+    line break at or after one are found by pointers that only move forward.
     """
 
     def __init__(self, text: str) -> None:
@@ -123,22 +123,36 @@ class _Quotes:
                     ahead[i] = stack[-1]
                 stack.append(i)
             self.ahead[char] = ahead
+        self._rewind(0)
+
+    def _rewind(self, end: int) -> None:
+        self.next_quote, self.next_break, self.last_end = {'"': 0, "'": 0}, 0, end
 
     def close(self, start: int, end: int, text: str) -> int | None:
-        """End of the quoted value whose opening quote is ``text[start:end]``, or None.
+        """End of the quoted value whose opening quote is ``text[start:end]``, or None (asked
+        with ``end`` never smaller than the last time).
 
         As ``(?P<q>...)(?:(?!(?P=q))[^\\r\\n])+(?P=q)``: the first repeat of the opening after
         it must come before the line ends, and not at once (the value is not empty).
         """
+        if end < self.last_end:  # not left to right after all: correct, at a rescan's cost
+            self._rewind(end)
+        self.last_end = end
         char, escapes = text[end - 1], end - 1 - start
         quotes, counts, ahead = self.at[char], self.escapes[char], self.ahead[char]
-        i = bisect_left(quotes, end + escapes)
+        i = self.next_quote[char]
+        while i < len(quotes) and quotes[i] < end:
+            i += 1
+        self.next_quote[char] = i
+        # (a quote within `escapes` characters of `end` has fewer backslashes: jumped over)
         while i < len(quotes) and counts[i] < escapes:
             i = ahead[i]
         if i == len(quotes):
             return None
         stop = quotes[i]
-        line = bisect_left(self.breaks, end)
+        while self.next_break < len(self.breaks) and self.breaks[self.next_break] < end:
+            self.next_break += 1
+        line = self.next_break
         if stop - escapes == end or (line < len(self.breaks) and self.breaks[line] < stop):
             return None
         return stop + 1

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics.redact import _COMPILED_EMAIL
+from forensics.redact_names import _Quotes
 
 from .hostile_texts import hostile_texts
 from .redact_reference import REFERENCE, rewritten
@@ -131,3 +132,14 @@ def test_large_hostile_texts_are_redacted_in_linear_time() -> None:
     assert [json.loads(line) for line in done.stdout.splitlines()] == [
         [name, False] for name in texts
     ]
+
+
+def test_a_quote_index_asked_out_of_order_still_answers_right() -> None:
+    """QuotedField asks left to right; asked otherwise the index rewinds, never answers wrong."""
+    text = 'a: "one" b: \\"two\\" c: "three'
+    quotes = _Quotes(text)
+    openings = [(3, 4), (12, 14), (23, 24)]  # `"`, `\"`, `"` (never closed)
+    in_order = [quotes.close(s, e, text) for s, e in openings]
+    assert in_order == [8, 19, None]
+    assert [_Quotes(text).close(s, e, text) for s, e in openings] == in_order
+    assert [quotes.close(s, e, text) for s, e in reversed(openings)] == in_order[::-1]
