@@ -78,6 +78,11 @@ class LineBatch:
     def texts(self) -> list[str]:
         return [t for part in self.parts for t in part.column(1).to_pylist()]
 
+    @cached_property
+    def problems(self) -> list[str | None]:
+        """Per text, what the screen rejected it for (its text is then a placeholder)."""
+        return [p for part in self.parts for p in part.column(2).to_pylist()]
+
     def record_batches(self, notes: list[tuple[int, str]] | None = None) -> list[pa.RecordBatch]:
         if notes is not None:
             notes.extend(self.notes)

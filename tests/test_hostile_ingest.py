@@ -227,6 +227,12 @@ def test_hostile_file_keeps_every_valid_entry(store: Store, tmp_path: Path, case
     run = classify_files([path], load_catalog())
     valid = {r.insert_id for r in run.results if r.error is None}
     assert valid == set(case.kept)
+    # ... and names each rejected entry's problem as ingest does (a screened-out entry was
+    # reported as "field logName: missing")
+    named = [r.error for r in run.results if r.error is not None]
+    assert len(named) == len(case.problems), named
+    for said, expected in zip(named, case.problems, strict=True):
+        assert expected in said
 
 
 def test_wrong_types_keep_values_faithfully(store: Store) -> None:

@@ -214,7 +214,10 @@ def _classify(
         first = 0
         for source, batch in batches:
             # line_no carries the input index through normalization; `batch` keeps the lines
-            indexed = RawBatch(list(range(first, first + len(batch))), batch.texts)
+            # (and the screen's rejections: a rejected text is only a placeholder)
+            indexed = RawBatch(
+                list(range(first, first + len(batch))), batch.texts, problems=batch.problems
+            )
             with normalized_batch(conn, indexed) as normalized:
                 conn.execute(
                     f"INSERT INTO _input SELECT {cols}, line_no, problem FROM ({normalized})"
