@@ -17,38 +17,62 @@ classification's share of the CLI's work, and peak RSS (target <= 1 GB).
 
     python benchmarks/bench_ingest.py --entries 1000000 --corpus plain --runs 3
 
-Measured (issue 11, item 3) with ``--entries 1000000 --runs 1`` on the shared 2-core machine
-(load average 11-18, so single runs vary by about 20 %), 2026-12-06/07. "Before" is release
-0.3.0 (commit f189853) run with this script; "after" adds the blank-line filter as a CASE.
-CPU s (user + sys); write = ingest - (read + normalize); ratio = raw CPU / ingest CPU. Each
-phase runs in its own process minutes apart, so the split between stages is noisy (the demo's
-normalize and write moved by 4 and 13 s in opposite directions); the change is in normalize:
+Measured with ``--entries 1000000`` on the shared 2-core machine (load average 7-19: the raw
+load alone took 7.6 to 13.6 CPU s within a day, so a ratio moves by a third between runs; the
+CPU seconds of one run are the figures to compare). Issue 11, item 3 (``--runs 1``,
+2026-12-06/07): "before" is release 0.3.0 (f189853), "after" the blank-line filter as a CASE.
+Issue 11, ingest at 0.8x (2026-12-07, three runs interleaved: in each, the raw load once, then
+both trees' phases): "0.4.0" is 3b28e32 (0.4.0 and a redaction fix), "now" 155ee81 (lines cut
+out by Arrow, no substr() in SQL; string columns' compression named; the reader's buffers from
+the C allocator), each figure the median of its column. CPU s (user + sys); normalize =
+(read + normalize) - read, write = ingest - (read + normalize); ratio = raw CPU / ingest CPU
+(median of the runs' ratios):
 
   corpus (MiB)   code    raw    read   normalize  write  ingest  ratio  peak RSS (ingest+classify)
   plain (777)    before  12.80  2.41   18.61      10.88  31.90   0.40x  765 MiB
   plain (777)    after   13.57  2.54   15.05       8.60  26.19   0.52x  763 MiB
+  plain (777)    0.4.0    8.59  1.51    8.39       6.99  16.55   0.54x  783 MiB
+  plain (777)    now      8.59  1.67    6.31       7.19  15.17   0.63x  790 MiB
   demo (923)     before  32.30  1.79   13.33      19.62  34.74   0.93x  941 MiB
   demo (923)     after   27.65  2.58   17.49       6.50  26.57   1.04x  936 MiB
+  demo (923)     0.4.0   18.68  1.78    9.96       8.35  20.15   0.98x  957 MiB
+  demo (923)     now     18.68  2.17    9.24       7.80  19.81   0.94x  981 MiB
 
-Where the plain corpus's ingest CPU goes: the normalizing SELECT is over half of it and, within
-it, json_transform (yyjson parse and key matching) a quarter, string copies a tenth and
-url_decode of logName a few percent (perf, the SELECT alone on 250,000 entries); writing is a
-third: row-group compression (zstd of ``raw`` about 7 % of the whole load), string statistics
-with their UTF-8 scan of every stored string (about 10 %) and dictionary/FSST analysis. The
-blank-line filter was ``starts_with(line, '{') OR trim(...) <> ''``: DuckDB ran the trim() on
-every line, also where starts_with was already true (1.6 CPU s per 250,000 lines alone; about
-2 s per 1M in the whole load); a CASE runs it only on lines that do not start with "{".
+On the demo corpus the change is within the noise (ingest 17.0-20.2 CPU s now against
+17.8-22.3; ratios 0.90-1.16x against 0.82-1.05x); its peak RSS grew by about 25 MiB (the C
+allocator keeps some of the reader's freed chunks), under 1 GiB.
+
+Where the plain corpus's ingest CPU goes now (perf over the whole load of the 1M entries):
+JSON parsing (yyjson and json_transform's key matching) 11 %, zstd of ``raw`` 9 %, DuckDB's
+string statistics (a UTF-8 scan and min/max of every stored string) 8 %, dictionary and FSST
+compression 7 %, appending and re-reading strings while a row group fills 5 %, the reader (file
+read, the bracket count that bounds nesting, Arrow's split) 10 %, memory copies, zeroing and
+page faults 13 %, the kernel otherwise 6 %, and the normalizing expressions (about 40: the
+RFC 3339 and plain-string checks, casts, url_decode, CASEs) the remaining 28 %, none above 1 %.
+DuckDB's own load parses the same bytes once and writes the typed leaves, about the entry's
+size; ingest parses once too but writes about 1.7 times that (the whole entry in ``raw``, 800
+bytes here, beside 20 typed columns, labels and the instance id among them), every string paying
+statistics and compression, and runs the checks that name a bad entry. 0.8x at these raw loads
+means 10.7-14.2 CPU s: a third of the write and of the checks would have to go.
+
+Earlier: the blank-line filter was ``starts_with(line, '{') OR trim(...) <> ''``: DuckDB ran
+the trim() on every line (about 2 s per 1M in the whole load); a CASE runs it only on lines
+that do not start with "{". Cutting the line end in SQL (substr(), which scans every character
+of text whose statistics DuckDB does not know) cost 0.6 s per 1M; Arrow's split_pattern cuts
+the lines out of each chunk without it, in about 0.5 s per 1M where a Python ``replace`` and
+offset list took 1.4 s. Naming each string column's compression (forensics.schema) spares
+DuckDB the analysis of every method at each row group: 1.50-1.55 against 1.73-1.74 s to write
+250,000 plain rows, 1.72 against 1.93 s demo rows (best of 3, interleaved in one process).
 
 Tried and not kept: ``raw`` as a residual (the entry without the fields the typed columns hold)
 through ``json_merge_patch`` costs more than it saves (1.7 CPU s per 250,000 entries to compute
-against 1.2 s to write the whole ``raw``) and rewrites numbers (1.50 as 1.5); forcing each
-column's compression (dictionary / zstd: 3.23 against 3.19 s to write 250,000 rows) and
-disabling FSST as well (3.15-3.27 against 3.30-3.52 s, for 34 % more disk) gained nothing beyond
-the noise; the reader's line ends by one ``split`` instead of a ``find()`` per line was slower
-at 1M (2.7-3.3 against 2.1-2.5 s). What remains between 0.52x and 0.8x on the plain corpus is
-the full entry text in ``raw`` (DuckDB's own load keeps no text, only typed leaves) and the 20
-typed columns beside it: closing it needs a reader that cuts the residual out of each line
-while it parses it.
+against 1.2 s to write the whole ``raw``) and rewrites numbers (1.50 as 1.5); any residual also
+needs the original text of each typed field to rebuild the entry (the columns hold normalized
+values: UTC times, the decoded logName, the upper-cased severity). ``raw`` as BLOB (no UTF-8
+scan in its statistics: 1.69 against 1.73 s to write 250,000 rows, within the noise, and every
+reader would need decode()) and uncompressed (2.10 against 1.67 s: more bytes to write, 6 times
+the disk); Arrow's count_substring per line for the nesting bound (5 times the translate);
+disabling FSST (3.15-3.27 against 3.30-3.52 s, for 34 % more disk).
 """
 
 from __future__ import annotations
