@@ -14,6 +14,7 @@ rests on or the named query that computed it.
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -108,8 +109,12 @@ def _deploy_events(
     hi = bisect_right(deploys, last + DEPLOY_LEAD, key=_deploy_time)
     near = deploys[lo:hi]
     if len(near) > MAX_DEPLOY_EVENTS:  # a wide fleet: the nearest ones, in time order
-        nearest = sorted(range(len(near)), key=lambda i: (_gap(near[i]["time"], first, last), i))
-        near = [near[i] for i in sorted(nearest[:MAX_DEPLOY_EVENTS])]
+        nearest = heapq.nsmallest(  # O(n log k), not a sort of every near deploy
+            MAX_DEPLOY_EVENTS,
+            range(len(near)),
+            key=lambda i: (_gap(near[i]["time"], first, last), i),
+        )
+        near = [near[i] for i in sorted(nearest)]
     out = []
     for dep in near:
         when: datetime = dep["time"]
