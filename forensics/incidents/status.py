@@ -262,12 +262,13 @@ def _fix_start(fix: dict[str, Any], history: LookBack) -> datetime:
 
 
 def traffic_ledger(store: Store, window: Window, history: LookBack) -> TrafficLedger:
-    """The traffic of the look-back and the window, cut at the window's start and at every fix
-    the statuses count from: one read for all of them (forensics.incidents.traffic)."""
+    """The traffic of the window and since every fix the statuses count from, cut at the
+    window's start and at those fixes: one read for all of them (forensics.incidents.traffic),
+    from the earliest of them, not from the look-back's start (no range starts there)."""
     fixes = [
         _fix_start(f, history) for f in history.fixes.values() if f and f["time"] <= window.until
     ]
-    since = min(history.since, window.since)
+    since = min([window.since, *fixes])
     return TrafficLedger.read(store, since, window.until, [window.since, *fixes])
 
 
