@@ -20,7 +20,7 @@ Both are ``settings:`` in the registry file (patterns/issues.yaml). A fix older 
 the cost of an analysis follows the window and the baseline, not the store's age nor how old
 the claimed fixes are: a 10-day store analysed for its last day reads what a 3-day one holds,
 plus one scan of signature_matches per extended fix (and the traffic since that fix, which
-``traffic`` counts over [fix, window end)).
+``traffic`` counts over [fix, window end) from the per-minute ledger, not the entries).
 
 Cost: one ``revision_rollout`` scan per claimed fix revision; per extended fix one scan of
 signature_matches over ``[fix, baseline)``, O(m), never the entries.

@@ -5,7 +5,10 @@ impact lines the requests of the window, each with whether the request count is 
 denominator. ``TrafficLedger.read`` runs queries/part_service_traffic.sql once over the span
 they share, cut at every range's edges (a part per pair of neighbouring cuts, hour and
 service), and ``TrafficLedger.service_traffic`` sums the parts of one range in Python: one
-scan of the window whatever the number of ranges, O(parts x hours x services) per range.
+read whatever the number of ranges, O(parts x hours x services) per range. The read counts
+whole minutes from the per-minute ledger (``minute_volume``, forensics.store_macros), so the
+traffic since a fix days before the window costs O(minutes x groups) of those days, not a
+rescan of their entries.
 
 Where the requests came from (``log_collection``, see ``log_denominator_gap``):
   - full: a Logging pull without pushdown covered the range (every request log);
