@@ -61,6 +61,8 @@ def volume_macro(ledger_version: str) -> str:
     the range into parts at exact times (``part``: the cut a row's part starts at; ``since``
     for the first): in a minute holding a cut, stored entries are grouped by timestamp, so a
     part is exact to the microsecond; a counted minute belongs to the part its start falls in.
+    The stored entries of the minute holding ``since`` count from ``since`` on (a range ending
+    now starts inside a minute); a counted minute begun before ``since`` is left out whole.
     ``request``: an entry with an HTTP status (all a per-minute count can tell of a request
     log); counted rows carry the resource type, log and instance starts collect --bigquery
     counted (NULL in stores written before 0.4).
@@ -114,7 +116,9 @@ read_entries AS (  -- every entry of a run without ledger rows; the edge minutes
 ),
 from_entries AS (
     SELECT
-        CASE WHEN list_contains({cut_minutes}, minute) THEN "timestamp" ELSE minute END AS slot,
+        -- a minute begun before since (the range starts inside it) starts at since
+        CASE WHEN list_contains({cut_minutes}, minute) THEN "timestamp"
+             ELSE greatest(minute, CAST(since AS TIMESTAMPTZ)) END AS slot,
         minute,
         {_VALUES},
         {STARTS_SQL} AS instance_starts,

@@ -228,3 +228,37 @@ def test_the_minute_ledger_counts_what_the_entries_count() -> None:
             )
             answers.append(_minute_volume(store, since, until, cuts))
         assert answers[0] and answers[0] == answers[1] == answers[2]
+
+
+@pytest.mark.parametrize("ledgered", [False, True], ids=["entries", "ledger"])
+def test_a_range_starting_inside_a_minute_counts_that_minute_from_its_start(
+    ledgered: bool,
+) -> None:
+    """`--hours 24` ends now, so its start falls inside a minute: the entries of that minute
+    from the start on count (they were dropped: their minute began before the range)."""
+    with open_store(":memory:") as store:
+        ingest_texts(store, _lines(), "entries.jsonl")
+        if ledgered:
+            store_pending(store, MINUTE_LEDGER)
+        stamps = [
+            row[0]
+            for row in store.conn.execute(
+                'SELECT "timestamp" FROM log_entries WHERE second("timestamp") BETWEEN 20 AND 40 '
+                'ORDER BY "timestamp"'
+            ).fetchall()
+        ]
+        since = stamps[len(stamps) // 3]
+        until = stamps[2 * len(stamps) // 3] + timedelta(microseconds=1)
+        for start in (since, since + timedelta(microseconds=1)):
+            want = store.scalar(
+                'SELECT count(*) FROM log_entries WHERE "timestamp" >= ? AND "timestamp" < ?',
+                [start, until],
+            )
+            got = store.scalar(
+                "SELECT sum(entries)::BIGINT FROM minute_volume(?, ?)", [start, until]
+            )
+            assert got == want
+            parts = store.scalar(
+                "SELECT list(DISTINCT part) FROM minute_volume(?, ?)", [start, until]
+            )
+            assert parts == [start]
