@@ -13,6 +13,9 @@ Usage:
   3. Readers ask ``current_runs(store, derived)`` and read the stored rows of those runs, and
      compute the rest (an older store, changed SQL, a run that grew since it was marked) from
      ``log_entries`` with ``rows_sql``: the answer never depends on which path a run took.
+     ``derived.scoped(where)`` is that relation as one SQL text that decides which runs are
+     current when it runs (for TEMP macros, made once per connection); its test of the other
+     runs (``others_test``) prunes the entries scan to nothing when every run is current.
   4. A mark is current while its version (a hash of ``rows_sql``) and its entry count are
      today's, so changing the SQL or adding entries to a run invalidates it by itself.
 """
@@ -21,8 +24,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from forensics.store import Store, transaction
+if TYPE_CHECKING:  # forensics.store imports the session macros, which declare derived tables
+    from forensics.store import Store
 
 __all__ = [
     "WHERE_MARK",
@@ -52,6 +57,35 @@ class Derived:
     def rows(self, where: str) -> str:
         """The rows of the entries satisfying ``where`` (over ``e``)."""
         return self.rows_sql.replace(WHERE_MARK, where)
+
+    def current_sql(self) -> str:
+        """SQL of the runs whose stored rows are current (``current_runs``, decided in SQL)."""
+        return (
+            "SELECT d.ingest_id FROM derived_runs AS d JOIN ingest_runs AS r USING (ingest_id) "
+            f"WHERE d.derived = '{self.table}' AND d.version = '{self.version}' "
+            "AND d.entries = r.accepted"
+        )
+
+    def scoped(self, where: str) -> str:
+        """Every row of the entries satisfying ``where`` (over ``e``; tests of columns both the
+        table and ``log_entries`` have): stored rows of the current runs, computed rows of the
+        others. Cost: O(stored rows in scope) + O(entries in scope of runs not current)."""
+        current = self.current_sql()
+        return (
+            f"SELECT * FROM {self.table} AS e WHERE {where} AND e.ingest_id IN ({current})\n"
+            f"UNION ALL\n"
+            f"SELECT * FROM ({self.rows(f'{where} AND {self.others_test()}')})"
+        )
+
+    def others_test(self) -> str:
+        """The SQL test of ``e.ingest_id`` that holds for the runs whose rows are not current.
+
+        Its first part compares with one number, so DuckDB prunes the entries scan by it (to
+        nothing when every run is current); an IN test alone is planned as a join after the
+        scan has read and filtered every entry of the scope."""
+        others = f"SELECT ingest_id FROM ingest_runs WHERE ingest_id NOT IN ({self.current_sql()})"
+        first = f"SELECT coalesce(min(ingest_id), {2**63 - 1}) FROM ({others})"
+        return f"e.ingest_id >= ({first}) AND e.ingest_id IN ({others})"
 
 
 def runs_list(runs: list[int]) -> str:
@@ -86,6 +120,8 @@ def store_pending(store: Store, derived: Derived) -> list[int]:
     runs = pending_runs(store, derived)
     if not runs:
         return runs
+    from forensics.store import transaction
+
     listed = runs_list(runs)
     with transaction(store.conn) as conn:
         conn.execute(f"DELETE FROM {derived.table} WHERE ingest_id IN ({listed})")
@@ -108,6 +144,8 @@ def forget(store: Store) -> None:
     For a store whose entries were edited in place (a test shaping a store, a manual repair):
     derived rows assume a run's entries never change once it is marked.
     """
+    from forensics.store import transaction
+
     with transaction(store.conn) as conn:
         for table in {
             row[0] for row in conn.execute("SELECT derived FROM derived_runs").fetchall()

@@ -38,6 +38,7 @@ from forensics.signatures.summary import with_attributed_issues
 from forensics.sql import run_named
 from forensics.store import Store, default_db_path, open_store
 from forensics.timeutil import Window
+from forensics.window_rows import WINDOW_DERIVED
 
 __all__ = [
     "Classification",
@@ -157,6 +158,8 @@ def classify_pending(store: Store, sources: Sources | Catalog) -> Classification
             classify_store(store, catalog, ingest_id=ingest_id)
         store_pending(store, ERROR_TEXTS)  # the miner's per-run rows (catalog-independent)
         store_pending(store, MINUTE_LEDGER)  # per-minute counts: minute_volume's history
+        for derived in WINDOW_DERIVED:  # the window stages' rows (forensics.window_rows)
+            store_pending(store, derived)
     return Classification(catalog.version, tuple(pending), saved=bool(pending))
 
 
@@ -231,7 +234,7 @@ def _shadow_missing_tables(store: Store) -> None:
     """A store written by an older version lacks newer tables: read them as empty (TEMP)."""
     from forensics.errors import StoreError
     from forensics.schema import ENTRIES_VIEW, TABLES
-    from forensics.store_macros import session_ddl
+    from forensics.store_macros import SESSION_TABLES, session_ddl
 
     present = set(
         store.query("SELECT table_name FROM duckdb_tables() WHERE NOT temporary")["table_name"]
@@ -248,8 +251,9 @@ def _shadow_missing_tables(store: Store) -> None:
     views = set(store.query("SELECT view_name FROM duckdb_views() WHERE NOT internal")["view_name"])
     if "entries" not in views:
         store.conn.execute(ENTRIES_VIEW.replace("CREATE OR REPLACE VIEW", "CREATE TEMP VIEW"))
-    for statement in session_ddl():  # now that every table they read exists
-        store.conn.execute(statement)
+    if not present >= SESSION_TABLES:  # else open_store made them
+        for statement in session_ddl():  # now that every table they read exists
+            store.conn.execute(statement)
 
 
 def _temp_type(sql_type: str) -> str:

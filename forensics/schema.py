@@ -356,6 +356,40 @@ UNEXPLAINED_COUNT_COLUMNS: tuple[Column, ...] = (
     Column("last_seen", "TIMESTAMPTZ NOT NULL", "The last of them."),
 )
 
+
+def _entry_columns(*names: str) -> tuple[Column, ...]:
+    """log_entries columns by name, as they are declared there."""
+    by_name = {c.name: c for c in LOG_ENTRY_COLUMNS}
+    return tuple(by_name[name] for name in names)
+
+
+# Per-run rows the window stages read (forensics.window_rows, derived like error_texts): the
+# few entries each check, the top errors and the symptom attribution look at.
+WINDOW_ROW_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "instance_events": (
+        *_entry_columns("ingest_id", "timestamp", "instance_id", "service", "revision"),
+        Column("kind", "VARCHAR NOT NULL", "start, app_ready, probe_ok or failed."),
+    ),
+    "db_timings": (
+        *_entry_columns("ingest_id", "timestamp", "service", "revision", "insert_id"),
+        Column("seconds", "DOUBLE NOT NULL", "The logged database connection time."),
+    ),
+    "health_requests": _entry_columns(
+        "ingest_id", "timestamp", "service", "insert_id", "http_latency_ms", "http_status"
+    ),
+    "error_messages": (
+        *_entry_columns("ingest_id", "timestamp", "insert_id"),
+        Column("service", "VARCHAR NOT NULL", "service, else resource_type, else '(none)'."),
+        Column("message", "VARCHAR", "The first 300 characters, numbers masked as N."),
+    ),
+    "error_causes": (
+        *_entry_columns("ingest_id", "timestamp", "log_name", "insert_id", "service"),
+        *_entry_columns("revision", "instance_id"),
+        Column("cause", "VARCHAR NOT NULL", "'error:' and the error type, else unclassified."),
+        Column("kind_rank", "INTEGER NOT NULL", "1: a typed error, 2: an untyped one."),
+    ),
+}
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "log_entries": LOG_ENTRY_COLUMNS,
     "metric_points": METRIC_POINT_COLUMNS,
@@ -371,6 +405,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "derived_runs": DERIVED_RUN_COLUMNS,
     "minute_ledger": MINUTE_LEDGER_COLUMNS,
     "unexplained_counts": UNEXPLAINED_COUNT_COLUMNS,
+    **WINDOW_ROW_COLUMNS,
 }
 
 # The documented view that users and named queries read; `raw` stays reachable for the rare field.

@@ -6,7 +6,8 @@ tables, not their shape: they change with how the analysis counts, not with what
 
 from __future__ import annotations
 
-from forensics.schema import SEVERITY_LEVELS
+from forensics.schema import SEVERITY_LEVELS, WINDOW_ROW_COLUMNS
+from forensics.window_rows import row_macros
 
 __all__ = [
     "LEDGER_ROWS_SQL",
@@ -322,6 +323,7 @@ SESSION_TABLES = frozenset(
         "minute_ledger",
         "derived_runs",
         "ingest_runs",
+        *WINDOW_ROW_COLUMNS,
     }
 )
 
@@ -330,4 +332,4 @@ def session_ddl() -> list[str]:
     """Statements every connection runs on open (read-only too): the TEMP macros."""
     from forensics.minute_ledger import MINUTE_LEDGER  # imports forensics.store: not at the top
 
-    return [volume_macro(MINUTE_LEDGER.version), *SCOPE_MACROS]
+    return [volume_macro(MINUTE_LEDGER.version), *SCOPE_MACROS, *row_macros()]

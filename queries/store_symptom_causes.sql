@@ -2,10 +2,11 @@
 -- description: Every symptom match (exit 3, 503, ...) in [$since, $until) (the look-back: forensics/incidents/lookback.py; causes from $since on too) with the root of the failure episode it follows. An episode is a run of causes on one instance: a burst (causes each within $burst_s of the one before: one crash's error, traceback chunks and exit), and later bursts that share a tracked issue with the burst before them within $window_s (a cascade: Cloud SQL socket failure, then the DB-init timeout); a cause of another issue starts a new one. It is named by its root: the first signature cause, else the first typed error, else the first error. Same instance first: the episode of the nearest cause at or before the symptom, else of the first cause up to $lookahead_s after it (basis instance-boot: a request that failed while the instance booted). Else the same revision (or, for service-level entries without one, the same service): the episode of the nearest cause in the $window_s before it, signatures first. Else none.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $symptoms VARCHAR[], $lookahead_s DOUBLE, $window_s DOUBLE, $burst_s DOUBLE, $cause_issues STRUCT(cause VARCHAR, issues VARCHAR[])[]
 -- returns: timestamp, log_name, insert_id, signature, service, revision, instance_id, cause, cause_kind, basis, cause_timestamp, cause_log_name, cause_insert_id
--- cost: O(n) scans of signature_matches and entries in the look-back (never the whole store), then O(k log k) for the k symptoms and
+-- cost: O(m + e) reads of signature_matches and of error_causes_in (the errors stored per ingest run, forensics/window_rows.py) in the look-back (never the whole store, never every entry), then O(k log k) for the k symptoms and
 --   candidate causes: bursts and episodes are running sums over one sorted stream per
 --   instance, roots one GROUP BY per episode, and each symptom reads the nearest cause from
---   one sorted stream per instance and per revision; every join is on keys (no range join
+--   one sorted stream per instance and per revision (carrying a cause's number, joined back
+--   to its root on that key); every join is on keys (no range join
 --   pairs every symptom with every cause). tests/test_symptom_causes_equivalence.py holds it
 --   to the pairwise statement of the rule (tests/reference/store_symptom_causes_pairwise.sql).
 WITH symptom AS (
@@ -28,32 +29,15 @@ signature_cause AS (
       AND NOT list_contains($symptoms, signature)
 ),
 -- Errors no signature knows (a ModuleNotFoundError, ...) on the symptoms' instances and revisions.
-error_cause AS (
+error_cause AS (  -- stored per ingest run (forensics/window_rows.py)
     SELECT e."timestamp", e.log_name, e.insert_id, e.service, e.revision, e.instance_id,
-           'error:' || coalesce(
-               nullif(regexp_extract(e.message, '\b([A-Z][A-Za-z0-9_]*(?:Error|Exception))\b', 1), ''),
-               'unclassified') AS cause,
-           'error' AS cause_kind,
-           CASE WHEN regexp_matches(e.message, '\b[A-Z][A-Za-z0-9_]*(?:Error|Exception)\b')
-                THEN 1 ELSE 2 END AS kind_rank
-    FROM entries AS e
-    WHERE e."timestamp" >= $since
-      AND e."timestamp" < CAST($until AS TIMESTAMPTZ) + to_seconds($lookahead_s)
-      AND (e.instance_id IN (SELECT instance_id FROM symptom)
+           e.cause, 'error' AS cause_kind, e.kind_rank
+    FROM error_causes_in($since, CAST($until AS TIMESTAMPTZ) + to_seconds($lookahead_s)) AS e
+    ANTI JOIN signature_matches AS m  -- errors a signature matched are signature causes
+      ON m."timestamp" = e."timestamp" AND m.log_name = e.log_name AND m.insert_id = e.insert_id
+    WHERE (e.instance_id IN (SELECT instance_id FROM symptom)
            OR e.revision IN (SELECT revision FROM symptom)
            OR e.service IN (SELECT service FROM symptom WHERE coalesce(revision, '') = ''))
-      AND (e.severity_number >= 500
-           OR ((e.message LIKE '%Error: %' OR e.message LIKE '%Exception: %')
-               AND regexp_matches(e.message, '\b[A-Z][A-Za-z0-9_]*(?:Error|Exception): ')))
-      AND coalesce(e.log_id, '') <> 'run.googleapis.com/requests'
-      AND coalesce(e.log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'
-      AND NOT EXISTS (
-          SELECT 1
-          FROM signature_matches AS m
-          WHERE m."timestamp" = e."timestamp"
-            AND m.log_name = e.log_name
-            AND m.insert_id = e.insert_id
-      )
 ),
 cause AS (
     SELECT * FROM signature_cause
@@ -74,17 +58,23 @@ on_instance_cause AS (
 -- starts a burst; so does a cause of a tracked issue that shares no issue with the tracked cause
 -- before it on the instance (a different known failure).
 burst_edge AS (
-    SELECT *,
-           CASE WHEN lag("timestamp") OVER w IS NULL
-                  OR "timestamp" - lag("timestamp") OVER w > to_seconds($burst_s)
-                  OR (len(issues) > 0
-                      AND NOT list_has_any(issues, coalesce(last_value(nullif(issues, [])
-                          IGNORE NULLS) OVER before, issues)))
+    SELECT c.* EXCLUDE (prev_ts, prev_tracked),
+           CASE WHEN c.prev_ts IS NULL
+                  OR c."timestamp" - c.prev_ts > to_seconds($burst_s)
+                  OR (len(c.issues) > 0 AND NOT list_has_any(c.issues, coalesce(p.issues, c.issues)))
                 THEN 1 ELSE 0 END AS starts
-    FROM on_instance_cause
-    WINDOW w AS (PARTITION BY instance_id ORDER BY "timestamp", insert_id, log_name),
-           before AS (PARTITION BY instance_id ORDER BY "timestamp", insert_id, log_name
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    FROM (
+        -- the tracked cause before, by name (its issues joined back: a window over lists is slow)
+        SELECT *,
+               lag("timestamp") OVER w AS prev_ts,
+               last_value(CASE WHEN len(issues) > 0 THEN cause END IGNORE NULLS) OVER before
+                   AS prev_tracked
+        FROM on_instance_cause
+        WINDOW w AS (PARTITION BY instance_id ORDER BY "timestamp", insert_id, log_name),
+               before AS (PARTITION BY instance_id ORDER BY "timestamp", insert_id, log_name
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    ) AS c
+    LEFT JOIN cause_issue AS p ON p.cause = c.prev_tracked
 ),
 burst_cause AS (
     SELECT *,
@@ -137,30 +127,33 @@ episode_root AS (
     FROM episode_cause
     GROUP BY instance_id, episode
 ),
--- Every cause with the root it stands for: its episode's on an instance, itself without one.
-rooted AS (
-    SELECT c."timestamp", c.log_name, c.insert_id, c.service, c.revision, c.instance_id,
-           c.kind_rank, r.root
-    FROM episode_cause AS c
-    JOIN episode_root AS r ON r.instance_id = c.instance_id AND r.episode = c.episode
-    UNION ALL
-    SELECT "timestamp", log_name, insert_id, service, revision, instance_id, kind_rank,
-           {'ts': "timestamp", 'log_name': log_name, 'insert_id': insert_id,
-            'cause': cause, 'cause_kind': cause_kind} AS root
-    FROM cause
-    WHERE instance_id IS NULL
+-- Every cause with the root it stands for: its episode's on an instance, itself without one;
+-- numbered (rid), so the sorted streams below carry a number, not the root's text.
+rooted AS MATERIALIZED (
+    SELECT row_number() OVER () AS rid, *
+    FROM (
+        SELECT c."timestamp", c.log_name, c.insert_id, c.service, c.revision, c.instance_id,
+               c.kind_rank, r.root
+        FROM episode_cause AS c
+        JOIN episode_root AS r ON r.instance_id = c.instance_id AND r.episode = c.episode
+        UNION ALL
+        SELECT "timestamp", log_name, insert_id, service, revision, instance_id, kind_rank,
+               {'ts': "timestamp", 'log_name': log_name, 'insert_id': insert_id,
+                'cause': cause, 'cause_kind': cause_kind} AS root
+        FROM cause
+        WHERE instance_id IS NULL
+    )
 ),
 -- Same instance. Symptoms and causes go into one stream per instance, sorted by time with
 -- causes before symptoms at the same instant and, at one instant, causes in
 -- (insert_id, log_name) order: the last cause so far is the nearest one before the symptom,
 -- else the first one after it (boot look-ahead).
 instance_stream AS (
-    SELECT instance_id, "timestamp", 1 AS side, insert_id, log_name, NULL AS near
+    SELECT instance_id, "timestamp", 1 AS side, insert_id, log_name, CAST(NULL AS BIGINT) AS near
     FROM symptom
     WHERE instance_id IS NOT NULL
     UNION ALL
-    SELECT instance_id, "timestamp", 0 AS side, insert_id, log_name,
-           {'ts': "timestamp", 'root': root} AS near
+    SELECT instance_id, "timestamp", 0 AS side, insert_id, log_name, rid AS near
     FROM rooted
     WHERE instance_id IS NOT NULL
       AND instance_id IN (SELECT instance_id FROM symptom)
@@ -177,19 +170,17 @@ instance_near AS (
     QUALIFY side = 1
 ),
 on_instance AS (
-    SELECT "timestamp", log_name, insert_id, c.root.cause AS cause,
-           c.root.cause_kind AS cause_kind, basis, c.root.ts AS cause_timestamp,
+    SELECT n."timestamp", n.log_name, n.insert_id, c.root.cause AS cause,
+           c.root.cause_kind AS cause_kind, n.basis, c.root.ts AS cause_timestamp,
            c.root.log_name AS cause_log_name, c.root.insert_id AS cause_insert_id
     FROM (
         SELECT "timestamp", log_name, insert_id,
                CASE WHEN before IS NOT NULL THEN 'instance' ELSE 'instance-boot' END AS basis,
-               CASE WHEN before IS NOT NULL THEN before
-                    WHEN after.ts <= "timestamp" + to_seconds($lookahead_s)
-                    THEN after
-               END AS c
+               coalesce(before, after) AS rid
         FROM instance_near
-    )
-    WHERE c IS NOT NULL
+    ) AS n
+    JOIN rooted AS c ON c.rid = n.rid
+    WHERE n.basis = 'instance' OR c."timestamp" <= n."timestamp" + to_seconds($lookahead_s)
 ),
 -- Same revision (a symptom without one: same service). The rule: the nearest cause in the
 -- $window_s before the symptom, signatures first, stands for its episode's root. Symptoms and
@@ -208,19 +199,19 @@ scope AS (
 ),
 stream AS (
     SELECT part, "timestamp", 1 AS side, log_name, insert_id,
-           NULL AS signature_cause, NULL AS error_cause
+           CAST(NULL AS BIGINT) AS signature_cause, CAST(NULL AS BIGINT) AS error_cause
     FROM scope
     UNION ALL
     SELECT p.part, c."timestamp", 0 AS side, c.log_name, c.insert_id,
-           CASE WHEN c.kind_rank = 0 THEN {'ts': c."timestamp", 'root': c.root} END,
-           CASE WHEN c.kind_rank > 0 THEN {'ts': c."timestamp", 'root': c.root} END
+           CASE WHEN c.kind_rank = 0 THEN c.rid END,
+           CASE WHEN c.kind_rank > 0 THEN c.rid END
     FROM rooted AS c
     JOIN (SELECT DISTINCT part FROM scope) AS p
       ON p.part = 'revision:' || c.revision
     UNION ALL  -- two hash joins: an OR in one join condition is a nested loop (causes × parts)
     SELECT p.part, c."timestamp", 0 AS side, c.log_name, c.insert_id,
-           CASE WHEN c.kind_rank = 0 THEN {'ts': c."timestamp", 'root': c.root} END,
-           CASE WHEN c.kind_rank > 0 THEN {'ts': c."timestamp", 'root': c.root} END
+           CASE WHEN c.kind_rank = 0 THEN c.rid END,
+           CASE WHEN c.kind_rank > 0 THEN c.rid END
     FROM rooted AS c
     JOIN (SELECT DISTINCT part FROM scope) AS p
       ON p.part = 'service:' || c.service
@@ -239,19 +230,21 @@ nearest AS (
     )
 ),
 on_revision AS (
-    SELECT "timestamp", log_name, insert_id, c.root.cause AS cause,
-           c.root.cause_kind AS cause_kind, basis, c.root.ts AS cause_timestamp,
-           c.root.log_name AS cause_log_name, c.root.insert_id AS cause_insert_id
+    SELECT "timestamp", log_name, insert_id, root.cause AS cause,
+           root.cause_kind AS cause_kind, basis, root.ts AS cause_timestamp,
+           root.log_name AS cause_log_name, root.insert_id AS cause_insert_id
     FROM (
-        SELECT "timestamp", log_name, insert_id,
-               CASE WHEN part LIKE 'service:%' THEN 'service' ELSE 'revision' END AS basis,
-               CASE WHEN by_signature.ts >= "timestamp" - to_seconds($window_s) THEN by_signature
-                    WHEN by_error.ts >= "timestamp" - to_seconds($window_s) THEN by_error
-               END AS c
-        FROM nearest
-        WHERE side = 1
+        SELECT n."timestamp", n.log_name, n.insert_id,
+               CASE WHEN n.part LIKE 'service:%' THEN 'service' ELSE 'revision' END AS basis,
+               CASE WHEN s."timestamp" >= n."timestamp" - to_seconds($window_s) THEN s.root
+                    WHEN e."timestamp" >= n."timestamp" - to_seconds($window_s) THEN e.root
+               END AS root
+        FROM nearest AS n
+        LEFT JOIN rooted AS s ON s.rid = n.by_signature
+        LEFT JOIN rooted AS e ON e.rid = n.by_error
+        WHERE n.side = 1
     )
-    WHERE c IS NOT NULL
+    WHERE root IS NOT NULL
 )
 SELECT s."timestamp", s.log_name, s.insert_id, s.signature, s.service, s.revision, s.instance_id,
        coalesce(i.cause, r.cause) AS cause,

@@ -2,6 +2,7 @@
 -- description: Database connection attempts with a duration in the window: DB-init and validation timeouts (a failure that took at least the logged timeout) and logged connection timings ("connected to the database in 2.3s").
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ
 -- returns: timestamp, service, revision, insert_id, outcome, seconds
+-- cost: O(matches + timed lines in the window): signature_matches and db_timings_in, both timestamp-pruned.
 WITH failed AS (
     SELECT
         "timestamp", service, revision, insert_id,
@@ -12,24 +13,9 @@ WITH failed AS (
       AND "timestamp" >= $since
       AND "timestamp" < $until
 ),
-candidate AS (
-    SELECT "timestamp", service, revision, insert_id, message
-    FROM entries
-    WHERE "timestamp" >= $since
-      AND "timestamp" < $until
-      AND coalesce(log_id, '') NOT IN ('run.googleapis.com/requests', 'run.googleapis.com/varlog/system')
-      AND coalesce(log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'
-      AND (message LIKE '%onnect%' OR message LIKE '%nitiali%')  -- LIKE is vectorized; ILIKE is not
-      AND regexp_matches(message, '(?i)\b(?:database|postgres(?:ql)?|cloud sql|db)\b[^\n]{0,80}?\b(?:connected|connection (?:established|succeeded|successful|ok)|initiali[sz]ed)\b[^\n]{0,40}?\b(?:in|after|took)\s+\d+(?:\.\d+)?\s*(?:ms|s)\b')
-),
-succeeded AS (
-    SELECT
-        "timestamp", service, revision, insert_id,
-        'connected' AS outcome,
-        TRY_CAST(regexp_extract(message, '(?i)\b(?:in|after|took)\s+(\d+(?:\.\d+)?)\s*(ms|s)\b', 1) AS DOUBLE)
-            / CASE WHEN lower(regexp_extract(message, '(?i)\b(?:in|after|took)\s+(\d+(?:\.\d+)?)\s*(ms|s)\b', 2)) = 'ms'
-                   THEN 1000.0 ELSE 1.0 END AS seconds
-    FROM candidate
+succeeded AS (  -- logged connection times, stored per ingest run (forensics/window_rows.py)
+    SELECT "timestamp", service, revision, insert_id, 'connected' AS outcome, seconds
+    FROM db_timings_in($since, $until)
 )
 SELECT * FROM failed WHERE seconds IS NOT NULL
 UNION ALL

@@ -2,17 +2,15 @@
 -- description: The most frequent ERROR-or-worse messages in the window, standalone numbers masked so variants group.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $limit INTEGER
 -- returns: service, message, n, first_seen, last_seen, example_insert_id
+-- cost: O(error rows in the window): error_messages_in (forensics/window_rows.py, the masked messages stored per ingest run) and one hash aggregate.
 SELECT
-    coalesce(service, resource_type, '(none)') AS service,
-    regexp_replace(left(message, 300), '\b[0-9]+(\.[0-9]+)?\b', 'N', 'g') AS message,
+    service,
+    message,
     count(*) AS n,
     min("timestamp") AS first_seen,
     max("timestamp") AS last_seen,
     min(insert_id) AS example_insert_id
-FROM entries
-WHERE "timestamp" >= $since
-  AND "timestamp" < $until
-  AND (severity_number >= 500 OR http_status >= 500)
+FROM error_messages_in($since, $until)
 GROUP BY ALL
 ORDER BY n DESC, message
 LIMIT $limit

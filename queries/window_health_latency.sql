@@ -2,6 +2,7 @@
 -- description: Requests to /health* endpoints in the window per service: count, latency percentiles and maximum, how many took $slow_s or longer and how many failed with 5xx (a request logged without a latency still counts).
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $slow_s DOUBLE
 -- returns: service, requests, p50_s, p95_s, max_s, slow, errors_5xx, slowest_insert_id
+-- cost: O(/health requests in the window): health_requests_in (forensics/window_rows.py, stored per ingest run) and one hash aggregate.
 SELECT
     service,
     count(*) AS requests,
@@ -11,11 +12,6 @@ SELECT
     count(*) FILTER (WHERE http_latency_ms >= $slow_s * 1000) AS slow,
     count(*) FILTER (WHERE http_status >= 500) AS errors_5xx,
     arg_max(insert_id, http_latency_ms) AS slowest_insert_id
-FROM entries
-WHERE "timestamp" >= $since
-  AND "timestamp" < $until
-  AND log_id = 'run.googleapis.com/requests'
-  AND http_url LIKE '%/health%'
-  AND regexp_extract(http_url, '^[A-Za-z]+://[^/]+(/[^?#]*)', 1) LIKE '/health%'
+FROM health_requests_in($since, $until)
 GROUP BY service
 ORDER BY service

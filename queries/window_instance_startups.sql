@@ -2,35 +2,13 @@
 -- description: Cloud Run instances started in the window: when each started, when the app said it was ready (else when the startup probe passed), and when it failed (exit, kill or failed probe) if it did. Only the instance's own events after its start and within $bound_s of it count: a ready line pulled in as context hours later (a worker restart) is not this start's.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $bound_s DOUBLE
 -- returns: instance_id, service, revision, started, app_ready, probe_ok, failed
+-- cost: O(instance events in the window and $bound_s after it): instance_events_in (forensics/window_rows.py, stored per ingest run) and hash aggregates; the start-to-event pairing is a hash join on the instance, bounded by $bound_s.
 WITH event AS (
-    SELECT
-        instance_id, service, revision, "timestamp",
-        CASE
-            WHEN log_id = 'run.googleapis.com/varlog/system'
-                 AND message LIKE 'Starting new instance%' THEN 'start'
-            WHEN message LIKE '%Application startup complete%'
-                 OR message LIKE '%Uvicorn running on%'
-                 OR regexp_matches(message, '(?i)\bready in \d') THEN 'app_ready'
-            WHEN regexp_matches(message, 'STARTUP (?:TCP|HTTP|GRPC) probe succeeded') THEN 'probe_ok'
-            WHEN message LIKE 'Container called exit(%'
-                 OR message LIKE 'Container terminated on signal%'
-                 OR regexp_matches(message, 'STARTUP (?:TCP|HTTP|GRPC) probe failed')
-                 OR message LIKE '%Worker failed to boot%'
-                 OR message LIKE '%Application startup failed%' THEN 'failed'
-        END AS kind
-    FROM entries
-    WHERE "timestamp" >= $since
-      AND "timestamp" < CAST($until AS TIMESTAMPTZ) + to_microseconds(CAST($bound_s * 1000000 AS BIGINT))
-      AND resource_type = 'cloud_run_revision'
-      AND coalesce(instance_id, '') <> ''
-      -- cheap text tests first: only these lines can be starts, readiness or failures
-      AND (
-          log_id = 'run.googleapis.com/varlog/system'
-          OR message LIKE '%startup%'
-          OR message LIKE '%Uvicorn running on%'
-          OR message LIKE '%Worker failed to boot%'
-          OR message LIKE '%eady in %'
-      )
+    SELECT instance_id, service, revision, "timestamp", kind
+    FROM instance_events_in(
+        $since,
+        CAST($until AS TIMESTAMPTZ) + to_microseconds(CAST($bound_s * 1000000 AS BIGINT))
+    )
 ),
 starts AS (
     SELECT instance_id, min("timestamp") AS started
@@ -52,6 +30,5 @@ JOIN event AS e
   ON e.instance_id = s.instance_id
  AND e."timestamp" >= s.started
  AND e."timestamp" <= s.started + to_microseconds(CAST($bound_s * 1000000 AS BIGINT))
-WHERE e.kind IS NOT NULL
 GROUP BY s.instance_id, s.started
 ORDER BY s.started

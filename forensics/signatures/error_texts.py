@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from forensics.derived import WHERE_MARK, Derived, current_runs, runs_list
+from forensics.derived import WHERE_MARK, Derived, pending_runs
 from forensics.signatures.masking import ERROR_SQL, SERVICE_SQL, TEXT_SQL, mask_sql
 from forensics.store import Store
 
@@ -41,14 +41,14 @@ _COLUMNS = '"timestamp", log_name, insert_id, service, text, masked'
 
 def errors_sql(store: Store, where: str) -> str:
     """SQL of the error rows (``"timestamp"``, log_name, insert_id, service, text, masked) whose
-    entries satisfy ``where`` (tests of ``e."timestamp"`` only: both tables have it)."""
-    done = current_runs(store, ERROR_TEXTS)
-    if not done:
-        return f"SELECT {_COLUMNS} FROM ({ERROR_TEXTS.rows(where)})"
-    listed = runs_list(done)
-    stored = f"SELECT {_COLUMNS} FROM error_texts AS e WHERE {where} AND e.ingest_id IN ({listed})"
-    live = ERROR_TEXTS.rows(f"{where} AND e.ingest_id NOT IN ({listed})")
-    return f"{stored}\nUNION ALL\nSELECT {_COLUMNS} FROM ({live})"
+    entries satisfy ``where`` (tests of ``e."timestamp"`` only: both tables have it): the
+    stored rows of the current runs, computed rows of the others (``Derived.scoped``). When
+    every run is current the computed part is left out: planning its regexes costs more than
+    reading the stored rows (0.08 CPU s)."""
+    if pending_runs(store, ERROR_TEXTS):
+        return f"SELECT {_COLUMNS} FROM ({ERROR_TEXTS.scoped(where)})"
+    current = ERROR_TEXTS.current_sql()
+    return f"SELECT {_COLUMNS} FROM error_texts AS e WHERE {where} AND e.ingest_id IN ({current})"
 
 
 def window_where(since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:

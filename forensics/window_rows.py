@@ -1,0 +1,152 @@
+"""Per-run tables the window stages read instead of testing every entry of the window again.
+
+What a window stage finds in each entry (an instance's start or readiness line, a logged
+connection time, a /health request, an error's masked message, an error that may cause a
+symptom) does not depend on the window, so it is stored once
+per ingest run (forensics.derived: written by the writers, current while its SQL and the run are
+unchanged) and a window reads the stored rows of its range (the volume's per-minute counts
+are forensics.minute_ledger's, read by minute_volume). Each table has a TEMP table macro
+``<table>_in(since, until)`` (made on every open, read-only stores too) that gives every row of
+the entries in [since, until): the stored rows of the runs whose rows are current, and the
+same rows computed from ``log_entries`` for every other run (an older store, a run not yet
+derived), so an answer never depends on which path a run took.
+
+Cost: writing, one scan of the new runs' entries per table; reading, O(stored rows in the
+range), and O(entries in the range) only for runs whose rows are not current.
+"""
+
+from __future__ import annotations
+
+from forensics.derived import WHERE_MARK, Derived
+
+__all__ = [
+    "DB_TIMINGS",
+    "ERROR_CAUSES",
+    "ERROR_MESSAGES",
+    "HEALTH_REQUESTS",
+    "INSTANCE_EVENTS",
+    "ROW_TABLES",
+    "WINDOW_DERIVED",
+    "row_macros",
+]
+
+# Cloud Run instance events (queries/window_instance_startups.sql): only the instance's own
+# lines that can be a start, readiness or failure (cheap text tests first).
+INSTANCE_EVENTS = Derived(
+    "instance_events",
+    f"""
+SELECT * FROM (
+    SELECT
+        e.ingest_id, e."timestamp", e.instance_id, e.service, e.revision,
+        CASE
+            WHEN e.log_id = 'run.googleapis.com/varlog/system'
+                 AND e.message LIKE 'Starting new instance%' THEN 'start'
+            WHEN e.message LIKE '%Application startup complete%'
+                 OR e.message LIKE '%Uvicorn running on%'
+                 OR regexp_matches(e.message, '(?i)\\bready in \\d') THEN 'app_ready'
+            WHEN regexp_matches(e.message, 'STARTUP (?:TCP|HTTP|GRPC) probe succeeded')
+                THEN 'probe_ok'
+            WHEN e.message LIKE 'Container called exit(%'
+                 OR e.message LIKE 'Container terminated on signal%'
+                 OR regexp_matches(e.message, 'STARTUP (?:TCP|HTTP|GRPC) probe failed')
+                 OR e.message LIKE '%Worker failed to boot%'
+                 OR e.message LIKE '%Application startup failed%' THEN 'failed'
+        END AS kind
+    FROM log_entries AS e
+    WHERE {WHERE_MARK}
+      AND e.resource_type = 'cloud_run_revision'
+      AND coalesce(e.instance_id, '') <> ''
+      AND (
+          e.log_id = 'run.googleapis.com/varlog/system'
+          OR e.message LIKE '%startup%'
+          OR e.message LIKE '%Uvicorn running on%'
+          OR e.message LIKE '%Worker failed to boot%'
+          OR e.message LIKE '%eady in %'
+      )
+)
+WHERE kind IS NOT NULL""",
+)
+
+# Logged database connection times (queries/window_db_connection_timings.sql): "connected to
+# the database in 2.3s". LIKE first: it is vectorized, ILIKE and the regex are not.
+_DURATION = "'(?i)\\b(?:in|after|took)\\s+(\\d+(?:\\.\\d+)?)\\s*(ms|s)\\b'"
+DB_TIMINGS = Derived(
+    "db_timings",
+    f"""
+SELECT * FROM (
+    SELECT
+        e.ingest_id, e."timestamp", e.service, e.revision, e.insert_id,
+        TRY_CAST(regexp_extract(e.message, {_DURATION}, 1) AS DOUBLE)
+            / CASE WHEN lower(regexp_extract(e.message, {_DURATION}, 2)) = 'ms'
+                   THEN 1000.0 ELSE 1.0 END AS seconds
+    FROM log_entries AS e
+    WHERE {WHERE_MARK}
+      AND coalesce(e.log_id, '') NOT IN ('run.googleapis.com/requests',
+                                         'run.googleapis.com/varlog/system')
+      AND coalesce(e.log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'
+      AND (e.message LIKE '%onnect%' OR e.message LIKE '%nitiali%')
+      AND regexp_matches(e.message, '(?i)\\b(?:database|postgres(?:ql)?|cloud sql|db)\\b[^\\n]{{0,80}}?\\b(?:connected|connection (?:established|succeeded|successful|ok)|initiali[sz]ed)\\b[^\\n]{{0,40}}?\\b(?:in|after|took)\\s+\\d+(?:\\.\\d+)?\\s*(?:ms|s)\\b')
+)
+WHERE seconds IS NOT NULL""",  # noqa: E501
+)
+
+# Requests to /health* endpoints (queries/window_health_latency.sql).
+HEALTH_REQUESTS = Derived(
+    "health_requests",
+    f"""
+SELECT e.ingest_id, e."timestamp", e.service, e.insert_id, e.http_latency_ms, e.http_status
+FROM log_entries AS e
+WHERE {WHERE_MARK}
+  AND e.log_id = 'run.googleapis.com/requests'
+  AND e.http_url LIKE '%/health%'
+  AND regexp_extract(e.http_url, '^[A-Za-z]+://[^/]+(/[^?#]*)', 1) LIKE '/health%'""",
+)
+
+# ERROR-or-worse entries and 5xx requests with their message, standalone numbers masked so
+# variants group (queries/window_error_messages_top.sql).
+ERROR_MESSAGES = Derived(
+    "error_messages",
+    f"""
+SELECT e.ingest_id, e."timestamp", e.insert_id,
+       coalesce(e.service, e.resource_type, '(none)') AS service,
+       regexp_replace(left(e.message, 300), '\\b[0-9]+(\\.[0-9]+)?\\b', 'N', 'g') AS message
+FROM log_entries AS e
+WHERE {WHERE_MARK}
+  AND (e.severity_number >= 500 OR e.http_status >= 500)""",
+)
+
+# Errors that may cause a symptom (queries/store_symptom_causes.sql): ERROR-or-worse entries
+# and lines with a typed error ("FooError: ..."), named by their error type; request and audit
+# logs are effects, never causes. Which ones a signature matched is decided at read time.
+_TYPED = "'\\b([A-Z][A-Za-z0-9_]*(?:Error|Exception))\\b'"
+ERROR_CAUSES = Derived(
+    "error_causes",
+    f"""
+SELECT e.ingest_id, e."timestamp", e.log_name, e.insert_id, e.service, e.revision,
+       e.instance_id,
+       'error:' || coalesce(nullif(regexp_extract(e.message, {_TYPED}, 1), ''), 'unclassified')
+           AS cause,
+       CASE WHEN regexp_matches(e.message, '\\b[A-Z][A-Za-z0-9_]*(?:Error|Exception)\\b')
+            THEN 1 ELSE 2 END AS kind_rank
+FROM log_entries AS e
+WHERE {WHERE_MARK}
+  AND (e.severity_number >= 500
+       OR ((e.message LIKE '%Error: %' OR e.message LIKE '%Exception: %')
+           AND regexp_matches(e.message, '\\b[A-Z][A-Za-z0-9_]*(?:Error|Exception): ')))
+  AND coalesce(e.log_id, '') <> 'run.googleapis.com/requests'
+  AND coalesce(e.log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'""",
+)
+
+# The row tables, each read through its macro <table>_in(since, until).
+ROW_TABLES = (INSTANCE_EVENTS, DB_TIMINGS, HEALTH_REQUESTS, ERROR_MESSAGES, ERROR_CAUSES)
+WINDOW_DERIVED = ROW_TABLES
+
+
+def row_macros() -> list[str]:
+    """The TEMP table macros ``<table>_in(since, until)`` over the row tables."""
+    where = 'e."timestamp" >= since AND e."timestamp" < until'
+    return [
+        f"CREATE OR REPLACE TEMP MACRO {d.table}_in(since, until) AS TABLE\n"
+        f"SELECT * EXCLUDE (ingest_id) FROM ({d.scoped(where)})"
+        for d in ROW_TABLES
+    ]
