@@ -53,10 +53,18 @@ _json = st.recursive(
     ),
     max_leaves=12,
 )
+
+
+class _Deep(str):
+    """JSON text written as is (nested arrays too deep to be an entry); every other junk value
+    is a Python value written with json.dumps. A plain string is a JSON string, even one that
+    starts with "[": written raw, "[" broke the array it was put in."""
+
+
 # Values a careless or hostile export puts where an entry belongs.
 _junk_value = st.one_of(
     _json,
-    st.integers(150, 3000).map(lambda n: "[" * n + "]" * n),  # too deep to be an entry
+    st.integers(150, 3000).map(lambda n: _Deep("[" * n + "]" * n)),  # too deep to be an entry
     st.fixed_dictionaries(
         {
             "logName": st.one_of(st.text(max_size=20), st.integers()),
@@ -72,7 +80,7 @@ _junk_value = st.one_of(
     ),
 )
 _junk_line = st.one_of(
-    _junk_value.map(lambda v: v if isinstance(v, str) and v.startswith("[") else json.dumps(v)),
+    _junk_value.map(lambda v: v if isinstance(v, _Deep) else json.dumps(v)),
     st.text(max_size=80).map(lambda t: t.replace("\n", " ").replace("\r", " ")),
 )
 
@@ -102,7 +110,7 @@ def array_files(draw: st.DrawFn) -> tuple[str, int]:
     items: list[str] = []
     for i in range(count):
         items += [
-            v if isinstance(v, str) and v.startswith("[") else json.dumps(v)
+            v if isinstance(v, _Deep) else json.dumps(v)
             for v in draw(st.lists(_junk_value, max_size=2))
         ]
         items.append(json.dumps(valid_entry(i, draw(st.integers(0, 3599))), indent=2))
