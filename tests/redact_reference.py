@@ -1,4 +1,4 @@
-"""The redaction rules 0.4.1 rewrote, as 0.4.0 wrote them: the oracle they must agree with.
+"""The redaction rules 0.5.0 rewrote, as 0.4.0 wrote them: the oracle they must agree with.
 
 The secret-name, JWT, DSN and e-mail rules (and quoted values) were rewritten so that their
 cost is linear in the text (forensics/redact_names.py says how); what they hide was to stay the
