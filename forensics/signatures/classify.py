@@ -229,11 +229,21 @@ def _classify(
                 errors[index] = f"{_where(source, batch, index - first)}: {problem}"
             first += len(batch)
         fill_identities(conn, "_input")
+        # the entries are run 0's: stages that read per-run tables (forensics.derived) compute
+        # the rows of every listed run without current rows, and would skip an unlisted one
+        conn.execute(
+            "INSERT INTO ingest_runs (ingest_id, source, started, status) "
+            "VALUES (0, 'classify', now(), 'complete')"
+        )
         conn.execute(
             f"INSERT INTO log_entries ({cols}, source, ingest_id) "
             f"SELECT {cols}, 'classify', 0 FROM _input WHERE problem IS NULL "
             'QUALIFY row_number() OVER (PARTITION BY log_name, insert_id, "timestamp" '
             "ORDER BY line_no) = 1"
+        )
+        conn.execute(
+            "UPDATE ingest_runs SET accepted = (SELECT count(*) FROM log_entries) "
+            "WHERE ingest_id = 0"
         )
         classify_store(store, catalog)
         templates = unexplained_template_ids(store)
