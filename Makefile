@@ -8,7 +8,7 @@ DEMO   := demo-out
 BQVENV := .venv-bq
 BQSTAMP := $(BQVENV)/.installed-stamp
 
-.PHONY: setup bq-emulator demo test golden lint format typecheck bench docs clean
+.PHONY: setup bq-emulator demo test fuzz golden lint format typecheck bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ demo: setup
 test: setup lint typecheck bq-emulator
 	sh scripts/install-browser.sh
 	$(BIN)/python -m pytest -q
+
+## fuzz: run the property tests with fresh random examples, FUZZ_ROUNDS times (default 5).
+FUZZ_ROUNDS ?= 5
+fuzz: setup
+	for i in $$(seq $(FUZZ_ROUNDS)); do \
+	  FORENSICS_HYPOTHESIS=explore $(BIN)/python -m pytest -q -x $$(grep -l "from hypothesis" tests/test_*.py) || exit 1; \
+	done
 
 ## golden: rewrite the golden report files on purpose; review the diff before committing.
 golden: setup

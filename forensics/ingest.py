@@ -153,6 +153,16 @@ def _find_problems(
     return rejections
 
 
+def _is_malformed_json(err: Exception) -> bool:
+    """Whether a strict parse failed on a line that is not JSON.
+
+    DuckDB quotes the line's first 50 bytes in its message; when that cut falls inside a
+    character, the driver cannot decode the message and raises UnicodeDecodeError instead.
+    The strict statement decodes nothing else, so that error means the same thing.
+    """
+    return isinstance(err, UnicodeDecodeError) or "Malformed JSON" in str(err)
+
+
 def _ingest_stream(
     store: Store,
     read: Callable[[], Iterator[RawBatch | LineBatch]],
@@ -180,8 +190,8 @@ def _ingest_stream(
                     part = _load_chunk(
                         store, feed, source, ingest_id, minify, before_commit, strict
                     )
-                except duckdb.InvalidInputException as err:
-                    if not (strict and "Malformed JSON" in str(err)):
+                except (duckdb.InvalidInputException, UnicodeDecodeError) as err:
+                    if not (strict and _is_malformed_json(err)):
                         raise
                     # Rolled back: this chunk, and the file's later ones, parse tolerantly.
                     strict = False

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from forensics.store import Store, open_store
@@ -17,6 +18,13 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 # Each test computes its analysis: the kept-model cache (forensics.model_cache) is off unless a
 # test turns it on in a directory of its own.
 os.environ["FORENSICS_CACHE_DIR"] = ""
+
+# Property tests: `make test` (and CI) draws the same examples every run, so a submission's
+# result does not depend on the draw; `make fuzz` draws fresh ones each run to look for new
+# failures (each becomes a named regression test, e.g. tests/test_hostile_ingest.py's cases).
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile(os.environ.get("FORENSICS_HYPOTHESIS", "repeatable"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_REAL_STAGING = (
