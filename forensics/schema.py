@@ -3,148 +3,31 @@
 Columns are never inferred from the data. DuckDB's and polars' JSON inference both sample the
 first rows and silently drop a field that first appears later, and a rare field that appears
 only during an incident is exactly the one an investigation needs. So the LogEntry columns are
-listed here, and the whole entry as received is kept in ``raw`` so that no field is ever lost.
+declared (forensics.schema_entry), and the whole entry as received is kept in ``raw`` so
+that no field is ever lost.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from forensics.schema_derived import (
+    CLASSIFIED_RUN_COLUMNS,
+    DERIVED_RUN_COLUMNS,
+    ERROR_TEXT_COLUMNS,
+    MINUTE_LEDGER_COLUMNS,
+    WINDOW_ROW_COLUMNS,
+)
+from forensics.schema_entry import LOG_ENTRY_COLUMNS, SEVERITY_LEVELS, Column
 
 __all__ = [
     "LOG_ENTRY_COLUMNS",
     "SEVERITY_LEVELS",
+    "TABLES",
+    "WINDOW_ROW_COLUMNS",
     "Column",
     "all_ddl",
     "column_names",
 ]
 
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a store table: its name, DuckDB type, what it holds and, where the pick is
-    known in advance, its compression."""
-
-    name: str
-    sql_type: str
-    doc: str
-    # Named, DuckDB writes the column without analysing it first: at each row group it would
-    # otherwise build a dictionary and an FSST symbol table of every string column, to keep
-    # one (a tenth of writing the log entries, benchmarks/bench_ingest.py). DuckDB stores a
-    # segment the named method cannot hold uncompressed, so a wrong guess costs disk, not data.
-    compression: str | None = None
-
-    def ddl(self) -> str:
-        using = f" USING COMPRESSION {self.compression}" if self.compression else ""
-        return f'"{self.name}" {self.sql_type}{using}'
-
-
-# LogSeverity as Cloud Logging numbers it (google.logging.type.LogSeverity); used for floors.
-SEVERITY_LEVELS: dict[str, int] = {
-    "DEFAULT": 0,
-    "DEBUG": 100,
-    "INFO": 200,
-    "NOTICE": 300,
-    "WARNING": 400,
-    "ERROR": 500,
-    "CRITICAL": 600,
-    "ALERT": 700,
-    "EMERGENCY": 800,
-}
-
-LOG_ENTRY_COLUMNS: tuple[Column, ...] = (
-    Column("timestamp", "TIMESTAMPTZ NOT NULL", "When the event happened (UTC, microseconds)."),
-    Column("receive_timestamp", "TIMESTAMPTZ", "When Cloud Logging received the entry."),
-    Column(
-        "severity",
-        "VARCHAR NOT NULL",
-        "LogSeverity name; DEFAULT when the export omits it.",
-        compression="dictionary",
-    ),
-    Column("severity_number", "SMALLINT NOT NULL", "LogSeverity number (ERROR = 500)."),
-    Column(
-        "log_name",
-        "VARCHAR NOT NULL",
-        "logName, URL-decoded: projects/P/logs/run.googleapis.com/stderr.",
-        compression="dictionary",
-    ),
-    Column(
-        "log_id",
-        "VARCHAR",
-        "The part of log_name after /logs/, e.g. run.googleapis.com/requests.",
-        compression="dictionary",
-    ),
-    Column(
-        "insert_id",
-        "VARCHAR NOT NULL",
-        "insertId; 'sha256:<hex>' of the entry when it had none.",
-        compression="fsst",
-    ),
-    Column(
-        "resource_type",
-        "VARCHAR",
-        "resource.type, e.g. cloud_run_revision, cloudsql_database.",
-        compression="dictionary",
-    ),
-    Column(
-        "project_id",
-        "VARCHAR",
-        "resource.labels.project_id, else the project in log_name.",
-        compression="dictionary",
-    ),
-    Column(
-        "service",
-        "VARCHAR",
-        "Cloud Run service_name, Cloud SQL database_id or connector_name.",
-        compression="dictionary",
-    ),
-    Column("revision", "VARCHAR", "Cloud Run revision_name.", compression="dictionary"),
-    Column("location", "VARCHAR", "resource.labels.location or region.", compression="dictionary"),
-    Column(
-        "instance_id",
-        "VARCHAR",
-        "labels.instanceId: the Cloud Run instance that wrote the entry.",
-        compression="dictionary",
-    ),
-    Column("trace", "VARCHAR", "trace: projects/P/traces/<id>.", compression="fsst"),
-    Column("span_id", "VARCHAR", "spanId.", compression="fsst"),
-    Column("http_status", "INTEGER", "httpRequest.status."),
-    Column("http_method", "VARCHAR", "httpRequest.requestMethod.", compression="dictionary"),
-    Column("http_url", "VARCHAR", "httpRequest.requestUrl."),
-    Column("http_latency_ms", "DOUBLE", "httpRequest.latency in milliseconds."),
-    Column(
-        "payload_kind", "VARCHAR NOT NULL", "text, json, proto, or none.", compression="dictionary"
-    ),
-    Column(
-        "message",
-        "VARCHAR",
-        "The human text: textPayload; jsonPayload.message (or msg/text/error/event); a one-line "
-        "summary for request logs; methodName and status message for audit logs. ANSI colour "
-        "codes removed.",
-        compression="fsst",
-    ),
-    # The three JSON columns are VARCHAR holding JSON text: every entry was validated on the
-    # way in, and a JSON-typed column would parse each value again on insert (a third of the
-    # ingest time). DuckDB's JSON functions and ->> work on them as they are.
-    Column("json_payload", "VARCHAR", "jsonPayload or protoPayload, as JSON text."),
-    Column("labels", "VARCHAR", "The entry's labels, as JSON text.", compression="dictionary"),
-    # zstd: the largest column, written once and rarely read. Against FSST it writes in a third
-    # of the time and takes a sixth of the disk (benchmarks/bench_ingest.py); naming it also
-    # spares DuckDB from trying every string compression at each row group. zstd needs storage
-    # version v1.2.0 (STORAGE_VERSION, which new stores get); a store made before keeps FSST.
-    Column(
-        "raw",
-        "VARCHAR NOT NULL",
-        "The whole entry as received (JSON text): nothing is lost.",
-        compression="zstd",
-    ),
-    Column(
-        "source",
-        "VARCHAR NOT NULL",
-        "Where the entry came from: a file path or an API source.",
-        compression="dictionary",
-    ),
-    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row that added the entry."),
-)
 
 METRIC_POINT_COLUMNS: tuple[Column, ...] = (
     Column("metric_type", "VARCHAR NOT NULL", "e.g. run.googleapis.com/request_count."),
@@ -273,56 +156,6 @@ SNAPSHOT_COLUMNS: tuple[Column, ...] = (
     Column("taken_at", "TIMESTAMPTZ NOT NULL", "When the snapshot was taken."),
 )
 
-# One row per (ingest run, catalog version) whose entries were classified with that catalog:
-# forensics.pipeline classifies only the runs without a row for the current catalog, so an
-# unchanged store classifies nothing and two catalog versions never mix in one answer.
-CLASSIFIED_RUN_COLUMNS: tuple[Column, ...] = (
-    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries were classified."),
-    Column("catalog_version", "VARCHAR NOT NULL", "The catalog version they were classified with."),
-    Column("matches", "BIGINT NOT NULL", "signature_matches rows written for the run."),
-    Column("classified_at", "TIMESTAMPTZ NOT NULL", "When."),
-)
-
-# The unknown-error miner's rows, written once per ingest run (forensics.signatures.error_texts):
-# every entry the miner counts as an error, with the text a template is made of and its masked
-# form, so mining a window reads these instead of testing and masking every entry again.
-ERROR_TEXT_COLUMNS: tuple[Column, ...] = (
-    Column("timestamp", "TIMESTAMPTZ NOT NULL", "The entry's timestamp (its identity)."),
-    Column("log_name", "VARCHAR NOT NULL", "The entry's log_name (its identity)."),
-    Column("insert_id", "VARCHAR NOT NULL", "The entry's insert_id (its identity)."),
-    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row that added the entry."),
-    Column("service", "VARCHAR NOT NULL", "service, else resource_type, else '(none)'."),
-    Column("text", "VARCHAR", "A traceback's exception line, else the first line (300 chars)."),
-    Column("masked", "VARCHAR", "The text with ids, numbers, paths masked (mining.MASKS)."),
-)
-
-# One row per (ingest run, derived table) holding that run's rows: the run's rows are current
-# while the version (a hash of the SQL that made them) and the run's accepted count are today's;
-# otherwise the readers compute that run's part from log_entries (see forensics/derived.py).
-DERIVED_RUN_COLUMNS: tuple[Column, ...] = (
-    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose rows are stored."),
-    Column("derived", "VARCHAR NOT NULL", "The derived table, e.g. error_texts."),
-    Column("version", "VARCHAR NOT NULL", "Hash of the SQL that wrote the rows."),
-    Column("entries", "BIGINT NOT NULL", "The run's accepted count when its rows were written."),
-    Column("made_at", "TIMESTAMPTZ NOT NULL", "When."),
-)
-
-# The entries of each ingest run counted per minute (forensics.minute_ledger), written once per
-# run, so minute_volume reads whole minutes of history from here instead of log_entries.
-MINUTE_LEDGER_COLUMNS: tuple[Column, ...] = (
-    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries are counted."),
-    Column("minute", "TIMESTAMPTZ NOT NULL", "The UTC minute counted."),
-    Column("source", "VARCHAR NOT NULL", "As log_entries.source."),
-    Column("service", "VARCHAR", "As log_entries.service."),
-    Column("resource_type", "VARCHAR", "As log_entries.resource_type."),
-    Column("log_id", "VARCHAR", "As log_entries.log_id."),
-    Column("severity", "VARCHAR", "As log_entries.severity."),
-    Column("severity_number", "SMALLINT", "As log_entries.severity_number."),
-    Column("http_status", "INTEGER", "As log_entries.http_status."),
-    Column("instance_starts", "BIGINT NOT NULL", "Entries that say an instance started."),
-    Column("entries", "BIGINT NOT NULL", "Entries of the run in that minute with those values."),
-)
-
 # Per-minute entry counts computed where the entries stay (collect --bigquery): the volume the
 # analysis would otherwise count from log_entries, for entries that were never brought home.
 MINUTE_COUNT_COLUMNS: tuple[Column, ...] = (
@@ -355,40 +188,6 @@ UNEXPLAINED_COUNT_COLUMNS: tuple[Column, ...] = (
     Column("first_seen", "TIMESTAMPTZ NOT NULL", "The first of them."),
     Column("last_seen", "TIMESTAMPTZ NOT NULL", "The last of them."),
 )
-
-
-def _entry_columns(*names: str) -> tuple[Column, ...]:
-    """log_entries columns by name, as they are declared there."""
-    by_name = {c.name: c for c in LOG_ENTRY_COLUMNS}
-    return tuple(by_name[name] for name in names)
-
-
-# Per-run rows the window stages read (forensics.window_rows, derived like error_texts): the
-# few entries each check, the top errors and the symptom attribution look at.
-WINDOW_ROW_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "instance_events": (
-        *_entry_columns("ingest_id", "timestamp", "instance_id", "service", "revision"),
-        Column("kind", "VARCHAR NOT NULL", "start, app_ready, probe_ok or failed."),
-    ),
-    "db_timings": (
-        *_entry_columns("ingest_id", "timestamp", "service", "revision", "insert_id"),
-        Column("seconds", "DOUBLE NOT NULL", "The logged database connection time."),
-    ),
-    "health_requests": _entry_columns(
-        "ingest_id", "timestamp", "service", "insert_id", "http_latency_ms", "http_status"
-    ),
-    "error_messages": (
-        *_entry_columns("ingest_id", "timestamp", "insert_id"),
-        Column("service", "VARCHAR NOT NULL", "service, else resource_type, else '(none)'."),
-        Column("message", "VARCHAR", "The first 300 characters, numbers masked as N."),
-    ),
-    "error_causes": (
-        *_entry_columns("ingest_id", "timestamp", "log_name", "insert_id", "service"),
-        *_entry_columns("revision", "instance_id"),
-        Column("cause", "VARCHAR NOT NULL", "'error:' and the error type, else unclassified."),
-        Column("kind_rank", "INTEGER NOT NULL", "1: a typed error, 2: an untyped one."),
-    ),
-}
 
 TABLES: dict[str, tuple[Column, ...]] = {
     "log_entries": LOG_ENTRY_COLUMNS,

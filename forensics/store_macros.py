@@ -6,7 +6,8 @@ tables, not their shape: they change with how the analysis counts, not with what
 
 from __future__ import annotations
 
-from forensics.schema import SEVERITY_LEVELS, WINDOW_ROW_COLUMNS
+from forensics.schema import SEVERITY_LEVELS
+from forensics.schema_derived import WINDOW_ROW_COLUMNS
 from forensics.window_rows import row_macros
 
 __all__ = [
