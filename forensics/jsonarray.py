@@ -2,13 +2,17 @@
 
 Memory stays bounded by one element plus a read buffer whatever the file size: each element's
 text is found with ``json.JSONDecoder.raw_decode`` over a sliding buffer and handed on
-untouched, with the line it starts on and its index. Damage that makes the rest of the array
-unreadable raises InputError naming the line, after every element before it.
+untouched, with the line it starts on and its index. A malformed element whose end can be
+found (its matching bracket, or the next separator) is handed on too, for the normalizer to
+reject by name, and the walk goes on past it. Damage that makes the rest of the array
+unreadable (a cut element, an unbalanced one) raises InputError naming the line, after every
+element before it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -24,6 +28,35 @@ _CHUNK = 1 << 20
 # past the limit; either way the array cannot be followed past it.
 _MAX_ELEMENT_CHARS = MAX_ENTRY_CHARS
 _WS = " \t\r\n"
+
+
+# An element that does not start a container ends at the next separator or closing bracket.
+_SEPARATOR = re.compile(r"[,\]]")
+
+
+def _wants_more(buf: str, err: json.JSONDecodeError) -> bool:
+    """Whether the decode failed for want of text: the buffer ends inside the element.
+
+    An unterminated string says so at the string's start, and a cut escape or literal a few
+    characters before the end; any other error inside the buffer is the element's own.
+    """
+    return err.msg.startswith("Unterminated string") or err.pos >= len(buf) - 8
+
+
+def _element_end(buf: str, pos: int) -> int | None:
+    """Index just past the malformed element at ``buf[pos]``, if the buffer holds its end.
+
+    A container ends at its matching bracket (strings respected, forensics.limits); anything
+    else at the next "," or "]" (",," is an empty element). None when that end is not in the
+    buffer, or is its last character (the element may go on). Linear in the element's length.
+    """
+    if buf[pos] in "[{":
+        end = container_end(buf, pos)
+    else:
+        match = _SEPARATOR.search(buf, pos)
+        # ",," holds an empty element: the second comma stands for it.
+        end = max(match.start(), pos + 1) if match else None
+    return end if end is not None and pos < end < len(buf) else None
 
 
 def read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
@@ -103,6 +136,11 @@ def read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
                 end = found
                 break
             except json.JSONDecodeError as err:
+                if not _wants_more(buf, err) and (found := _element_end(buf, pos)) is not None:
+                    # Malformed, and wholly in the buffer: handed on as it is, so the
+                    # normalizer rejects it by name, and the array is read on past it.
+                    end = found
+                    break
                 if len(buf) - pos < _MAX_ELEMENT_CHARS and more():
                     continue
                 if eof and err.pos >= len(buf) - 1:

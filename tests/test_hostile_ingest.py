@@ -141,6 +141,38 @@ CASES = [
         _ids(1),
         (f"nested deeper than {MAX_DEPTH} levels",),
     ),
+    # One malformed element in an array is rejected by name; the array is read on past it (the
+    # whole rest of the file was lost: "the array cannot be read past this point").
+    Case(
+        "array-malformed-object-element",
+        _text(
+            "["
+            + json.dumps(entry(1))
+            + ',\n{"insertId": "broken",, "x": [1, "]"]},\n'
+            + json.dumps(entry(3))
+            + "]"
+        ),
+        _ids(1, 3),
+        ("not valid JSON",),
+    ),
+    Case(
+        "array-bare-junk-element",
+        _text("[" + json.dumps(entry(1)) + ",\noops,\n" + json.dumps(entry(3)) + "]"),
+        _ids(1, 3),
+        ("not valid JSON",),
+    ),
+    Case(
+        "array-double-comma",
+        _text("[" + json.dumps(entry(1)) + ",,\n" + json.dumps(entry(3)) + "]"),
+        _ids(1, 3),
+        ("not valid JSON",),
+    ),
+    Case(
+        "array-junk-after-element",
+        _text("[" + json.dumps(entry(1)) + " x,\n" + json.dumps(entry(3)) + "]"),
+        _ids(1, 3),
+        ("not valid JSON",),
+    ),
     Case(
         "concatenated-arrays",
         _text(json.dumps([entry(1)], indent=2) + "\n" + json.dumps([entry(2), entry(3)], indent=2)),
