@@ -265,13 +265,28 @@ class Redactor:
         return self.secrets(_CONTROLS.sub("\ufffd", _ZERO_WIDTH.sub("", value)))
 
     def tree(self, value: Any) -> Any:
-        """Redact every string (keys included) in nested dicts, lists and tuples."""
+        """Redact every string (keys included) in nested dicts, lists and tuples.
+
+        O(n) in the strings' total length. A string that recurs (keys, services, log names: a
+        wide fleet's report holds a few thousand distinct strings tens of thousands of times)
+        is redacted once, by a Redactor of its own; what that one replaced is counted here at
+        every occurrence.
+        """
+        return self._tree(value, {})
+
+    def _tree(self, value: Any, seen: dict[str, tuple[str, Counter[str]]]) -> Any:
         if isinstance(value, str):
-            return self.text(value)
+            done = seen.get(value)
+            if done is None:
+                alone = Redactor(emails=self.emails)
+                done = seen[value] = (alone.text(value), alone.counts)
+            if done[1]:
+                self.counts.update(done[1])
+            return done[0]
         if isinstance(value, dict):
-            return {self.tree(k): self.tree(v) for k, v in value.items()}
+            return {self._tree(k, seen): self._tree(v, seen) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return [self.tree(v) for v in value]
+            return [self._tree(v, seen) for v in value]
         return value
 
 

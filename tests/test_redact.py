@@ -56,3 +56,22 @@ def test_counts_and_terminal_colours() -> None:
 
 def test_zero_width_cannot_split_a_secret() -> None:
     assert "EXAMPLE" not in redact_text("AKIAIOSF\u200bODNN7EXAMPLE")
+
+
+def test_tree_redacts_and_counts_every_occurrence_of_a_recurring_string() -> None:
+    """tree() redacts a recurring string once: each occurrence (as a key or a value) is still
+    hidden, and counted as if redacted on its own."""
+    texts = [case["text"] for case in SECRETS[:10]]
+    doc: Any = {"a": [*texts, *texts], "b": {t: t for t in texts}, "c": (texts[0], texts[0])}
+    one_by_one = Redactor()
+    expected = {
+        "a": [one_by_one.text(t) for t in [*texts, *texts]],
+        "b": {one_by_one.text(t): one_by_one.text(t) for t in texts},
+        "c": [one_by_one.text(texts[0]), one_by_one.text(texts[0])],
+    }
+    tree = Redactor()
+    assert tree.tree(doc) == expected
+    assert tree.counts == one_by_one.counts
+    assert sum(tree.counts.values()) >= 4 * len(texts)  # 42 occurrences, each hiding one or more
+    out = json.dumps(expected)
+    assert not any(case["secret"] in out for case in SECRETS[:10])
