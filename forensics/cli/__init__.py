@@ -7,6 +7,8 @@ is the first paragraph of the command's own help; tests/test_cli_lazy.py checks 
 
 from __future__ import annotations
 
+import gc
+
 import typer
 
 from forensics import __version__
@@ -118,6 +120,15 @@ def _root(
     """GCP log and incident forensics for Cloud Run on Cloud SQL."""
 
 
+# One command is one short batch that builds its objects (a wide fleet's: tens of thousands of
+# deploy markers, their dicts, the kept model's pickle) and keeps nearly all of them to the end:
+# the cyclic collector's default (a young collection every 700 allocations, a full one every
+# 70,000) walked them again and again for no garbage (~0.45 CPU s of a wide analyze). A larger
+# first generation, as mypy does for the same reason; cycles are still collected.
+_GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def main() -> None:
     """Console-script entry point."""
+    gc.set_threshold(*_GC_THRESHOLDS)
     app()
