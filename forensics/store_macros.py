@@ -59,7 +59,8 @@ def volume_macro(ledger_version: str) -> str:
     to cover the minute whole). The stored
     entries' whole minutes come from minute_ledger for every run whose ledger rows are current
     (``ledger_version`` and the run's entry count, forensics.derived); from log_entries for
-    the other runs, and for the minutes holding ``since``, ``until`` or a cut. ``cuts`` split
+    the other runs, and for the minutes ``since``, ``until`` or a cut falls inside (one on a
+    minute's start parts the ledger's whole minutes exactly: none is read). ``cuts`` split
     the range into parts at exact times (``part``: the cut a row's part starts at; ``since``
     for the first): in a minute holding a cut, stored entries are grouped by timestamp, so a
     part is exact to the microsecond; a counted minute belongs to the part its start falls in.
@@ -70,20 +71,52 @@ def volume_macro(ledger_version: str) -> str:
     counted (NULL in stores written before 0.4).
 
     Cost: the ledger's rows in the range (timestamp-pruned: O(minutes x groups), whatever the
-    entries), one scan of the range's timestamp and ingest_id columns and an aggregate of the
-    entries read (the edge minutes', and every entry of a run without current ledger rows),
-    three hash anti-joins and an ASOF join on the aggregate.
+    entries); the entries of the edge minutes, each read by a timestamp-pruned scan of its own
+    (the cuts' one spans the first to the last cut minute), and every entry of a run without
+    current ledger rows; an aggregate of the entries read, one hash join with the counted
+    minutes, and an ASOF join of the distinct slots.
     """
     minute = MINUTE_SQL.format(ts='"timestamp"')
     severities = " ".join(f"WHEN '{k}' THEN {v}" for k, v in SEVERITY_LEVELS.items())
-    # written out where used, not a CTE: a scan prunes by a list of constants, not a subquery
+    # written out where used, not a CTE: a scan prunes by constants, not by a subquery's rows
     cut_minutes = f"list_transform(cuts, c -> {MINUTE_SQL.format(ts='c')})"
-    edge_minutes = (  # read from the entries for every run: the cuts', since's and until's
-        f"list_concat({cut_minutes}, ["
-        f"{MINUTE_SQL.format(ts='CAST(since AS TIMESTAMPTZ)')}, "
-        f"{MINUTE_SQL.format(ts='CAST(until AS TIMESTAMPTZ)')}])"
+    since, until = "CAST(since AS TIMESTAMPTZ)", "CAST(until AS TIMESTAMPTZ)"
+    since_minute, until_minute = MINUTE_SQL.format(ts=since), MINUTE_SQL.format(ts=until)
+    since_inside, until_inside = f"{since} <> {since_minute}", f"{until} <> {until_minute}"
+    # The minutes read from the entries for every run: since's and until's when the range
+    # starts or ends inside them, and a cut's when the cut falls inside its minute (a cut on a
+    # minute's start parts the ledger's whole minutes exactly). The cuts' list leaves out
+    # since's and until's minutes (read by their own scans): each entry is read once.
+    inside_cut_minutes = (
+        f"list_filter(list_transform(list_filter(cuts, c -> c <> {MINUTE_SQL.format(ts='c')}), "
+        f"c -> {MINUTE_SQL.format(ts='c')}), m -> NOT (m = {since_minute} AND {since_inside}) "
+        f"AND NOT (m = {until_minute} AND {until_inside}))"
+    )
+    edge_minutes = (
+        f"list_concat({inside_cut_minutes}, "
+        f"CASE WHEN {since_inside} THEN [{since_minute}] ELSE [] END, "
+        f"CASE WHEN {until_inside} THEN [{until_minute}] ELSE [] END)"
+    )
+    # Each edge its own timestamp-pruned scan (a test of every entry's minute read the whole
+    # range's timestamps: 0.19 CPU s over 8 days of 1M entries); an empty list, none.
+    edge_ranges = (
+        f'("timestamp" >= {since} AND "timestamp" < least({since_minute} + INTERVAL 1 MINUTE, '
+        f"{until}) AND {since_inside})",
+        f'("timestamp" >= CASE WHEN {since_inside} THEN greatest({until_minute}, '
+        f"{since_minute} + INTERVAL 1 MINUTE) ELSE {until_minute} END "
+        f'AND "timestamp" < {until} AND {until_inside})',
+        f'("timestamp" >= greatest({since}, coalesce(list_min({inside_cut_minutes}), {until})) '
+        f'AND "timestamp" < least({until}, coalesce(list_max({inside_cut_minutes}) '
+        f"+ INTERVAL 1 MINUTE, {since})) AND list_contains({inside_cut_minutes}, {minute}))",
     )
     columns = f'"timestamp", {minute} AS minute, {_VALUES}, message'
+    edge_scans = "\n    UNION ALL\n".join(
+        f"""    SELECT {columns}
+    FROM log_entries
+    WHERE {test}
+      AND ingest_id IN (SELECT ingest_id FROM ledgered)"""
+        for test in edge_ranges
+    )
     return f"""
 CREATE OR REPLACE TEMP MACRO minute_volume(
     since, until, cuts := CAST([] AS TIMESTAMPTZ[])
@@ -109,12 +142,7 @@ read_entries AS (  -- every entry of a run without ledger rows; the edge minutes
     WHERE "timestamp" >= since
       AND "timestamp" < until
     UNION ALL
-    SELECT {columns}
-    FROM log_entries
-    WHERE "timestamp" >= since
-      AND "timestamp" < until
-      AND list_contains({edge_minutes}, {minute})
-      AND ingest_id IN (SELECT ingest_id FROM ledgered)
+{edge_scans}
 ),
 from_entries AS (
     SELECT
@@ -172,23 +200,21 @@ counted AS (
     WHERE minute >= since
       AND minute < until
 ),
-counted_keys AS (  -- every count a stored entry's minute may have (since's own minute too)
-    SELECT DISTINCT minute, source, log_id
+counted_minutes AS (  -- per minute, the counts a stored entry's minute may have (since's too)
+    SELECT minute, list(DISTINCT source) AS sources, list(DISTINCT log_id) AS logs,
+           bool_or(log_id IS NULL) AS whole
     FROM minute_counts
     WHERE minute >= {MINUTE_SQL.format(ts="CAST(since AS TIMESTAMPTZ)")}
       AND minute < until
+    GROUP BY minute
 ),
-volume AS (
-    SELECT * FROM stored AS s
-    WHERE NOT EXISTS (
-        SELECT 1 FROM counted_keys AS c WHERE c.source = s.source AND c.minute = s.minute
-    )
-      AND NOT EXISTS (
-        SELECT 1 FROM counted_keys AS c WHERE c.minute = s.minute AND c.log_id = s.log_id
-    )
-      AND NOT EXISTS (
-        SELECT 1 FROM counted_keys AS c WHERE c.minute = s.minute AND c.log_id IS NULL
-    )
+volume AS (  -- one hash join with the counted minutes (none: nothing to build), not three
+    SELECT s.* FROM stored AS s
+    LEFT JOIN counted_minutes AS c USING (minute)
+    WHERE c.minute IS NULL
+       OR NOT (coalesce(list_contains(c.sources, s.source), false)
+               OR coalesce(list_contains(c.logs, s.log_id), false)
+               OR c.whole)
     UNION ALL
     SELECT * FROM counted
 ),

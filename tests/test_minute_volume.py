@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -228,6 +229,54 @@ def test_the_minute_ledger_counts_what_the_entries_count() -> None:
             )
             answers.append(_minute_volume(store, since, until, cuts))
         assert answers[0] and answers[0] == answers[1] == answers[2]
+
+
+def _busy_minutes(store: Store) -> list[datetime]:
+    """The starts of the minutes holding more than two entries, in order."""
+    return [
+        row[0]
+        for row in store.conn.execute(
+            "SELECT date_trunc('minute', \"timestamp\") AS m FROM log_entries GROUP BY m "
+            "HAVING count(*) > 2 ORDER BY m"
+        ).fetchall()
+    ]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["aligned", "since inside", "until inside", "cut in since's minute", "cut in until's minute"],
+)
+def test_ranges_and_cuts_on_or_inside_minutes_count_what_the_entries_count(shape: str) -> None:
+    """minute_volume reads from the entries only the minutes an edge or a cut falls inside (a
+    minute-aligned one parts the ledger's whole minutes): every mix of aligned and inside
+    edges and cuts, with a cut sharing a minute with an edge, counts per part what the entries
+    alone count, each entry once."""
+    with open_store(":memory:") as store:
+        ingest_texts(store, _lines(), "entries.jsonl")
+        store_pending(store, MINUTE_LEDGER)
+        minutes = _busy_minutes(store)
+        assert len(minutes) >= 6
+        second = timedelta(seconds=1)
+        since, until = minutes[1], minutes[-2]
+        cuts = [minutes[len(minutes) // 3], minutes[2 * len(minutes) // 3] + 7 * second]
+        if shape == "since inside":
+            since += 3 * second
+        elif shape == "until inside":
+            until += 50 * second
+        elif shape == "cut in since's minute":
+            since, cuts = since + 2 * second, [since + 30 * second, *cuts]
+        elif shape == "cut in until's minute":
+            until, cuts = until + 40 * second, [*cuts, until + 20 * second]
+        ledgered = _minute_volume(store, since, until, cuts)
+        store.conn.execute("DELETE FROM derived_runs")  # every count from the entries
+        assert ledgered and ledgered == _minute_volume(store, since, until, cuts)
+        bounds = [since, *cuts, until]
+        for start, end in pairwise(bounds):
+            want = store.scalar(
+                'SELECT count(*) FROM log_entries WHERE "timestamp" >= ? AND "timestamp" < ?',
+                [start, end],
+            )
+            assert sum(row[-1] for row in ledgered if row[0] == start) == want
 
 
 @pytest.mark.parametrize("ledgered", [False, True], ids=["entries", "ledger"])
