@@ -113,7 +113,7 @@ def _events(store: Store) -> list[dict[str, Any] | None]:
     params = {"since": T0, "until": T0 + timedelta(days=1), "seed": 3}
     return [
         None if (e := deploys._parse(r)) is None else _read(e)
-        for r in run_named(store, "store_audit_events", params).to_dicts()
+        for r in deploys.audit_rows(run_named(store, "store_audit_events", params))
     ]
 
 
