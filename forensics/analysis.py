@@ -91,6 +91,12 @@ class AnalysisModel:
             self._analysis = self._build_analysis()
         return self._analysis
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a kept model (forensics.model_cache) pickles: not ``analysis()``'s dicts, made
+        again from the same facts when asked (a wide fleet's 20,000 deploys and drift rows were
+        pickled twice, as objects and as dicts: 26 MB, 0.4 CPU s, against 0.27 to remake)."""
+        return {**self.__dict__, "_analysis": None}
+
     def _build_analysis(self) -> dict[str, Any]:
         notes = dict(self.incidents.notes)
         notes["classification"] = self.classification.as_dict()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,19 @@ def test_a_report_model_answers_the_plain_request(
 ) -> None:
     _analyze(runner, store, "--out", str(tmp_path / "out"))
     _analyze(runner, store)
+    assert len(builds) == 1
+
+
+def test_the_kept_model_makes_its_analysis_again_the_same(
+    runner: CliRunner, store: Path, builds: list[Any], tmp_path: Path
+) -> None:
+    """The kept model leaves analysis()'s dicts out (made again when asked): the answer read
+    from it is the one the build gave."""
+    first = _analyze(runner, store, "--out", str(tmp_path / "out"))
+    kept = list((tmp_path / "cache").glob("model-*-report.pickle"))
+    assert len(kept) == 1
+    assert pickle.loads(kept[0].read_bytes())._analysis is None
+    assert _analyze(runner, store) == first
     assert len(builds) == 1
 
 
