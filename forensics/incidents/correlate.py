@@ -221,8 +221,23 @@ def _cause_lines(symptoms: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _incident(store: Store, group: _Group, ctx: IncidentContext, texts: dict[str, str]) -> Incident:
-    """One incident; ``texts`` holds the cause texts of every incident (read in one query)."""
+@dataclass
+class _Draft:
+    """An incident before its cited lines are read (every incident's in one join)."""
+
+    group: _Group
+    chain: list[str]
+    links: list[dict[str, Any]]
+    symptoms: pl.DataFrame
+    firsts: pl.DataFrame
+    texts: dict[str, str]
+    attribution: dict[str, dict[str, int]]
+    wanted: pl.DataFrame  # the identities of the lines it cites
+
+
+def _draft(group: _Group, ctx: IncidentContext, texts: dict[str, str]) -> _Draft:
+    """One incident's chain, attribution and wanted lines; ``texts`` holds the cause texts of
+    every incident (read in one query)."""
     rows = group.rows
     ids = rows.select(IDENTITY)
     lines = ctx.matches.join(ids, on=IDENTITY, how="semi")
@@ -248,7 +263,13 @@ def _incident(store: Store, group: _Group, ctx: IncidentContext, texts: dict[str
     attribution = symptom_attribution(symptoms)
     if errors.height:
         wanted.append(errors)
-    fetched = fetch_lines(store, pl.concat(wanted))
+    return _Draft(group, chain, links, symptoms, firsts, texts, attribution, pl.concat(wanted))
+
+
+def _incident(draft: _Draft, ctx: IncidentContext, fetched: pl.DataFrame) -> Incident:
+    """The incident of ``draft``; ``fetched`` holds its lines (fetch_lines of its wanted)."""
+    group, rows, chain, symptoms = draft.group, draft.group.rows, draft.chain, draft.symptoms
+    texts = draft.texts
     messages = {**dict(zip(fetched["insert_id"], fetched["message"], strict=True)), **texts}
     registry = ctx.registry
     cause_issues = {s: registry.issues_of_cause(s) for s in ctx.titles}
@@ -263,7 +284,7 @@ def _incident(store: Store, group: _Group, ctx: IncidentContext, texts: dict[str
         symptom_issues,
         messages,
     )
-    evidence = _evidence_lines(firsts, fetched, root)
+    evidence = _evidence_lines(draft.firsts, fetched, root)
     order = {i.id: n for n, i in enumerate(registry.issues)}
     per_minute = (
         rows.group_by(pl.col("timestamp").dt.truncate("1m"))
@@ -292,8 +313,8 @@ def _incident(store: Store, group: _Group, ctx: IncidentContext, texts: dict[str
         evidence=evidence,
         cause=sentence,
         root_cause=root,
-        links=links,
-        attribution=attribution,
+        links=draft.links,
+        attribution=draft.attribution,
         signals=[
             {k: s[k] for k in ("signal", "service", "start", "end", "peak", "threshold")}
             for s in group.signals
@@ -340,11 +361,18 @@ def build_incidents(store: Store, window: Window, ctx: IncidentContext) -> list[
     """The window's incidents, oldest first.
 
     Cost: the window's matches in DuckDB (window_match_islands), then per incident polars
-    joins on its own rows; the cause texts of all incidents are read in one query.
+    joins on its own rows; the cause texts and the cited lines of all incidents are read in
+    one query each.
     """
     groups = _groups(store, window, ctx)
     if not groups:
         return []
     ids = pl.concat([g.rows.select(IDENTITY) for g in groups])
     texts = cause_texts(store, _cause_lines(ctx.symptoms.join(ids, on=IDENTITY, how="semi")))
-    return [_incident(store, g, ctx, texts) for g in groups]
+    drafts = [_draft(g, ctx, texts) for g in groups]
+    # the lines every incident cites, in one join (a join per incident scanned the entries
+    # once per incident: a wide fleet's day has tens of incidents)
+    fetched = fetch_lines(store, pl.concat([d.wanted for d in drafts]))
+    return [
+        _incident(d, ctx, fetched.join(d.wanted.unique(), on=IDENTITY, how="semi")) for d in drafts
+    ]
