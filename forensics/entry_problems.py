@@ -141,13 +141,13 @@ def first_problem_case() -> str:
         END"""
 
 
-def problem_case(severities: str) -> str:
+def problem_case() -> str:
     """The CASE naming the entry's first problem (NULL: none), after ``first_problem``."""
     return f"""
         CASE
             WHEN ok THEN NULL
             WHEN first_problem IS NOT NULL THEN first_problem
-            WHEN sev NOT IN ({severities})
+            WHEN sev_num IS NULL
                 THEN 'field severity: unknown LogSeverity ' || left(severity, 40)
             {_type_problem("insertId", ("VARCHAR",), "a string")}
             {_type_problem("trace", ("VARCHAR",), "a string")}
