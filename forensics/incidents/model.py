@@ -223,7 +223,11 @@ class Drift:
             "time": iso(self.time),
             "from_revision": self.from_revision,
             "to_revision": self.to_revision,
-            "changes": jsonable(self.changes),
+            # jsonable inlined for the scalars most values are (a wide fleet: 60,000 changes)
+            "changes": [
+                {k: v if v is None or type(v) in _SCALARS else jsonable(v) for k, v in c.items()}
+                for c in self.changes
+            ],
             "insert_id": self.insert_id,
         }
 
