@@ -15,6 +15,7 @@ __all__ = ["FIELD_KIND", "RevisionConfig", "config_changes", "describe_change", 
 RevisionConfig = dict[str, Any]
 _DIGEST = re.compile(r"(sha256:[0-9a-f]{12})[0-9a-f]+")  # a person needs 12 digits, not 64
 UNSET = "(unset)"  # a setting one configuration has and the other lacks
+_BOOLS = ("true", "false")
 
 # v1 annotation → flat key (the settings that drift matters for).
 _ANNOTATIONS = {
@@ -57,8 +58,8 @@ def _norm(value: Any) -> Any:
     """Strings as Cloud Run compares them: "True" and "true" are the same setting."""
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower()
+    if isinstance(value, str):  # only a 4- or 5-letter one is lowered (images are long)
+        return value.lower() if len(value) in (4, 5) and value.lower() in _BOOLS else value
     if isinstance(value, float) and value.is_integer():
         return int(value)  # JSON writers disagree on 80 and 80.0
     return value
@@ -168,8 +169,7 @@ def describe_change(change: dict[str, Any]) -> str:
         if change["removed"]:
             parts.append("env removed: " + ", ".join(change["removed"]))
         return "; ".join(parts)
-    old, new = (_shown(change[k]) for k in ("from", "to"))
-    return f"{change['field']}: {old} -> {new}"
+    return f"{change['field']}: {_shown(change['from'])} -> {_shown(change['to'])}"
 
 
 def _shown(value: Any) -> str:

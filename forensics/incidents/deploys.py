@@ -240,7 +240,8 @@ def _marker(event: _Event, kind: str, **facts: Any) -> DeployMarker:
         "insert_id": event.insert_id,
         "message": event.message,
     }
-    return DeployMarker(**{**values, **facts})
+    values.update(facts)
+    return DeployMarker(**values)
 
 
 _Pairing = Callable[[_Event, str], "_Event | None"]  # (call, kind) -> the event reporting on it
