@@ -99,4 +99,14 @@ WINDOW_ROW_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("cause", "VARCHAR NOT NULL", "'error:' and the error type, else unclassified."),
         Column("kind_rank", "INTEGER NOT NULL", "1: a typed error, 2: an untyped one."),
     ),
+    # forensics.hour_spans: per run, hour, service, resource type and revision
+    "hour_spans": (
+        Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries are spanned."),
+        Column("timestamp", "TIMESTAMPTZ NOT NULL", "The UTC hour's start."),
+        *_entry_columns("service", "resource_type", "revision"),
+        Column("entries", "BIGINT NOT NULL", "Entries of the run in that hour with those values."),
+        Column("first_entry", "TIMESTAMPTZ NOT NULL", "The first one's timestamp."),
+        Column("last_entry", "TIMESTAMPTZ NOT NULL", "The last one's timestamp."),
+        Column("first_insert_id", "VARCHAR", "The first one's insert_id."),
+    ),
 }

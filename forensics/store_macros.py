@@ -6,6 +6,7 @@ tables, not their shape: they change with how the analysis counts, not with what
 
 from __future__ import annotations
 
+from forensics.hour_spans import hour_span_macros
 from forensics.schema import SEVERITY_LEVELS
 from forensics.schema_derived import WINDOW_ROW_COLUMNS
 from forensics.window_rows import row_macros
@@ -359,4 +360,9 @@ def session_ddl() -> list[str]:
     """Statements every connection runs on open (read-only too): the TEMP macros."""
     from forensics.minute_ledger import MINUTE_LEDGER  # imports forensics.store: not at the top
 
-    return [volume_macro(MINUTE_LEDGER.version), *SCOPE_MACROS, *row_macros()]
+    return [
+        volume_macro(MINUTE_LEDGER.version),
+        *SCOPE_MACROS,
+        *row_macros(),
+        *hour_span_macros(),
+    ]

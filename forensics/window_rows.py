@@ -18,6 +18,7 @@ range), and O(entries in the range) only for runs whose rows are not current.
 from __future__ import annotations
 
 from forensics.derived import WHERE_MARK, Derived
+from forensics.hour_spans import HOUR_SPANS
 
 __all__ = [
     "DB_TIMINGS",
@@ -139,7 +140,9 @@ WHERE {WHERE_MARK}
 
 # The row tables, each read through its macro <table>_in(since, until).
 ROW_TABLES = (INSTANCE_EVENTS, DB_TIMINGS, HEALTH_REQUESTS, ERROR_MESSAGES, ERROR_CAUSES)
-WINDOW_DERIVED = ROW_TABLES
+# Every per-run table the writers keep for the analysis stages (the hourly spans have macros of
+# their own: forensics.hour_spans).
+WINDOW_DERIVED = (*ROW_TABLES, HOUR_SPANS)
 
 
 def row_macros() -> list[str]:

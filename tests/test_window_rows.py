@@ -3,9 +3,10 @@
 Each test compares what a window reads when the rows are stored (forensics.window_rows, written
 by the writers) with the same window read from log_entries alone: every run current, one run
 current and one not, none (rows forgotten), and an older store without the tables. The windows
-start and end inside a minute, and the traffic ledger cuts minutes, so the partial minutes and
-the cut minutes that minute_volume reads from the entries (forensics.minute_ledger's
-per-minute counts stand for the rest) are exercised too.
+start and end inside a minute and an hour, and the traffic ledger cuts minutes, so the partial
+minutes and the cut minutes that minute_volume reads from the entries (forensics.minute_ledger's
+per-minute counts stand for the rest), and the partial hours that the revisions' first entries
+read from the entries (forensics.hour_spans), are exercised too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from forensics.derived import current_runs, forget
+from forensics.hour_spans import HOUR_SPANS
 from forensics.incidents.checks import STARTUP_PAIR_SECONDS
 from forensics.incidents.evidence import attribution_params
 from forensics.incidents.traffic import TrafficLedger
@@ -81,8 +83,18 @@ def _queries(store: Store, window: Window) -> dict[str, Any]:
             "window_db_connection_timings",
             "window_health_latency",
             "window_error_messages_top",
+            "store_revision_first_seen",  # the hourly spans (forensics.hour_spans)
+            "store_time_range",
         )
     }
+    # a look-back starting on an hour and ending inside one, and the reverse
+    for since, until in (
+        (window.since.replace(minute=0, second=0, microsecond=0), window.until),
+        (window.since, window.until.replace(minute=0, second=0, microsecond=0)),
+    ):
+        out[f"first_seen {since} {until}"] = run_named(
+            store, "store_revision_first_seen", {"since": since, "until": until}
+        ).to_dicts()
     registry = Sources.load().registry
     out["store_symptom_causes"] = run_named(
         store,
@@ -154,7 +166,51 @@ def test_a_run_that_grew_since_its_rows_were_stored_is_read_from_the_entries(
         store.conn.execute("UPDATE minute_ledger SET entries = entries + 1000")
         store.conn.execute("DELETE FROM instance_events")
         store.conn.execute("UPDATE error_causes SET cause = 'error:Stale'")
+        store.conn.execute("UPDATE hour_spans SET entries = entries + 1000")
         store.conn.execute("UPDATE ingest_runs SET accepted = accepted + 1")
         assert current_runs(store, MINUTE_LEDGER) == []
         assert all(current_runs(store, d) == [] for d in WINDOW_DERIVED)
     assert _read(grown, _queries) == stored
+
+
+# What the hourly spans stand for, read from the entries (the statements before the table).
+_FIRST_SEEN = """
+SELECT service, revision, min("timestamp") AS first_seen, max("timestamp") AS last_seen,
+       arg_min(insert_id, ("timestamp", insert_id)) AS first_insert_id
+FROM entries
+WHERE "timestamp" >= $since AND "timestamp" < $until
+  AND resource_type = 'cloud_run_revision' AND coalesce(revision, '') <> ''
+GROUP BY service, revision
+ORDER BY first_seen, service, revision
+"""
+_TIME_RANGE = """
+SELECT coalesce(service, resource_type, '(none)') AS service, count(*) AS entries,
+       min("timestamp") AS first_entry, max("timestamp") AS last_entry
+FROM entries GROUP BY ALL ORDER BY entries DESC, service
+"""
+
+
+def test_the_hourly_spans_answer_what_the_entries_answer(db: Path) -> None:
+    """The revisions' first and last entries over ranges starting and ending on an hour, inside
+    one, both inside one hour, and the store's span per service, as the entries give them."""
+    hour = datetime(2025, 9, 16, 1, tzinfo=UTC)
+    ranges = [
+        (hour, hour + timedelta(hours=3)),
+        (hour + timedelta(minutes=17), hour + timedelta(hours=2, minutes=41)),
+        (hour, hour + timedelta(hours=2, minutes=41)),
+        (hour + timedelta(minutes=17), hour + timedelta(hours=3)),
+        (hour + timedelta(minutes=5), hour + timedelta(minutes=50)),
+        (hour, hour + timedelta(minutes=50)),
+        *((w.since, w.until) for w in WINDOWS),
+    ]
+    with open_for_reading(db) as store:
+        assert current_runs(store, HOUR_SPANS) == [1, 2]
+        seen = 0
+        for since, until in ranges:
+            params = {"since": since, "until": until}
+            got = run_named(store, "store_revision_first_seen", params).to_dicts()
+            assert got == store.query(_FIRST_SEEN, params).to_dicts(), (since, until)
+            seen += len(got)
+        assert seen
+        got = run_named(store, "store_time_range").to_dicts()
+        assert got and got == store.query(_TIME_RANGE).to_dicts()
