@@ -10,7 +10,7 @@ computed them in ``cites``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -97,12 +97,30 @@ class AnalysisModel:
         pickled twice, as objects and as dicts: 26 MB, 0.4 CPU s, against 0.27 to remake)."""
         return {**self.__dict__, "_analysis": None}
 
-    def _build_analysis(self) -> dict[str, Any]:
-        notes = dict(self.incidents.notes)
+    def terminal_analysis(self, deploys_shown: int) -> dict[str, Any]:
+        """analysis() as a terminal shows it: only the deploys a bounded table lists
+        (forensics.incidents.digest.shown: every failed one first, then the latest) with their
+        ``deploys_total``, and no drift rows (the terminal lists none), so a wide fleet's
+        20,000 markers are not all made into dicts to show 200; analysis() once it is made.
+        O(d) for d deploys."""
+        if self._analysis is not None:
+            return self._analysis
+        from forensics.incidents.digest import shown
+
+        deploys = self.incidents.deploys
+        view = replace(self.incidents, deploys=shown(deploys, deploys_shown), drift=[])
+        out = self._build_analysis(view)
+        del out["drift"]  # not an empty list: a reader of this view must not take it for none
+        out["deploys_total"] = len(deploys)
+        return out
+
+    def _build_analysis(self, incidents: Analysis | None = None) -> dict[str, Any]:
+        incidents = incidents or self.incidents
+        notes = dict(incidents.notes)
         notes["classification"] = self.classification.as_dict()
         return {
             "schema": ANALYSIS_SCHEMA,
-            **self.incidents.as_dict(),
+            **incidents.as_dict(),
             "analysis_notes": notes,
             "window": self.window.as_dict(),
             "entries_in_window": self.entries_in_window,

@@ -122,3 +122,42 @@ def test_a_wide_fleets_deploys_are_summarised_not_all_printed(
     assert len(shown) == MAX_DEPLOY_ROWS
     assert 7 in shown and shown[-1] == 5 * MAX_DEPLOY_ROWS - 1  # the failed one and the latest
     assert f"{4 * MAX_DEPLOY_ROWS:,} earlier deploys not shown" in out
+    # given only the shown ones and the total (AnalysisModel.terminal_analysis): the same table
+    render_deploys([deploys[n] for n in shown], total=len(deploys))
+    assert capsys.readouterr().out == out
+
+
+def test_the_terminal_analysis_is_the_analysis_with_only_the_shown_deploys(
+    tmp_path: Path,
+) -> None:
+    """analyze at a terminal makes dicts of the deploys its table lists only: the same ones
+    (every failed one, then the latest) and their total; everything else as analysis()."""
+    from dataclasses import replace
+
+    from forensics.incidents import digest
+    from forensics.incidents.model import DeployMarker
+    from forensics.pipeline import Sources, build_model
+
+    db = tmp_path / "s.duckdb"
+    window = window_ending(24, "2025-09-17T00:00:00Z")
+    with open_store(db) as store:
+        ingest_files(store, [SAMPLE])
+        model = build_model(store, window, Sources.load())
+    start = window.since
+    kinds = ["failed" if n == 3 else "revision" for n in range(40)]
+    markers = [
+        DeployMarker(start.replace(minute=n % 60, second=n // 60), "api", kind, "m",
+                     f"api-{n:03d}", None, None, True, None, f"id-{n}", [f"image: {n}"])
+        for n, kind in enumerate(kinds)
+    ]  # fmt: skip
+    markers.sort(key=lambda m: m.time)
+    model.incidents.deploys = markers
+    terminal = model.terminal_analysis(10)
+    full = replace(model).analysis()  # a copy: analysis() is kept once made
+    assert "drift" not in terminal and terminal["deploys_total"] == len(markers)
+    assert terminal["deploys"] == digest.shown(full["deploys"], 10)
+    assert any(d["kind"] == "failed" for d in terminal["deploys"])
+    rest = {k: v for k, v in terminal.items() if k not in ("deploys", "deploys_total")}
+    assert str(rest) == str({k: v for k, v in full.items() if k in rest})
+    assert model.terminal_analysis(10) is not model.analysis()
+    assert model.terminal_analysis(10) is model.analysis()  # made: the analysis itself

@@ -16,7 +16,7 @@ from forensics.cli.collect import (
     render_report,
 )
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
-from forensics.cli.render_incidents import render_summary
+from forensics.cli.render_incidents import MAX_DEPLOY_ROWS, render_summary
 from forensics.cli.report import OutOption, write_model_reports
 from forensics.console import console, err_console, frame_table
 from forensics.timeutil import window_ending
@@ -97,11 +97,10 @@ def analyze(
             cache.put(model, report=with_report)
     paths = write_model_reports(model, out, ["md", "html", "json"]) if out is not None else []
     note_classification(model.classification.note())
-    result = model.analysis()
     if as_json:
-        print(dump_json(result))
+        print(dump_json(model.analysis()))
         return
-    render_analysis(result)
+    render_analysis(model.terminal_analysis(MAX_DEPLOY_ROWS))
     for path in paths:
         console.print(f"wrote {path}", markup=False, highlight=False)
 

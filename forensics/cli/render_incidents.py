@@ -109,24 +109,25 @@ def render_incidents(incidents: list[dict[str, Any]]) -> None:
 MAX_DEPLOY_ROWS = 200  # a terminal table, as frame_table's; --json lists all
 
 
-def render_deploys(deploys: list[dict[str, Any]]) -> None:
+def render_deploys(deploys: list[dict[str, Any]], total: int | None = None) -> None:
     """The window's deploys in time order; past MAX_DEPLOY_ROWS, every failed one and the latest.
 
     A wide fleet deploys thousands of revisions a day: printing them all buries the rest of the
     analysis (and costs minutes), so the table says how many it leaves out and where they are.
+    ``total``: how many the window holds, when ``deploys`` are only the ones shown
+    (``AnalysisModel.terminal_analysis``).
     """
     if not deploys:
         return
     from forensics.incidents.digest import shown as bounded  # `forensics --help` loads none
 
     shown = bounded(deploys, MAX_DEPLOY_ROWS)
+    total = len(deploys) if total is None else total
     table = _table(
         "Deploys and configuration changes", "time", "service", "kind", "revision", "changes"
     )
-    if len(shown) < len(deploys):
-        table.caption = (
-            f"{len(deploys) - len(shown):,} earlier deploys not shown (all are in --json)"
-        )
+    if len(shown) < total:
+        table.caption = f"{total - len(shown):,} earlier deploys not shown (all are in --json)"
     for d in shown:
         table.add_row(
             _t(_when(d["time"])),
@@ -155,7 +156,7 @@ def render_summary(result: dict[str, Any]) -> None:
     render_headline(result["issues"])
     render_issues(result["issues"])
     render_incidents(result["incidents"])
-    render_deploys(result["deploys"])
+    render_deploys(result["deploys"], result.get("deploys_total"))
     render_checks(result["checks"])
 
 
