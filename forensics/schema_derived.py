@@ -99,6 +99,10 @@ WINDOW_ROW_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("cause", "VARCHAR NOT NULL", "'error:' and the error type, else unclassified."),
         Column("kind_rank", "INTEGER NOT NULL", "1: a typed error, 2: an untyped one."),
     ),
+    "audit_entries": _entry_columns(
+        "ingest_id", "timestamp", "insert_id", "log_id", "severity", "resource_type", "service"
+    )
+    + _entry_columns("revision", "json_payload"),
     # forensics.hour_spans: per run, hour, service, resource type and revision
     "hour_spans": (
         Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries are spanned."),

@@ -2,7 +2,7 @@
 
 What a window stage finds in each entry (an instance's start or readiness line, a logged
 connection time, a /health request, an error's masked message, an error that may cause a
-symptom) does not depend on the window, so it is stored once
+symptom, an audit entry a deploy marker reads) does not depend on the window, so it is stored once
 per ingest run (forensics.derived: written by the writers, current while its SQL and the run are
 unchanged) and a window reads the stored rows of its range (the volume's per-minute counts
 are forensics.minute_ledger's, read by minute_volume). Each table has a TEMP table macro
@@ -21,6 +21,7 @@ from forensics.derived import WHERE_MARK, Derived
 from forensics.hour_spans import HOUR_SPANS
 
 __all__ = [
+    "AUDIT_ENTRIES",
     "DB_TIMINGS",
     "ERROR_CAUSES",
     "ERROR_MESSAGES",
@@ -138,8 +139,33 @@ WHERE {WHERE_MARK}
   AND coalesce(e.log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'""",
 )
 
+# Cloud Run and Serverless VPC Access audit entries (queries/store_audit_events.sql: deploy
+# calls, Ready condition changes, connector updates), with the payload a deploy marker reads:
+# a tiny share of the entries, read before the look-back too (the configuration before it).
+AUDIT_ENTRIES = Derived(
+    "audit_entries",
+    f"""
+SELECT e.ingest_id, e."timestamp", e.insert_id, e.log_id, e.severity, e.resource_type,
+       e.service, e.revision, e.json_payload
+FROM log_entries AS e
+WHERE {WHERE_MARK}
+  AND e.log_id IN ('cloudaudit.googleapis.com/activity', 'cloudaudit.googleapis.com/system_event')
+  AND (
+      e.resource_type LIKE 'cloud_run%'
+      OR e.resource_type = 'vpc_access_connector'
+      OR json_extract_string(e.json_payload, '$.serviceName') = 'vpcaccess.googleapis.com'
+  )""",
+)
+
 # The row tables, each read through its macro <table>_in(since, until).
-ROW_TABLES = (INSTANCE_EVENTS, DB_TIMINGS, HEALTH_REQUESTS, ERROR_MESSAGES, ERROR_CAUSES)
+ROW_TABLES = (
+    INSTANCE_EVENTS,
+    DB_TIMINGS,
+    HEALTH_REQUESTS,
+    ERROR_MESSAGES,
+    ERROR_CAUSES,
+    AUDIT_ENTRIES,
+)
 # Every per-run table the writers keep for the analysis stages (the hourly spans have macros of
 # their own: forensics.hour_spans).
 WINDOW_DERIVED = (*ROW_TABLES, HOUR_SPANS)

@@ -2,21 +2,13 @@
 -- description: Cloud Run and Serverless VPC Access audit entries (deploy calls, Ready condition changes, connector updates) with the fields a deploy marker reads from their payloads: every one in [$since, $until) (the look-back), and before $since the last $seed of each log, resource type and service, so the first deploy in the look-back is compared with the configuration before it. A payload that is not valid JSON has NULL fields (forensics/incidents/deploys.py skips it). config_json: for a Revision response the whole payload (its configuration is read only when its deploy call carries none), else the request's service and connector only.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $seed INTEGER
 -- returns: timestamp, insert_id, log_id, severity, resource_type, service, revision, valid, method, label_service, resource_name, status_message, principal, response_kind, response_name, has_ready, ready_status, latest_created, latest_ready, config_json
--- cost: the look-back's entries, and before it a scan of the log_id column (audit entries are a
---   tiny share; only theirs are read further): O(n) with a small constant, then O(a log a) for
---   the a audit entries, whose payloads are read in DuckDB (one JSON parse each, no Python
---   parse but of the configuration a call carries).
-WITH audit AS (
-    SELECT "timestamp", insert_id, log_id, severity, resource_type, service, revision, message,
-           json_payload
-    FROM entries
-    WHERE "timestamp" < $until
-      AND log_id IN ('cloudaudit.googleapis.com/activity', 'cloudaudit.googleapis.com/system_event')
-      AND (
-          resource_type LIKE 'cloud_run%'
-          OR resource_type = 'vpc_access_connector'
-          OR json_extract_string(json_payload, '$.serviceName') = 'vpcaccess.googleapis.com'
-      )
+-- cost: the a audit entries before $until from the per-run audit_entries (forensics/
+--   window_rows.py; a tiny share of the entries, never a scan of them: a run whose rows are
+--   not current is read from its entries), then O(a log a), the payloads read in DuckDB (one
+--   JSON parse each, no Python parse but of the configuration a call carries).
+WITH audit AS (  -- stored per ingest run (forensics/window_rows.py: audit_entries)
+    SELECT *
+    FROM audit_entries_in(CAST('-infinity' AS TIMESTAMPTZ), $until)
 ),
 seed AS (
     SELECT *
@@ -28,7 +20,7 @@ seed AS (
 ),
 picked AS (  -- one parse per payload: every path read in one json_extract call (NULL: not JSON)
     SELECT
-        * EXCLUDE (json_payload, message),
+        * EXCLUDE (json_payload),
         try(json_extract(json_payload, [
             '$.methodName',
             '$.response.metadata.labels."serving.knative.dev/service"',

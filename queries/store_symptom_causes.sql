@@ -33,7 +33,12 @@ error_cause AS (  -- stored per ingest run (forensics/window_rows.py)
     SELECT e."timestamp", e.log_name, e.insert_id, e.service, e.revision, e.instance_id,
            e.cause, 'error' AS cause_kind, e.kind_rank
     FROM error_causes_in($since, CAST($until AS TIMESTAMPTZ) + to_seconds($lookahead_s)) AS e
-    ANTI JOIN signature_matches AS m  -- errors a signature matched are signature causes
+    ANTI JOIN (  -- errors a signature matched are signature causes (the range's matches)
+        SELECT "timestamp", log_name, insert_id
+        FROM signature_matches
+        WHERE "timestamp" >= $since
+          AND "timestamp" < CAST($until AS TIMESTAMPTZ) + to_seconds($lookahead_s)
+    ) AS m
       ON m."timestamp" = e."timestamp" AND m.log_name = e.log_name AND m.insert_id = e.insert_id
     WHERE (e.instance_id IN (SELECT instance_id FROM symptom)
            OR e.revision IN (SELECT revision FROM symptom)

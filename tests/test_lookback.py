@@ -6,8 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
+
 from forensics.incidents import load_registry
 from forensics.incidents.build import analyze_incidents
+from forensics.incidents.evidence import load_matches
 from forensics.incidents.lookback import LookBack, look_back
 from forensics.ingest import ingest_texts
 from forensics.signatures import classify_store, load_catalog
@@ -128,3 +131,36 @@ def test_a_fix_extends_its_own_issues_history_only(tmp_path: Path) -> None:
     assert issues["LB-2"]["first_seen"] is None
     assert history.since == WINDOW.since - timedelta(days=10)
     assert history.start == WINDOW.since - timedelta(days=registry.settings.lookback_days)
+
+
+def test_matches_before_the_window_are_read_without_their_entries_facts() -> None:
+    """load_matches joins the entries (for resource type and log) only from ``facts_since`` on
+    and for matches without a service (whose service is their resource type): the same rows,
+    services and window facts as the full join, NULL facts only where no stage reads them."""
+    lines = [
+        _entry(1, WINDOW.since - timedelta(days=1), SLOTS, "ERROR"),
+        _entry(2, WINDOW.since + timedelta(hours=1), SLOTS, "ERROR"),
+        json.dumps(
+            {
+                "insertId": "lb0003",
+                "timestamp": (WINDOW.since - timedelta(hours=5)).isoformat(),
+                "logName": "projects/p/logs/cloudsql.googleapis.com%2Fpostgres.log",
+                "resource": {"type": "cloudsql_database", "labels": {"project_id": "p"}},
+                "severity": "ERROR",
+                "textPayload": SLOTS,
+            }
+        ),
+    ]
+    with open_store(":memory:") as store:
+        ingest_texts(store, lines, "test")
+        classify_store(store, load_catalog())
+        since = WINDOW.since - timedelta(days=2)
+        full = load_matches(store, UNTIL, since)
+        read = load_matches(store, UNTIL, since, WINDOW.since)
+    assert full.height == 3 and full["resource_type"].null_count() == 0
+    assert read.drop("resource_type", "log_id").equals(full.drop("resource_type", "log_id"))
+    facts = {r["insert_id"]: r["resource_type"] for r in read.to_dicts()}
+    assert facts == {"lb0001": None, "lb0002": "cloud_run_revision", "lb0003": "cloudsql_database"}
+    assert read.filter(pl.col("insert_id") == "lb0003")["service"].to_list() == [
+        "cloudsql_database"
+    ]

@@ -127,7 +127,7 @@ def analyze_incidents(
     # every store-wide stage reads the window and its baseline look-back, never all history;
     # a claimed fix before the baseline extends its own issue's history alone (lookback.py)
     history = look_back(store, window, registry)
-    matches = load_matches(store, window.until, history.start)
+    matches = load_matches(store, window.until, history.start, window.since)
     symptoms = attribute_symptoms(store, window.until, registry, history.start)
     evidence = issue_evidence(matches, symptoms, registry, ranks)
     signals = run_named(store, "store_signals", history.params())  # a small table

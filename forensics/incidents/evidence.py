@@ -54,9 +54,16 @@ _EVIDENCE_COLUMNS = [
 ]
 
 
-def load_matches(store: Store, until: datetime, since: datetime = EPOCH) -> pl.DataFrame:
-    """Every signature match in [since, until), primary and secondary, with entry facts."""
-    return run_named(store, "store_signature_matches", {"since": since, "until": until})
+def load_matches(
+    store: Store, until: datetime, since: datetime = EPOCH, facts_since: datetime | None = None
+) -> pl.DataFrame:
+    """Every signature match in [since, until), primary and secondary, with entry facts: the
+    resource type and log of the matches from ``facts_since`` on (default ``since``: all) and
+    of those without a service; NULL for the others (the look-back before the window, whose
+    facts no stage reads: the window's incidents do), so the look-back's entries are not
+    joined."""
+    params = {"since": since, "until": until, "facts_since": facts_since or since}
+    return run_named(store, "store_signature_matches", params)
 
 
 # The lines one failure writes at once (the error, its traceback chunks, gunicorn's exit) arrive
