@@ -226,10 +226,13 @@ _NEEDLES: dict[str, str] = {
 _Rule = tuple[str, _Matcher, Replacement, re.Pattern[str] | None]
 
 
+_NEEDLE_PATTERNS = {needle: re.compile(needle) for needle in _NEEDLES.values()}  # one per text
+
+
 def _compile(kind: str, rx: str | _Matcher, repl: Replacement) -> _Rule:
     needle = _NEEDLES.get(kind)
     matcher = re.compile(rx) if isinstance(rx, str) else rx
-    return kind, matcher, repl, re.compile(needle) if needle else None
+    return kind, matcher, repl, _NEEDLE_PATTERNS[needle] if needle else None
 
 
 _COMPILED = [_compile(*rule) for rule in _RULES]
@@ -252,12 +255,20 @@ class Redactor:
         """``value`` with every secret replaced (control characters left alone)."""
         if not _MAYBE.search(value):
             return value
+        # Several rules share a needle (the secret-name words: four rules): each needle is
+        # searched once per value, again only after a rule changed the value.
+        found: dict[re.Pattern[str], bool] = {}
         for kind, pattern, repl, needle in self._compiled:
-            if needle is not None and not needle.search(value):
-                continue
+            if needle is not None:
+                hit = found.get(needle)
+                if hit is None:
+                    hit = found[needle] = needle.search(value) is not None
+                if not hit:
+                    continue
             value, n = pattern.subn(repl, value)
             if n:
                 self.counts[kind] += n
+                found.clear()
         return value
 
     def text(self, value: str) -> str:
