@@ -5,7 +5,8 @@
 -- cost: O(m + e) reads of signature_matches and of error_causes_in (the errors stored per ingest run, forensics/window_rows.py) in the look-back (never the whole store, never every entry), then O(k log k) for the k symptoms and
 --   candidate causes: bursts and episodes are running sums over one sorted stream per
 --   instance, roots one GROUP BY per episode, and each symptom reads the nearest cause from
---   one sorted stream per instance and per revision (carrying a cause's number, joined back
+--   one sorted stream per instance and, for the symptoms the instance left unattributed, per
+--   revision (carrying a cause's number, joined back
 --   to its root on that key); every join is on keys (no range join
 --   pairs every symptom with every cause). tests/test_symptom_causes_equivalence.py holds it
 --   to the pairwise statement of the rule (tests/reference/store_symptom_causes_pairwise.sql).
@@ -192,14 +193,21 @@ on_instance AS (
 -- causes go into one stream per revision (or service), sorted by time with causes before
 -- symptoms at the same instant; for each symptom the last signature cause and the last error
 -- cause so far are the nearest ones (at one instant the smallest insert_id counts as nearest,
--- so it sorts last).
+-- so it sorts last). Only the symptoms the same instance left unattributed are streamed (an
+-- instance's answer comes first), and only their revisions' and services' causes.
+unattributed AS (
+    SELECT s.*
+    FROM symptom AS s
+    ANTI JOIN on_instance AS i
+      ON i."timestamp" = s."timestamp" AND i.log_name = s.log_name AND i.insert_id = s.insert_id
+),
 scope AS (
     SELECT 'revision:' || revision AS part, *
-    FROM symptom
+    FROM unattributed
     WHERE coalesce(revision, '') <> ''
     UNION ALL
     SELECT 'service:' || service AS part, *
-    FROM symptom
+    FROM unattributed
     WHERE coalesce(revision, '') = '' AND service IS NOT NULL
 ),
 stream AS (
