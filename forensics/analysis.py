@@ -114,6 +114,18 @@ class AnalysisModel:
         out["deploys_total"] = len(deploys)
         return out
 
+    def report_analysis(self) -> dict[str, Any]:
+        """analysis() as the reports read it: without the deploy markers and drift rows, which
+        the report facts take from the markers themselves (forensics.report.model.report_facts
+        ``markers``: dicts of the ones a report lists or that are near an incident only), so a
+        wide fleet's 20,000 of each are not made into dicts for it; analysis() once it is
+        made. O(issues + incidents)."""
+        if self._analysis is not None:
+            return self._analysis
+        out = self._build_analysis(replace(self.incidents, deploys=[], drift=[]))
+        del out["deploys"], out["drift"]  # absent, not empty: a reader must not take it for none
+        return out
+
     def _build_analysis(self, incidents: Analysis | None = None) -> dict[str, Any]:
         incidents = incidents or self.incidents
         notes = dict(incidents.notes)
@@ -156,7 +168,7 @@ class AnalysisModel:
         if self.report is None:
             raise ValueError("this model was built without report facts (build_model(report=True))")
         return assemble_report(
-            self.analysis(),
+            self.report_analysis(),
             self.report,
             self.window,
             now=now,

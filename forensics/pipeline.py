@@ -332,11 +332,12 @@ def build_model(
         model.report = report_facts(
             store,
             window,
-            model.analysis(),
+            model.report_analysis(),
             sources.catalog,
             counts=model.signature_counts,
             project=project,
             traffic=incidents.traffic,
+            markers=model.incidents,
             **extra,
         )
     return model

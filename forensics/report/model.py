@@ -13,9 +13,10 @@ and window always give the same report (golden tests rely on it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import polars as pl
 
@@ -40,6 +41,10 @@ from forensics.signatures import Catalog, load_catalog
 from forensics.sql import run_named
 from forensics.store import Store
 from forensics.timeutil import Window, parse_time
+
+if TYPE_CHECKING:
+    from forensics.incidents.build import Analysis
+    from forensics.incidents.model import DeployMarker
 
 __all__ = ["REPORT_DEPLOYS", "REPORT_SCHEMA", "build_report", "report_facts"]
 
@@ -81,6 +86,41 @@ def _deploys(analysis: dict[str, Any]) -> list[dict[str, Any]]:
         marker["label"] = facts.deploy_label(marker)
         out.append(marker)
     return sorted(out, key=lambda d: (d["time"], str(d.get("service"))))
+
+
+def _marker(dep: DeployMarker) -> dict[str, Any]:
+    """One deploy marker as ``_deploys`` makes it from the marker's dict."""
+    marker = {**dep.as_dict(), "time": dep.time.astimezone(UTC), "revision": dep.revision or None}
+    marker["label"] = facts.deploy_label(marker)
+    return marker
+
+
+class Markers(Sequence[dict[str, Any]]):
+    """Deploy markers in time order, each made into ``_deploys``' dict when read: a wide fleet
+    has 20,000 and a report reads the few near each incident (by bisection) and the ones it
+    lists. O(d log d) to sort, O(1) per marker read."""
+
+    def __init__(self, deploys: Sequence[DeployMarker]) -> None:
+        self.objects = sorted(deploys, key=lambda d: (d.time, str(d.service)))
+        self._made: dict[int, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.objects)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.objects)))]
+        index = range(len(self.objects))[index]  # negative indices; IndexError past the end
+        made = self._made.get(index)
+        if made is None:
+            made = self._made[index] = _marker(self.objects[index])
+        return made
 
 
 def _cited(deploys: list[dict[str, Any]], project: str | None) -> list[dict[str, Any]]:
@@ -219,6 +259,7 @@ def report_facts(
     project: str | None = None,
     examples_per_signature: int = facts.EXAMPLES_PER_SIGNATURE,
     traffic: TrafficLedger | None = None,
+    markers: Analysis | None = None,
 ) -> ReportFacts:
     """What a report shows beyond the analysis, read from the store once (the model keeps it):
     sources, per-signature evidence and examples, each incident's postmortem and impact, the
@@ -226,7 +267,9 @@ def report_facts(
 
     ``counts`` are the model's hourly signature rows (``hour_service_signature_count``); the
     per-signature rows aggregate them (run here only for a caller without a model); ``traffic``
-    is the analysis' (``forensics.incidents.traffic``), read from the store when absent."""
+    is the analysis' (``forensics.incidents.traffic``), read from the store when absent;
+    ``markers`` is the analysis whose deploy markers and drift rows are read (then the
+    ``analysis`` dict need not hold them as dicts: a wide fleet has 20,000 of each)."""
     project = _project(store, window, project)
     counted = {**window.params(), "recent_since": window.until}
     if counts is None:
@@ -240,11 +283,21 @@ def report_facts(
         _attributed_issues(analysis.get("signatures")),
     )
     examples = facts.signature_examples(store, window, project, examples_per_signature)
-    deploys = _deploys(analysis)
-    listed = _cited(digest.shown(deploys, REPORT_DEPLOYS), project)
-    drift = _rows(analysis.get("drift"))
-    drift_listed = digest.shown(drift, REPORT_DEPLOYS)
-    drift_kinds = [str(c.get("kind") or "?") for d in drift for c in d.get("changes") or []]
+    deploys: Sequence[dict[str, Any]]
+    drift: Sequence[Any]
+    if markers is None:  # the analysis' dicts
+        deploys = _deploys(analysis)
+        listed = _cited(digest.shown(deploys, REPORT_DEPLOYS), project)
+        drift = _rows(analysis.get("drift"))
+        drift_listed = digest.shown(drift, REPORT_DEPLOYS)
+        drift_kinds = [str(c.get("kind") or "?") for d in drift for c in d.get("changes") or []]
+    else:  # the markers themselves: dicts of the ones listed or near an incident only
+        deploys = Markers(markers.deploys)
+        shown = digest.shown(deploys.objects, REPORT_DEPLOYS)
+        listed = _cited([_marker(d) for d in shown], project)
+        drift = markers.drift
+        drift_listed = [d.as_dict() for d in digest.shown(drift, REPORT_DEPLOYS)]
+        drift_kinds = [str(c.get("kind") or "?") for d in drift for c in d.changes or []]
     requests = request_minutes(store, window, traffic)
     common: dict[str, Any] = {
         "requests": requests,
@@ -267,7 +320,7 @@ def report_facts(
         # a wide fleet deploys thousands of revisions a day: the report lists a bounded number
         # (failed first, then the latest) and counts them all; `analyze --json` has every one
         deploys=tuple(listed),
-        deploys_summary=digest.counts(deploys, len(listed)),
+        deploys_summary=digest.counts(deploys if markers is None else markers.deploys, len(listed)),
         drift=tuple(_drift(drift_listed, project)),
         drift_summary=digest.counts(drift, len(drift_listed), drift_kinds),
         chart=chart_data(store, window, requests),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -92,7 +93,7 @@ def _gap(when: datetime, first: datetime, last: datetime) -> timedelta:
 
 
 def _deploy_events(
-    deploys: list[dict[str, Any]],
+    deploys: Sequence[dict[str, Any]],
     first: datetime | None,
     resolved: datetime | None,
     project: str | None = None,
@@ -192,7 +193,7 @@ def postmortem(
     window: Window,
     requests: RequestMinutes,
     signals: list[dict[str, Any]],
-    deploys: list[dict[str, Any]],
+    deploys: Sequence[dict[str, Any]],
     project: str | None,
 ) -> Postmortem:
     """The postmortem timeline and impact of one scope (see the module docstring)."""
@@ -214,7 +215,7 @@ def postmortems(
     window: Window,
     requests: RequestMinutes,
     signals: list[dict[str, Any]],
-    deploys: list[dict[str, Any]],
+    deploys: Sequence[dict[str, Any]],
     project: str | None,
 ) -> list[Postmortem]:
     """The postmortem of each scope, in order; the store is read once for all of them."""
@@ -242,7 +243,7 @@ def _postmortem(
     window: Window,
     requests: RequestMinutes,
     signals: list[dict[str, Any]],
-    deploys: list[dict[str, Any]],
+    deploys: Sequence[dict[str, Any]],
     project: str | None,
 ) -> Postmortem:
     """One scope's timeline and impact from its rows (``_scope_rows``)."""
