@@ -11,8 +11,10 @@ the entries in [since, until): the stored rows of the runs whose rows are curren
 same rows computed from ``log_entries`` for every other run (an older store, a run not yet
 derived), so an answer never depends on which path a run took.
 
-Cost: writing, one scan of the new runs' entries per table; reading, O(stored rows in the
-range), and O(entries in the range) only for runs whose rows are not current.
+Cost: writing, one scan of the new runs' entries per table, each evaluating its regexes only
+on the entries its LIKE tests kept (a fresh 1M-entry plain run: the seven tables, hour_spans
+included, 1.47 CPU s, instance_events 0.39 and db_timings 0.23 of it); reading, O(stored rows
+in the range), and O(entries in the range) only for runs whose rows are not current.
 """
 
 from __future__ import annotations
@@ -33,14 +35,23 @@ __all__ = [
 ]
 
 # Cloud Run instance events (queries/window_instance_startups.sql): only the instance's own
-# lines that can be a start, readiness or failure (cheap text tests first).
+# lines that can be a start, readiness or failure (cheap text tests first). The kind is computed
+# only for lines passing those tests: DuckDB pushes the outer `kind IS NOT NULL` into the scan's
+# filter ahead of them, which ran the three regexes on every Cloud Run line (0.73 -> 0.39 CPU s).
+_EVENT_TEXT = """(
+          e.log_id = 'run.googleapis.com/varlog/system'
+          OR e.message LIKE '%startup%'
+          OR e.message LIKE '%Uvicorn running on%'
+          OR e.message LIKE '%Worker failed to boot%'
+          OR e.message LIKE '%eady in %'
+      )"""
 INSTANCE_EVENTS = Derived(
     "instance_events",
     f"""
 SELECT * FROM (
     SELECT
         e.ingest_id, e."timestamp", e.instance_id, e.service, e.revision,
-        CASE
+        CASE WHEN {_EVENT_TEXT} THEN CASE
             WHEN e.log_id = 'run.googleapis.com/varlog/system'
                  AND e.message LIKE 'Starting new instance%' THEN 'start'
             WHEN e.message LIKE '%Application startup complete%'
@@ -53,43 +64,41 @@ SELECT * FROM (
                  OR regexp_matches(e.message, 'STARTUP (?:TCP|HTTP|GRPC) probe failed')
                  OR e.message LIKE '%Worker failed to boot%'
                  OR e.message LIKE '%Application startup failed%' THEN 'failed'
-        END AS kind
+        END END AS kind
     FROM log_entries AS e
     WHERE {WHERE_MARK}
       AND e.resource_type = 'cloud_run_revision'
       AND coalesce(e.instance_id, '') <> ''
-      AND (
-          e.log_id = 'run.googleapis.com/varlog/system'
-          OR e.message LIKE '%startup%'
-          OR e.message LIKE '%Uvicorn running on%'
-          OR e.message LIKE '%Worker failed to boot%'
-          OR e.message LIKE '%eady in %'
-      )
+      AND {_EVENT_TEXT}
 )
 WHERE kind IS NOT NULL""",
 )
 
 # Logged database connection times (queries/window_db_connection_timings.sql): "connected to
-# the database in 2.3s". LIKE first: it is vectorized, ILIKE and the regex are not.
+# the database in 2.3s". LIKE first: it is vectorized, ILIKE and the regex are not. The seconds
+# are extracted only from lines the line regex matched (the outer `seconds IS NOT NULL` is
+# pushed ahead of it, which ran both extractions on every line the LIKE kept: 0.36 -> 0.23).
 _DURATION = "'(?i)\\b(?:in|after|took)\\s+(\\d+(?:\\.\\d+)?)\\s*(ms|s)\\b'"
+_CONNECTED = "regexp_matches(e.message, '(?i)\\b(?:database|postgres(?:ql)?|cloud sql|db)\\b[^\\n]{0,80}?\\b(?:connected|connection (?:established|succeeded|successful|ok)|initiali[sz]ed)\\b[^\\n]{0,40}?\\b(?:in|after|took)\\s+\\d+(?:\\.\\d+)?\\s*(?:ms|s)\\b')"  # noqa: E501
 DB_TIMINGS = Derived(
     "db_timings",
     f"""
 SELECT * FROM (
     SELECT
         e.ingest_id, e."timestamp", e.service, e.revision, e.insert_id,
-        TRY_CAST(regexp_extract(e.message, {_DURATION}, 1) AS DOUBLE)
+        CASE WHEN {_CONNECTED} THEN
+            TRY_CAST(regexp_extract(e.message, {_DURATION}, 1) AS DOUBLE)
             / CASE WHEN lower(regexp_extract(e.message, {_DURATION}, 2)) = 'ms'
-                   THEN 1000.0 ELSE 1.0 END AS seconds
+                   THEN 1000.0 ELSE 1.0 END END AS seconds
     FROM log_entries AS e
     WHERE {WHERE_MARK}
       AND coalesce(e.log_id, '') NOT IN ('run.googleapis.com/requests',
                                          'run.googleapis.com/varlog/system')
       AND coalesce(e.log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'
       AND (e.message LIKE '%onnect%' OR e.message LIKE '%nitiali%')
-      AND regexp_matches(e.message, '(?i)\\b(?:database|postgres(?:ql)?|cloud sql|db)\\b[^\\n]{{0,80}}?\\b(?:connected|connection (?:established|succeeded|successful|ok)|initiali[sz]ed)\\b[^\\n]{{0,40}}?\\b(?:in|after|took)\\s+\\d+(?:\\.\\d+)?\\s*(?:ms|s)\\b')
+      AND {_CONNECTED}
 )
-WHERE seconds IS NOT NULL""",  # noqa: E501
+WHERE seconds IS NOT NULL""",
 )
 
 # Requests to /health* endpoints (queries/window_health_latency.sql).
