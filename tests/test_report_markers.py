@@ -10,7 +10,8 @@ from pathlib import Path
 from forensics.incidents.model import DeployMarker, Drift
 from forensics.ingest import ingest_files
 from forensics.pipeline import Sources, build_model
-from forensics.report.model import REPORT_DEPLOYS, Markers, _deploys, report_facts
+from forensics.report.markers import Markers
+from forensics.report.model import REPORT_DEPLOYS, _deploys, report_facts
 from forensics.store import open_store
 from forensics.timeutil import window_ending
 
@@ -59,6 +60,8 @@ def test_the_report_facts_from_the_markers_are_those_from_the_analysis_dicts(
     assert from_markers.deploys_summary["left_out"] == N - REPORT_DEPLOYS
     assert from_markers.drift_summary["total"] == N
     assert any(d["kind"] == "failed" for d in from_markers.deploys)
+    # more deploys near an incident than its timeline lists: the nearest ones were picked
+    assert any(inc.postmortem.deploys_not_listed for inc in from_markers.incidents)
 
 
 def test_markers_read_as_the_analysis_dicts_in_time_order() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -29,6 +29,7 @@ from forensics.report.assemble import REPORT_SCHEMA, assemble_report
 from forensics.report.assemble import rows as _rows
 from forensics.report.chart import chart_data
 from forensics.report.impact import request_minutes
+from forensics.report.markers import Markers, marker
 from forensics.report.postmortem import Scope, postmortems
 from forensics.report.records import (
     Postmortem,
@@ -44,7 +45,6 @@ from forensics.timeutil import Window, parse_time
 
 if TYPE_CHECKING:
     from forensics.incidents.build import Analysis
-    from forensics.incidents.model import DeployMarker
 
 __all__ = ["REPORT_DEPLOYS", "REPORT_SCHEMA", "build_report", "report_facts"]
 
@@ -86,41 +86,6 @@ def _deploys(analysis: dict[str, Any]) -> list[dict[str, Any]]:
         marker["label"] = facts.deploy_label(marker)
         out.append(marker)
     return sorted(out, key=lambda d: (d["time"], str(d.get("service"))))
-
-
-def _marker(dep: DeployMarker) -> dict[str, Any]:
-    """One deploy marker as ``_deploys`` makes it from the marker's dict."""
-    marker = {**dep.as_dict(), "time": dep.time.astimezone(UTC), "revision": dep.revision or None}
-    marker["label"] = facts.deploy_label(marker)
-    return marker
-
-
-class Markers(Sequence[dict[str, Any]]):
-    """Deploy markers in time order, each made into ``_deploys``' dict when read: a wide fleet
-    has 20,000 and a report reads the few near each incident (by bisection) and the ones it
-    lists. O(d log d) to sort, O(1) per marker read."""
-
-    def __init__(self, deploys: Sequence[DeployMarker]) -> None:
-        self.objects = sorted(deploys, key=lambda d: (d.time, str(d.service)))
-        self._made: dict[int, dict[str, Any]] = {}
-
-    def __len__(self) -> int:
-        return len(self.objects)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self.objects)))]
-        index = range(len(self.objects))[index]  # negative indices; IndexError past the end
-        made = self._made.get(index)
-        if made is None:
-            made = self._made[index] = _marker(self.objects[index])
-        return made
 
 
 def _cited(deploys: list[dict[str, Any]], project: str | None) -> list[dict[str, Any]]:
@@ -294,7 +259,7 @@ def report_facts(
     else:  # the markers themselves: dicts of the ones listed or near an incident only
         deploys = Markers(markers.deploys)
         shown = digest.shown(deploys.objects, REPORT_DEPLOYS)
-        listed = _cited([_marker(d) for d in shown], project)
+        listed = _cited([marker(d) for d in shown], project)
         drift = markers.drift
         drift_listed = [d.as_dict() for d in digest.shown(drift, REPORT_DEPLOYS)]
         drift_kinds = [str(c.get("kind") or "?") for d in drift for c in d.changes or []]

@@ -23,6 +23,7 @@ from typing import Any
 
 from forensics.report.facts import entry_ref
 from forensics.report.impact import RequestMinutes, impact_events, scope_impact
+from forensics.report.markers import Markers
 from forensics.report.records import (
     Affected,
     FailedStarts,
@@ -106,16 +107,26 @@ def _deploy_events(
     if first is None:
         return [], 0
     last = resolved or first
-    lo = bisect_left(deploys, first - DEPLOY_LEAD, key=_deploy_time)
-    hi = bisect_right(deploys, last + DEPLOY_LEAD, key=_deploy_time)
-    near = deploys[lo:hi]
-    if len(near) > MAX_DEPLOY_EVENTS:  # a wide fleet: the nearest ones, in time order
+    # Markers keep their times: the near ones are found and ranked without making their dicts
+    times = deploys.times if isinstance(deploys, Markers) else None
+    if times is not None:
+        lo = bisect_left(times, first - DEPLOY_LEAD)
+        hi = bisect_right(times, last + DEPLOY_LEAD)
+    else:
+        lo = bisect_left(deploys, first - DEPLOY_LEAD, key=_deploy_time)
+        hi = bisect_right(deploys, last + DEPLOY_LEAD, key=_deploy_time)
+    picked: Sequence[int] = range(lo, hi)
+    if hi - lo > MAX_DEPLOY_EVENTS:  # a wide fleet: the nearest ones, in time order
         nearest = heapq.nsmallest(  # O(n log k), not a sort of every near deploy
             MAX_DEPLOY_EVENTS,
-            range(len(near)),
-            key=lambda i: (_gap(near[i]["time"], first, last), i),
+            picked,
+            key=lambda i: (
+                _gap(times[i] if times is not None else deploys[i]["time"], first, last),
+                i,
+            ),
         )
-        near = [near[i] for i in sorted(nearest)]
+        picked = sorted(nearest)
+    near = [deploys[i] for i in picked]
     out = []
     for dep in near:
         when: datetime = dep["time"]
