@@ -99,30 +99,10 @@ WINDOW_ROW_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("cause", "VARCHAR NOT NULL", "'error:' and the error type, else unclassified."),
         Column("kind_rank", "INTEGER NOT NULL", "1: a typed error, 2: an untyped one."),
     ),
-    # forensics.window_rows.AUDIT_EVENTS (it replaces audit_entries, which held the payloads)
-    "audit_events": (
-        *_entry_columns("ingest_id", "timestamp", "insert_id", "log_id", "severity"),
-        *_entry_columns("resource_type", "service", "revision"),
-        Column("valid", "BOOLEAN", "The payload is JSON (else every field below is NULL)."),
-        *(
-            Column(name, "VARCHAR", f"The payload's {path}.")
-            for name, path in (
-                ("method", "methodName"),
-                ("label_service", 'response.metadata.labels."serving.knative.dev/service"'),
-                ("resource_name", "resourceName"),
-                ("status_message", "status.message"),
-                ("principal", "authenticationInfo.principalEmail"),
-                ("response_kind", "response.kind"),
-                ("response_name", "response.metadata.name"),
-                ("latest_created", "response.status.latestCreatedRevisionName"),
-                ("latest_ready", "response.status.latestReadyRevisionName"),
-            )
-        ),
-        Column("has_ready", "BOOLEAN", "response.status.conditions has a Ready condition."),
-        Column("ready_status", "VARCHAR", "That condition's status (JSON text)."),
-        # the payload's request service and connector, a Revision response's kind, metadata, spec
-        Column("config_json", "VARCHAR", "What a configuration is read from (JSON text)."),
-    ),
+    "audit_entries": _entry_columns(
+        "ingest_id", "timestamp", "insert_id", "log_id", "severity", "resource_type", "service"
+    )
+    + _entry_columns("revision", "json_payload"),
     # forensics.hour_spans: per run, hour, service, resource type and revision
     "hour_spans": (
         Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries are spanned."),

@@ -26,7 +26,7 @@ from forensics.derived import WHERE_MARK, Derived
 from forensics.hour_spans import HOUR_SPANS
 
 __all__ = [
-    "AUDIT_EVENTS",
+    "AUDIT_ENTRIES",
     "DB_TIMINGS",
     "ERROR_CAUSES",
     "ERROR_MESSAGES",
@@ -152,71 +152,21 @@ WHERE {WHERE_MARK}
 )
 
 # Cloud Run and Serverless VPC Access audit entries (queries/store_audit_events.sql: deploy
-# calls, Ready condition changes, connector updates), with the fields a deploy marker reads from
-# their payloads, each payload parsed once here (one json_extract of every path; NULL fields and
-# valid false: not JSON) rather than by every analysis: a tiny share of the entries, read before
-# the look-back too (the configuration before it). config_json: the part of the payload a
-# configuration is read from (forensics.incidents.config_diff.run_config): the request's service
-# and connector, and a Revision response's kind, metadata and spec (read only when its deploy
-# call carries none), not the whole payload (a wide fleet's were 29 MB per analysis).
-# Cost: writing, O(audit entries of the new runs), one JSON parse each.
-AUDIT_EVENTS = Derived(
-    "audit_events",
+# calls, Ready condition changes, connector updates), with the payload a deploy marker reads:
+# a tiny share of the entries, read before the look-back too (the configuration before it).
+AUDIT_ENTRIES = Derived(
+    "audit_entries",
     f"""
-SELECT
-    ingest_id, "timestamp", insert_id, log_id, severity, resource_type, service, revision,
-    j IS NOT NULL AS valid,
-    j[1] ->> '$' AS method,
-    j[2] ->> '$' AS label_service,
-    j[3] ->> '$' AS resource_name,
-    j[4] ->> '$' AS status_message,
-    j[5] ->> '$' AS principal,
-    j[6] ->> '$' AS response_kind,
-    j[7] ->> '$' AS response_name,
-    j[8] ->> '$' AS latest_created,
-    j[9] ->> '$' AS latest_ready,
-    ready_condition IS NOT NULL AS has_ready,
-    json_extract(ready_condition, '$.status')::VARCHAR AS ready_status,  -- JSON text
-    CASE WHEN j IS NOT NULL THEN json_object(
-        'request', json_object('service', j[11], 'connector', j[12]),
-        'response', CASE WHEN j[6] ->> '$' = 'Revision' THEN json_object(
-            'kind', j[6], 'metadata', j[13], 'spec', j[14]) END
-    )::VARCHAR END AS config_json
-FROM (
-    SELECT *, list_filter(
-        json_extract(j[10], '$[*]'), c -> json_extract_string(c, '$.type') = 'Ready'
-    )[1] AS ready_condition
-    FROM (
-        SELECT
-            e.ingest_id, e."timestamp", e.insert_id, e.log_id, e.severity, e.resource_type,
-            e.service, e.revision,
-            try(json_extract(e.json_payload, [
-                '$.methodName',
-                '$.response.metadata.labels."serving.knative.dev/service"',
-                '$.resourceName',
-                '$.status.message',
-                '$.authenticationInfo.principalEmail',
-                '$.response.kind',
-                '$.response.metadata.name',
-                '$.response.status.latestCreatedRevisionName',
-                '$.response.status.latestReadyRevisionName',
-                '$.response.status.conditions',
-                '$.request.service',
-                '$.request.connector',
-                '$.response.metadata',
-                '$.response.spec'
-            ])) AS j
-        FROM log_entries AS e
-        WHERE {WHERE_MARK}
-          AND e.log_id IN ('cloudaudit.googleapis.com/activity',
-                           'cloudaudit.googleapis.com/system_event')
-          AND (
-              e.resource_type LIKE 'cloud_run%'
-              OR e.resource_type = 'vpc_access_connector'
-              OR json_extract_string(e.json_payload, '$.serviceName') = 'vpcaccess.googleapis.com'
-          )
-    )
-)""",
+SELECT e.ingest_id, e."timestamp", e.insert_id, e.log_id, e.severity, e.resource_type,
+       e.service, e.revision, e.json_payload
+FROM log_entries AS e
+WHERE {WHERE_MARK}
+  AND e.log_id IN ('cloudaudit.googleapis.com/activity', 'cloudaudit.googleapis.com/system_event')
+  AND (
+      e.resource_type LIKE 'cloud_run%'
+      OR e.resource_type = 'vpc_access_connector'
+      OR json_extract_string(e.json_payload, '$.serviceName') = 'vpcaccess.googleapis.com'
+  )""",
 )
 
 # The row tables, each read through its macro <table>_in(since, until).
@@ -226,7 +176,7 @@ ROW_TABLES = (
     HEALTH_REQUESTS,
     ERROR_MESSAGES,
     ERROR_CAUSES,
-    AUDIT_EVENTS,
+    AUDIT_ENTRIES,
 )
 # Every per-run table the writers keep for the analysis stages (the hourly spans have macros of
 # their own: forensics.hour_spans).

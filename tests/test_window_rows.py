@@ -91,7 +91,7 @@ def _queries(store: Store, window: Window) -> dict[str, Any]:
             "window_error_messages_top",
             "store_revision_first_seen",  # the hourly spans (forensics.hour_spans)
             "store_time_range",
-            "store_audit_events",  # audit_events, before the window too (its seed)
+            "store_audit_events",  # audit_entries, before the window too (its seed)
         )
     }
     # a look-back starting on an hour and ending inside one, and the reverse
@@ -174,7 +174,7 @@ def test_a_run_that_grew_since_its_rows_were_stored_is_read_from_the_entries(
         store.conn.execute("DELETE FROM instance_events")
         store.conn.execute("UPDATE error_causes SET cause = 'error:Stale'")
         store.conn.execute("UPDATE hour_spans SET entries = entries + 1000")
-        store.conn.execute("DELETE FROM audit_events")
+        store.conn.execute("DELETE FROM audit_entries")
         store.conn.execute("UPDATE ingest_runs SET accepted = accepted + 1")
         assert current_runs(store, MINUTE_LEDGER) == []
         assert all(current_runs(store, d) == [] for d in WINDOW_DERIVED)

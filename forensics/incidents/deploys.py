@@ -124,9 +124,9 @@ def _connector_config(payload: dict[str, Any]) -> RevisionConfig | None:
 
 
 def _parse(row: _AuditRow) -> _Event | None:
-    """One audit entry as an event, from the fields read out of its payload once per ingest run
-    (audit_events, forensics/window_rows.py); only a configuration is parsed here (a call's,
-    eagerly; a Ready event's, when its call carries none). O(1) but for that parse."""
+    """One audit entry as an event, from the fields store_audit_events read out of its payload
+    in DuckDB; only a configuration is parsed here (a call's, eagerly; a Ready event's, when
+    its call carries none)."""
     if not row.valid:
         return None
     method = row.method or ""
