@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from forensics.incidents.config_diff import config_changes, describe_change, run_config
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forensics.incidents.config_diff import _normed, config_changes, describe_change, run_config
 
 
 def v1(
@@ -107,3 +110,50 @@ def test_changes_and_their_one_line_descriptions() -> None:
 
 def test_payload_without_a_template_has_no_config() -> None:
     assert run_config({"methodName": "SetIamPolicy", "request": {"policy": {}}}) is None
+
+
+_value = st.one_of(
+    st.none(),
+    st.sampled_from(["", "True", "FALSE", "true", "False ", "img@sha256:" + "c" * 64, "2Gi"]),
+    st.sampled_from([80, 80.0, 12.5, 0, 0.0, -3.0, True, False]),
+    st.lists(st.sampled_from(["A", "B"]), max_size=2),
+    st.just({}),
+)
+_env = st.lists(st.sampled_from(["A", "B", "C"]), max_size=3, unique=True)
+_config = st.builds(
+    lambda settings, env: {**settings, **env},
+    st.dictionaries(st.sampled_from(["image", "memory", "timeout", "port", "x"]), _value),
+    st.dictionaries(st.just("env"), st.one_of(st.none(), _env)),
+)  # env names are a list (or none): run_config makes them so
+
+
+def _plain_norm(value: Any) -> Any:
+    """The normalization as first written: one isinstance chain per value."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return value.lower() if value.lower() in ("true", "false") else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@given(_config)
+def test_settings_kept_and_normalized_as_the_plain_rule_says(config: dict[str, Any]) -> None:
+    expected = {k: _plain_norm(v) for k, v in config.items() if v not in (None, "", [])}
+    got = _normed(config)
+    assert got == expected
+    assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
+
+
+@given(_config, _config)
+def test_changes_are_the_settings_that_differ_in_name_order(
+    before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """Every setting of either whose values differ (a missing one reads as None), sorted."""
+    fields = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    changes = config_changes(before, after)
+    assert [c["field"] for c in changes] == fields
+    for c in changes:
+        if c["field"] != "env":
+            assert (c["from"], c["to"]) == (before.get(c["field"]), after.get(c["field"]))

@@ -6,8 +6,9 @@ Usage:
   deploy markers and the drift between each service's consecutive configurations, oldest first
   (callers keep the window's part). The last audit entries of each service before the
   look-back seed the configuration its first deploy in it is compared with.
-  Cost: O(a log a + a·k) for a audit events and revision labels, k of one service within a
-  pairing range (minutes).
+  Cost: O(a log a + a·u) for a audit events and revision labels, u the used Ready events of
+  one service a pairing passes within its range (minutes; nearly always none); one JSON parse
+  per call's configuration, the rest read in DuckDB; O(s) per configuration compared.
 
 A deploy call (``ReplaceService``, v2 ``UpdateService``/``CreateService``) is paired with the
 "Ready condition ... for Revision X" system event of the same service (after the call, or a
@@ -22,7 +23,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 import polars as pl
 
@@ -70,48 +71,21 @@ class _Event:
         return self.config
 
 
-_READY = {"true": True, '"True"': True, "false": False, '"False"': False}  # JSON text
-
-
-class _AuditRow(NamedTuple):
-    """The store_audit_events columns an event is read from."""
-
-    timestamp: datetime
-    insert_id: str
-    log_id: str
-    severity: str
-    service: str | None
-    revision: str | None
-    valid: bool
-    method: str | None
-    label_service: str | None
-    resource_name: str | None
-    status_message: str | None
-    principal: str | None
-    response_kind: str | None
-    response_name: str | None
-    has_ready: bool
-    ready_status: str | None  # JSON text
-    latest_created: str | None
-    latest_ready: str | None
-    config_json: str | None
+# The store_audit_events columns an event is read from, in _parse's order (the SQL tells the
+# event's kind, service, revision and readiness; only a configuration is parsed here).
+_AUDIT_COLUMNS = (
+    "timestamp", "insert_id", "service", "kind", "method", "severity", "revision", "ready",
+    "principal", "message", "config_json",
+)  # fmt: skip
+_AuditRow = tuple[
+    datetime, str, str, str, str, str, str | None, bool | None, str | None, str | None, str | None
+]
 
 
 def audit_rows(frame: pl.DataFrame) -> list[_AuditRow]:
-    """store_audit_events' rows, each a tuple read by column name (a dict per row cost a wide
-    fleet's 40,000 audit entries more than their parse). O(a)."""
-    return list(map(_AuditRow._make, frame.select(_AuditRow._fields).rows()))
-
-
-def _ready(row: _AuditRow) -> bool | None:
-    """The Ready condition's status (``True``/``"True"`` and their False twins; any other
-    value: unknown), else what the status message says."""
-    if row.has_ready:
-        return _READY.get(row.ready_status or "")
-    text = row.status_message or ""
-    if "status changed to True" in text:
-        return True
-    return False if "status changed to False" in text else None
+    """store_audit_events' rows as plain tuples in _AUDIT_COLUMNS' order (a dict or a named
+    tuple per row cost a wide fleet's 40,000 audit events more than reading them). O(a)."""
+    return frame.select(_AUDIT_COLUMNS).rows()
 
 
 def _connector_config(payload: dict[str, Any]) -> RevisionConfig | None:
@@ -124,48 +98,24 @@ def _connector_config(payload: dict[str, Any]) -> RevisionConfig | None:
 
 
 def _parse(row: _AuditRow) -> _Event | None:
-    """One audit entry as an event, from the fields store_audit_events read out of its payload
-    in DuckDB; only a configuration is parsed here (a call's, eagerly; a Ready event's, when
-    its call carries none)."""
-    if not row.valid:
-        return None
-    method = row.method or ""
-    resource = row.resource_name or ""
-    service = (
-        row.service
-        or row.label_service
-        or (resource.rsplit("/", 1)[-1] if "/services/" in resource else None)
-        or resource.rsplit("/", 1)[-1]
-    )
-    base: dict[str, Any] = {
-        "time": row.timestamp,
-        "insert_id": row.insert_id,
-        "service": service,
-        "method": method,
-        "severity": row.severity,
-        "message": row.status_message,
-        "principal": row.principal,
-    }
-    activity = row.log_id.endswith("/activity")
-    if "vpcaccess" in method and activity:
-        config = _connector_config(json.loads(row.config_json or "{}"))
-        return _Event(kind="connector", config=config, **base) if config else None
-    if activity and method.endswith(_CALLS):
-        return _Event(kind="call", config=run_config(json.loads(row.config_json or "{}")), **base)
-    kind = row.response_kind or ""
-    if row.log_id.endswith("/system_event") and kind in ("Revision", "Service"):
-        if kind == "Revision":
-            name = row.response_name or row.revision
-            return _Event(
-                kind="revision",
-                revision=name,
-                ready=_ready(row),
-                payload=row.config_json,
-                **base,
-            )
-        name = row.latest_created or row.latest_ready
-        return _Event(kind="service", revision=name, ready=_ready(row), **base)
-    return None
+    """One audit event, as store_audit_events read it out of its payload in DuckDB; only a
+    configuration is parsed here (a call's, eagerly; a Ready event's, when its call carries
+    none). A connector update whose request names no setting is none. O(1) but the parse."""
+    time, insert_id, service, kind, method, severity, revision, ready, principal, message, cfg = row
+    config: RevisionConfig | None = None
+    payload: str | None = None
+    if kind == "connector":
+        config = _connector_config(json.loads(cfg or "{}"))
+        if not config:
+            return None
+    elif kind == "call":
+        config = run_config(json.loads(cfg or "{}"))
+    elif kind == "revision":
+        payload = cfg
+    return _Event(
+        time, insert_id, service, kind, method, severity, revision, ready, config, principal,
+        message, False, payload,
+    )  # fmt: skip
 
 
 _T = TypeVar("_T")
@@ -208,15 +158,30 @@ def _earliest_latest(items: list[_T], time_of: Callable[[_T], datetime]) -> _T |
 
 
 def _pair(call: _Event, timelines: dict[Hashable, _Timeline[_Event]], kind: str) -> _Event | None:
-    """The event of ``kind`` that reports on ``call``: first after it, else just before it."""
+    """The event of ``kind`` that reports on ``call``: first after it, else just before it.
+
+    O(log n + u): a bisection, then a walk over the u used events it meets (a range's first
+    event is nearly always unused), not over every event of the range."""
     timeline = timelines.get((kind, call.service))
     if timeline is None:
         return None
-    after = timeline.between(call.time, call.time + _AFTER)
-    found = next((e for e in after if not e.used), None)
-    if found is None:
-        before = timeline.between(call.time - _BEFORE, call.time, hi_open=True)
-        found = _earliest_latest([e for e in before if not e.used], _event_time)
+    items, times = timeline.items, timeline.times
+    found: _Event | None = None
+    start = bisect_left(times, call.time)
+    hi = call.time + _AFTER
+    for i in range(start, bisect_right(times, hi, lo=start)):
+        if not items[i].used:
+            found = items[i]
+            break
+    else:  # the latest unused one in [call - _BEFORE, call); among equal times the first
+        lo = call.time - _BEFORE
+        i = start - 1
+        while i >= 0 and times[i] >= lo and found is None:
+            found = None if items[i].used else items[i]
+            i -= 1
+        while found is not None and i >= 0 and times[i] == found.time:
+            found = found if items[i].used else items[i]
+            i -= 1
     if found is not None:
         found.used = True
     return found
@@ -227,21 +192,15 @@ def _event_time(event: _Event) -> datetime:
 
 
 def _marker(event: _Event, kind: str, **facts: Any) -> DeployMarker:
-    values: dict[str, Any] = {
-        "time": event.time,
-        "service": event.service,
-        "kind": kind,
-        "method": event.method,
-        "revision": event.revision,
-        "previous_revision": None,
-        "ready_at": event.time if event.ready else None,
-        "ready": event.ready,
-        "principal": event.principal,
-        "insert_id": event.insert_id,
-        "message": event.message,
-    }
-    values.update(facts)
-    return DeployMarker(**values)
+    """The marker ``event`` makes, with ``facts`` in place of its own values."""
+    marker = DeployMarker(
+        event.time, event.service, kind, event.method, event.revision, None,
+        event.time if event.ready else None, event.ready, event.principal, event.insert_id,
+        [], event.message,
+    )  # fmt: skip
+    for name, value in facts.items():
+        setattr(marker, name, value)
+    return marker
 
 
 _Pairing = Callable[[_Event, str], "_Event | None"]  # (call, kind) -> the event reporting on it
@@ -259,13 +218,19 @@ def _call_marker(call: _Event, pair: _Pairing) -> tuple[DeployMarker, RevisionCo
         kind = "revision" if rev else "traffic"
     else:
         kind = "call"  # no Ready event in the store: the outcome is not in the logs
-    marker = _marker(
-        call,
+    marker = DeployMarker(
+        call.time,
+        call.service,
         kind,
-        revision=rev.revision if rev else (svc.revision if svc else None),
-        ready=ready,
-        ready_at=rev.time if rev and rev.ready else None,
-        message=(rev.message if rev else None) or (svc.message if svc else None),
+        call.method,
+        rev.revision if rev else (svc.revision if svc else None),
+        None,  # previous_revision: _link_previous
+        rev.time if rev and rev.ready else None,
+        ready,
+        call.principal,
+        call.insert_id,
+        [],
+        (rev.message if rev else None) or (svc.message if svc else None),
     )
     return marker, call.config or (rev.revision_config() if rev else None)
 
@@ -273,7 +238,8 @@ def _call_marker(call: _Event, pair: _Pairing) -> tuple[DeployMarker, RevisionCo
 def _markers(events: list[_Event]) -> list[tuple[DeployMarker, RevisionConfig | None]]:
     """Calls paired with their Ready events; revisions only Ready events or labels show.
 
-    O(n log n + n·k) for n events, k of one service within a pairing range (minutes).
+    O(n log n + n·u) for n events, u the used ones a pairing passes (``_pair``); a label's
+    lookup walks the k calls of its service within its range.
     """
     ready = [e for e in events if e.kind in ("revision", "service")]
     timelines = _timelines(ready, lambda e: (e.kind, e.service), _event_time)
