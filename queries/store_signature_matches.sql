@@ -5,6 +5,7 @@
 -- cost: O(m) matches in the range; a hash join on the identity with the entries from
 --   $facts_since on (O(w), the window's), and with the look-back's entries only for matches
 --   without a service (none: the join's scan stops at once): not O(n) of the look-back.
+--   Unordered: load_matches (forensics/incidents/evidence.py) sorts them.
 WITH matches AS (
     SELECT *
     FROM signature_matches
@@ -44,4 +45,3 @@ SELECT
     resource_type,
     log_id
 FROM facts
-ORDER BY "timestamp", insert_id, signature
