@@ -127,3 +127,26 @@ def test_a_window_ending_now_keeps_no_model(
         assert runner.invoke(app, argv).exit_code == 0
     assert len(builds) == 2
     assert not list((tmp_path / "cache").glob("model-*"))
+
+
+def test_deploys_and_drift_are_kept_as_columns_and_read_back_the_same(
+    runner: CliRunner, store: Path, tmp_path: Path
+) -> None:
+    """The kept model holds the deploys and drift rows as one list per field
+    (forensics.incidents.build.Analysis.__getstate__), read back as the same objects."""
+    from dataclasses import fields
+
+    from forensics.incidents.model import DeployMarker, Drift
+
+    _analyze(runner, store, "--out", str(tmp_path / "out"))
+    kept = pickle.loads(next((tmp_path / "cache").glob("model-*-report.pickle")).read_bytes())
+    state = kept.incidents.__getstate__()
+    assert kept.incidents.deploys and kept.incidents.drift  # the sample deploys
+    for cls, name in ((DeployMarker, "deploys"), (Drift, "drift")):
+        rows = getattr(kept.incidents, name)
+        assert all(type(row) is cls for row in rows)
+        assert len(state[name]) == len(fields(cls))
+        assert state[name][0] == [getattr(row, fields(cls)[0].name) for row in rows]
+    again = pickle.loads(pickle.dumps(kept.incidents))
+    assert again.deploys == kept.incidents.deploys
+    assert again.drift == kept.incidents.drift
