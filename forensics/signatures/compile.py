@@ -10,7 +10,16 @@ Usage:
      (plus the few tests that need no message, such as ``http_status = 503``) gates the rows;
      only the rows through the gate have each signature's full condition evaluated. The gate
      is a superset by construction (see ``_superset``), so gating never loses a match.
-  3. The first matching signature in catalog precedence order is the primary one.
+  3. In DuckDB the conditions are evaluated once per distinct combination of the columns they
+     read (``flag_columns``: the match text, severity, status, ...), and the matches are
+     hash-joined back onto the gated rows: a failure repeats its lines, so the plain 1M-entry
+     corpus's 45,644 gated rows are 4,250 combinations (the statement 2.2 -> 1.4 CPU s).
+  4. The first matching signature in catalog precedence order is the primary one.
+
+Cost: O(entries in scope) for the scan, the gate and the traceback chunk test (one regex
+each per entry); O(gated rows) for the match text and the join back; O(distinct combinations x
+signatures) for the conditions. Planning is a fixed cost (~0.25 CPU s for the 45-signature
+catalog's 130 kB statement), paid once per classified run.
 
 SQL stays in functions any analytical engine has (CASE, COALESCE, regex match / extract,
 UNNEST of an array, JSON object). Every engine-specific spelling comes from a ``Dialect``
@@ -31,6 +40,7 @@ from forensics.signatures.keywords import (
     Need,
     chain_regex,
     keyword_chain,
+    minimal,
     re_escape,
 )
 from forensics.signatures.levels import level_sql
@@ -128,7 +138,7 @@ def _keyword_guard(regex: str, dialect: Dialect) -> list[str]:
     for need in keyword_chain(regex) or []:
         anyof = [
             dialect.contains.format(field="lm", value=dialect.literal(k))
-            for k in sorted(need.keywords)
+            for k in minimal(need.keywords)
         ]
         tests.append(anyof[0] if len(anyof) == 1 else "(" + " OR ".join(anyof) + ")")
     return tests
@@ -346,21 +356,13 @@ def classification_sql(
     gate = gate_sql(sigs, dialect)
     # a split traceback's chunks are joined first (splittrace)
     scope = split_traceback_ctes(f"{read}{extra}", source, where, gate, dialect)
-    return f"""
+    texts = f"""
 WITH {scope}, texted AS (
     SELECT *, {failure_text_sql(dialect)} AS ft FROM gated
 ), src AS (
     SELECT *, {exception_lines_sql("ft", dialect)} AS m FROM texted
-), lowered AS {dialect.materialized}(
-    SELECT *, lower(m) AS lm FROM src
-), flagged AS (
-    SELECT *,
-        {flags}
-    FROM lowered
-), hits AS (
-    SELECT flagged.*, coalesce({names}) AS primary_signature, signature
-    FROM flagged {hits}
-)
+)"""
+    output = f"""
 SELECT
     {q("timestamp")}, log_name, insert_id, signature,
     signature = primary_signature AS is_primary,
@@ -369,3 +371,48 @@ SELECT
     {lit(catalog.version)} AS catalog_version{"".join(f", {q(c)}" for c in carry)}
 FROM hits
 """
+    if not dialect.distinct_flags:
+        return f"""{texts}, lowered AS {dialect.materialized}(
+    SELECT *, lower(m) AS lm FROM src
+), flagged AS (
+    SELECT *,
+        {flags}
+    FROM lowered
+), hits AS (
+    SELECT flagged.*, coalesce({names}) AS primary_signature, signature
+    FROM flagged {hits}
+){output}"""
+    keys = flag_columns(sigs)
+    listed = ", ".join(keys)
+    same = " AND ".join(f"e.{k} IS NOT DISTINCT FROM h.{k}_" for k in keys)
+    return f"""{texts}, entries AS {dialect.materialized}(
+    SELECT * FROM src
+), lowered AS {dialect.materialized}(
+    SELECT *, lower(m) AS lm FROM (SELECT DISTINCT {listed} FROM entries)
+), flagged AS (
+    SELECT *,
+        {flags}
+    FROM lowered
+), matched AS (
+    SELECT {", ".join(f"{k} AS {k}_" for k in keys)},
+        coalesce({names}) AS primary_signature, signature
+    FROM flagged {hits}
+), hits AS (
+    SELECT e.*, h.primary_signature, h.signature
+    FROM entries AS e JOIN matched AS h ON {same}
+){output}"""
+
+
+def flag_columns(signatures: list[Signature], dialect: Dialect = DUCKDB) -> list[str]:
+    """The ``src`` columns the signatures' conditions read (always ``m``): the flags are a
+    function of these alone, so they can be computed once per distinct combination."""
+    columns = column_sql(dialect)
+    needed = {"m"}
+    for sig in signatures:
+        for selection in sig.selections.values():
+            for predicate in selection.predicates:
+                if predicate.field == "level":
+                    needed.add("severity_number")
+                else:
+                    needed.add(columns[predicate.field])
+    return sorted(needed)

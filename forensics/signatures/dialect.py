@@ -82,6 +82,23 @@ class Dialect:
     regex_replace: str = field(default="regexp_replace({field}, {pattern}, {replacement}, 'g')")
     first_line: str = field(default="split_part({text}, chr(10), 1)")
     minute: str = field(default="date_trunc('minute', {expr})")
+    # How a key is looked up in a constant string -> number table (``lookup``): DuckDB plans
+    # ``CASE key WHEN 'a' THEN 1 ...`` as one ``key = 'a'`` test per WHEN, each evaluating the
+    # key again (a regex extraction, ten times for a line without a level word), so it reads a
+    # MAP literal, which evaluates the key once; GoogleSQL's CASE evaluates it once.
+    map_lookup: bool = field(default=False)
+    # Classify each distinct combination of the columns the conditions read once, and join the
+    # matches back onto the entries (compile.classification_sql): repeated error lines are most
+    # of what passes the gate. GoogleSQL keeps the one-row-at-a-time shape.
+    distinct_flags: bool = field(default=False)
+
+    def lookup(self, key: str, table: dict[str, int]) -> str:
+        """SQL of the number ``table`` holds for the string expression ``key`` (NULL if none)."""
+        if self.map_lookup:
+            pairs = ", ".join(f"{self.literal(k)}: {self.literal(v)}" for k, v in table.items())
+            return f"MAP {{{pairs}}}[{key}]"
+        whens = " ".join(f"WHEN {self.literal(k)} THEN {self.literal(v)}" for k, v in table.items())
+        return f"CASE {key} {whens} END"
 
     def literal(self, value: object) -> str:
         """A SQL literal: numbers as they are, strings quoted and escaped for this engine."""
@@ -127,6 +144,8 @@ DUCKDB = Dialect(
     streamed="NOT MATERIALIZED ",
     unnest_hits="CROSS JOIN UNNEST([{items}]) AS u({var}) WHERE u.{var} IS NOT NULL",
     quote_char='"',
+    map_lookup=True,
+    distinct_flags=True,
 )
 
 BIGQUERY = Dialect(

@@ -13,12 +13,13 @@ caller then uses the regex itself, which is slower but still correct.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MIN_KEYWORD", "Chain", "chain_regex", "keyword_chain"]
+__all__ = ["MIN_KEYWORD", "Chain", "chain_regex", "keyword_chain", "minimal"]
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -174,13 +175,22 @@ def _best(candidates: list[Keywords]) -> Keywords | None:
 def keyword_chain(regex: str, length: int = 2) -> Chain | None:
     """Up to ``length`` keyword sets, in text order, every match contains one of each.
 
-    None when no set with keywords at least MIN_KEYWORD long can be derived.
+    None when no set with keywords at least MIN_KEYWORD long can be derived. (Each pattern is
+    parsed once per process: the gate and the per-signature guards of every classification
+    ask for the same patterns.)
 
     Example:
         >>> chain = keyword_chain(r"(?i)\\bauth service\\b[^\\n]{0,40}\\btimed? ?out")
         >>> [sorted(n.keywords) for n in chain], chain[1].newline_before
         ([['auth service'], ['time out', 'timed out', 'timedout', 'timeout']], False)
     """
+    found = _keyword_chain(regex, length)
+    return list(found) if found is not None else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _keyword_chain(regex: str, length: int) -> tuple[Need, ...] | None:
+    """``keyword_chain``, as a tuple (the cached value is never changed)."""
     try:
         tree = _p.parse(regex)
     except (re.error, ValueError, OverflowError, RecursionError):
@@ -198,14 +208,26 @@ def keyword_chain(regex: str, length: int = 2) -> Chain | None:
             "\n" in k for n in span[:-1] for k in n.keywords
         )
         chain.append(Need(found[index].keywords, newline))
-    return chain
+    return tuple(chain)
+
+
+def minimal(keywords: Keywords) -> list[str]:
+    """The keywords (sorted) that hold no other keyword of the set: a text holding one of the
+    set holds one of these, so testing these alone is the same test ("auth" makes "auth
+    service" and forty more redundant). A keyword with a newline is always kept, so a chain's
+    ``[^\\n]*`` between two sets still reaches from a kept keyword to the next set."""
+    return sorted(k for k in keywords if "\n" in k or not any(o != k and o in k for o in keywords))
 
 
 def chain_regex(chain: Chain) -> str:
-    """The chain as one case-insensitive-ready RE2 pattern (without the ``(?i)`` flag)."""
+    """The chain as one case-insensitive-ready RE2 pattern (without the ``(?i)`` flag).
+
+    Each set is written as its ``minimal`` keywords: a text the full chain matches holds a
+    minimal keyword inside each matched one, and the newline-free rest of that keyword is
+    covered by the ``[^\\n]*`` beside it, so the pattern matches the same texts."""
     parts = []
     for i, need in enumerate(chain):
         if i:
             parts.append("(?s:.*)" if need.newline_before else "[^\\n]*")
-        parts.append("(?:" + "|".join(re_escape(k) for k in sorted(need.keywords)) + ")")
+        parts.append("(?:" + "|".join(re_escape(k) for k in minimal(need.keywords)) + ")")
     return "".join(parts)

@@ -23,12 +23,8 @@ _LEVEL_RE = (
 
 def word_level_sql(text: str, dialect: Dialect = DUCKDB) -> str:
     """SQL for the level the first level word of ``text`` states (NULL when it has none)."""
-    lit = dialect.literal
-    cases = " ".join(
-        f"WHEN {lit(word)} THEN {num}" for word, num in _LEVEL_WORDS.items() if num > 0
-    )
-    extract = dialect.regex_extract.format(field=text, pattern=lit(_LEVEL_RE))
-    return f"CASE {extract} {cases} END"
+    extract = dialect.regex_extract.format(field=text, pattern=dialect.literal(_LEVEL_RE))
+    return dialect.lookup(extract, {word: num for word, num in _LEVEL_WORDS.items() if num > 0})
 
 
 def level_sql(text: str, dialect: Dialect = DUCKDB) -> str:
