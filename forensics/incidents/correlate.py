@@ -15,7 +15,7 @@ Usage:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -361,9 +361,17 @@ def build_incidents(store: Store, window: Window, ctx: IncidentContext) -> list[
     """The window's incidents, oldest first.
 
     Cost: the window's matches in DuckDB (window_match_islands), then per incident polars
-    joins on its own rows; the cause texts and the cited lines of all incidents are read in
-    one query each.
+    joins on its own rows with the window's matches, symptoms and evidence (every incident
+    line lies in the window: the look-back's rows are left out once, not joined per
+    incident); the cause texts and the cited lines of all incidents are read in one query each.
     """
+    inside = (pl.col("timestamp") >= window.since) & (pl.col("timestamp") < window.until)
+    ctx = replace(
+        ctx,
+        matches=ctx.matches.filter(inside),
+        symptoms=ctx.symptoms.filter(inside),
+        evidence=ctx.evidence.filter(inside),
+    )
     groups = _groups(store, window, ctx)
     if not groups:
         return []

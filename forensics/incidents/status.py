@@ -134,7 +134,7 @@ def _status_of(
         _unfixed(out, in_window, counts, issue)
         return out
     # Traffic of the services the evidence came from, and of the fixed one.
-    services = {str(s) for s in rows["service"].to_list() if s}
+    services = set(rows["service"].cast(pl.String).drop_nulls().unique().to_list()) - {""}
     if fix.get("service"):
         services.add(str(fix["service"]))
     after, draining = _after_fix(rows, fix)
