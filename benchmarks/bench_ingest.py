@@ -92,6 +92,28 @@ scan in its statistics: 1.69 against 1.73 s to write 250,000 rows, within the no
 reader would need decode()) and uncompressed (2.10 against 1.67 s: more bytes to write, 6 times
 the disk); Arrow's count_substring per line for the nesting bound (5 times the translate);
 disabling FSST (3.15-3.27 against 3.30-3.52 s, for 34 % more disk).
+
+The loader alone, looked at again (2026-12-07, py-spy --native over a 250,000-entry plain load,
+then ablations in one process, min of 5-9 runs interleaved): the normalizing expressions are
+36 % of the load's CPU (yyjson and json_transform 11 %), the write 32 % (zstd of ``raw`` 9 %,
+dictionary 6 %, FSST 4 %, appending strings to the row group with their statistics 9 %), the
+reader 12-16 %. The plain-string checks read the first character with ascii(), which decodes
+the whole string (a UTF-8 scan of every textPayload); byte prefixes now: 1.24 against 1.29 s
+to normalize 250,000 plain entries, 1.66 against 1.72 s demo ones; a whole plain load 3.45
+against 3.52 s (median of 5 interleaved); at 1M, 12.07 against 12.94 s (median of 3, within
+the noise). Tried and not kept, none beyond the noise: another compression for each string
+column (labels, instance_id, message, the ids, http_url, json_payload: 1.85-2.04 s against
+1.84 s to write 250,000 rows; message as zstd takes 11 % less disk at the same CPU, but
+analyses read message); instanceId cut out by split_part or an anchored regexp; digit-led
+plain strings tested by regexp instead of TRY_CAST; the plain-string checks as one AND without
+a CASE (slower: json_valid and TRY_CAST then run on every value); line numbers added in Arrow
+instead of made from a Python range; glibc's mmap and trim thresholds, allocator_flush_threshold
+and allocator background threads (the same page faults: the peak RSS, touched once). DuckDB's
+read_csv of lines is 0.27-0.29 s per 250,000 against the reader's 0.37-0.45 s, but the nesting
+bound (bytes.translate, half of the reader, faster than bytes.split or bytes.count) would still
+need the bytes. zstd's level is DuckDB's default (3), not a setting. No single expression of
+the normalizing SELECT costs above 0.05 s per 250,000 when removed alone, and the plain checks
+all together 0.27 s: the plain corpus's 0.8x still needs a decision on what ``raw`` stores.
 """
 
 from __future__ import annotations

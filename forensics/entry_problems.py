@@ -170,10 +170,14 @@ def problem_case() -> str:
 
 def plain_string(col: str) -> str:
     """True when ``col`` is absent or surely was a JSON string: json_transform writes a number,
-    boolean, object or array as its JSON text, so text that reads as one is checked exactly."""
+    boolean, object or array as its JSON text, so text that reads as one is checked exactly.
+
+    The first character is tested on bytes (a prefix, and a digit as ``'0' <= col < ':'``):
+    ascii() decodes the whole string to read its first character, a scan of every textPayload.
+    """
     return f"""({col} IS NULL OR CASE
-            WHEN ascii({col}) IN (91, 123) THEN NOT json_valid({col})
-            WHEN ascii({col}) = 45 OR ascii({col}) BETWEEN 48 AND 57
+            WHEN starts_with({col}, '{{') OR starts_with({col}, '[') THEN NOT json_valid({col})
+            WHEN starts_with({col}, '-') OR ({col} >= '0' AND {col} < ':')
                 THEN TRY_CAST({col} AS DOUBLE) IS NULL
             ELSE {col} NOT IN ('true', 'false') END)"""
 

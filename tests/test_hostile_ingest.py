@@ -243,6 +243,35 @@ CASES = [
             "field httpRequest.latency: expected a duration",
         ),
     ),
+    Case(
+        # Strings whose text reads as another JSON type are kept; each other type is named.
+        # The quick checks look at the first character: digits, "-", "[", "{", true/false.
+        "string-look-alikes",
+        _text(
+            lines(
+                entry(1, trace="123", spanId="-1.5"),
+                entry(2, trace="[1, 2]", spanId="true", textPayload="{not json"),
+                entry(3, textPayload='{"a": 1}', spanId="0x1f", trace=":9"),
+                entry(4, spanId=[1]),
+                entry(5, trace=-3),
+                entry(6, spanId=False),
+                entry(7, textPayload={"a": 1}),
+                entry(8, trace=9.5),
+                entry(9, logName=["projects/demo/logs/x"]),
+                entry(10, spanId=0),
+            )
+        ),
+        _ids(1, 2, 3),
+        (
+            "field spanId: expected a string, got an array",
+            "field trace: expected a string, got a number",
+            "field spanId: expected a string, got a boolean",
+            "field textPayload: expected a string, got an object",
+            "field trace: expected a string, got a number",
+            "field logName: expected a string, got an array",
+            "field spanId: expected a string, got a number",
+        ),
+    ),
 ]
 
 
