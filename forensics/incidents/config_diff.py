@@ -84,9 +84,14 @@ def _container(containers: Any) -> dict[str, Any]:
 
 
 def _env_names(container: dict[str, Any]) -> list[str]:
-    return sorted(
-        str(e["name"]) for e in container.get("env") or [] if isinstance(e, dict) and "name" in e
-    )
+    """The variables' names, sorted (a loop, not a generator: a wide fleet reads 20,000)."""
+    names = []
+    for e in container.get("env") or []:
+        if isinstance(e, dict) and "name" in e:
+            name = e["name"]
+            names.append(name if type(name) is str else str(name))
+    names.sort()
+    return names
 
 
 def _v1(template: dict[str, Any]) -> RevisionConfig:

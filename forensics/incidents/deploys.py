@@ -23,6 +23,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from sys import intern
 from typing import Any, Generic, TypeVar
 
 import polars as pl
@@ -47,7 +48,7 @@ _SEED = 3  # audit entries per log and service read before the look-back: the co
 # the first deploy in it changed (a call, its Ready event and the service's)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
     time: datetime
     insert_id: str
@@ -112,9 +113,11 @@ def _parse(row: _AuditRow) -> _Event | None:
         config = run_config(json.loads(cfg or "{}"))
     elif kind == "revision":
         payload = cfg
+    # the few distinct services, methods and principals as one string each (a kept model's
+    # pickle writes each once, not once per marker)
     return _Event(
-        time, insert_id, service, kind, method, severity, revision, ready, config, principal,
-        message, False, payload,
+        time, insert_id, intern(service), intern(kind), intern(method), intern(severity),
+        revision, ready, config, principal and intern(principal), message, False, payload,
     )  # fmt: skip
 
 
