@@ -1,8 +1,10 @@
 """End-to-end benchmark: the on-call engineer's night, timed against DuckDB's own raw load.
 
-Generates N entries with a corpus shape chosen by flags (benchmarks/e2e_corpus.py, independent of
-the demo generator), then in one run times, each in its own child process (so peak RSS is that
-step's own):
+Generates N entries in total with a corpus shape chosen by flags (benchmarks/e2e_corpus.py,
+independent of the demo generator; with --days D, a run of D days of N/D entries each, every day
+shaped like the 1-day corpus and the last one byte for byte the 1-day corpus of N/D entries, so a
+D-day store's last 24 h holds the same data as the 1-day store), then in one run times, each in
+its own child process (so peak RSS is that step's own):
 
   raw             DuckDB alone: CREATE TABLE AS SELECT * FROM read_ndjson(file), threads=1,
                   progress bar off
@@ -23,7 +25,7 @@ FORENSICS_CACHE_DIR in the work directory (emptied first), so no earlier run's m
 
     python benchmarks/bench_e2e.py --entries 1000000
     python benchmarks/bench_e2e.py --entries 200000 --revisions 20000 --instances 200000  # wide
-    python benchmarks/bench_e2e.py --entries 1000000 --days 10   # a 10-day store, last 24 h
+    python benchmarks/bench_e2e.py --entries 10000000 --days 10  # 10 days of 1M, last 24 h
     python benchmarks/bench_e2e.py --keep /tmp/e2e --reuse       # skip generating again
 
 Measured (1M entries, 18 revisions, 1 day; CPU s and ratio to the raw load's CPU s; load
@@ -124,14 +126,27 @@ def _line(name: str, fig: dict[str, float], raw: dict[str, float], rate: bool = 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument(
+        "--entries",
+        type=int,
+        default=1_000_000,
+        help="Total over all days (--entries / --days a day).",
+    )
     parser.add_argument("--services", type=int, default=6)
-    parser.add_argument("--revisions", type=int, default=18, help="Total over all services.")
-    parser.add_argument("--instances", type=int, default=720, help="Total over all revisions.")
+    parser.add_argument(
+        "--revisions", type=int, default=18, help="Per day, total over all services."
+    )
+    parser.add_argument(
+        "--instances", type=int, default=720, help="Per day, total over all revisions."
+    )
     parser.add_argument("--error-rate", type=float, default=0.03, help="Share of error entries.")
     parser.add_argument("--traceback-lines", type=int, default=8, help="Lines per traceback.")
     parser.add_argument(
-        "--days", type=float, default=1.0, help="Store span; the last 24 h is analysed."
+        "--days",
+        type=int,
+        default=1,
+        help="Store span in whole days, each shaped like the 1-day corpus (the last one is the "
+        "1-day corpus of --entries / --days entries); the last 24 h is analysed.",
     )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", type=Path, help="Directory for the corpus, stores and reports.")
@@ -157,10 +172,11 @@ def main() -> None:
         print(f"generated {written:,} entries in {time.perf_counter() - start:.1f}s → {corpus}")
     size = corpus.stat().st_size / 2**20
     print(
-        f"corpus: {args.entries:,} entries requested, {size:,.0f} MiB; {shape.services} services, "
+        f"corpus: {args.entries:,} entries requested ({args.entries // shape.days:,} a day), "
+        f"{size:,.0f} MiB; {shape.services} services, "
         f"{shape.revisions:,} revisions, {shape.instances:,} instances, "
         f"{shape.error_rate:.1%} errors, {shape.traceback_lines}-line tracebacks, "
-        f"{shape.days:g} day(s)"
+        f"{shape.days} day(s)"
     )
     for stale in [*workdir.glob("*.duckdb*"), *workdir.glob("cache/*")]:
         stale.unlink()

@@ -7,9 +7,18 @@ event), and failures in bursts: a DB-init timeout with its traceback split one e
 Cloud Run splits stderr), the worker's exit 3, ``Container called exit(3).`` and 503s. The failure
 wording is taken from that export, not from the demo generator, so neither can flatter the other.
 
-Knobs: ``revisions`` and ``instances`` (fleet width, totals over all services), ``error_rate``
-(share of entries that are errors or 5xx), ``traceback_lines`` (lines per traceback), ``days``
-(store span; the benchmark analyses the last 24 h).
+Knobs: ``entries`` (the total over all days), ``revisions`` and ``instances`` (fleet width per
+day, totals over all services), ``error_rate`` (share of entries that are errors or 5xx),
+``traceback_lines`` (lines per traceback), ``days`` (store span, whole days; the benchmark
+analyses the last 24 h).
+
+A store of N days is a run of N days, each shaped like the 1-day corpus: ``entries // days``
+entries (the first day also takes the remainder), its own fleet deployed within the day (the
+first revision a minute before it starts) and its own crash bursts. The last day is byte for byte
+the 1-day corpus of the same seed and per-day entry count, so a 10-day store's last 24 h holds the
+1-day store's data and the two differ only in what lies before; each earlier day draws from its
+own seed (``"{seed}:{k}"``, k days before the last), its insert ids end in ``-k`` (the last day's
+are 20 hex digits: they cannot collide) and a revision name already drawn is drawn again.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -92,7 +101,8 @@ _PROBE_OK = (
 
 @dataclass(frozen=True)
 class Shape:
-    """What the corpus looks like; totals are over the whole fleet."""
+    """What the corpus looks like: ``entries`` in total over ``days`` whole days; the fleet's
+    totals are per day, over all services."""
 
     entries: int = 1_000_000
     services: int = 6
@@ -100,7 +110,7 @@ class Shape:
     instances: int = 720
     error_rate: float = 0.03
     traceback_lines: int = 8
-    days: float = 1.0
+    days: int = 1
     end: datetime = datetime(2025, 9, 17, tzinfo=UTC)
     seed: int = 11
 
@@ -124,8 +134,8 @@ def _iso(base: datetime, offset_s: float) -> str:
 class _Writer:
     """Entries as NDJSON lines with unique insert ids, counted."""
 
-    def __init__(self, out: TextIO, shape: Shape, rng: random.Random) -> None:
-        self.out, self.shape, self.rng = out, shape, rng
+    def __init__(self, out: TextIO, shape: Shape, rng: random.Random, suffix: str = "") -> None:
+        self.out, self.shape, self.rng, self.suffix = out, shape, rng, suffix
         self.count = 0
 
     def entry(
@@ -147,7 +157,7 @@ class _Writer:
         if rev is not None:
             labels["revision_name"] = rev.name
         record: dict[str, Any] = {
-            "insertId": f"{self.count:08x}{self.rng.getrandbits(48):012x}",
+            "insertId": f"{self.count:08x}{self.rng.getrandbits(48):012x}{self.suffix}",
             "logName": log_name,
             "resource": {"type": "cloud_run_revision", "labels": labels},
             "timestamp": _iso(self.shape.start, offset_s),
@@ -161,8 +171,12 @@ class _Writer:
         self.count += 1
 
 
-def _fleet(shape: Shape, rng: random.Random) -> dict[str, list[_Revision]]:
-    """Revisions per service, deployed evenly over the span (the first one just before it)."""
+def _fleet(
+    shape: Shape, rng: random.Random, taken: set[str] | None = None
+) -> dict[str, list[_Revision]]:
+    """Revisions per service, deployed evenly over the span (the first one just before it); a
+    name in ``taken`` is drawn again, and each name drawn is added to it."""
+    taken = set() if taken is None else taken
     services = [SERVICES[i % len(SERVICES)] + ("" if i < len(SERVICES) else f"-{i}")
                 for i in range(shape.services)]  # fmt: skip
     span = shape.days * 86_400
@@ -173,6 +187,9 @@ def _fleet(shape: Shape, rng: random.Random) -> dict[str, list[_Revision]]:
         revisions = []
         for k in range(per_service):
             name = f"{service}-{k + 1:05d}-{rng.getrandbits(12):03x}"
+            while name in taken:
+                name = f"{service}-{k + 1:05d}-{rng.getrandbits(12):03x}"
+            taken.add(name)
             instances = [f"{rng.getrandbits(640):0160x}" for _ in range(per_revision)]
             revisions.append(_Revision(service, name, k * span / per_service - 60.0, instances))
         fleet[service] = revisions
@@ -310,31 +327,59 @@ def _plan(shape: Shape, rng: random.Random) -> Iterator[tuple[float, str]]:
     yield from events
 
 
-def write_corpus(path: Path, shape: Shape) -> int:
-    """Write the corpus as NDJSON to ``path``; return the number of entries written."""
-    rng = random.Random(shape.seed)
-    fleet = _fleet(shape, rng)
+def _days(shape: Shape) -> Iterator[tuple[Shape, random.Random, str]]:
+    """Each day's shape, generator and insert-id suffix, the earliest first."""
+    days = int(shape.days)
+    if days != shape.days or days < 1:
+        raise ValueError(f"days must be a whole number >= 1, not {shape.days}")
+    per_day = shape.entries // days
+    for back in range(days - 1, -1, -1):
+        extra = shape.entries - per_day * days if back == days - 1 else 0
+        day = replace(shape, entries=per_day + extra, days=1, end=shape.end - timedelta(days=back))
+        if back == 0:
+            yield day, random.Random(shape.seed), ""
+        else:
+            yield day, random.Random(f"{shape.seed}:{back}"), f"-{back}"
+
+
+def _write_day(out: TextIO, shape: Shape, rng: random.Random, suffix: str, taken: set[str]) -> int:
+    """One day's entries (a 1-day corpus); return how many were written."""
+    fleet = _fleet(shape, rng, taken)
     deploys = sorted(
         ((rev.deployed, k, rev) for revisions in fleet.values() for k, rev in enumerate(revisions)),
         key=lambda d: d[0],
     )
     services = list(fleet)
-    with path.open("w", encoding="utf-8") as out:
-        w = _Writer(out, shape, rng)
-        next_deploy = 0
-        for offset, kind in _plan(shape, rng):
-            while next_deploy < len(deploys) and deploys[next_deploy][0] <= offset:
-                _, k, rev = deploys[next_deploy]
-                _deploy(w, rev, k)
-                next_deploy += 1
-            # Crashes hit the first two services (the backend and its auth service).
-            service = rng.choice(services[:2] if kind == "crash" else services)
-            rev = _live(fleet[service], offset)
-            instance = rng.choice(rev.instances)
-            if kind == "crash":
-                _failure(w, offset, rev, instance)
-            else:
-                _everyday(w, offset, rev, instance)
-        for _, k, rev in deploys[next_deploy:]:
+    w = _Writer(out, shape, rng, suffix)
+    next_deploy = 0
+    for offset, kind in _plan(shape, rng):
+        while next_deploy < len(deploys) and deploys[next_deploy][0] <= offset:
+            _, k, rev = deploys[next_deploy]
             _deploy(w, rev, k)
+            next_deploy += 1
+        # Crashes hit the first two services (the backend and its auth service).
+        service = rng.choice(services[:2] if kind == "crash" else services)
+        rev = _live(fleet[service], offset)
+        instance = rng.choice(rev.instances)
+        if kind == "crash":
+            _failure(w, offset, rev, instance)
+        else:
+            _everyday(w, offset, rev, instance)
+    for _, k, rev in deploys[next_deploy:]:
+        _deploy(w, rev, k)
     return w.count
+
+
+def write_corpus(path: Path, shape: Shape) -> int:
+    """Write the corpus as NDJSON to ``path``, day by day; return the number of entries written.
+
+    O(entries) time; memory one day's plan."""
+    days = list(_days(shape))
+    # The last day's revision names, drawn as it will draw them: earlier days draw others.
+    taken: set[str] = set()
+    _fleet(days[-1][0], random.Random(shape.seed), taken)
+    written = 0
+    with path.open("w", encoding="utf-8") as out:
+        for day, rng, suffix in days:
+            written += _write_day(out, day, rng, suffix, taken if suffix else set())
+    return written
