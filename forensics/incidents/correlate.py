@@ -235,12 +235,36 @@ class _Draft:
     wanted: pl.DataFrame  # the identities of the lines it cites
 
 
-def _draft(group: _Group, ctx: IncidentContext, texts: dict[str, str]) -> _Draft:
+def _per_incident(frame: pl.DataFrame, tagged: pl.DataFrame, n: int) -> list[pl.DataFrame]:
+    """``frame``'s rows of each of the ``n`` incidents, in ``frame``'s order: one join with
+    ``tagged`` (unique identities, each with its incident's number) and one partition, not a
+    semi-join per incident. O(f + t) for f rows and t tagged identities."""
+    joined = frame.join(tagged, on=IDENTITY, how="inner", maintain_order="left")
+    parts = joined.partition_by("incident", as_dict=True, include_key=False)
+    empty = frame.clear()
+    return [parts.get((i,), empty) for i in range(n)]
+
+
+def _tagged(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Each frame's distinct identities with its position as ``incident``."""
+    return pl.concat(
+        [
+            f.select(IDENTITY).unique().with_columns(pl.lit(i, pl.UInt32).alias("incident"))
+            for i, f in enumerate(frames)
+        ]
+    )
+
+
+def _draft(
+    group: _Group,
+    ctx: IncidentContext,
+    texts: dict[str, str],
+    lines: pl.DataFrame,
+    symptoms: pl.DataFrame,
+) -> _Draft:
     """One incident's chain, attribution and wanted lines; ``texts`` holds the cause texts of
-    every incident (read in one query)."""
-    rows = group.rows
-    ids = rows.select(IDENTITY)
-    lines = ctx.matches.join(ids, on=IDENTITY, how="semi")
+    every incident (read in one query), ``lines`` and ``symptoms`` its matches and attributed
+    symptoms (_per_incident)."""
     # the chain holds the signals that began with the incident (from a gap before its first
     # line); one already on long before it is listed in ``signals`` as context, not as a link
     lead = timedelta(minutes=ctx.registry.settings.incident_gap_minutes)
@@ -249,7 +273,6 @@ def _draft(group: _Group, ctx: IncidentContext, texts: dict[str, str]) -> _Draft
         [(s["signal"], s["start"]) for s in group.signals if s["start"] >= group.start - lead],
         ctx.ranks,
     )
-    symptoms = ctx.symptoms.join(ids, on=IDENTITY, how="semi")
     firsts = lines.sort("timestamp", "is_primary", descending=[False, True]).unique(
         "signature", keep="first", maintain_order=True
     )
@@ -360,10 +383,13 @@ def _evidence_lines(
 def build_incidents(store: Store, window: Window, ctx: IncidentContext) -> list[Incident]:
     """The window's incidents, oldest first.
 
-    Cost: the window's matches in DuckDB (window_match_islands), then per incident polars
-    joins on its own rows with the window's matches, symptoms and evidence (every incident
-    line lies in the window: the look-back's rows are left out once, not joined per
-    incident); the cause texts and the cited lines of all incidents are read in one query each.
+    Cost: the window's matches in DuckDB (window_match_islands); then every incident's
+    matches, attributed symptoms and cited lines in one join each with all incidents' line
+    identities, tagged by incident and partitioned (O(m + s + r) for the window's m matches,
+    s symptoms and the incidents' r lines, not a semi-join per incident: a wide fleet's day
+    has tens of incidents); every incident line lies in the window, so the look-back's rows
+    are left out once. The cause texts and the cited lines are read in one query each. What
+    stays per incident is small: its chain, first lines, attribution and sentence.
     """
     inside = (pl.col("timestamp") >= window.since) & (pl.col("timestamp") < window.until)
     ctx = replace(
@@ -375,12 +401,14 @@ def build_incidents(store: Store, window: Window, ctx: IncidentContext) -> list[
     groups = _groups(store, window, ctx)
     if not groups:
         return []
-    ids = pl.concat([g.rows.select(IDENTITY) for g in groups])
-    texts = cause_texts(store, _cause_lines(ctx.symptoms.join(ids, on=IDENTITY, how="semi")))
-    drafts = [_draft(g, ctx, texts) for g in groups]
+    n = len(groups)
+    tagged = _tagged([g.rows for g in groups])
+    texts = cause_texts(store, _cause_lines(ctx.symptoms.join(tagged, on=IDENTITY, how="semi")))
+    lines = _per_incident(ctx.matches, tagged, n)
+    symptoms = _per_incident(ctx.symptoms, tagged, n)
+    drafts = [_draft(g, ctx, texts, lines[i], symptoms[i]) for i, g in enumerate(groups)]
     # the lines every incident cites, in one join (a join per incident scanned the entries
     # once per incident: a wide fleet's day has tens of incidents)
     fetched = fetch_lines(store, pl.concat([d.wanted for d in drafts]))
-    return [
-        _incident(d, ctx, fetched.join(d.wanted.unique(), on=IDENTITY, how="semi")) for d in drafts
-    ]
+    cited = _per_incident(fetched, _tagged([d.wanted for d in drafts]), n)
+    return [_incident(d, ctx, cited[i]) for i, d in enumerate(drafts)]
