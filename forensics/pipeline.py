@@ -130,13 +130,17 @@ def stale_runs(store: Store, version: str) -> list[int]:
 # DuckDB's buffer pool while classifying. The working set is small (the scope streams: only
 # the gated rows and the traceback chunks are held), so what fills the pool is cached blocks
 # of the run's entries, which grow with the run: under a 2 GB cap a 10M-entry run reached
-# 1.6 GB RSS. Capped at 768 MB, the same run stays under 0.9 GB at the same CPU time.
+# 1.6 GB RSS. Capped at 768 MB, the same run stays under 0.9 GB at the same CPU time. What
+# classification and the per-run tables wrote is checkpointed under the cap too: left to the
+# checkpoint at close, under DuckDB's default limit (80 % of RAM), a 10M-entry ingest with 2
+# threads peaked there at 4.2 GB RSS, against 0.99 GB checkpointed under the cap.
 CLASSIFY_MEMORY_LIMIT = "768MB"
 
 
 @contextmanager
 def _classify_memory(store: Store) -> Iterator[None]:
-    """Cap DuckDB's memory while classifying (unless the connection's settings are locked)."""
+    """Cap DuckDB's memory while classifying and checkpointing what it wrote (unless the
+    connection's settings are locked)."""
     if store.scalar("SELECT current_setting('lock_configuration')"):
         yield
         return
@@ -144,6 +148,7 @@ def _classify_memory(store: Store) -> Iterator[None]:
     store.conn.execute(f"SET memory_limit = '{CLASSIFY_MEMORY_LIMIT}'")
     try:
         yield
+        store.conn.execute("CHECKPOINT")
     finally:
         store.conn.execute(f"SET memory_limit = '{previous}'")
 
