@@ -104,7 +104,7 @@ def show(
         forensics patterns show startup/exit-code-3
     """
     from forensics.signatures import load_catalog
-    from forensics.signatures.compile import condition_sql
+    from forensics.signatures.predicates import condition_sql
 
     catalog = load_catalog(patterns)
     sig = catalog.get(signature_id)

@@ -21,7 +21,8 @@ from typing import Any
 
 import polars as pl
 
-from forensics.incidents.cause import error_key, root_cause
+from forensics.incidents.attribution import cause_lines, named_error_causes, symptom_attribution
+from forensics.incidents.cause import root_cause
 from forensics.incidents.chain import causal_chain
 from forensics.incidents.evidence import IDENTITY, cause_texts, fetch_lines
 from forensics.incidents.model import EvidenceLine, Incident
@@ -178,49 +179,6 @@ def _ranked(values: list[Any]) -> list[str]:
     return [v for v, _ in Counter(v for v in values if v).most_common()]
 
 
-def _named_error_causes(symptoms: pl.DataFrame, texts: dict[str, str]) -> pl.DataFrame:
-    """Name each error cause by its root exception's class (read across a split traceback),
-    not by the first class name the SQL saw in the entry (a quoted ``except ImportError:``)."""
-    if not texts or symptoms.is_empty():
-        return symptoms
-    keys = {i: error_key(t, "") for i, t in texts.items()}
-    renamed = pl.col("cause_insert_id").replace_strict(keys, default="", return_dtype=pl.String)
-    return symptoms.with_columns(
-        pl.when((pl.col("cause_kind") == "error") & (renamed != ""))
-        .then(renamed)
-        .otherwise(pl.col("cause"))
-        .alias("cause")
-    )
-
-
-def symptom_attribution(symptoms: pl.DataFrame) -> dict[str, dict[str, int]]:
-    """Per symptom signature, how many of its lines each cause explains ("unattributed": none).
-
-    One order whatever order group_by returns the groups in (report.json is the same bytes run
-    after run): signatures by their largest count, then by name; a signature's causes by count,
-    then by name, unattributed after named causes on a tie. O(n) to count, O(g log g) to order
-    the g (signature, cause) groups.
-    """
-    counted = symptoms.group_by("signature", "cause").len()
-    ordered = counted.sort(
-        ["len", "signature", "cause"], descending=[True, False, False], nulls_last=True
-    )
-    attribution: dict[str, dict[str, int]] = {}
-    for sig, cause, n in ordered.iter_rows():
-        attribution.setdefault(sig, {})[cause or "unattributed"] = n
-    return attribution
-
-
-def _cause_lines(symptoms: pl.DataFrame) -> pl.DataFrame:
-    """The identity and kind of the cause line each attributed symptom follows."""
-    return symptoms.filter(pl.col("cause_insert_id").is_not_null()).select(
-        pl.col("cause_timestamp").alias("timestamp"),
-        pl.col("cause_log_name").alias("log_name"),
-        pl.col("cause_insert_id").alias("insert_id"),
-        pl.col("cause_kind"),
-    )
-
-
 @dataclass
 class _Draft:
     """An incident before its cited lines are read (every incident's in one join)."""
@@ -277,12 +235,12 @@ def _draft(
         "signature", keep="first", maintain_order=True
     )
     wanted = [firsts.select(IDENTITY)]
-    cause_lines = _cause_lines(symptoms)
-    errors = cause_lines.filter(pl.col("cause_kind") == "error").drop("cause_kind")
+    located = cause_lines(symptoms)
+    errors = located.filter(pl.col("cause_kind") == "error").drop("cause_kind")
     # every cause line's exception text: an error's name, and a signature's exception line
-    own = set(cause_lines["insert_id"].to_list())
+    own = set(located["insert_id"].to_list())
     texts = {k: v for k, v in texts.items() if k in own}
-    symptoms = _named_error_causes(symptoms, texts)
+    symptoms = named_error_causes(symptoms, texts)
     attribution = symptom_attribution(symptoms)
     if errors.height:
         wanted.append(errors)
@@ -403,7 +361,7 @@ def build_incidents(store: Store, window: Window, ctx: IncidentContext) -> list[
         return []
     n = len(groups)
     tagged = _tagged([g.rows for g in groups])
-    texts = cause_texts(store, _cause_lines(ctx.symptoms.join(tagged, on=IDENTITY, how="semi")))
+    texts = cause_texts(store, cause_lines(ctx.symptoms.join(tagged, on=IDENTITY, how="semi")))
     lines = _per_incident(ctx.matches, tagged, n)
     symptoms = _per_incident(ctx.symptoms, tagged, n)
     drafts = [_draft(g, ctx, texts, lines[i], symptoms[i]) for i, g in enumerate(groups)]

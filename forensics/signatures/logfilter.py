@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 
-from forensics.signatures.compile import regex_for
 from forensics.signatures.condition import And, Name, Node, Not
 from forensics.signatures.matchtext import ERROR_FIELD_MIN_SEVERITY, ERROR_FIELD_PATHS
 from forensics.signatures.model import Predicate, Selection, Signature
+from forensics.signatures.predicates import regex_for
 
 __all__ = ["ERROR_FIELDS", "MESSAGE_FIELDS", "error_fields_clause", "signature_filter"]
 
