@@ -30,6 +30,7 @@ from forensics.derived import store_pending
 from forensics.incidents.build import analyze_incidents
 from forensics.incidents.classified import current_catalog
 from forensics.incidents.registry import Registry, load_registry
+from forensics.incidents.sightings import match_spans
 from forensics.minute_ledger import MINUTE_LEDGER
 from forensics.signatures import Catalog, classify_store, load_catalog
 from forensics.signatures.error_texts import ERROR_TEXTS
@@ -163,6 +164,7 @@ def classify_pending(store: Store, sources: Sources | Catalog) -> Classification
             classify_store(store, catalog, ingest_id=ingest_id)
         store_pending(store, ERROR_TEXTS)  # the miner's per-run rows (catalog-independent)
         store_pending(store, MINUTE_LEDGER)  # per-minute counts: minute_volume's history
+        store_pending(store, match_spans(catalog.version))  # issues' first sightings
         for derived in WINDOW_DERIVED:  # the window stages' rows (forensics.window_rows)
             store_pending(store, derived)
     return Classification(catalog.version, tuple(pending), saved=bool(pending))

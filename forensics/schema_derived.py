@@ -13,6 +13,7 @@ __all__ = [
     "CLASSIFIED_RUN_COLUMNS",
     "DERIVED_RUN_COLUMNS",
     "ERROR_TEXT_COLUMNS",
+    "MATCH_SPAN_COLUMNS",
     "MINUTE_LEDGER_COLUMNS",
     "WINDOW_ROW_COLUMNS",
 ]
@@ -65,6 +66,28 @@ MINUTE_LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("http_status", "INTEGER", "As log_entries.http_status."),
     Column("instance_starts", "BIGINT NOT NULL", "Entries that say an instance started."),
     Column("entries", "BIGINT NOT NULL", "Entries of the run in that minute with those values."),
+)
+
+
+# Each ingest run's signature matches rolled up per signature (forensics.incidents.sightings),
+# written once per run and catalog, so an issue's first sighting in the whole store costs
+# O(runs x signatures), not a scan of every match or entry before the look-back.
+MATCH_SPAN_COLUMNS: tuple[Column, ...] = (
+    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries matched."),
+    Column("signature", "VARCHAR NOT NULL", "The signature (current catalog's matches)."),
+    Column("matches", "BIGINT NOT NULL", "The run's entries it matched."),
+    Column("first_match", "TIMESTAMPTZ NOT NULL", "The first one's timestamp."),
+    Column(
+        "first_line",
+        "STRUCT(insert_id VARCHAR, service VARCHAR, revision VARCHAR)",
+        "The first one's insert_id, service (else resource type) and revision.",
+    ),
+    Column("last_match", "TIMESTAMPTZ NOT NULL", "The last one's timestamp."),
+    Column(
+        "last_line",
+        "STRUCT(insert_id VARCHAR, service VARCHAR, revision VARCHAR)",
+        "The last one's insert_id, service (else resource type) and revision.",
+    ),
 )
 
 

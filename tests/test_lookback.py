@@ -22,7 +22,9 @@ WINDOW = Window(UNTIL - timedelta(hours=24), UNTIL)
 SLOTS = "FATAL:  sorry, too many clients already"
 
 
-def _entry(n: int, when: datetime, text: str, severity: str) -> str:
+def _entry(
+    n: int, when: datetime, text: str, severity: str, revision: str = "api-00001-abc"
+) -> str:
     return json.dumps(
         {
             "insertId": f"lb{n:04d}",
@@ -30,7 +32,7 @@ def _entry(n: int, when: datetime, text: str, severity: str) -> str:
             "logName": "projects/p/logs/run.googleapis.com%2Fstderr",
             "resource": {
                 "type": "cloud_run_revision",
-                "labels": {"service_name": "api", "revision_name": "api-00001-abc"},
+                "labels": {"service_name": "api", "revision_name": revision},
             },
             "severity": severity,
             "textPayload": text,
@@ -83,9 +85,10 @@ def test_a_recent_claimed_fix_extends_the_look_back_to_it(tmp_path: Path) -> Non
     assert history.since == WINDOW.since - timedelta(days=10)
     # the line 5 days before the window came after the fix: the claim is contradicted
     assert issue["status"] == "REGRESSED", issue["basis"]
-    # the line 30 days before lies beyond the look-back: not read
+    # the line 30 days before lies beyond the look-back: not read, not counted
     assert issue["evidence_total"] == 1
-    first = (WINDOW.since - timedelta(days=5)).isoformat().replace("+00:00", "Z")
+    # but it is the issue's first sighting (the per-run rollup: tests/test_first_seen.py)
+    first = (WINDOW.since - timedelta(days=30)).isoformat().replace("+00:00", "Z")
     assert issue["first_seen"] == first
 
 
@@ -128,7 +131,9 @@ def test_a_fix_extends_its_own_issues_history_only(tmp_path: Path) -> None:
     assert issues["LB-1"]["evidence_total"] == 1
     # LB-2's line lies before the baseline and LB-2 claims no fix: outside its history
     assert issues["LB-2"]["evidence_total"] == 0, issues["LB-2"]
-    assert issues["LB-2"]["first_seen"] is None
+    # its first (and last) sighting is still the store's (tests/test_first_seen.py)
+    seen = (WINDOW.since - timedelta(days=5)).isoformat().replace("+00:00", "Z")
+    assert issues["LB-2"]["first_seen"] == issues["LB-2"]["last_seen"] == seen
     assert history.since == WINDOW.since - timedelta(days=10)
     assert history.start == WINDOW.since - timedelta(days=registry.settings.lookback_days)
 

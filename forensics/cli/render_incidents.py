@@ -207,9 +207,11 @@ def render_issue_detail(issue: dict[str, Any]) -> None:
         counts = ", ".join(f"{n:,} {sig}" for sig, n in issue["evidence"].items())
         console.print(_t(f"  evidence in window: {counts}"))
     if issue["first_seen"]:
+        since = issue.get("first_seen_since")
+        read = f" (the first in the logs read from {_when(since)} on)" if since else ""
         console.print(
             _t(
-                f"  first seen {_when(issue['first_seen'])} on {issue['first_seen_place']}, "
+                f"  first seen {_when(issue['first_seen'])} on {issue['first_seen_place']}{read}, "
                 f"last seen {_when(issue['last_seen'])} on {issue['last_seen_place']}"
             )
         )

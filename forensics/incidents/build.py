@@ -31,6 +31,7 @@ from forensics.incidents.model import (
 )
 from forensics.incidents.registry import Registry, load_registry
 from forensics.incidents.revisions import signature_revisions
+from forensics.incidents.sightings import sightings
 from forensics.incidents.status import IssueEvidence, compute_statuses, traffic_ledger
 from forensics.incidents.traffic import TrafficLedger
 from forensics.signatures import Catalog
@@ -179,7 +180,10 @@ def analyze_incidents(
     }
     coverage = window_coverage(store, window.since, window.until)
     ledger = traffic_ledger(store, window, history)  # the traffic every stage reads, once
-    statuses = compute_statuses(store, registry, per_issue, window, coverage, history, ledger)
+    found = sightings(store, registry, catalog.version, window.until)  # first seen: O(runs)
+    statuses = compute_statuses(
+        store, registry, per_issue, window, coverage, history, found, ledger
+    )
     notes = {
         "catalog_version": catalog.version,
         "registry_files": list(registry.files),

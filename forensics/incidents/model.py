@@ -115,6 +115,9 @@ class IssueStatus:
     # True when all the evidence came before a claimed fix that too little traffic followed:
     # ACTIVE until the fix, which is what the claim says, so no contradiction.
     active_before_fix: bool = False
+    # Set when the first sighting is only the first in what was read, from this time on (a
+    # drift issue: configuration changes are read in the look-back only); None: the store's.
+    first_seen_since: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +143,7 @@ class IssueStatus:
             "first_seen_place": self.first_seen_place,
             "last_seen_place": self.last_seen_place,
             "active_before_fix": self.active_before_fix,
+            "first_seen_since": iso(self.first_seen_since),
         }
 
 

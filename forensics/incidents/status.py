@@ -29,7 +29,8 @@ from forensics.incidents.coverage import Coverage
 from forensics.incidents.lookback import LookBack
 from forensics.incidents.model import STATUSES, IssueStatus, iso
 from forensics.incidents.registry import Registry, TrackedIssue
-from forensics.incidents.revisions import first_last_revision, place
+from forensics.incidents.revisions import place
+from forensics.incidents.sightings import Sightings, last_before
 from forensics.incidents.traffic import TrafficLedger, traffic
 from forensics.store import Store
 from forensics.timeutil import Window
@@ -85,20 +86,42 @@ def _top(counts: dict[str, int], n: int = 3) -> str:
     return ", ".join(f"{v:,} {k}" for k, v in items)
 
 
+def _revision(row: dict[str, Any] | None) -> str | None:
+    return str(row["revision"]) if row and row.get("revision") else None
+
+
+def _seen(
+    store: Store, ev: IssueEvidence, found: Sightings, until: datetime
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The issue's first and last sighting before ``until``: the earlier of the store's first
+    (forensics.incidents.sightings) and the first evidence line read; the last line read, else
+    (none read) the store's last. O(1) but for a run spanning ``until`` (``last_before``)."""
+    rows = ev.rows.filter(pl.col("timestamp") < until)
+    first = rows.row(0, named=True) if rows.height else None
+    last = rows.row(-1, named=True) if rows.height else None
+    if found.first is not None and (first is None or found.first.timestamp < first["timestamp"]):
+        first = found.first.row()
+    if last is None and first is not None:
+        before = last_before(store, ev.issue, found, until)
+        last = before.row() if before is not None else first
+    return first, last
+
+
 def _status_of(
     ledger: TrafficLedger,
     ev: IssueEvidence,
     window: Window,
     coverage: Coverage,
     history: LookBack,
+    sighted: tuple[dict[str, Any] | None, dict[str, Any] | None],
 ) -> IssueStatus:
     issue, rows = ev.issue, ev.rows.filter(pl.col("timestamp") < window.until)
     in_window = rows.filter(pl.col("timestamp") >= window.since)
     counts = dict(in_window.group_by("signature").len().iter_rows()) if in_window.height else {}
     counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    first = rows.row(0, named=True) if rows.height else None
-    last = rows.row(-1, named=True) if rows.height else None
-    first_revision, last_revision = first_last_revision(rows)
+    first, last = sighted
+    # a drift issue's configuration changes are read from where its history starts only
+    read_from = history.extended().get(issue.id, history.start) if issue.drift else None
     out = IssueStatus(
         id=issue.id,
         title=issue.title,
@@ -109,8 +132,8 @@ def _status_of(
         evidence=counts,
         first_seen=first["timestamp"] if first else None,
         last_seen=last["timestamp"] if last else None,
-        first_seen_revision=first_revision,
-        last_seen_revision=last_revision,
+        first_seen_revision=_revision(first),
+        last_seen_revision=_revision(last),
         basis="",
         evidence_total=rows.height,
         incidents=list(ev.incidents),
@@ -118,6 +141,7 @@ def _status_of(
         claim_source=issue.claim_source,
         first_seen_place=place(first),
         last_seen_place=place(last),
+        first_seen_since=read_from,
     )
     if not any(coverage.collected(s) for s in issue.sources):
         out.status = "NO_DATA"
@@ -279,17 +303,21 @@ def compute_statuses(
     window: Window,
     coverage: Coverage,
     history: LookBack,
+    found: dict[str, Sightings],
     ledger: TrafficLedger | None = None,
 ) -> list[IssueStatus]:
     """Every tracked issue's status for ``window``, contradictions first; fixes and evidence
-    come from the look-back (forensics.incidents.lookback). O(evidence rows) per issue; the
+    come from the look-back (forensics.incidents.lookback), first sightings from the whole
+    store (``found``: forensics.incidents.sightings). O(evidence rows) per issue; the
     traffic since every fix is read once (``ledger``, else ``traffic_ledger``)."""
     ledger = ledger or traffic_ledger(store, window, history)
     statuses: list[IssueStatus] = []
     for issue in registry.issues:
         if issue.meta:
             continue
-        status = _status_of(ledger, evidence[issue.id], window, coverage, history)
+        ev = evidence[issue.id]
+        sighted = _seen(store, ev, found.get(issue.id, Sightings()), window.until)
+        status = _status_of(ledger, ev, window, coverage, history, sighted)
         status.contradiction = _contradiction(status)
         statuses.append(status)
     metas = [_meta(i, list(statuses)) for i in registry.issues if i.meta]
