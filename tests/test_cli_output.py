@@ -127,6 +127,13 @@ def test_a_wide_fleets_deploys_are_summarised_not_all_printed(
     assert capsys.readouterr().out == out
 
 
+def test_the_terminal_lists_as_many_deploys_as_the_reports() -> None:
+    from forensics.cli.render_incidents import MAX_DEPLOY_ROWS
+    from forensics.report.model import REPORT_DEPLOYS
+
+    assert MAX_DEPLOY_ROWS == REPORT_DEPLOYS
+
+
 def test_the_terminal_analysis_is_the_analysis_with_only_the_shown_deploys(
     tmp_path: Path,
 ) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import polars as pl
 import pytest
 
 from forensics.incidents import build_analysis
@@ -189,3 +190,35 @@ def test_request_count_metric_is_preferred_when_collected(tmp_path: Path) -> Non
     # and the traffic after #395's fix now counts the metric's requests
     status = next(i for i in result["issues"] if i["id"] == "#395")
     assert status["after_fix"]["requests_source"] == "request_count metric"
+
+
+def test_drift_rows_are_one_per_change_but_an_image_in_order() -> None:
+    """The drift evidence frame made once per analysis: the rows a loop over every drift row's
+    changes gives (an image change is a deploy, not drift), in the same order and types."""
+    from datetime import UTC, datetime, timedelta
+
+    from forensics.incidents.build import _ROW_SCHEMA, _drift_rows
+    from forensics.incidents.model import Drift
+
+    t0 = datetime(2025, 9, 16, tzinfo=UTC)
+    kinds = [["image"], ["image", "env", "scaling"], [], ["vpc", "vpc"], ["resources"]]
+    drift = [
+        Drift(
+            f"svc-{i % 2}",
+            t0 + timedelta(minutes=i),
+            None,
+            f"r{i}" if i else None,
+            [{"field": k, "kind": k} for k in ks],
+            f"id{i}",
+        )
+        for i, ks in enumerate(kinds)
+    ]
+    rows = [
+        (d.time, f"drift/{c['kind']}", d.service, d.to_revision)
+        for d in drift
+        for c in d.changes
+        if c["kind"] != "image"
+    ]
+    expected = pl.DataFrame(rows, schema=_ROW_SCHEMA, orient="row")
+    assert _drift_rows(drift).equals(expected) and _drift_rows(drift).height == 5
+    assert _drift_rows([]).equals(pl.DataFrame([], schema=_ROW_SCHEMA, orient="row"))

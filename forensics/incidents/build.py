@@ -105,33 +105,48 @@ def _rows(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _drift_rows(drift: list[Drift]) -> pl.DataFrame:
+    """Evidence rows of configuration drift: one per change but a new image (an ordinary
+    deploy), its signature ``drift/<kind>``, in ``drift``'s order. Made once per analysis
+    and shared by every drift issue (a wide fleet has 20,000 drift rows). O(changes)."""
+    times: list[Any] = []
+    signatures: list[str] = []
+    services: list[str] = []
+    revisions: list[str | None] = []
+    for d in drift:
+        for c in d.changes:
+            kind = c["kind"]
+            if kind != "image":
+                times.append(d.time)
+                signatures.append(f"drift/{kind}")
+                services.append(d.service)
+                revisions.append(d.to_revision)
+    columns = {"timestamp": times, "signature": signatures, "service": services}
+    return pl.DataFrame({**columns, "revision": revisions}, schema=_ROW_SCHEMA)
+
+
 def _issue_rows(
     issue_id: str,
     registry: Registry,
     evidence: pl.DataFrame,
     signals: pl.DataFrame,
-    drift: list[Drift],
+    drift: pl.DataFrame,
     extension: Extension | None = None,
 ) -> pl.DataFrame:
-    """The issue's evidence rows; ``extension`` adds those between its fix and the baseline."""
+    """The issue's evidence rows; ``extension`` adds those between its fix and the baseline.
+    ``drift``: _drift_rows of the look-back's drift. O(rows log rows) for the issue's rows."""
     issue = registry.get(issue_id)
     parts = [_rows(evidence.filter(pl.col("issue") == issue_id))]
     if extension is not None:
         if not extension.evidence.is_empty():
             parts.append(_rows(extension.evidence))
-        drift = [*extension.drift, *drift]
+        if issue.drift and extension.drift:
+            drift = pl.concat([_drift_rows(extension.drift), drift])
     if issue.signals and not signals.is_empty():
         hits = signals.filter(pl.col("signal").is_in(list(issue.signals)))
         parts.append(_rows(hits.rename({"start": "timestamp", "signal": "signature"})))
-    if issue.drift and drift:
-        # a new image is an ordinary deploy; everything else that changes is drift
-        rows = [
-            (d.time, f"drift/{c['kind']}", d.service, d.to_revision)
-            for d in drift
-            for c in d.changes
-            if c["kind"] != "image"
-        ]
-        parts.append(pl.DataFrame(rows, schema=_ROW_SCHEMA, orient="row"))
+    if issue.drift and not drift.is_empty():
+        parts.append(drift)
     return pl.concat(parts).sort("timestamp", nulls_last=True)
 
 
@@ -169,10 +184,11 @@ def analyze_incidents(
         signals,
     )
     incidents = build_incidents(store, window, ctx)
+    drifted = _drift_rows(drift if any(i.drift for i in registry.issues) else [])
     per_issue = {
         i.id: IssueEvidence(
             i,
-            _issue_rows(i.id, registry, evidence, signals, drift, extended.get(i.id)),
+            _issue_rows(i.id, registry, evidence, signals, drifted, extended.get(i.id)),
             [inc.id for inc in incidents if i.id in inc.issues],
         )
         for i in registry.issues
