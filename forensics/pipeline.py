@@ -27,19 +27,16 @@ from typing import Any
 
 from forensics.analysis import TOP_ERRORS, AnalysisModel
 from forensics.derived import store_pending
+from forensics.derived_tables import derived_tables, stale_tables
 from forensics.incidents.build import analyze_incidents
 from forensics.incidents.classified import current_catalog
 from forensics.incidents.registry import Registry, load_registry
-from forensics.incidents.sightings import match_spans
-from forensics.minute_ledger import MINUTE_LEDGER
 from forensics.signatures import Catalog, classify_store, load_catalog
-from forensics.signatures.error_texts import ERROR_TEXTS
 from forensics.signatures.mining import mine_templates
 from forensics.signatures.summary import with_attributed_issues
 from forensics.sql import run_named
 from forensics.store import Store, default_db_path, open_store
 from forensics.timeutil import Window
-from forensics.window_rows import WINDOW_DERIVED
 
 __all__ = [
     "Classification",
@@ -80,6 +77,12 @@ class Classification:
     stale_runs: tuple[int, ...] = ()  # runs not classified with this catalog in the store
     saved: bool = False  # the stale runs were classified and saved (a writer)
     in_memory: bool = False  # ... classified for this answer only (a reader)
+    # per-run tables (derived_tables) without current rows for some runs: a reader computes
+    # them from the entries for its answer (their SQL changed since the store was written, or
+    # it is older); a writer saved them
+    stale_tables: tuple[str, ...] = ()
+    stale_table_runs: int = 0  # runs without current rows in the most stale of them
+    tables_saved: bool = False  # a writer saved those rows
 
     def note(self) -> str | None:
         """One line when the answer's classification is not the stored one."""
@@ -92,6 +95,17 @@ class Classification:
             "not saved (`forensics patterns apply` saves it)"
         )
 
+    def tables_note(self) -> str | None:
+        """One line when per-run tables are computed from the entries for this answer."""
+        if not self.stale_tables or self.tables_saved:
+            return None
+        runs = self.stale_table_runs
+        return (
+            f"per-run tables not current for {runs} ingest run{'s' if runs != 1 else ''} "
+            f"({', '.join(self.stale_tables)}): computed from the entries for every answer "
+            "until `forensics patterns apply` (or the next ingest) saves them"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "catalog_version": self.catalog_version,
@@ -99,6 +113,8 @@ class Classification:
             "saved": self.saved,
             "in_memory": self.in_memory,
             "note": self.note(),
+            "stale_tables": list(self.stale_tables),
+            "tables_note": self.tables_note(),
         }
 
 
@@ -162,12 +178,19 @@ def classify_pending(store: Store, sources: Sources | Catalog) -> Classification
     with _classify_memory(store):
         for ingest_id in pending:
             classify_store(store, catalog, ingest_id=ingest_id)
-        store_pending(store, ERROR_TEXTS)  # the miner's per-run rows (catalog-independent)
-        store_pending(store, MINUTE_LEDGER)  # per-minute counts: minute_volume's history
-        store_pending(store, match_spans(catalog.version))  # issues' first sightings
-        for derived in WINDOW_DERIVED:  # the window stages' rows (forensics.window_rows)
-            store_pending(store, derived)
-    return Classification(catalog.version, tuple(pending), saved=bool(pending))
+        written = {  # per-run rows (forensics.derived): the tables some run lacked, saved
+            d.table: len(runs)
+            for d in derived_tables(catalog.version)
+            if (runs := store_pending(store, d))
+        }
+    return Classification(
+        catalog.version,
+        tuple(pending),
+        saved=bool(pending),
+        stale_tables=tuple(written),
+        stale_table_runs=max(written.values(), default=0),
+        tables_saved=True,
+    )
 
 
 _READING = "_forensics_reading"  # TEMP: which catalog this connection's shadow was built for
@@ -181,6 +204,7 @@ def prepare_reading(store: Store, sources: Sources | Catalog) -> Classification:
     Calling it again on the same connection costs one small query.
     """
     catalog = sources.catalog if isinstance(sources, Sources) else sources
+    tables, table_runs = stale_tables(store, catalog.version)
     last_run = store.scalar("SELECT coalesce(max(ingest_id), 0) FROM ingest_runs")
     if _has_temp(store, _READING):
         row = store.conn.execute(
@@ -188,7 +212,13 @@ def prepare_reading(store: Store, sources: Sources | Catalog) -> Classification:
         ).fetchone()
         if row and row[0] == catalog.version and row[1] == last_run:
             runs = tuple(int(r) for r in row[2])
-            return Classification(catalog.version, runs, in_memory=bool(runs))
+            return Classification(
+                catalog.version,
+                runs,
+                in_memory=bool(runs),
+                stale_tables=tables,
+                stale_table_runs=table_runs,
+            )
     forget_reading(store)  # read the stored matches afresh
     pending = stale_runs(store, catalog.version)
     if pending:
@@ -207,7 +237,13 @@ def prepare_reading(store: Store, sources: Sources | Catalog) -> Classification:
         "$last_run::BIGINT AS last_run, $runs::BIGINT[] AS runs",
         {"version": catalog.version, "last_run": last_run, "runs": pending},
     )
-    return Classification(catalog.version, tuple(pending), in_memory=bool(pending))
+    return Classification(
+        catalog.version,
+        tuple(pending),
+        in_memory=bool(pending),
+        stale_tables=tables,
+        stale_table_runs=table_runs,
+    )
 
 
 def forget_reading(store: Store) -> None:

@@ -200,3 +200,34 @@ def test_a_duckdb_file_that_is_no_store_is_one_clear_line(tmp_path: Path) -> Non
     result = CliRunner().invoke(app, ["analyze", *WINDOW, "--db", str(other)])
     assert result.exit_code == 2
     assert "not a forensics store (no log_entries table)" in result.output
+
+
+def _analyze(db: Path) -> tuple[list[str], dict[str, object]]:
+    result = CliRunner().invoke(app, ["analyze", *WINDOW, "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    return notes, json.loads(result.stdout)
+
+
+def test_per_run_tables_a_store_lacks_are_said_in_one_line_until_saved(ingested: Path) -> None:
+    """Per-run tables whose SQL changed since the store was written are computed from the
+    entries for every answer: analyze says which, and the command that saves them; after it,
+    nothing is said and the answer is the same."""
+    notes, fresh = _analyze(ingested)
+    assert notes == [] and fresh["issues"] and fresh["incidents"]  # ingest wrote every one
+    with open_store(ingested) as store:  # as if error_causes' SQL changed since
+        store.conn.execute(
+            "UPDATE derived_runs SET version = 'older' WHERE derived = 'error_causes'"
+        )
+    notes, stale = _analyze(ingested)
+    assert len(notes) == 1, notes
+    assert "(error_causes)" in notes[0] and "`forensics patterns apply`" in notes[0]
+    classification = stale["analysis_notes"]["classification"]  # type: ignore[index]
+    assert classification["stale_tables"] == ["error_causes"]
+    result = CliRunner().invoke(app, ["patterns", "apply", "--db", str(ingested)])
+    assert result.exit_code == 0, result.output
+    assert "per-run tables saved: error_causes" in result.stdout
+    notes, saved = _analyze(ingested)
+    assert notes == []
+    for answer in (stale, saved):  # the stored rows and the computed ones answer the same
+        assert answer["issues"] == fresh["issues"] and answer["incidents"] == fresh["incidents"]

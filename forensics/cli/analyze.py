@@ -17,8 +17,8 @@ from forensics.cli.collect import (
 )
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.render_incidents import MAX_DEPLOY_ROWS, render_summary
-from forensics.cli.report import OutOption, write_model_reports
-from forensics.console import console, err_console, frame_table
+from forensics.cli.report import OutOption, note_classification, write_model_reports
+from forensics.console import console, frame_table
 from forensics.timeutil import window_ending
 
 HoursOption = Annotated[float, typer.Option("--hours", help="Window length in hours.")]
@@ -96,19 +96,13 @@ def analyze(
         if cache is not None:
             cache.put(model, report=with_report)
     paths = write_model_reports(model, out, ["md", "html", "json"]) if out is not None else []
-    note_classification(model.classification.note())
+    note_classification(model.classification)
     if as_json:
         print(dump_json(model.analysis()))
         return
     render_analysis(model.terminal_analysis(MAX_DEPLOY_ROWS))
     for path in paths:
         console.print(f"wrote {path}", markup=False, highlight=False)
-
-
-def note_classification(note: str | None) -> None:
-    """The one line saying the answer's classification was made in memory (stderr)."""
-    if note:
-        err_console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
 
 
 def render_analysis(result: dict[str, Any]) -> None:

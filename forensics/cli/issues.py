@@ -8,9 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.rule import Rule
 
-from forensics.cli.analyze import HoursOption, UntilOption, note_classification
+from forensics.cli.analyze import HoursOption, UntilOption
 from forensics.cli.common import DbOption, IssuesFileOption, JsonOption, db_path, dump_json
 from forensics.cli.render_incidents import render_headline, render_issue_detail, render_issues
+from forensics.cli.report import note_classification
 from forensics.console import console
 from forensics.errors import EXIT_ATTENTION, InputError
 from forensics.timeutil import window_ending
@@ -29,7 +30,7 @@ def analysis_for(
     sources = Sources.load(issues_file)
     with open_for_reading(db_path(db)) as store:
         model = build_model(store, clamp_window(store, window), sources)
-    note_classification(model.classification.note())
+    note_classification(model.classification)
     return model.analysis()
 
 

@@ -184,10 +184,12 @@ def apply(patterns: PatternsOption = None, db: DbOption = None) -> None:
     catalog = load_catalog(patterns)
     with open_store(db_path(db)) as store:
         done = classify_pending(store, catalog)
-    runs = len(done.stale_runs)
+    runs, tables = len(done.stale_runs), done.stale_tables
+    saved = f"; per-run tables saved: {', '.join(tables)}" if tables else ""
     console.print(
         f"catalog {catalog.version}: classified {runs} ingest run{'s' if runs != 1 else ''}"
-        + ("" if runs else " (the store was up to date)"),
+        + ("" if runs or tables else " (the store was up to date)")
+        + saved,
         markup=False,
     )
 

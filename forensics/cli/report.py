@@ -14,10 +14,12 @@ from forensics.timeutil import utcnow, window_ending
 
 if TYPE_CHECKING:
     from forensics.analysis import AnalysisModel
+    from forensics.pipeline import Classification
 
 __all__ = [
     "FormatOption",
     "OutOption",
+    "note_classification",
     "parse_formats",
     "report",
     "write_model_reports",
@@ -103,13 +105,21 @@ def report(
     with open_for_reading(db_path(db)) as store:
         window = clamp_window(store, window)
         model = build_model(store, window, sources, report=True, project=project)
-    note = model.classification.note()
-    if note:
-        err_console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
+    note_classification(model.classification)
     paths = write_model_reports(model, out, formats, redact_emails=redact_emails, issue=issue)
     for path in paths:
         console.print(f"wrote {path}", markup=False, highlight=False)
     _warn_if_too_long_for_a_comment(paths, issue)
+
+
+def note_classification(classification: Classification) -> None:
+    """One line (stderr) when the answer's classification was made in memory, or per-run
+    tables were computed from the entries for it, with the command that saves them."""
+    notes = [n for n in (classification.note(), classification.tables_note()) if n]
+    if notes:
+        err_console.print(
+            f"note: {'; '.join(notes)}", style="yellow", markup=False, highlight=False
+        )
 
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in one issue comment
