@@ -238,8 +238,9 @@ JOIN slot_parts AS sp USING (slot)
 # scope_affected.sql are these for one scope (the form a report cites), so one text computes
 # both. Cost: one timestamp-pruned scan of signature_matches, a range join with the s scopes
 # (O(matches in the scopes' span x s) at worst, scopes are minutes long but the window's own),
-# and for the edges one hash join with the span's entries: O(entries in the span + scoped
-# matches), whatever the number of scopes.
+# and for the edges one hash join with the span's entries and one hash aggregate (arg_min and
+# arg_max per scope, no sort): O(entries in the span + scoped matches), whatever the number
+# of scopes.
 SCOPE_MACROS = (
     """
 CREATE OR REPLACE TEMP MACRO scope_matches(scopes) AS TABLE
@@ -259,17 +260,21 @@ CREATE OR REPLACE TEMP MACRO scope_edges(scopes) AS TABLE
 WITH scoped AS (
     SELECT
         m.scope,
-        m."timestamp",
-        m.insert_id,
-        m.log_name,
-        m.signature,
-        e.service,
-        e.revision,
-        e.instance_id,
-        e.severity,
-        e.severity_number,
-        e.http_status,
-        e.message
+        -- ordered by ("timestamp", insert_id): the first and last match, and the first one
+        -- at ERROR or worse (or an HTTP 5xx)
+        ROW(m."timestamp", m.insert_id) AS position,
+        e.severity_number >= 500 OR coalesce(e.http_status, 0) >= 500 AS is_error,
+        {
+            "timestamp": m."timestamp",
+            insert_id: m.insert_id,
+            log_name: m.log_name,
+            service: e.service,
+            revision: e.revision,
+            instance_id: e.instance_id,
+            signature: m.signature,
+            severity: e.severity,
+            message: e.message
+        } AS edge_row
     FROM scope_matches(scopes) AS m
     JOIN log_entries AS e
       ON e."timestamp" = m."timestamp"
@@ -280,37 +285,26 @@ WITH scoped AS (
            string_split(m.services, ','), coalesce(m.service, e.resource_type, '(unknown)')
        )
 ),
-edges AS (
+-- One hash aggregate keeps each scope's three rows as it streams: no sort of the scoped
+-- rows (three row_number() windows over them, messages and all, cost most of the statement).
+picked AS (
     SELECT
-        *,
-        row_number() OVER (PARTITION BY scope ORDER BY "timestamp", insert_id) AS rn_first,
-        row_number() OVER (
-            PARTITION BY scope ORDER BY "timestamp" DESC, insert_id DESC
-        ) AS rn_last,
-        row_number() OVER (
-            PARTITION BY scope, (severity_number >= 500 OR coalesce(http_status, 0) >= 500)
-            ORDER BY "timestamp", insert_id
-        ) AS rn_error,
-        severity_number >= 500 OR coalesce(http_status, 0) >= 500 AS is_error
+        scope,
+        arg_min(edge_row, position) AS first_row,
+        arg_min(edge_row, position) FILTER (WHERE is_error) AS detection_row,
+        arg_max(edge_row, position) AS last_row
     FROM scoped
+    GROUP BY scope
+),
+edges AS (
+    SELECT scope, 'first' AS edge, first_row AS edge_row FROM picked
+    UNION ALL
+    SELECT scope, 'detection', detection_row FROM picked WHERE detection_row IS NOT NULL
+    UNION ALL
+    SELECT scope, 'last', last_row FROM picked
 )
-SELECT
-    e.scope,
-    kind.edge,
-    e."timestamp",
-    e.insert_id,
-    e.log_name,
-    e.service,
-    e.revision,
-    e.instance_id,
-    e.signature,
-    e.severity,
-    e.message
-FROM edges AS e
-JOIN (VALUES ('first'), ('detection'), ('last')) AS kind (edge)
-  ON (kind.edge = 'first' AND e.rn_first = 1)
-  OR (kind.edge = 'detection' AND e.is_error AND e.rn_error = 1)
-  OR (kind.edge = 'last' AND e.rn_last = 1)
+SELECT scope, edge, unnest(edge_row)
+FROM edges
 """,
     """
 CREATE OR REPLACE TEMP MACRO scope_facts(scopes, failed_start_signatures) AS TABLE
