@@ -22,15 +22,16 @@ from __future__ import annotations
 
 from forensics.derived import WHERE_MARK, Derived
 
-__all__ = ["HOUR_SPANS", "hour_span_macros"]
+__all__ = ["HOUR_SPANS", "HOUR_SQL", "hour_span_macros", "whole_hours_sql"]
 
-_HOUR = "make_timestamptz(epoch_us({ts}) // 3600000000 * 3600000000)"
+# A UTC hour by arithmetic on epoch microseconds (date_trunc goes through the ICU calendar).
+HOUR_SQL = "make_timestamptz(epoch_us({ts}) // 3600000000 * 3600000000)"
 
 # first_insert_id: of the first entry, the least insert_id among entries sharing its timestamp
 HOUR_SPANS = Derived(
     "hour_spans",
     f"""
-SELECT e.ingest_id, {_HOUR.format(ts='e."timestamp"')} AS "timestamp",
+SELECT e.ingest_id, {HOUR_SQL.format(ts='e."timestamp"')} AS "timestamp",
        e.service, e.resource_type, e.revision,
        count(*) AS entries,
        min(e."timestamp") AS first_entry,
@@ -42,14 +43,17 @@ GROUP BY ALL""",
 )
 
 
+def _first_whole(since: str) -> str:
+    """SQL of the first hour starting at or after ``since``."""
+    hour = HOUR_SQL.format(ts=since)
+    return f"{hour} + CASE WHEN {hour} < {since} THEN INTERVAL 1 HOUR ELSE INTERVAL 0 HOUR END"
+
+
 def hour_span_macros() -> list[str]:
     """The TEMP table macros ``hour_spans_all()`` and ``hour_spans_in(since, until)``."""
     since, until = "CAST(since AS TIMESTAMPTZ)", "CAST(until AS TIMESTAMPTZ)"
-    first_whole = (  # the first hour starting at or after since
-        f"{_HOUR.format(ts=since)} + CASE WHEN {_HOUR.format(ts=since)} < {since} "
-        "THEN INTERVAL 1 HOUR ELSE INTERVAL 0 HOUR END"
-    )
-    last_start = _HOUR.format(ts=until)  # the hours wholly inside end here
+    first_whole = _first_whole(since)
+    last_start = HOUR_SQL.format(ts=until)  # the hours wholly inside end here
     whole = f'e."timestamp" >= {first_whole} AND e."timestamp" < {last_start}'
     # the partial hours, from the entries of every run: [since, first whole hour) and
     # [until's hour, until), the second starting after the first (one hour holds both ends)
@@ -63,3 +67,22 @@ def hour_span_macros() -> list[str]:
         f"UNION ALL\nSELECT * EXCLUDE (ingest_id) FROM ({HOUR_SPANS.rows(head)})\n"
         f"UNION ALL\nSELECT * EXCLUDE (ingest_id) FROM ({HOUR_SPANS.rows(tail)})",
     ]
+
+
+def whole_hours_sql(on: str) -> str:
+    """SQL of the hours an hourly traffic read takes whole from the hourly ledger
+    (forensics.minute_ledger.HOUR_LEDGER), one column ``h``, when ``on`` holds (else none):
+    the hours inside [since, until) (macro parameters) with no cut strictly inside them and
+    no counted minute (minute_counts: its per-minute rule needs the minutes). O(hours of the
+    range + its counted minutes)."""
+    since, until = "CAST(since AS TIMESTAMPTZ)", "CAST(until AS TIMESTAMPTZ)"
+    first = HOUR_SQL.format(ts=since)
+    hours = f"range({_first_whole(since)}, {HOUR_SQL.format(ts=until)}, INTERVAL 1 HOUR)"
+    return f"""
+    SELECT h FROM (SELECT unnest({hours}) AS h)
+    WHERE {on}
+      AND len(list_filter(cuts, c -> c > h AND c < h + INTERVAL 1 HOUR)) = 0
+      AND h NOT IN (
+          SELECT DISTINCT {HOUR_SQL.format(ts="minute")} FROM minute_counts
+          WHERE minute >= {first} AND minute < {until}
+      )"""

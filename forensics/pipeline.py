@@ -113,9 +113,7 @@ class Classification:
             "saved": self.saved,
             "in_memory": self.in_memory,
             "note": self.note(),
-            "stale_tables": list(self.stale_tables),
-            "tables_note": self.tables_note(),
-        }
+        }  # not the per-run tables read from the entries: the answer is the same either way
 
 
 def _has_table(store: Store, name: str) -> bool:

@@ -13,6 +13,7 @@ from forensics.schema_derived import (
     CLASSIFIED_RUN_COLUMNS,
     DERIVED_RUN_COLUMNS,
     ERROR_TEXT_COLUMNS,
+    HOUR_LEDGER_COLUMNS,
     MATCH_SPAN_COLUMNS,
     MINUTE_LEDGER_COLUMNS,
     WINDOW_ROW_COLUMNS,
@@ -205,6 +206,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "derived_runs": DERIVED_RUN_COLUMNS,
     "minute_ledger": MINUTE_LEDGER_COLUMNS,
     "match_spans": MATCH_SPAN_COLUMNS,
+    "hour_ledger": HOUR_LEDGER_COLUMNS,
     "unexplained_counts": UNEXPLAINED_COUNT_COLUMNS,
     **WINDOW_ROW_COLUMNS,
 }

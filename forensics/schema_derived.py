@@ -13,6 +13,7 @@ __all__ = [
     "CLASSIFIED_RUN_COLUMNS",
     "DERIVED_RUN_COLUMNS",
     "ERROR_TEXT_COLUMNS",
+    "HOUR_LEDGER_COLUMNS",
     "MATCH_SPAN_COLUMNS",
     "MINUTE_LEDGER_COLUMNS",
     "WINDOW_ROW_COLUMNS",
@@ -88,6 +89,19 @@ MATCH_SPAN_COLUMNS: tuple[Column, ...] = (
         "STRUCT(insert_id VARCHAR, service VARCHAR, revision VARCHAR)",
         "The last one's insert_id, service (else resource type) and revision.",
     ),
+)
+
+
+# The Cloud Run entries of each ingest run counted per hour (forensics.minute_ledger.HOUR_LEDGER),
+# so the traffic since a claimed fix days back reads hours, not minutes.
+HOUR_LEDGER_COLUMNS: tuple[Column, ...] = (
+    Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries are counted."),
+    Column("timestamp", "TIMESTAMPTZ NOT NULL", "The UTC hour's start."),
+    Column("source", "VARCHAR NOT NULL", "As log_entries.source."),
+    Column("service", "VARCHAR", "As log_entries.service."),
+    Column("http_status", "INTEGER", "As log_entries.http_status."),
+    Column("instance_starts", "BIGINT NOT NULL", "Entries that say an instance started."),
+    Column("entries", "BIGINT NOT NULL", "Cloud Run entries of the run in that hour so."),
 )
 
 

@@ -6,7 +6,7 @@ tables, not their shape: they change with how the analysis counts, not with what
 
 from __future__ import annotations
 
-from forensics.hour_spans import hour_span_macros
+from forensics.hour_spans import HOUR_SQL, hour_span_macros, whole_hours_sql
 from forensics.schema import SEVERITY_LEVELS
 from forensics.schema_derived import WINDOW_ROW_COLUMNS
 from forensics.window_rows import row_macros
@@ -16,6 +16,7 @@ __all__ = [
     "MINUTE_SQL",
     "SCOPE_MACROS",
     "SESSION_TABLES",
+    "STARTS_SQL",
     "session_ddl",
     "volume_macro",
 ]
@@ -67,6 +68,9 @@ def volume_macro(ledger_version: str) -> str:
     part is exact to the microsecond; a counted minute belongs to the part its start falls in.
     The stored entries of the minute holding ``since`` count from ``since`` on (a range ending
     now starts inside a minute); a counted minute begun before ``since`` is left out whole.
+    ``hourly := true`` leaves out the hours ``whole_hours_sql`` names (no cut and no counted
+    minute inside them), which ``hour_volume`` (forensics.minute_ledger) reads whole from the
+    hourly ledger: traffic over days reads hours, not minutes (queries/part_service_traffic.sql).
     ``request``: an entry with an HTTP status (all a per-minute count can tell of a request
     log); counted rows carry the resource type, log and instance starts collect --bigquery
     counted (NULL in stores written before 0.4).
@@ -120,10 +124,13 @@ def volume_macro(ledger_version: str) -> str:
     )
     return f"""
 CREATE OR REPLACE TEMP MACRO minute_volume(
-    since, until, cuts := CAST([] AS TIMESTAMPTZ[])
+    since, until, cuts := CAST([] AS TIMESTAMPTZ[]), hourly := false
 ) AS TABLE
 WITH parts AS (
     SELECT unnest(list_concat([CAST(since AS TIMESTAMPTZ)], cuts)) AS part
+),
+whole_hours AS (  -- hourly: the hours hour_volume reads whole, left out here
+    {whole_hours_sql("hourly")}
 ),
 ledgered AS (  -- runs whose minute_ledger rows are current (forensics.derived)
     SELECT d.ingest_id
@@ -142,6 +149,7 @@ read_entries AS (  -- every entry of a run without ledger rows; the edge minutes
     JOIN unledgered USING (ingest_id)  -- none: the scan stops at once
     WHERE "timestamp" >= since
       AND "timestamp" < until
+      AND (NOT hourly OR {HOUR_SQL.format(ts='"timestamp"')} NOT IN (SELECT h FROM whole_hours))
     UNION ALL
 {edge_scans}
 ),
@@ -164,6 +172,7 @@ from_ledger AS (
       AND minute < until
       AND ingest_id IN (SELECT ingest_id FROM ledgered)
       AND NOT list_contains({edge_minutes}, minute)
+      AND (NOT hourly OR {HOUR_SQL.format(ts="minute")} NOT IN (SELECT h FROM whole_hours))
 ),
 stored AS (
     SELECT
@@ -343,6 +352,7 @@ SESSION_TABLES = frozenset(
         "minute_counts",
         "signature_matches",
         "minute_ledger",
+        "hour_ledger",
         "derived_runs",
         "ingest_runs",
         *WINDOW_ROW_COLUMNS,
@@ -352,10 +362,12 @@ SESSION_TABLES = frozenset(
 
 def session_ddl() -> list[str]:
     """Statements every connection runs on open (read-only too): the TEMP macros."""
-    from forensics.minute_ledger import MINUTE_LEDGER  # imports forensics.store: not at the top
+    # imports forensics.store: not at the top
+    from forensics.minute_ledger import MINUTE_LEDGER, hour_volume_macro
 
     return [
         volume_macro(MINUTE_LEDGER.version),
+        hour_volume_macro(),
         *SCOPE_MACROS,
         *row_macros(),
         *hour_span_macros(),

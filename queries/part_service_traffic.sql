@@ -2,7 +2,7 @@
 -- description: Cloud Run traffic in [$since, $until) cut at $cuts into parts (part: the time its part starts at), per part, hour and service, from minute_volume (request logs brought home, or a BigQuery source's per-minute counts): requests, 5xx, successful (< 400), requests pulled by a Logging collector, requests counted in BigQuery, instance starts, whether the hour holds a successful request of a file ingest (file_ok) and any Cloud Run entry of one (file_active), and per part and service the request_count metric's points in (part start, next part start]. forensics/incidents/traffic.py sums the parts of any range that starts and ends at a cut, so an analysis reads its traffic once however many ranges it asks about. A row with hour NULL is a metric row.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $cuts TIMESTAMPTZ[]
 -- returns: part, hour, service, requests, five_xx, ok, pulled_requests, counted_requests, instance_starts, file_ok, file_active, metric_points, metric_requests, metric_5xx
--- cost: O(minutes x groups of the range, from the per-minute ledger (minute_ledger), + entries of the minutes a cut or an end falls inside + metric points in the range): timestamp-pruned scans and hash aggregates, no rescan of the range's entries (a run without ledger rows is counted from its entries); the output is O((hours + cuts) x services), whatever the number of cuts.
+-- cost: O(hours x groups of the range, from the per-hour ledger (hour_ledger: the hours with no cut and no counted minute inside), + minutes x groups of the other hours, from the per-minute ledger (minute_ledger), + entries of the minutes a cut or an end falls inside + metric points in the range): timestamp-pruned scans and hash aggregates, no rescan of the range's entries (a run without ledger rows is counted from its entries); the output is O((hours + cuts) x services), whatever the number of cuts.
 WITH volume AS (
     SELECT
         part,
@@ -17,7 +17,11 @@ WITH volume AS (
         resource_type,
         instance_starts,
         entries
-    FROM minute_volume($since, $until, cuts := CAST($cuts AS TIMESTAMPTZ[]))
+    FROM (
+        SELECT * FROM minute_volume($since, $until, cuts := CAST($cuts AS TIMESTAMPTZ[]), hourly := true)
+        UNION ALL  -- the hours read whole: from the hourly ledger (forensics/minute_ledger.py)
+        SELECT * FROM hour_volume($since, $until, cuts := CAST($cuts AS TIMESTAMPTZ[]))
+    )
     WHERE resource_type = 'cloud_run_revision' OR counted
 )
 SELECT

@@ -21,8 +21,8 @@ import pytest
 from forensics.derived import store_pending
 from forensics.incidents.traffic import TrafficLedger
 from forensics.ingest import ingest_texts
-from forensics.minute_ledger import MINUTE_LEDGER
-from forensics.sql import run_named
+from forensics.minute_ledger import HOUR_LEDGER, MINUTE_LEDGER
+from forensics.sql import load_query, run_named
 from forensics.store import Store, open_store
 from tests.conftest import REAL_STAGING_ENTRIES
 
@@ -311,3 +311,60 @@ def test_a_range_starting_inside_a_minute_counts_that_minute_from_its_start(
                 "SELECT list(DISTINCT part) FROM minute_volume(?, ?)", [start, until]
             )
             assert parts == [start]
+
+
+def _part_traffic(store: Store, since: datetime, until: datetime, cuts: list[datetime]) -> list:
+    params = {"since": since, "until": until, "cuts": cuts}
+    frame = run_named(store, "part_service_traffic", params)
+    return sorted(frame.rows(), key=str)
+
+
+def _minutes_only(store: Store, since: datetime, until: datetime, cuts: list[datetime]) -> list:
+    """part_service_traffic as it was before the hourly ledger: every hour from minute_volume."""
+    sql = load_query("part_service_traffic").sql
+    start, end = (
+        sql.index("    FROM (\n        SELECT * FROM minute_volume"),
+        sql.index("    WHERE "),
+    )
+    minutes = "    FROM minute_volume($since, $until, cuts := CAST($cuts AS TIMESTAMPTZ[]))\n"
+    frame = store.query(
+        sql[:start] + minutes + sql[end:], {"since": since, "until": until, "cuts": cuts}
+    )
+    return sorted(frame.rows(), key=str)
+
+
+def test_whole_hours_from_the_hour_ledger_count_what_the_minutes_count() -> None:
+    """The traffic read takes the hours with no cut and no counted minute inside from the
+    hourly ledger (stored, or computed from the entries for a run without current rows) and
+    the rest from the minutes: per part, hour and service the same rows as minutes alone."""
+    lines = _lines()
+    with open_store(":memory:") as store:
+        ingest_texts(store, lines[::2], "even.jsonl")
+        ingest_texts(store, lines[1::2], "odd.jsonl")
+        for derived in (MINUTE_LEDGER, HOUR_LEDGER):
+            store_pending(store, derived)
+        hours = [
+            row[0]
+            for row in store.conn.execute(
+                "SELECT DISTINCT date_trunc('hour', \"timestamp\") AS h FROM log_entries "
+                "WHERE resource_type = 'cloud_run_revision' AND http_status IS NOT NULL ORDER BY h"
+            ).fetchall()
+        ]
+        assert len(hours) >= 4
+        # a counted minute (another source, another log: it excludes nothing) in one hour
+        store.conn.execute(
+            "INSERT INTO minute_counts VALUES (?, ?, 'api', 'INFO', 200, 5, "
+            "'cloud_run_revision', 'other/log', 0)",
+            [SOURCE, hours[1] + timedelta(minutes=3)],
+        )
+        since, until = hours[0] - timedelta(minutes=17), hours[-1] + timedelta(hours=1)
+        cuts = [hours[len(hours) // 2] + timedelta(minutes=25, microseconds=3), hours[-1]]
+        want = _minutes_only(store, since, until, cuts)
+        assert want
+        stored = _part_traffic(store, since, until, cuts)
+        store.conn.execute("DELETE FROM derived_runs WHERE derived = 'hour_ledger'")
+        assert stored == want == _part_traffic(store, since, until, cuts)
+        whole = store.scalar(
+            "SELECT count(*) FROM hour_volume(?, ?, cuts := ?::TIMESTAMPTZ[])", [since, until, cuts]
+        )
+        assert whole > 0  # some hours were read whole

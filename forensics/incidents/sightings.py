@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from forensics.derived import WHERE_MARK, Derived
+from forensics.derived import WHERE_MARK, Derived, pending_runs
 from forensics.incidents.registry import Registry, TrackedIssue
 from forensics.store import Store
 
@@ -102,7 +102,11 @@ def _latest(*found: Sighting | None) -> Sighting | None:
 def _span_rows(store: Store, version: str, until: datetime) -> list[tuple[Any, ...]]:
     """Per signature: first line, last line of the runs ending before ``until``, and the first
     match of the runs spanning it (their last line before it is not in the rollup)."""
-    spans = match_spans(version).scoped("true")
+    derived = match_spans(version)
+    # every run current (the usual case): the stored rows alone, else the join of the others'
+    # entries with every match is planned (its build side the matches: 0.03 CPU s at 10M)
+    stored = f"SELECT * FROM match_spans WHERE ingest_id IN ({derived.current_sql()})"
+    spans = derived.scoped("true") if pending_runs(store, derived) else stored
     return store.conn.execute(
         f"""
         SELECT signature,
