@@ -54,11 +54,11 @@ def _entry(at: datetime, instance: str, n: int, log: str, severity: str, text: s
     )
 
 
-def _crash_loop() -> list[str]:
+def _crash_loop(offset: timedelta = timedelta(0)) -> list[str]:
     out = []
     for i in range(3):
         instance = f"00f1c0ffee{i:04d}"
-        at = START + timedelta(minutes=2 * i)
+        at = START + timedelta(minutes=2 * i) + offset
         us = timedelta(microseconds=1)
         out += [
             _entry(at, instance, 1, "varlog/system", "INFO", "Starting new instance."),
@@ -92,6 +92,17 @@ def test_a_split_traceback_is_named_by_its_root_exception_line(store: Store) -> 
     assert "Traceback" not in incident["cause"] and "ImportError" not in incident["cause"]
     assert set(incident["attribution"]["startup/exit-code-3"]) == {root["id"]}
     assert root["explained"] == root["symptoms"] > 0
+
+
+def test_a_traceback_split_across_a_time_slot_is_still_read_whole(store: Store) -> None:
+    # The chunks that follow a cause are looked up by the cause's SPLIT_TRACEBACK_GAP_S-long
+    # time slot and the next one: here the first chunk is the last microsecond of a slot
+    # (1.999999 s after an even second) and the exception line opens the next.
+    ingest_texts(store, _crash_loop(timedelta(microseconds=1_997_999)), "split-traceback")
+    result = build_analysis(store, WINDOW, registry=load_registry(None))
+    (incident,) = result["incidents"]
+    assert (incident["root_cause"].get("exception") or incident["root_cause"]["text"]) == ROOT
+    assert ROOT in incident["cause"]
 
 
 def _sentences(result: dict[str, Any]) -> list[str]:

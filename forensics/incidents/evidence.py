@@ -202,11 +202,13 @@ def fetch_lines(store: Store, identities: pl.DataFrame, max_chars: int = 500) ->
 # on the same instance and stream; two seconds keeps a slow flush and leaves the next error out.
 SPLIT_TRACEBACK_GAP_S = 2.0
 _MAX_CHUNKS = 20
+_GAP_US = round(SPLIT_TRACEBACK_GAP_S * 1_000_000)
 
 
 # The entries sharing each cause's log and insert_id (the cause itself among them: one hash join
 # on exact keys), then the chunks that follow each cause on its instance and stream (a second
-# hash join), both bounded in time. A cause that is not an entry of the range has no chunks.
+# hash join on the stream and a gap-long time slot), both bounded in time: O(entries in the
+# range + k). A cause that is not an entry of the range has no chunks.
 _CAUSE_CHUNKS_SQL = """
 WITH same_id AS MATERIALIZED (
     SELECT w.insert_id AS cause_id, w."timestamp" = e."timestamp" AS is_cause,
@@ -218,15 +220,26 @@ WITH same_id AS MATERIALIZED (
 c AS (
     SELECT cause_id, "timestamp", log_name, instance_id FROM same_id WHERE is_cause
 ),
+slotted AS (
+    -- Time cut into slots one gap long: what follows a cause within the gap lies in the
+    -- cause's slot or the next, so the join is on exact keys (stream and slot), never every
+    -- cause against its stream's whole range (quadratic in an error-dense stream).
+    SELECT cause_id, "timestamp", log_name, instance_id,
+           unnest([epoch_us("timestamp") // $gap_us, epoch_us("timestamp") // $gap_us + 1])
+               AS slot
+    FROM c
+    WHERE coalesce(instance_id, '') <> ''
+),
 chunk AS (
     SELECT s.cause_id, s."timestamp", s.insert_id, s.message
     FROM same_id AS s
     SEMI JOIN c ON c.cause_id = s.cause_id AND c.log_name = s.log_name
     UNION
     SELECT c.cause_id, e."timestamp", e.insert_id, e.message
-    FROM c JOIN entries AS e ON e.log_name = c.log_name AND e.instance_id = c.instance_id
-    WHERE coalesce(c.instance_id, '') <> ''
-      AND e."timestamp" > c."timestamp" AND e."timestamp" <= c."timestamp" + $gap
+    FROM slotted AS c JOIN entries AS e
+      ON e.log_name = c.log_name AND e.instance_id = c.instance_id
+     AND epoch_us(e."timestamp") // $gap_us = c.slot
+    WHERE e."timestamp" > c."timestamp" AND e."timestamp" <= c."timestamp" + $gap
       AND e."timestamp" BETWEEN $lo AND $hi
 )
 SELECT * FROM chunk
@@ -239,9 +252,10 @@ def cause_texts(store: Store, identities: pl.DataFrame) -> dict[str, str]:
     chunks of a split traceback (the entries that follow it on the same instance and stream
     within SPLIT_TRACEBACK_GAP_S), else its first line.
 
-    Cost: hash joins on exact keys (the identity; log name and instance) over the entries
-    between the first cause and the last one's gap, so O(entries in that range + k) for k
-    causes; call it once for every cause of an analysis, not once per incident.
+    Cost: hash joins on exact keys (the identity; log name, instance and a gap-long time
+    slot) over the entries between the first cause and the last one's gap, so O(entries in
+    that range + k) for k causes; call it once for every cause of an analysis, not once per
+    incident.
     """
     wanted = identities.select(IDENTITY).unique()
     if wanted.is_empty():
@@ -250,7 +264,10 @@ def cause_texts(store: Store, identities: pl.DataFrame) -> dict[str, str]:
     times: list[datetime] = wanted["timestamp"].to_list()
     bounds = {"lo": min(times), "hi": max(times) + gap}
     with _wanted(store, "_wanted_causes", wanted):
-        chunks = store.query(_CAUSE_CHUNKS_SQL, {**bounds, "gap": gap, "n": _MAX_CHUNKS})
+        chunks = store.query(
+            _CAUSE_CHUNKS_SQL,
+            {**bounds, "gap": gap, "gap_us": _GAP_US, "n": _MAX_CHUNKS},
+        )
     out: dict[str, str] = {}
     for (cause_id,), rows in chunks.sort("timestamp", "insert_id").group_by(
         "cause_id", maintain_order=True
