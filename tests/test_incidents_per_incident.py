@@ -8,7 +8,7 @@ from itertools import pairwise
 import polars as pl
 
 from forensics.incidents.chain import causal_chain
-from forensics.incidents.correlate import _per_incident, _tagged
+from forensics.incidents.correlate import _issues_of, _per_incident, _tagged
 from forensics.incidents.evidence import IDENTITY
 
 T0 = datetime(2025, 9, 16, tzinfo=UTC)
@@ -86,3 +86,66 @@ def test_chain_links_equal_the_pivot_per_link() -> None:
     assert len(chain) == 5
     assert links == _links_by_pivot(lines, chain)
     assert any(link["instances"] > 1 for link in links)
+
+
+def test_issues_of_each_group_equal_a_semi_join_per_group() -> None:
+    """Every group's tracked issues from one join: what a semi-join of the evidence per group
+    gave (lines shared by groups, a line evidence for two issues, no lines, no evidence)."""
+    matches = _frame(40)
+    lines = matches.select(IDENTITY).unique(maintain_order=True)
+    evidence = pl.concat(
+        [
+            lines.slice(0, 8).with_columns(pl.lit("#1").alias("issue")),
+            lines.slice(5, 6).with_columns(pl.lit("#2").alias("issue")),  # 5-7: both issues
+            lines.slice(14, 2).with_columns(pl.lit("#3").alias("issue")),
+        ]
+    )
+    groups = [
+        matches.slice(0, 10),
+        matches.slice(8, 14),
+        matches.clear(),
+        pl.concat([matches.slice(30, 4), matches.slice(30, 4)]),  # no evidence; duplicates
+        matches.slice(28, 4),
+    ]
+    expected = [
+        set(evidence.join(rows.select(IDENTITY), on=IDENTITY, how="semi")["issue"].to_list())
+        for rows in groups
+    ]
+    assert _issues_of(groups, evidence) == expected
+    assert expected[:3] == [{"#1", "#2"}, {"#1", "#2", "#3"}, set()]  # the case is not trivial
+    assert _issues_of(groups, evidence.clear()) == [set() for _ in groups]
+    assert _issues_of([], evidence) == []
+
+
+def test_an_islands_split_reads_its_own_symptoms_as_the_windows() -> None:
+    """split_by_cause given an island's symptoms (_per_incident of the window's, one join for
+    every island) splits it as given the window's symptoms (a join of all with each island)."""
+    from forensics.incidents.split import split_by_cause
+
+    def lines(ids: range, signatures: list[str]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "timestamp": [T0 + timedelta(seconds=i) for i in ids],
+                "log_name": ["run"] * len(ids),
+                "insert_id": [f"id{i}" for i in ids],
+                "signature": [signatures[i % len(signatures)] for i in ids],
+                "instance_id": [f"inst{i % 3}" for i in ids],
+            }
+        )
+
+    islands = [lines(range(0, 12), ["oom", "pool", "5xx"]), lines(range(20, 26), ["5xx"])]
+    everything = pl.concat(islands)
+    symptoms = everything.filter(pl.col("signature") == "5xx").select(
+        *IDENTITY,
+        pl.when(pl.col("insert_id").str.contains("[02468]$"))
+        .then(pl.lit("oom"))
+        .otherwise(pl.lit("pool"))
+        .alias("cause"),
+    )
+    issues = {"oom": ["#131"], "pool": ["#1278"]}
+    own = _per_incident(symptoms, _tagged(islands), len(islands))
+    for island, mine in zip(islands, own, strict=True):
+        whole = split_by_cause(island, symptoms, {"5xx"}, lambda k: issues.get(k, []))
+        alone = split_by_cause(island, mine, {"5xx"}, lambda k: issues.get(k, []))
+        assert [p.to_dicts() for p in alone] == [p.to_dicts() for p in whole]
+    assert len(split_by_cause(islands[0], own[0], {"5xx"}, lambda k: issues.get(k, []))) == 2

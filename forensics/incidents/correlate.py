@@ -100,9 +100,17 @@ def _merged_islands(islands: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _issues_of(rows: pl.DataFrame, evidence: pl.DataFrame) -> set[str]:
-    hits = evidence.join(rows.select(IDENTITY), on=IDENTITY, how="semi")
-    return set(hits["issue"].to_list())
+def _issues_of(frames: list[pl.DataFrame], evidence: pl.DataFrame) -> list[set[str]]:
+    """Each frame's tracked issues (the issues its lines are evidence for): one join of the
+    evidence with every frame's tagged identities (_tagged), not a semi-join per frame (a wide
+    fleet's day has tens of groups). O(e + r) for e evidence rows and r frame rows."""
+    out: list[set[str]] = [set() for _ in frames]
+    if not frames or evidence.is_empty():
+        return out
+    hits = evidence.select(*IDENTITY, "issue").join(_tagged(frames), on=IDENTITY, how="inner")
+    for i, issue in hits.select("incident", "issue").unique().iter_rows():
+        out[i].add(issue)
+    return out
 
 
 def _overlaps(group: _Group, start: Any, end: Any, gap: timedelta) -> bool:
@@ -125,17 +133,24 @@ def _groups(store: Store, window: Window, ctx: IncidentContext) -> list[_Group]:
     # the entry facts (service, revision, instance, resource type) come with the matches
     primary = ctx.matches.filter(pl.col("is_primary")).drop("is_primary", "log_id")
     islands = primary.join(numbered, on=IDENTITY)
-    groups: list[_Group] = []
+    parts: list[tuple[pl.DataFrame, bool]] = []  # each group's rows, and if a dependency's
     if not islands.is_empty():
         symptom_ids = set(ctx.registry.symptoms())
-        for _, island in _merged_islands(islands).group_by("group", maintain_order=True):
+        merged = [i for _, i in _merged_islands(islands).group_by("group", maintain_order=True)]
+        # each island's attributed symptoms by one join (not the window's with every island)
+        symptoms = _per_incident(ctx.symptoms, _tagged(merged), len(merged))
+        for n, island in enumerate(merged):
             dependency = "cloud_run_revision" not in set(island["resource_type"].to_list())
             # overlapping failures with no issue in common are separate incidents
             for rows in split_by_cause(
-                island, ctx.symptoms, symptom_ids, ctx.registry.issues_of_cause
+                island, symptoms[n], symptom_ids, ctx.registry.issues_of_cause
             ):
-                issues = _issues_of(rows, ctx.evidence)
-                groups.append(_Group(rows["service"][0], rows, dependency, issues))
+                parts.append((rows, dependency))
+    tracked = _issues_of([rows for rows, _ in parts], ctx.evidence)
+    groups = [
+        _Group(rows["service"][0], rows, dependency, tracked[i])
+        for i, (rows, dependency) in enumerate(parts)
+    ]
     run_groups = [g for g in groups if not g.dependency]
     kept = list(run_groups)
     for dep in (g for g in groups if g.dependency):
@@ -341,7 +356,10 @@ def _evidence_lines(
 def build_incidents(store: Store, window: Window, ctx: IncidentContext) -> list[Incident]:
     """The window's incidents, oldest first.
 
-    Cost: the window's matches in DuckDB (window_match_islands); then every incident's
+    Cost: the window's matches in DuckDB (window_match_islands); each island's attributed
+    symptoms and each group's tracked issues by one join with all islands' (groups') tagged
+    line identities (O(s + e + m), not the window's symptoms and evidence joined with every
+    island and group: O(islands x s)); then every incident's
     matches, attributed symptoms and cited lines in one join each with all incidents' line
     identities, tagged by incident and partitioned (O(m + s + r) for the window's m matches,
     s symptoms and the incidents' r lines, not a semi-join per incident: a wide fleet's day
