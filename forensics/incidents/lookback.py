@@ -3,7 +3,9 @@
 An analysis of a window never reads the whole store. Every store-wide stage (signature
 matches, symptom attribution, deploys and drift) reads ``[baseline, window end)``, the baseline
 being the window's start minus ``lookback_days`` (default 2 days: causes logged before a
-symptom, the configuration a deploy changed, first seen).
+symptom, the configuration a deploy changed, the evidence before the window statuses count).
+An issue's first sighting is not read here: it comes from the whole store's per-run rollup of
+the matches, O(runs) (forensics.incidents.sightings).
 
 A claimed fix no more than ``fix_lookback_days`` (default 14) before the window's start, but
 before the baseline, extends that issue's history alone back to its fix: status needs the
@@ -20,7 +22,8 @@ Both are ``settings:`` in the registry file (patterns/issues.yaml). A fix older 
 the cost of an analysis follows the window and the baseline, not the store's age nor how old
 the claimed fixes are: a 10-day store analysed for its last day reads what a 3-day one holds,
 plus one scan of signature_matches per extended fix (and the traffic since that fix, which
-``traffic`` counts over [fix, window end) from the per-minute ledger, not the entries).
+``traffic`` counts over [fix, window end) from the per-hour ledger, and the per-minute one for
+the hours a cut falls inside, not the entries: forensics.minute_ledger).
 
 Cost: one ``revision_rollout`` scan per claimed fix revision; per extended fix one scan of
 signature_matches over ``[fix, baseline)``, O(m), never the entries.
