@@ -76,6 +76,7 @@ MINUTE_LEDGER_COLUMNS: tuple[Column, ...] = (
 MATCH_SPAN_COLUMNS: tuple[Column, ...] = (
     Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries matched."),
     Column("signature", "VARCHAR NOT NULL", "The signature (current catalog's matches)."),
+    Column("is_primary", "BOOLEAN NOT NULL", "Its primary matches, or its secondary ones."),
     Column("matches", "BIGINT NOT NULL", "The run's entries it matched."),
     Column("first_match", "TIMESTAMPTZ NOT NULL", "The first one's timestamp."),
     Column(

@@ -124,3 +124,18 @@ def test_the_last_sighting_before_a_past_window_when_none_is_read(tmp_path: Path
         assert issue.evidence_total == 0, one_run
         assert issue.first_seen == issue.last_seen == before, one_run
         assert issue.last_seen_revision == "api-00001-abc"
+
+
+def test_a_signatures_first_seen_is_the_stores_too(tmp_path: Path) -> None:
+    """The per-signature table (signature_revisions) says first seen like the issues do."""
+    window_line = _entry(900, WINDOW.since + timedelta(hours=2), SLOTS, "ERROR", "api-00009-xyz")
+    with open_store(":memory:") as store:
+        _fill(store, rollup=True)
+        ingest_texts(store, [window_line], "run-window")
+        classify_pending(store, load_catalog())
+        registry = load_registry(_registry(tmp_path))
+        rows = analyze_incidents(store, WINDOW, registry=registry).signature_revisions
+    slots = next(r for r in rows if r["signature"] == "cloudsql/too-many-clients")
+    assert slots["first_seen"] == iso(WINDOW.since - timedelta(days=max(DAYS_BEFORE)))
+    assert slots["first_seen_revision"] == "api-00001-abc"
+    assert slots["count"] == 1 and slots["last_seen_revision"] == "api-00009-xyz"

@@ -198,7 +198,7 @@ def analyze_incidents(
     ledger = traffic_ledger(store, window, history)  # the traffic every stage reads, once
     found = sightings(store, registry, catalog.version, window.until)  # first seen: O(runs)
     statuses = compute_statuses(
-        store, registry, per_issue, window, coverage, history, found, ledger
+        store, registry, per_issue, window, coverage, history, found.issues, ledger
     )
     notes = {
         "catalog_version": catalog.version,
@@ -215,7 +215,7 @@ def analyze_incidents(
         deploys=[d for d in deploys if in_window(d.time)],
         drift=[d for d in drift if in_window(d.time)],
         checks=run_checks(store, window, registry.settings, ledger),
-        signature_revisions=signature_revisions(matches, window),
+        signature_revisions=signature_revisions(matches, window, found.primary_first),
         notes=notes,
         evidence=evidence.filter(
             (pl.col("timestamp") >= window.since) & (pl.col("timestamp") < window.until)

@@ -1,16 +1,21 @@
 """Per signature: first and last seen, and on which revision, over the store's history.
 
+First seen comes from the whole store (forensics.incidents.sightings), the rest from the
+look-back.
+
 "First seen on revision X" after a deploy points at the deploy; "last seen on revision Y" before
 one points at the fix.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
 
 from forensics.incidents.model import iso
+from forensics.incidents.sightings import Sighting
 from forensics.timeutil import Window
 
 __all__ = ["first_last_revision", "place", "signature_revisions"]
@@ -39,12 +44,17 @@ def place(row: dict[str, Any] | None) -> str | None:
     return _revision(row) or (str(row["service"]) if row.get("service") else None)
 
 
-def signature_revisions(matches: pl.DataFrame, window: Window) -> list[dict[str, Any]]:
+def signature_revisions(
+    matches: pl.DataFrame, window: Window, firsts: Mapping[str, Sighting] | None = None
+) -> list[dict[str, Any]]:
     """One dict per signature seen in the window: counts, first/last seen and their revisions.
 
     Args:
-        matches: every match before the window's end (primary rows are counted).
+        matches: every match of the look-back (primary rows are counted: ``count_total``).
         window: only signatures with a match in it are listed.
+        firsts: each signature's first primary match in the whole store before the window's
+            end (forensics.incidents.sightings): first seen is the earlier of it and the
+            look-back's first. O(m log m) for the look-back's m matches.
     """
     primary = matches.filter(pl.col("is_primary")).sort("timestamp")
     inside = primary.filter(pl.col("timestamp") >= window.since)
@@ -53,6 +63,9 @@ def signature_revisions(matches: pl.DataFrame, window: Window) -> list[dict[str,
         history = primary.filter(pl.col("signature") == signature)
         first, last = history.row(0, named=True), history.row(-1, named=True)
         first_revision, last_revision = first_last_revision(history)
+        earlier = (firsts or {}).get(signature)
+        if earlier is not None and earlier.timestamp < first["timestamp"]:
+            first, first_revision = earlier.row(), _revision(earlier.row())
         per_revision = (
             rows.filter(pl.col("revision").is_not_null() & (pl.col("revision") != ""))
             .group_by("revision")

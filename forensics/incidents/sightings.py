@@ -38,7 +38,14 @@ from forensics.derived import WHERE_MARK, Derived, pending_runs
 from forensics.incidents.registry import Registry, TrackedIssue
 from forensics.store import Store
 
-__all__ = ["Sighting", "Sightings", "last_before", "match_spans", "sightings"]
+__all__ = [
+    "Sighting",
+    "Sightings",
+    "StoreSightings",
+    "last_before",
+    "match_spans",
+    "sightings",
+]
 
 _VERSION = re.compile(r"^[0-9A-Za-z_.-]+$")
 _LINE = "struct_pack(insert_id := m.insert_id, service := coalesce(m.service, "
@@ -55,7 +62,7 @@ def match_spans(catalog_version: str) -> Derived:
     return Derived(
         "match_spans",
         f"""
-SELECT e.ingest_id, m.signature, count(*) AS matches,
+SELECT e.ingest_id, m.signature, m.is_primary, count(*) AS matches,
        min(m."timestamp") AS first_match, arg_min({_LINE}, {key}) AS first_line,
        max(m."timestamp") AS last_match, arg_max({_LINE}, {key}) AS last_line
 FROM log_entries AS e
@@ -100,8 +107,9 @@ def _latest(*found: Sighting | None) -> Sighting | None:
 
 
 def _span_rows(store: Store, version: str, until: datetime) -> list[tuple[Any, ...]]:
-    """Per signature: first line, last line of the runs ending before ``until``, and the first
-    match of the runs spanning it (their last line before it is not in the rollup)."""
+    """Per signature: first line, last line of the runs ending before ``until``, the first
+    match of the runs spanning it (their last line before it is not in the rollup), and the
+    first line it is the primary match of."""
     derived = match_spans(version)
     # every run current (the usual case): the stored rows alone, else the join of the others'
     # entries with every match is planned (its build side the matches: 0.03 CPU s at 10M)
@@ -113,7 +121,9 @@ def _span_rows(store: Store, version: str, until: datetime) -> list[tuple[Any, .
                min(first_match), arg_min(first_line, (first_match, first_line.insert_id)),
                max(last_match) FILTER (last_match < $until),
                arg_max(last_line, (last_match, last_line.insert_id)) FILTER (last_match < $until),
-               min(first_match) FILTER (last_match >= $until)
+               min(first_match) FILTER (last_match >= $until),
+               min(first_match) FILTER (is_primary),
+               arg_min(first_line, (first_match, first_line.insert_id)) FILTER (is_primary)
         FROM ({spans})
         WHERE first_match < $until
         GROUP BY signature
@@ -128,15 +138,29 @@ def _line(when: datetime | None, line: dict[str, Any] | None) -> Sighting | None
     return Sighting(when, line.get("service"), line.get("revision"))
 
 
+@dataclass(frozen=True)
+class StoreSightings:
+    """What the store's rollup says before the analysis's end: each non-meta issue's sightings,
+    and each signature's first line it is the primary match of (forensics.incidents.revisions
+    reads it: a signature's first seen, like an issue's, is the store's)."""
+
+    issues: dict[str, Sightings]
+    primary_first: dict[str, Sighting]
+
+
 def sightings(
     store: Store, registry: Registry, catalog_version: str, until: datetime
-) -> dict[str, Sightings]:
-    """Each non-meta issue's sightings before ``until`` (see the module docstring)."""
+) -> StoreSightings:
+    """Each non-meta issue's sightings before ``until`` and each signature's first primary
+    match (see the module docstring). One read of the rollup, one of the signals table."""
     spans: dict[str, tuple[Sighting | None, Sighting | None, datetime | None]] = {}
-    for signature, first, first_line, last, last_line, spanning in _span_rows(
+    primary: dict[str, Sighting] = {}
+    for signature, first, first_line, last, last_line, spanning, top, top_line in _span_rows(
         store, catalog_version, until
     ):
         spans[signature] = (_line(first, first_line), _line(last, last_line), spanning)
+        if (seen := _line(top, top_line)) is not None:
+            primary[signature] = seen
     signals: dict[str, tuple[Sighting, Sighting]] = {}
     for signal, first, first_service, last, last_service in store.conn.execute(
         'SELECT signal, min("start"), arg_min(service, "start"), max("start"), '
@@ -144,7 +168,8 @@ def sightings(
         {"until": until},
     ).fetchall():
         signals[signal] = (Sighting(first, first_service, None), Sighting(last, last_service, None))
-    return {i.id: _of(i, spans, signals) for i in registry.issues if not i.meta}
+    issues = {i.id: _of(i, spans, signals) for i in registry.issues if not i.meta}
+    return StoreSightings(issues, primary)
 
 
 def _of(
