@@ -10,7 +10,7 @@ was written is not analysed slowly in silence.
 from __future__ import annotations
 
 from forensics.derived import Derived
-from forensics.incidents.sightings import match_spans
+from forensics.incidents.sightings import signature_spans
 from forensics.minute_ledger import HOUR_LEDGER, MINUTE_LEDGER
 from forensics.signatures.error_texts import ERROR_TEXTS
 from forensics.store import Store
@@ -21,7 +21,13 @@ __all__ = ["derived_tables", "stale_tables"]
 
 def derived_tables(catalog_version: str) -> tuple[Derived, ...]:
     """Every per-run table the writers keep (forensics.derived), in the order they write them."""
-    return (ERROR_TEXTS, MINUTE_LEDGER, HOUR_LEDGER, match_spans(catalog_version), *WINDOW_DERIVED)
+    return (
+        ERROR_TEXTS,
+        MINUTE_LEDGER,
+        HOUR_LEDGER,
+        signature_spans(catalog_version),
+        *WINDOW_DERIVED,
+    )
 
 
 def stale_tables(store: Store, catalog_version: str) -> tuple[tuple[str, ...], int]:

@@ -14,8 +14,8 @@ from forensics.schema_derived import (
     DERIVED_RUN_COLUMNS,
     ERROR_TEXT_COLUMNS,
     HOUR_LEDGER_COLUMNS,
-    MATCH_SPAN_COLUMNS,
     MINUTE_LEDGER_COLUMNS,
+    SIGNATURE_SPAN_COLUMNS,
     WINDOW_ROW_COLUMNS,
 )
 from forensics.schema_entry import LOG_ENTRY_COLUMNS, SEVERITY_LEVELS, Column
@@ -205,7 +205,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "error_texts": ERROR_TEXT_COLUMNS,
     "derived_runs": DERIVED_RUN_COLUMNS,
     "minute_ledger": MINUTE_LEDGER_COLUMNS,
-    "match_spans": MATCH_SPAN_COLUMNS,
+    "signature_spans": SIGNATURE_SPAN_COLUMNS,
     "hour_ledger": HOUR_LEDGER_COLUMNS,
     "unexplained_counts": UNEXPLAINED_COUNT_COLUMNS,
     **WINDOW_ROW_COLUMNS,

@@ -14,8 +14,8 @@ __all__ = [
     "DERIVED_RUN_COLUMNS",
     "ERROR_TEXT_COLUMNS",
     "HOUR_LEDGER_COLUMNS",
-    "MATCH_SPAN_COLUMNS",
     "MINUTE_LEDGER_COLUMNS",
+    "SIGNATURE_SPAN_COLUMNS",
     "WINDOW_ROW_COLUMNS",
 ]
 
@@ -73,7 +73,7 @@ MINUTE_LEDGER_COLUMNS: tuple[Column, ...] = (
 # Each ingest run's signature matches rolled up per signature (forensics.incidents.sightings),
 # written once per run and catalog, so an issue's first sighting in the whole store costs
 # O(runs x signatures), not a scan of every match or entry before the look-back.
-MATCH_SPAN_COLUMNS: tuple[Column, ...] = (
+SIGNATURE_SPAN_COLUMNS: tuple[Column, ...] = (
     Column("ingest_id", "BIGINT NOT NULL", "The ingest_runs row whose entries matched."),
     Column("signature", "VARCHAR NOT NULL", "The signature (current catalog's matches)."),
     Column("is_primary", "BOOLEAN NOT NULL", "Its primary matches, or its secondary ones."),

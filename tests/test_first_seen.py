@@ -16,7 +16,7 @@ from forensics.incidents import load_registry
 from forensics.incidents.build import analyze_incidents
 from forensics.incidents.lookback import look_back
 from forensics.incidents.model import iso
-from forensics.incidents.sightings import match_spans
+from forensics.incidents.sightings import signature_spans
 from forensics.ingest import ingest_texts
 from forensics.pipeline import classify_pending
 from forensics.signatures import classify_store, load_catalog
@@ -50,10 +50,10 @@ def _fill(store: Store, *, rollup: bool, one_run: bool = False) -> None:
     catalog = load_catalog()
     if rollup:
         classify_pending(store, catalog)
-        assert pending_runs(store, match_spans(catalog.version)) == []  # the stored path
+        assert pending_runs(store, signature_spans(catalog.version)) == []  # the stored path
     else:
         classify_store(store, catalog)
-        assert current_runs(store, match_spans(catalog.version)) == []  # the computed path
+        assert current_runs(store, signature_spans(catalog.version)) == []  # the computed path
 
 
 def _registry(tmp_path: Path) -> Path:

@@ -222,6 +222,7 @@ def test_per_run_tables_a_store_lacks_are_said_in_one_line_until_saved(ingested:
     notes, stale = _analyze(ingested)
     assert len(notes) == 1, notes
     assert "(error_causes)" in notes[0] and "`forensics patterns apply`" in notes[0]
+    assert notes[0].endswith("saves them")  # one line, however long
     result = CliRunner().invoke(app, ["patterns", "apply", "--db", str(ingested)])
     assert result.exit_code == 0, result.output
     assert "per-run tables saved: error_causes" in result.stdout

@@ -118,7 +118,11 @@ def note_classification(classification: Classification) -> None:
     notes = [n for n in (classification.note(), classification.tables_note()) if n]
     if notes:
         err_console.print(
-            f"note: {'; '.join(notes)}", style="yellow", markup=False, highlight=False
+            f"note: {'; '.join(notes)}",
+            style="yellow",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,  # one line, whatever the terminal's width
         )
 
 

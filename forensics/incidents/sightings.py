@@ -1,7 +1,7 @@
 """Each tracked issue's first and last sighting in the whole store, without reading its entries.
 
 An analysis reads the window and a bounded look-back (forensics.incidents.lookback), but
-"first seen" means the first sighting ever. ``match_spans(version)`` is a per-run derived
+"first seen" means the first sighting ever. ``signature_spans(version)`` is a per-run derived
 table (forensics.derived): per ingest run and signature of the catalog, the matches' count and
 the first and last one (time, insert_id, service, revision), written when classification runs
 (forensics.pipeline.classify_pending) and computed from the matches and their entries for a
@@ -43,8 +43,8 @@ __all__ = [
     "Sightings",
     "StoreSightings",
     "last_before",
-    "match_spans",
     "sightings",
+    "signature_spans",
 ]
 
 _VERSION = re.compile(r"^[0-9A-Za-z_.-]+$")
@@ -52,7 +52,7 @@ _LINE = "struct_pack(insert_id := m.insert_id, service := coalesce(m.service, "
 _LINE += "e.resource_type, '(unknown)'), revision := m.revision)"
 
 
-def match_spans(catalog_version: str) -> Derived:
+def signature_spans(catalog_version: str) -> Derived:
     """The per-run rollup of the matches of catalog ``catalog_version`` (its SQL names the
     version, so a run's rows are current for that catalog only). Cost of writing: one hash
     join of the new runs' entries (four key columns) with the matches."""
@@ -60,7 +60,7 @@ def match_spans(catalog_version: str) -> Derived:
         raise ValueError(f"not a catalog version: {catalog_version!r}")
     key = '(m."timestamp", m.insert_id)'
     return Derived(
-        "match_spans",
+        "signature_spans",
         f"""
 SELECT e.ingest_id, m.signature, m.is_primary, count(*) AS matches,
        min(m."timestamp") AS first_match, arg_min({_LINE}, {key}) AS first_line,
@@ -110,10 +110,10 @@ def _span_rows(store: Store, version: str, until: datetime) -> list[tuple[Any, .
     """Per signature: first line, last line of the runs ending before ``until``, the first
     match of the runs spanning it (their last line before it is not in the rollup), and the
     first line it is the primary match of."""
-    derived = match_spans(version)
+    derived = signature_spans(version)
     # every run current (the usual case): the stored rows alone, else the join of the others'
     # entries with every match is planned (its build side the matches: 0.03 CPU s at 10M)
-    stored = f"SELECT * FROM match_spans WHERE ingest_id IN ({derived.current_sql()})"
+    stored = f"SELECT * FROM signature_spans WHERE ingest_id IN ({derived.current_sql()})"
     spans = derived.scoped("true") if pending_runs(store, derived) else stored
     return store.conn.execute(
         f"""
