@@ -12,8 +12,8 @@ of the nearest line on the same instance, else the nearest line in time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 
 import polars as pl
 
@@ -43,14 +43,36 @@ def _components(keys: dict[str, set[str]]) -> dict[str, int]:
     return {k: roots.index(find(k)) for k in keys}
 
 
-def _nearest(
-    when: datetime, instance: str | None, placed: Iterable[tuple[datetime, str | None, int]]
-) -> int:
-    """The component of the placed line nearest in time, on the same instance if any is."""
-    lines = list(placed)
-    same = [p for p in lines if instance and p[1] == instance]
-    pool = same or lines
-    return min(pool, key=lambda p: abs((p[0] - when).total_seconds()))[2]
+def _nearest_in(times: list[int], parts: list[int], when: int) -> int:
+    """The part of the line nearest in time to ``when`` among ``times`` (sorted, not empty),
+    ties to the earlier line and, among equal times, to the first: O(log p) binary searches."""
+    right = bisect_right(times, when)  # lines at or before it
+    left = bisect_left(times, when)  # the first line at or after it
+    if left == len(times) or (right > 0 and when - times[right - 1] <= times[left] - when):
+        return parts[bisect_left(times, times[right - 1])]
+    return parts[left]
+
+
+def _nearest_parts(
+    times: list[int], instances: list[str | None], parts: list[int | None]
+) -> list[int]:
+    """Each line's part: its own, else that of the placed line nearest in time on the same
+    instance if any is placed there, else of the placed line nearest in time (lines sorted by
+    time; at least one placed). O(n log n), not the pairs of lines."""
+    pools: dict[str | None, tuple[list[int], list[int]]] = {None: ([], [])}
+    for when, instance, part in zip(times, instances, parts, strict=True):
+        if part is not None:
+            for pool in (None, instance) if instance else (None,):
+                pool_times, pool_parts = pools.setdefault(pool, ([], []))
+                pool_times.append(when)
+                pool_parts.append(part)
+    out: list[int] = []
+    for when, instance, part in zip(times, instances, parts, strict=True):
+        if part is None:
+            pool_times, pool_parts = pools.get(instance or None) or pools[None]
+            part = _nearest_in(pool_times, pool_parts, when)
+        out.append(part)
+    return out
 
 
 def split_by_cause(
@@ -79,19 +101,11 @@ def split_by_cause(
     component = _components(with_issue)
     if len(set(component.values())) < 2:
         return [rows]
-    records = keyed.sort("timestamp").to_dicts()
-    placed = [
-        (r["timestamp"], r["instance_id"], component[r["_key"]])
-        for r in records
-        if r["_key"] in component
-    ]
-    parts = [
-        component[r["_key"]]
-        if r["_key"] in component
-        else _nearest(r["timestamp"], r["instance_id"], placed)
-        for r in records
-    ]
-    numbered = (
-        keyed.sort("timestamp").with_columns(pl.Series("_part", parts)).drop("_cause", "_key")
+    ordered = keyed.sort("timestamp", maintain_order=True)
+    parts = _nearest_parts(
+        ordered["timestamp"].dt.epoch("us").to_list(),
+        ordered["instance_id"].to_list(),
+        [None if key is None else component.get(key) for key in ordered["_key"].to_list()],
     )
+    numbered = ordered.with_columns(pl.Series("_part", parts)).drop("_cause", "_key")
     return [part.drop("_part") for _, part in numbered.group_by("_part", maintain_order=True)]
