@@ -272,9 +272,10 @@ def open_for_reading(path: Path | str | None = None) -> Iterator[Store]:
 
 
 def _shadow_missing_tables(store: Store) -> None:
-    """A store written by an older version lacks newer tables: read them as empty (TEMP)."""
+    """A store written by an older version lacks newer tables, or holds per-run tables of an
+    older layout: read them as empty (TEMP)."""
     from forensics.errors import StoreError
-    from forensics.schema import ENTRIES_VIEW, TABLES
+    from forensics.schema import ENTRIES_VIEW, TABLES, changed_layouts
     from forensics.store_macros import SESSION_TABLES, session_ddl
 
     present = set(
@@ -285,14 +286,17 @@ def _shadow_missing_tables(store: Store) -> None:
             f"{store.path}: not a forensics store (no log_entries table); "
             "run `forensics ingest` or `make demo` to make one"
         )
+    # per-run tables of an older layout read as empty: their runs' rows are computed from the
+    # entries (forensics.schema.PER_RUN_TABLES)
+    shadowed = set(changed_layouts(store.conn))
     for table, columns in TABLES.items():
-        if table not in present:
+        if table not in present or table in shadowed:
             body = ", ".join(f'"{c.name}" {_temp_type(c.sql_type)}' for c in columns)
             store.conn.execute(f"CREATE TEMP TABLE {table} ({body})")
     views = set(store.query("SELECT view_name FROM duckdb_views() WHERE NOT internal")["view_name"])
     if "entries" not in views:
         store.conn.execute(ENTRIES_VIEW.replace("CREATE OR REPLACE VIEW", "CREATE TEMP VIEW"))
-    if not present >= SESSION_TABLES:  # else open_store made them
+    if shadowed or not present >= SESSION_TABLES:  # else open_store made them
         for statement in session_ddl():  # now that every table they read exists
             store.conn.execute(statement)
 

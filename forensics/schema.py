@@ -9,6 +9,8 @@ that no field is ever lost.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from forensics.schema_derived import (
     CLASSIFIED_RUN_COLUMNS,
     DERIVED_RUN_COLUMNS,
@@ -19,6 +21,9 @@ from forensics.schema_derived import (
     WINDOW_ROW_COLUMNS,
 )
 from forensics.schema_entry import LOG_ENTRY_COLUMNS, SEVERITY_LEVELS, Column
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "LOG_ENTRY_COLUMNS",
@@ -211,6 +216,15 @@ TABLES: dict[str, tuple[Column, ...]] = {
     **WINDOW_ROW_COLUMNS,
 }
 
+
+# Tables of rows derived per ingest run from its entries (forensics.derived_tables writes them):
+# whatever they hold can be computed again from the entries, so one of an older layout is
+# rebuilt by a writer and read as empty by a reader (no run of its is current: its SQL, and so
+# its version, changed with its columns).
+PER_RUN_TABLES = frozenset(
+    {"error_texts", "minute_ledger", "signature_spans", "hour_ledger", *WINDOW_ROW_COLUMNS}
+)
+
 # The documented view that users and named queries read; `raw` stays reachable for the rare field.
 ENTRIES_VIEW = """
 CREATE OR REPLACE VIEW entries AS
@@ -234,12 +248,48 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def table_ddl(table: str) -> str:
+    """The statement that creates one store table (idempotent)."""
+    body = ",\n  ".join(c.ddl() for c in TABLES[table])
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {body}\n)"
+
+
+def changed_layouts(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The per-run tables the store holds with other columns than today's (an older version
+    wrote them): today's SQL cannot read their rows. One catalog query."""
+    listed = ", ".join(f"'{table}'" for table in sorted(PER_RUN_TABLES))
+    stored = conn.execute(
+        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' "
+        f"AND table_name IN ({listed}) GROUP BY table_name"
+    ).fetchall()
+    return sorted(
+        str(table) for table, columns in stored if list(columns) != column_names(str(table))
+    )
+
+
+def rebuild_changed_layouts(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Drop the per-run tables of an older layout and their marks, and create them in today's
+    (writers only: the next classification fills them again). Returns their names."""
+    changed = changed_layouts(conn)
+    if changed:
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            for table in changed:
+                conn.execute(f"DROP TABLE main.{table}")
+                conn.execute(table_ddl(table))
+                conn.execute("DELETE FROM derived_runs WHERE derived = ?", [table])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return changed
+
+
 def all_ddl() -> list[str]:
     """Return the statements that create every table and view (idempotent)."""
     statements = ["CREATE SEQUENCE IF NOT EXISTS ingest_id_seq START 1"]
-    for table, columns in TABLES.items():
-        body = ",\n  ".join(c.ddl() for c in columns)
-        statements.append(f"CREATE TABLE IF NOT EXISTS {table} (\n  {body}\n)")
+    statements.extend(table_ddl(table) for table in TABLES)
     for table, name in ADDED_COLUMNS:
         (column,) = (c for c in TABLES[table] if c.name == name)
         statements.append(

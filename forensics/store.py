@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from forensics.errors import InputError, StoreBusyError, StoreError
-from forensics.schema import all_ddl
+from forensics.schema import all_ddl, changed_layouts, rebuild_changed_layouts
 from forensics.store_macros import SESSION_TABLES, session_ddl
 from forensics.timeutil import Window
 
@@ -219,9 +219,12 @@ def open_store(
         if not read_only:
             for statement in all_ddl():
                 conn.execute(statement)
+            rebuild_changed_layouts(conn)  # an older version's per-run tables
             _mark_interrupted(conn, db_path)
         tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if tables >= SESSION_TABLES:  # else a store made by an older version, or none at all:
+        # else a store made by an older version, or none at all, or (read-only) with per-run
+        # tables of an older layout:
+        if tables >= SESSION_TABLES and not changed_layouts(conn):
             for statement in session_ddl():  # forensics.pipeline shadows what it lacks first
                 conn.execute(statement)
         yield Store(db_path, conn, read_only)

@@ -230,3 +230,45 @@ def test_per_run_tables_a_store_lacks_are_said_in_one_line_until_saved(ingested:
     assert notes == []
     for answer in (stale, saved):  # the stored rows and the computed ones answer the same
         assert answer["issues"] == fresh["issues"] and answer["incidents"] == fresh["incidents"]
+
+
+def test_a_per_run_table_of_an_older_layout_is_read_as_computed_then_rebuilt(
+    ingested: Path,
+) -> None:
+    """A per-run table whose columns changed since the store was written (its SQL changed
+    with them, so no run's rows are current): readers answer from the entries instead of
+    failing on the old columns, and the next writer rebuilds it in today's layout."""
+    import duckdb
+
+    notes, fresh = _analyze(ingested)
+    assert notes == []
+    declared = duckdb.connect(str(ingested))
+    layout = declared.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'error_causes'"
+    ).fetchall()
+    declared.execute("DROP TABLE error_causes")  # as an older version wrote it
+    declared.execute("CREATE TABLE error_causes (ingest_id BIGINT, cause VARCHAR, n INTEGER)")
+    declared.execute("INSERT INTO error_causes VALUES (1, 'old', 1)")
+    declared.execute("UPDATE derived_runs SET version = 'older' WHERE derived = 'error_causes'")
+    declared.close()
+    notes, older = _analyze(ingested)
+    assert len(notes) == 1 and "(error_causes)" in notes[0]
+    assert older["issues"] == fresh["issues"] and older["incidents"] == fresh["incidents"]
+    result = CliRunner().invoke(app, ["patterns", "apply", "--db", str(ingested)])
+    assert result.exit_code == 0, result.output
+    notes, rebuilt = _analyze(ingested)
+    assert notes == []
+    assert rebuilt["issues"] == fresh["issues"] and rebuilt["incidents"] == fresh["incidents"]
+    with open_store(ingested, read_only=True) as store:
+        now = store.conn.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'error_causes'"
+        ).fetchall()
+        assert now == layout
+
+
+def test_the_per_run_tables_the_schema_names_are_the_ones_the_writers_keep() -> None:
+    from forensics.derived_tables import derived_tables
+    from forensics.schema import PER_RUN_TABLES
+
+    version = load_catalog(patterns_dir()).version
+    assert {d.table for d in derived_tables(version)} == PER_RUN_TABLES
