@@ -4,9 +4,11 @@ The file (plain or gzip) is read in chunks of bytes; each chunk's complete lines
 Arrow string array (cut by Arrow's ``split_pattern``, the separators left out), so a line costs
 a few bytes of offsets, not a Python string and a second UTF-8 encoding. The
 chunk-level checks are C-level passes over the bytes: UTF-8 validity (``bytes.decode``), the
-longest line and the most brackets on a line (``bytes.translate``). Only a chunk that fails
-one of them (invalid UTF-8, a string that may pass MAX_FIELD_CHARS, nesting that may pass
-MAX_DEPTH) takes the per-entry path through forensics.limits.screen, with the same result.
+longest line and the brackets on each line (``bytes.translate``). Only a line with more
+opening brackets than MAX_DEPTH (its nesting may pass it), or a chunk that fails a check
+(invalid UTF-8, a string that may pass MAX_FIELD_CHARS), takes the per-entry path through
+forensics.limits.screen, with the same result: one such line no longer sends its whole chunk
+(a real export has entries of 100+ brackets every few thousand lines).
 
 Lines end at "\\n" (a "\\r" before it stays part of the line, as JSON white space), or at
 "\\r" in a file with no "\\n" at all (old Mac line endings; a JSON string cannot hold a raw CR,
@@ -114,7 +116,6 @@ class _Span:
     start: int
     stop: int
     count: int
-    deep: bool  # a line may nest deeper than MAX_DEPTH
     sep: bytes
 
 
@@ -155,10 +156,8 @@ def _groups(path: Path) -> Iterator[_Lines | _Span]:
             if stop > end + 1:
                 # Per line, its brackets: [the line carried in, the span's lines..., the tail].
                 depths = list(map(len, chunk.translate(None, _NOT_OPENING[sep]).split(sep)))
-                deep = max(depths[1:-1]) > MAX_DEPTH
-                count = len(depths) - 2
-                yield _Span(next_line, chunk, end + 1, stop, count, deep, sep)
-                next_line += count
+                yield from _spans(next_line, chunk, end + 1, stop, depths[1:-1], sep)
+                next_line += len(depths) - 2
             tail = chunk[stop:]
         else:
             tail = chunk
@@ -173,6 +172,28 @@ def _groups(path: Path) -> Iterator[_Lines | _Span]:
         yield _Lines(next_line, [PLACEHOLDER.encode()], {0: too_large(skipped)})
     elif parts:
         yield _Lines(next_line, [b"".join(parts)])
+
+
+def _spans(
+    first_line: int, data: bytes, start: int, stop: int, depths: list[int], sep: bytes
+) -> Iterator[_Lines | _Span]:
+    """The lines of ``data[start:stop]`` (``depths``: each one's opening brackets) in order:
+    a line that may nest deeper than MAX_DEPTH alone, for the per-entry path; runs of the
+    others in place, for the bulk one. O(lines) only when such a line is there."""
+    if max(depths) <= MAX_DEPTH:
+        yield _Span(first_line, data, start, stop, len(depths), sep)
+        return
+    run_start, run_line = start, first_line  # the run of shallow lines so far
+    for i, depth in enumerate(depths):
+        end = data.index(sep, start) + 1
+        if depth > MAX_DEPTH:
+            if run_line < first_line + i:
+                yield _Span(run_line, data, run_start, start, first_line + i - run_line, sep)
+            yield _Lines(first_line + i, [data[start : end - 1]])
+            run_start, run_line = end, first_line + i + 1
+        start = end
+    if run_line < first_line + len(depths):
+        yield _Span(run_line, data, run_start, stop, first_line + len(depths) - run_line, sep)
 
 
 @dataclass
@@ -211,8 +232,7 @@ def _part(group: _Lines | _Span) -> _Part:
     lines = pc.split_pattern(whole, pattern=group.sep, memory_pool=_POOL).flatten()
     lengths = pc.binary_length(lines)
     if (
-        group.deep
-        or pc.max(lengths).as_py() > MAX_FIELD_CHARS  # bytes: at least the characters
+        pc.max(lengths).as_py() > MAX_FIELD_CHARS  # bytes: at least the characters
         or not (data.isascii() or _is_utf8(memoryview(data)[start:stop]))
     ):
         return _screened_part(_Lines(group.first_line, data[start : stop - 1].split(group.sep)))

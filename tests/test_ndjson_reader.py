@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics import ndjson
-from forensics.limits import MAX_DEPTH, MAX_FIELD_CHARS
+from forensics.limits import MAX_DEPTH, MAX_FIELD_CHARS, screen
 from forensics.readers import read_batches
 
 _LINES = st.one_of(
@@ -98,3 +98,33 @@ def test_checks_send_odd_chunks_through_the_screen(tmp_path: Path, chunk: int) -
     for batch in batches:
         batch.record_batches(notes)
     assert [line for line, _ in notes] == [2] and "cut to" in notes[0][1]
+
+
+def test_a_line_of_many_brackets_alone_takes_the_per_entry_path(tmp_path: Path) -> None:
+    """Only the line that may nest too deep is screened; its neighbours stay in bulk spans.
+
+    A real export holds entries of 100+ brackets every few thousand lines: before, each one
+    sent its whole chunk (4 MiB of entries) through Python strings, one by one.
+    """
+    ok = json.dumps({"textPayload": "fine"})
+    wide = json.dumps({"jsonPayload": [[1]] * (MAX_DEPTH + 5)})  # many brackets, depth 3
+    deep = '{"p": ' + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "}"
+    lines = [ok, ok, wide, ok, deep, deep, ok, ok]
+    path = tmp_path / "brackets.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    groups = list(ndjson._groups(path))
+    bulk = [g.first_line + i for g in groups if isinstance(g, ndjson._Span) for i in range(g.count)]
+    # Every line but those of more than MAX_DEPTH brackets (and the first, which ends the
+    # chunk's carried-in line) stays in bulk.
+    assert bulk == [2, 4, 7, 8]
+    assert sum(len(g.lines) if isinstance(g, ndjson._Lines) else g.count for g in groups) == 8
+    numbers, texts, entries = _read(path, 3)
+    # The same as the per-entry path gives the file's lines one by one.
+    assert (numbers, texts, entries) == (list(range(1, 9)), screen(lines).texts, 8)
+    problems = [
+        p
+        for b in read_batches(path, 3)
+        for rb in b.record_batches()
+        for p in rb.column(2).to_pylist()
+    ]
+    assert [i + 1 for i, p in enumerate(problems) if p] == [5, 6]
