@@ -25,7 +25,6 @@ import pyarrow as pa
 from forensics.dedupe import delete_repeats
 from forensics.errors import InputError
 from forensics.feed import Feed, normalized_batch
-from forensics.heap import map_big_blocks
 from forensics.identity import fill_identities
 from forensics.ingest_result import IngestResult, Rejection
 from forensics.normalize import normalize_sql
@@ -313,8 +312,6 @@ def _bounded_memory(store: Store) -> Iterator[None]:
     order = store.scalar("SELECT current_setting('preserve_insertion_order')")
     threshold = store.scalar("SELECT current_setting('checkpoint_threshold')")
     disabled = store.scalar("SELECT current_setting('disabled_compression_methods')")
-    # Outside DuckDB's pool: the C heap kept the read chunks' freed buffers (forensics.heap).
-    map_big_blocks()
     store.conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     # One checkpoint at the end instead of one after every batch: a checkpoint rewrites the
     # table's last, partly filled row group, so checkpointing per batch rewrites data again
