@@ -52,6 +52,12 @@ READ_BATCH = 8_192
 # group is written: below a chunk's size (about 300 MB for 245,760 typical entries) they are
 # spilled and read back (a tenth of the load's CPU at 192 MB). Peak RSS stays under 1 GB.
 INGEST_MEMORY_LIMIT = "512MB"
+# Outside this limit, RSS also holds freed memory: glibc's heap (its dynamic mmap threshold
+# rises after the first freed 4 MiB read chunk, and the heap then keeps later chunks' pages:
+# ~230 MB at the peak of a real-shaped 1M-entry load) and jemalloc's dirty pages inside DuckDB
+# (~50-140 MB, freed about a second later). Fixing glibc's threshold at 1 MiB (mallopt) saved
+# the first for +1.4 s of system CPU per 1M entries (a fresh mapping per chunk); not done,
+# since the plain and demo corpora peak well under 1 GB without it.
 
 _STORED = [c for c in column_names("log_entries") if c not in ("source", "ingest_id")]
 
