@@ -102,7 +102,7 @@ HOUR_LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("service", "VARCHAR", "As log_entries.service."),
     Column("http_status", "INTEGER", "As log_entries.http_status."),
     Column("instance_starts", "BIGINT NOT NULL", "Entries that say an instance started."),
-    Column("entries", "BIGINT NOT NULL", "Cloud Run entries of the run in that hour with those values."),
+    Column("entries", "BIGINT NOT NULL", "Cloud Run entries of the run in that hour."),
 )
 
 
