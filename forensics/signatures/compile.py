@@ -10,16 +10,18 @@ Usage:
      (plus the few tests that need no message, such as ``http_status = 503``) gates the rows;
      only the rows through the gate have each signature's full condition evaluated. The gate
      is a superset by construction (see ``_superset``), so gating never loses a match.
-  3. In DuckDB the conditions are evaluated once per distinct combination of the columns they
-     read (``flag_columns``: the match text, severity, status, ...), and the matches are
-     hash-joined back onto the gated rows: a failure repeats its lines, so the plain 1M-entry
-     corpus's 45,644 gated rows are 4,250 combinations (the statement 2.2 -> 1.4 CPU s).
+  3. In DuckDB the match text and the conditions are evaluated once per distinct combination
+     of the columns they read (the message, the payload when it may hold error fields, and
+     ``flag_columns``: severity, status, ...), and the matches are hash-joined back onto the
+     gated rows: a failure repeats its lines, so the plain 1M-entry corpus's 45,644 gated rows
+     are 4,244 combinations (the statement 2.2 -> 1.4 CPU s), the real-shaped day's 185,935
+     are 590 (the match text per combination, not per gated row: 2.1 -> 1.7 CPU s).
   4. The first matching signature in catalog precedence order is the primary one.
 
-Cost: O(entries in scope) for the scan, the gate and the traceback chunk test (one regex
-each per entry); O(gated rows) for the match text and the join back; O(distinct combinations x
-signatures) for the conditions. Planning is a fixed cost (~0.25 CPU s for the 45-signature
-catalog's 130 kB statement), paid once per classified run.
+Cost: O(entries in scope) for the scan, the gate and the traceback chunk test (one regex each
+per entry); O(gated rows) for the hash join back; O(distinct combinations) for the match text
+and O(distinct combinations x signatures) for the conditions. Planning is a fixed cost (~0.25
+CPU s for the 45-signature catalog's 130 kB statement), paid once per classified run.
 
 SQL stays in functions any analytical engine has (CASE, COALESCE, regex match / extract,
 UNNEST of an array, JSON object). Every engine-specific spelling comes from a ``Dialect``
@@ -252,23 +254,32 @@ FROM hits
     SELECT flagged.*, coalesce({names}) AS primary_signature, signature
     FROM flagged {hits}
 ){output}"""
-    keys = flag_columns(sigs)
-    listed = ", ".join(keys)
+    # The match text is a function of the message, of the payload when it may hold error fields
+    # and of the severity (matchtext), so it is built once per distinct combination of those
+    # and of the other columns the flags read, inside the combinations' table, not per row.
+    keys = ["message", "error_payload", "severity_number"]
+    keys += [k for k in flag_columns(sigs) if k not in ("m", *keys)]
+    listed = ", ".join(f"{k} AS json_payload" if k == "error_payload" else k for k in keys)
+    inputs = ", ".join(f"{'json_payload' if k == 'error_payload' else k} AS {k}_" for k in keys)
     same = " AND ".join(f"e.{k} IS NOT DISTINCT FROM h.{k}_" for k in keys)
-    return f"""{texts}, entries AS {dialect.materialized}(
-    SELECT * FROM src
+    payload = f"CASE WHEN {has_error_fields_sql(dialect)} THEN json_payload END"
+    return f"""
+WITH {scope}, entries AS {dialect.materialized}(
+    SELECT *, {payload} AS error_payload FROM gated
+), texted AS (
+    SELECT *, {failure_text_sql(dialect)} AS ft FROM (SELECT DISTINCT {listed} FROM entries)
 ), lowered AS {dialect.materialized}(
-    SELECT *, lower(m) AS lm FROM (SELECT DISTINCT {listed} FROM entries)
+    SELECT *, lower(m) AS lm
+    FROM (SELECT *, {exception_lines_sql("ft", dialect)} AS m FROM texted)
 ), flagged AS (
     SELECT *,
         {flags}
     FROM lowered
 ), matched AS (
-    SELECT {", ".join(f"{k} AS {k}_" for k in keys)},
-        coalesce({names}) AS primary_signature, signature
+    SELECT {inputs}, m, coalesce({names}) AS primary_signature, signature
     FROM flagged {hits}
 ), hits AS (
-    SELECT e.*, h.primary_signature, h.signature
+    SELECT e.*, h.m, h.primary_signature, h.signature
     FROM entries AS e JOIN matched AS h ON {same}
 ){output}"""
 
