@@ -20,27 +20,40 @@ from typing import Any
 
 from forensics.derived import WHERE_MARK, Derived, pending_runs
 from forensics.signatures.masking import ERROR_SQL, SERVICE_SQL, TEXT_SQL, mask_sql
+from forensics.signatures.matchtext import HAS_ERROR_FIELDS_SQL
 from forensics.store import Store
 
 __all__ = ["ERROR_TEXTS", "errors_sql", "window_where"]
 
 # One row per error entry of the scope: identity, run, service, text, masked text. Errors repeat
-# their texts, so each distinct text is masked once (eleven regexes) and joined back by hash.
-# Cost: one scan of the scope's entries (the error test), O(errors) for the rest, and the masks
-# O(distinct texts).
+# their texts: each distinct input of the text (the message, the payload when it may hold error
+# fields, the severity: matchtext) has its text built once, and each distinct text is masked
+# once (eleven regexes), both joined back by hash. Cost: one scan of the scope's entries (the
+# error test), O(errors) for the joins, the text O(distinct inputs), the masks O(distinct texts).
 ERROR_TEXTS = Derived(
     "error_texts",
     f"""
 WITH errors AS MATERIALIZED (
     SELECT e."timestamp", e.log_name, e.insert_id, e.ingest_id, {SERVICE_SQL} AS service,
-           {TEXT_SQL} AS text
+           e.message, e.severity_number,
+           CASE WHEN {HAS_ERROR_FIELDS_SQL} THEN e.json_payload END AS error_payload
     FROM log_entries AS e
     WHERE {WHERE_MARK} AND {ERROR_SQL}
+), texts AS MATERIALIZED (
+    SELECT message, error_payload, severity_number, {TEXT_SQL} AS text
+    FROM (
+        SELECT DISTINCT message, error_payload, error_payload AS json_payload, severity_number
+        FROM errors
+    )
 ), masks AS (
-    SELECT text, {mask_sql("text")} AS masked FROM (SELECT DISTINCT text FROM errors)
+    SELECT text, {mask_sql("text")} AS masked FROM (SELECT DISTINCT text FROM texts)
 )
-SELECT e."timestamp", e.log_name, e.insert_id, e.ingest_id, e.service, e.text, m.masked
-FROM errors AS e LEFT JOIN masks AS m ON m.text IS NOT DISTINCT FROM e.text""",
+SELECT e."timestamp", e.log_name, e.insert_id, e.ingest_id, e.service, t.text, m.masked
+FROM errors AS e
+JOIN texts AS t ON t.message IS NOT DISTINCT FROM e.message
+    AND t.error_payload IS NOT DISTINCT FROM e.error_payload
+    AND t.severity_number IS NOT DISTINCT FROM e.severity_number
+LEFT JOIN masks AS m ON m.text IS NOT DISTINCT FROM t.text""",
 )
 _COLUMNS = '"timestamp", log_name, insert_id, service, text, masked'
 
