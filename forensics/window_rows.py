@@ -12,12 +12,12 @@ same rows computed from ``log_entries`` for every other run (an older store, a r
 derived), so an answer never depends on which path a run took.
 
 Cost: writing, one scan of the new runs' entries per table, each evaluating its regexes only
-on the entries its LIKE tests kept (a fresh 1M-entry plain run: the seven tables, hour_spans
-included, 1.29 CPU s, instance_events 0.35 and db_timings 0.23 of it; one shared scan of the
-entries any writer's tests keep into a TEMP table that four writers read measured no cheaper,
-1.36 against 1.32, copying the candidates costs what the separate scans did); reading,
-O(stored rows in the range), and O(entries in the range) only for runs whose rows are not
-current.
+on the entries its LIKE tests kept, the error tables once per distinct message (a fresh
+1M-entry plain run: the seven tables, hour_spans included, 1.29 CPU s, instance_events 0.35
+and db_timings 0.23 of it; one shared scan of the entries any writer's tests keep into a TEMP
+table that four writers read measured no cheaper, 1.36 against 1.32, copying the candidates
+costs what the separate scans did); reading, O(stored rows in the range), and O(entries in
+the range) only for runs whose rows are not current.
 """
 
 from __future__ import annotations
@@ -117,38 +117,55 @@ WHERE {WHERE_MARK}
 )
 
 # ERROR-or-worse entries and 5xx requests with their message, standalone numbers masked so
-# variants group (queries/window_error_messages_top.sql).
+# variants group (queries/window_error_messages_top.sql). Errors repeat their messages: each
+# distinct one is masked once and joined back by hash. Cost: one scan of the entries (no regex),
+# the mask O(distinct messages).
 ERROR_MESSAGES = Derived(
     "error_messages",
     f"""
-SELECT e.ingest_id, e."timestamp", e.insert_id,
-       coalesce(e.service, e.resource_type, '(none)') AS service,
-       regexp_replace(left(e.message, 300), '\\b[0-9]+(\\.[0-9]+)?\\b', 'N', 'g') AS message
-FROM log_entries AS e
-WHERE {WHERE_MARK}
-  AND (e.severity_number >= 500 OR e.http_status >= 500)""",
+WITH failures AS MATERIALIZED (
+    SELECT e.ingest_id, e."timestamp", e.insert_id,
+           coalesce(e.service, e.resource_type, '(none)') AS service, e.message
+    FROM log_entries AS e
+    WHERE {WHERE_MARK}
+      AND (e.severity_number >= 500 OR e.http_status >= 500)
+), masked AS (
+    SELECT message,
+           regexp_replace(left(message, 300), '\\b[0-9]+(\\.[0-9]+)?\\b', 'N', 'g') AS masked
+    FROM (SELECT DISTINCT message FROM failures)
+)
+SELECT f.ingest_id, f."timestamp", f.insert_id, f.service, m.masked AS message
+FROM failures AS f JOIN masked AS m ON m.message IS NOT DISTINCT FROM f.message""",
 )
 
 # Errors that may cause a symptom (queries/store_symptom_causes.sql): ERROR-or-worse entries
 # and lines with a typed error ("FooError: ..."), named by their error type; request and audit
 # logs are effects, never causes. Which ones a signature matched is decided at read time.
+# Errors repeat their messages: the type is extracted once per distinct message and joined back
+# by hash (its rank is whether there is one: the same regex). Cost: one scan of the entries, the
+# typed-line regex only on the lines the LIKE tests keep, the extraction O(distinct messages).
 _TYPED = "'\\b([A-Z][A-Za-z0-9_]*(?:Error|Exception))\\b'"
 ERROR_CAUSES = Derived(
     "error_causes",
     f"""
-SELECT e.ingest_id, e."timestamp", e.log_name, e.insert_id, e.service, e.revision,
-       e.instance_id,
-       'error:' || coalesce(nullif(regexp_extract(e.message, {_TYPED}, 1), ''), 'unclassified')
-           AS cause,
-       CASE WHEN regexp_matches(e.message, '\\b[A-Z][A-Za-z0-9_]*(?:Error|Exception)\\b')
-            THEN 1 ELSE 2 END AS kind_rank
-FROM log_entries AS e
-WHERE {WHERE_MARK}
-  AND (e.severity_number >= 500
-       OR ((e.message LIKE '%Error: %' OR e.message LIKE '%Exception: %')
-           AND regexp_matches(e.message, '\\b[A-Z][A-Za-z0-9_]*(?:Error|Exception): ')))
-  AND coalesce(e.log_id, '') <> 'run.googleapis.com/requests'
-  AND coalesce(e.log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'""",
+WITH causes AS MATERIALIZED (
+    SELECT e.ingest_id, e."timestamp", e.log_name, e.insert_id, e.service, e.revision,
+           e.instance_id, e.message
+    FROM log_entries AS e
+    WHERE {WHERE_MARK}
+      AND (e.severity_number >= 500
+           OR ((e.message LIKE '%Error: %' OR e.message LIKE '%Exception: %')
+               AND regexp_matches(e.message, '\\b[A-Z][A-Za-z0-9_]*(?:Error|Exception): ')))
+      AND coalesce(e.log_id, '') <> 'run.googleapis.com/requests'
+      AND coalesce(e.log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'
+), types AS (
+    SELECT message, nullif(regexp_extract(message, {_TYPED}, 1), '') AS error_type
+    FROM (SELECT DISTINCT message FROM causes)
+)
+SELECT c.ingest_id, c."timestamp", c.log_name, c.insert_id, c.service, c.revision,
+       c.instance_id, 'error:' || coalesce(t.error_type, 'unclassified') AS cause,
+       CASE WHEN t.error_type IS NOT NULL THEN 1 ELSE 2 END AS kind_rank
+FROM causes AS c JOIN types AS t ON t.message IS NOT DISTINCT FROM c.message""",
 )
 
 # Cloud Run and Serverless VPC Access audit entries (queries/store_audit_events.sql: deploy
