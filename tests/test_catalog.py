@@ -132,9 +132,12 @@ def test_compiled_sql_is_one_scan_with_a_gate() -> None:
     sql = classification_sql(CATALOG)
     assert sql.count("FROM log_entries") == 1
     assert "UNNEST" in sql and "coalesce(s0" in sql
-    # the gate is one keyword scan plus the message-free tests (http-503's status)
-    gated = sql.split("gated AS (")[1].split("), src AS")[0]
-    assert gated.count("regexp_matches(coalesce(message, ''),") == 1
+    # the gate is one keyword scan of each distinct message plus the message-free tests
+    # (http-503's status)
+    passing = sql.split("passing_texts AS (")[1].split("), gated AS")[0]
+    assert passing.count("regexp_matches(text,") == 1
+    gated = sql.split("gated AS (")[1].split("), entries AS")[0]
+    assert "regexp_matches(coalesce(message, '')," not in gated
     assert gated.count("regexp_matches(json_payload,") == 1  # only rows with error fields
     assert "http_status = 503" in gated
 

@@ -59,12 +59,22 @@ _ENDS_WITH_EXCEPTION = r"(?:^|\n)[^\s][^\n]*\s*$"
 
 
 def split_traceback_ctes(
-    columns: str, source: str, where: str, gate: str, dialect: Dialect = DUCKDB
+    columns: str,
+    source: str,
+    where: str,
+    gate: str,
+    dialect: Dialect = DUCKDB,
+    message_gate: str | None = None,
 ) -> str:
     """CTE definitions (for a WITH list) ending in ``gated``: ``columns`` (which include
     ``message`` and ``json_payload``) of the ``source`` rows passing ``where`` and then
     ``gate``, each with ``message`` replaced as the module doc says. One scan; only the chunk
-    rows are windowed and grouped, and the few replaced rows hash-joined back."""
+    rows are windowed and grouped, and the few replaced rows hash-joined back.
+
+    ``message_gate``: a further test of the (replaced) message as ``text`` (``coalesce(message,
+    '')``), a row passing when either holds; it is evaluated once per distinct message (one
+    more scan, of the messages only, a hash aggregate and a hash semi-join): logs repeat their
+    lines, so a costly test of the text (the catalog's keyword regex) runs far fewer times."""
     lit, ts = dialect.literal, dialect.ident("timestamp")
 
     def matches(field: str, pattern: str) -> str:
@@ -126,6 +136,28 @@ def split_traceback_ctes(
     FROM scoped AS s LEFT JOIN rejoined AS r
         ON r.log_name = s.log_name AND r.insert_id = s.insert_id
         AND r.{ts} = s.{ts}
-), gated AS (
+){_gated(gate, message_gate)}"""
+
+
+def _gated(gate: str, message_gate: str | None) -> str:
+    """The ``gated`` CTE (see split_traceback_ctes)."""
+    if message_gate is None:
+        return f""", gated AS (
     SELECT * FROM joined WHERE {gate}
+)"""
+    # the tested text is an aggregate's output, so the optimizer cannot push the test below the
+    # GROUP BY (onto every row) as it does a test of a grouping key
+    return f""", message_texts AS (
+    SELECT any_value(text) AS text
+    FROM (
+        SELECT coalesce(message, '') AS text FROM scoped
+        UNION ALL
+        SELECT coalesce(text, '') AS text FROM rejoined
+    )
+    GROUP BY text
+), passing_texts AS (
+    SELECT text FROM message_texts WHERE {message_gate}
+), gated AS (
+    SELECT * FROM joined
+    WHERE coalesce(message, '') IN (SELECT text FROM passing_texts) OR {gate}
 )"""
