@@ -3,9 +3,12 @@
 Usage:
   1. ``ingest_files(store, paths)`` for export files, or ``ingest_texts(store, texts, source)``
      for entries already in memory (the API collectors use this with each page).
-  2. Each chunk of ``batch_size`` entries streams (as small Arrow record batches, so memory
-     stays bounded) through ONE normalizing INSERT (forensics.normalize) in one transaction:
-     an interrupted ingest leaves only complete chunks, never half a row.
+  2. A clean NDJSON file is loaded whole, in one statement and one transaction, by DuckDB's own
+     line reader (forensics.fastload). Any other file, and a file that reader refuses, goes
+     through batches: each chunk of ``batch_size`` entries streams (as small Arrow record
+     batches, so memory stays bounded) through ONE normalizing INSERT (forensics.normalize)
+     in one transaction. An interrupted ingest leaves only whole files and complete chunks,
+     never half a row.
   3. Identity is the API's own, (log_name, insert_id, timestamp): re-ingesting a file or an
      overlapping export adds zero rows. Entries without an insertId get a content hash.
   4. Malformed entries are reported with their file and line; every valid entry is kept.
@@ -18,12 +21,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from forensics.dedupe import delete_repeats
 from forensics.errors import InputError
+from forensics.fastload import fast_insert_sql, fast_path_applies
 from forensics.feed import Feed, normalized_batch
 from forensics.identity import fill_identities
 from forensics.ingest_result import IngestResult, Rejection
@@ -123,20 +128,46 @@ def _load_chunk(
             ).fetchone()
         finally:
             conn.unregister("batch")
-        inserted = int(row[0]) if row else 0
-        if inserted:
-            fill_identities(
-                conn, "log_entries", "r.rowid > $before", {"before": before[0] if before else -1}
-            )
-        duplicates = delete_repeats(conn, before[0] if before else -1) if inserted else 0
-        result = IngestResult(accepted=inserted - duplicates, duplicates=duplicates)
-        conn.execute(
-            "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ? "
-            "WHERE ingest_id = ?",
-            [result.accepted, result.duplicates, ingest_id],
-        )
+        result = _settle(conn, before[0] if before else -1, row, ingest_id)
         if before_commit is not None:
             before_commit(conn)
+    return result
+
+
+def _settle(
+    conn: duckdb.DuckDBPyConnection, before: int, inserted_row: Any, ingest_id: int
+) -> IngestResult:
+    """After an INSERT of rows past rowid ``before`` (its count in ``inserted_row``), inside its
+    transaction: give them identities, delete repeats, count the outcome on the run."""
+    inserted = int(inserted_row[0]) if inserted_row else 0
+    if inserted:
+        fill_identities(conn, "log_entries", "r.rowid > $before", {"before": before})
+    duplicates = delete_repeats(conn, before) if inserted else 0
+    result = IngestResult(accepted=inserted - duplicates, duplicates=duplicates)
+    conn.execute(
+        "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ? "
+        "WHERE ingest_id = ?",
+        [result.accepted, result.duplicates, ingest_id],
+    )
+    return result
+
+
+def _load_whole_file(store: Store, path: Path, source: str, ingest_id: int) -> IngestResult | None:
+    """Load ``path`` through DuckDB's own line reader in one transaction (forensics.fastload);
+    None, with nothing written, when the file needs the reader's path."""
+    conn = store.conn
+    cols = ", ".join(f'"{c}"' for c in _STORED)
+    try:
+        with transaction(conn):
+            before = conn.execute("SELECT coalesce(max(rowid), -1) FROM log_entries").fetchone()
+            row = conn.execute(
+                fast_insert_sql(path, cols), {"source": source, "ingest_id": ingest_id}
+            ).fetchone()
+            result = _settle(conn, before[0] if before else -1, row, ingest_id)
+    except (duckdb.Error, UnicodeDecodeError):
+        # Rolled back: a line that is not clean JSON, too long or too deep, or bytes that are
+        # not UTF-8 text with "\n" line ends. The reader's path names every such line.
+        return None
     return result
 
 
@@ -177,13 +208,23 @@ def _ingest_stream(
     minify: bool,
     on_batch: Callable[[IngestResult], None] | None,
     before_commit: BeforeCommit | None = None,
+    whole_file: Path | None = None,
 ) -> IngestResult:
     """Ingest what ``read()`` yields, chunk by chunk. ``read`` must yield the same batches
     each time it is called: a chunk whose counts do not add up is read again to name its
-    problems."""
+    problems. ``whole_file``: the file ``read`` reads, tried first in one statement
+    (forensics.fastload); the chunks only run when it needs the reader's path."""
     ingest_id = _start_run(store, source)
     total = IngestResult()
     status = "failed"
+    if whole_file is not None:
+        part = _load_whole_file(store, whole_file, source, ingest_id)
+        if part is not None:
+            if on_batch:
+                on_batch(part)
+            total.add(part)
+            _finish_run(store, ingest_id, total, "complete")
+            return total
     batches = read()
     strict = True  # until a chunk holds a line that is not JSON
     try:
@@ -305,8 +346,19 @@ def ingest_files(
             def read(path: Path = path) -> Iterator[RawBatch | LineBatch]:
                 return read_batches(path, step)
 
+            # A clean NDJSON file is loaded whole by DuckDB's own reader, unless the caller
+            # asked for other transactions than the default ones.
+            fast = not minify and batch_size == BATCH_SIZE and fast_path_applies(path)
             total.add(
-                _ingest_stream(store, read, -(-batch_size // step), str(path), minify, on_batch)
+                _ingest_stream(
+                    store,
+                    read,
+                    -(-batch_size // step),
+                    str(path),
+                    minify,
+                    on_batch,
+                    whole_file=path if fast else None,
+                )
             )
     return total
 

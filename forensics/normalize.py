@@ -101,7 +101,12 @@ def _time_cast(col: str) -> str:
     return f"coalesce(TRY_CAST({col} AS TIMESTAMPTZ), TRY_CAST(upper({col}) AS TIMESTAMPTZ))"
 
 
-def normalize_sql(minify_raw: bool = False, check_only: bool = False, strict: bool = False) -> str:
+def normalize_sql(
+    minify_raw: bool = False,
+    check_only: bool = False,
+    strict: bool = False,
+    batch_sql: str | None = None,
+) -> str:
     """Return the SELECT that normalizes the registered ``batch`` relation.
 
     Each entry is parsed once (json_transform); the cheap plain checks pass the entries that
@@ -115,6 +120,7 @@ def normalize_sql(minify_raw: bool = False, check_only: bool = False, strict: bo
             log_name, insert_id``).
         strict: parse without try(), which costs a third of the parse: a line that is not
             JSON then fails the statement (the caller runs it again without ``strict``).
+        batch_sql: a SELECT giving the ``batch`` relation, when it is not registered.
     """
     parse = f"json_transform(line, '{json.dumps(_SHAPE)}')"
     message_paths = "[" + ", ".join(f"'$.{k}'" for k in JSON_MESSAGE_KEYS) + "]"
@@ -145,8 +151,9 @@ def normalize_sql(minify_raw: bool = False, check_only: bool = False, strict: bo
             *(plain_object(col) for col in ("labels", "jsonPayload", "protoPayload")),
         ]
     )
+    given = f"batch AS ({batch_sql}), " if batch_sql else ""
     return f"""
-WITH lines AS (
+WITH {given}lines AS (
     SELECT line_no, line, given_problem
     FROM batch
     -- Blank lines are skipped. trim() scans the whole string, so only lines that do not start
