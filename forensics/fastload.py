@@ -33,9 +33,9 @@ _GLOB = "*?[]{}"
 
 
 def fast_path_applies(path: Path) -> bool:
-    """Whether ``path`` may take the fast path: a plain file (gzip takes the reader's path,
-    which commits every entry before a truncation) whose name DuckDB reads as itself (no glob
-    characters)."""
+    """Whether ``path`` may take the fast path: a plain file whose name DuckDB reads as itself
+    (no glob characters). Gzip takes the reader's path: DuckDB reads a truncated gzip stream
+    to its cut without an error, where the reader says the file is damaged."""
     if any(char in str(path.absolute()) for char in _GLOB):
         return False
     try:
