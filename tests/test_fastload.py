@@ -166,3 +166,12 @@ def test_the_sql_depth_is_the_readers_depth(value: Any) -> None:
         row = conn.execute(f"SELECT {DEPTH_SQL} FROM (SELECT $1 AS line)", [text]).fetchone()
     assert row is not None
     assert row[0] == json_depth(text, stop_at=10**9)
+
+
+def test_a_file_name_with_quotes_and_spaces_loads_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "it's a file; DROP TABLE log_entries.jsonl"
+    path.write_bytes(_lines(_entry(0), _entry(1)))
+    result, reads = _both(tmp_path, "quoted", path, monkeypatch)
+    assert (reads, result.accepted) == (1, 2)
