@@ -6,7 +6,9 @@ phase in its own child process (so that peak RSS is the phase's own), all with t
 
   raw        CREATE TABLE t AS SELECT * FROM read_ndjson(file)   (DuckDB alone; the demo's
              file needs sample_size=-1: a field first seen late breaks the sampled schema)
-  read       forensics' reader: the file cut into Arrow batches (forensics.ndjson)
+  read       how ingest reads the file: a clean NDJSON file by DuckDB's line reader with the
+             screen for long and deep lines (forensics.fastload), else cut into Arrow
+             batches by forensics' reader (forensics.ndjson)
   normalize  read + the normalizing SELECT, every column computed, nothing written
   ingest     ingest_files into a fresh store (read, normalize, write, dedupe, commit)
   classify   then classify_pending, as `forensics ingest` does after loading
@@ -145,6 +147,7 @@ def _phase(name: str, path: Path, db: Path, full_sample: bool) -> dict[str, floa
     """One phase in this (child) process: CPU seconds of the work alone, and what it made."""
     import duckdb
 
+    from forensics.fastload import fast_path_applies, lines_sql
     from forensics.feed import Feed
     from forensics.ingest import READ_BATCH, ingest_files
     from forensics.normalize import normalize_sql
@@ -163,17 +166,29 @@ def _phase(name: str, path: Path, db: Path, full_sample: bool) -> dict[str, floa
         conn.execute(f"CREATE TABLE t AS SELECT * FROM read_ndjson(?{sample})", [str(path)])
         out["rows"] = conn.execute("SELECT count(*) FROM t").fetchone()[0]  # type: ignore[index]
     elif name == "read":
-        feed = Feed(read_batches(path, READ_BATCH))
-        out["rows"] = sum(batch.num_rows for batch in feed.reader())
+        # What ingest_files reads the file with: DuckDB's line reader and its screen for a clean
+        # NDJSON file (forensics.fastload), else the reader's Arrow batches.
+        if fast_path_applies(path):
+            conn = duckdb.connect()
+            conn.execute("SET threads = 1")
+            sql = f"SELECT count(*), bit_xor(hash(line, given_problem)) FROM ({lines_sql(path)})"
+            out["rows"] = conn.execute(sql).fetchone()[0]  # type: ignore[index]
+        else:
+            feed = Feed(read_batches(path, READ_BATCH))
+            out["rows"] = sum(batch.num_rows for batch in feed.reader())
     elif name == "normalize":
         conn = duckdb.connect()
         conn.execute("SET threads = 1")
-        conn.register("batch", Feed(read_batches(path, READ_BATCH)).reader())
+        lines = None
+        if fast_path_applies(path):
+            lines = lines_sql(path)
+        else:
+            conn.register("batch", Feed(read_batches(path, READ_BATCH)).reader())
         # Every stored column computed (a hash of each, so that none is pruned), nothing written.
         cols = ", ".join(f'"{c}"' for c in column_names("log_entries") if c not in _NOT_NORMALIZED)
         sql = (
             f"SELECT count(*), bit_xor(hash({cols})) "
-            f"FROM ({normalize_sql(strict=True)}) WHERE problem IS NULL"
+            f"FROM ({normalize_sql(strict=True, batch_sql=lines)}) WHERE problem IS NULL"
         )
         out["rows"] = conn.execute(sql).fetchone()[0]  # type: ignore[index]
     else:

@@ -22,7 +22,7 @@ from pathlib import Path
 from forensics.limits import MAX_DEPTH, MAX_FIELD_CHARS
 from forensics.normalize import normalize_sql
 
-__all__ = ["DEPTH_SQL", "FAST_PROBLEM", "fast_insert_sql", "fast_path_applies"]
+__all__ = ["DEPTH_SQL", "FAST_PROBLEM", "fast_insert_sql", "fast_path_applies", "lines_sql"]
 
 # What the statement raises for a line the per-entry path must see (never shown to a user: the
 # file is then loaded the careful way, which names the line and its problem).
@@ -56,7 +56,7 @@ DEPTH_SQL = r"""list_reduce(list_transform(string_split(regexp_replace(regexp_re
     0::BIGINT) // 1000000"""
 
 
-def _lines_sql(path: Path) -> str:
+def lines_sql(path: Path) -> str:
     """The file's lines as the relation forensics.normalize reads (``batch``)."""
     # Absolute, so that no prefix (s3:, http:, ~) can make DuckDB read anything but this file.
     literal = "'" + str(path.absolute()).replace("'", "''") + "'"
@@ -79,5 +79,5 @@ def fast_insert_sql(path: Path, columns: str) -> str:
     return f"""
 INSERT INTO log_entries ({columns}, source, ingest_id)
 SELECT {columns}, $source, $ingest_id
-FROM ({normalize_sql(strict=True, batch_sql=_lines_sql(path))})
+FROM ({normalize_sql(strict=True, batch_sql=lines_sql(path))})
 WHERE CASE WHEN problem IS NULL THEN true ELSE error('{FAST_PROBLEM}') END"""
