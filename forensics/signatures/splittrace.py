@@ -72,9 +72,10 @@ def split_traceback_ctes(
     rows are windowed and grouped, and the few replaced rows hash-joined back.
 
     ``message_gate``: a further test of the (replaced) message as ``text`` (``coalesce(message,
-    '')``), a row passing when either holds; it is evaluated once per distinct message (one
-    more scan, of the messages only, a hash aggregate and a hash semi-join): logs repeat their
-    lines, so a costly test of the text (the catalog's keyword regex) runs far fewer times."""
+    '')``), a row passing when either holds; it is evaluated once per distinct message of the
+    entries that are not requests (one more scan, of those messages only, a hash aggregate and
+    a hash semi-join), row by row on the requests: logs repeat their lines, so a costly test of
+    the text (the catalog's keyword regex) runs far fewer times."""
     lit, ts = dialect.literal, dialect.ident("timestamp")
 
     def matches(field: str, pattern: str) -> str:
@@ -145,12 +146,13 @@ def _gated(gate: str, message_gate: str | None) -> str:
         return f""", gated AS (
     SELECT * FROM joined WHERE {gate}
 )"""
-    # the tested text is an aggregate's output, so the optimizer cannot push the test below the
-    # GROUP BY (onto every row) as it does a test of a grouping key
+    # Request entries are tested row by row: their message holds the URL and the latency, so
+    # it rarely repeats. The tested text is an aggregate's output, so the optimizer cannot push
+    # the test below the GROUP BY (onto every row) as it does a test of a grouping key.
     return f""", message_texts AS (
     SELECT any_value(text) AS text
     FROM (
-        SELECT coalesce(message, '') AS text FROM scoped
+        SELECT coalesce(message, '') AS text FROM scoped WHERE http_status IS NULL
         UNION ALL
         SELECT coalesce(text, '') AS text FROM rejoined
     )
@@ -158,6 +160,9 @@ def _gated(gate: str, message_gate: str | None) -> str:
 ), passing_texts AS (
     SELECT text FROM message_texts WHERE {message_gate}
 ), gated AS (
-    SELECT * FROM joined
-    WHERE coalesce(message, '') IN (SELECT text FROM passing_texts) OR {gate}
+    SELECT * EXCLUDE (text)
+    FROM (SELECT *, coalesce(message, '') AS text FROM joined)
+    WHERE CASE WHEN http_status IS NULL THEN text IN (SELECT text FROM passing_texts)
+               ELSE {message_gate} END
+       OR {gate}
 )"""
