@@ -78,30 +78,39 @@ WHERE kind IS NOT NULL""",
 )
 
 # Logged database connection times (queries/window_db_connection_timings.sql): "connected to
-# the database in 2.3s". LIKE first: it is vectorized, ILIKE and the regex are not. The seconds
-# are extracted only from lines the line regex matched (the outer `seconds IS NOT NULL` is
-# pushed ahead of it, which ran both extractions on every line the LIKE kept: 0.35 -> 0.23).
+# the database in 2.3s". Lines repeat, so the tests and the extraction run once per distinct
+# message of the lines that may log one (a hash aggregate of their messages) and the few timed
+# messages are hash-joined back: the real-shaped day's LIKE tests kept 197,620 of its lines,
+# 186 distinct messages (0.29 -> 0.08 CPU s; plain 1M, 81k distinct, 0.23 -> 0.13). LIKE first:
+# it is vectorized, ILIKE and the regex are not. The seconds are extracted only from lines the
+# line regex matched. Cost: two scans of the lines' messages, the tests O(distinct messages).
 _DURATION = "'(?i)\\b(?:in|after|took)\\s+(\\d+(?:\\.\\d+)?)\\s*(ms|s)\\b'"
 _CONNECTED = "regexp_matches(e.message, '(?i)\\b(?:database|postgres(?:ql)?|cloud sql|db)\\b[^\\n]{0,80}?\\b(?:connected|connection (?:established|succeeded|successful|ok)|initiali[sz]ed)\\b[^\\n]{0,40}?\\b(?:in|after|took)\\s+\\d+(?:\\.\\d+)?\\s*(?:ms|s)\\b')"  # noqa: E501
 DB_TIMINGS = Derived(
     "db_timings",
     f"""
-SELECT * FROM (
-    SELECT
-        e.ingest_id, e."timestamp", e.service, e.revision, e.insert_id,
-        CASE WHEN {_CONNECTED} THEN
-            TRY_CAST(regexp_extract(e.message, {_DURATION}, 1) AS DOUBLE)
-            / CASE WHEN lower(regexp_extract(e.message, {_DURATION}, 2)) = 'ms'
-                   THEN 1000.0 ELSE 1.0 END END AS seconds
+WITH lines AS NOT MATERIALIZED (
+    SELECT e.ingest_id, e."timestamp", e.service, e.revision, e.insert_id, e.message
     FROM log_entries AS e
     WHERE {WHERE_MARK}
       AND coalesce(e.log_id, '') NOT IN ('run.googleapis.com/requests',
                                          'run.googleapis.com/varlog/system')
       AND coalesce(e.log_id, '') NOT LIKE 'cloudaudit.googleapis.com/%'
-      AND (e.message LIKE '%onnect%' OR e.message LIKE '%nitiali%')
-      AND {_CONNECTED}
+), timed AS (
+    SELECT * FROM (
+        SELECT e.message,
+            CASE WHEN {_CONNECTED} THEN
+                TRY_CAST(regexp_extract(e.message, {_DURATION}, 1) AS DOUBLE)
+                / CASE WHEN lower(regexp_extract(e.message, {_DURATION}, 2)) = 'ms'
+                       THEN 1000.0 ELSE 1.0 END END AS seconds
+        -- an aggregate's output: the tests are not pushed below the GROUP BY onto every line
+        FROM (SELECT any_value(message) AS message FROM lines GROUP BY message) AS e
+        WHERE (e.message LIKE '%onnect%' OR e.message LIKE '%nitiali%') AND {_CONNECTED}
+    )
+    WHERE seconds IS NOT NULL
 )
-WHERE seconds IS NOT NULL""",
+SELECT l.ingest_id, l."timestamp", l.service, l.revision, l.insert_id, t.seconds
+FROM lines AS l JOIN timed AS t ON t.message = l.message""",
 )
 
 # Requests to /health* endpoints (queries/window_health_latency.sql).
