@@ -1,18 +1,21 @@
-"""Load a clean NDJSON file through DuckDB's own line reader: the whole file, one statement.
+"""Load a clean export file through DuckDB's own readers: the whole file, one statement.
 
-forensics.ndjson cuts a file into Arrow batches in Python (reading, the bracket screen, the
-line split: 1.9 CPU s per 1M plain entries, 2.7 on a real-shaped day); DuckDB's CSV reader,
-told that a line is one column with no quoting, does the same in 0.5-0.8. This path takes a
-file that needs nothing but that: every line is JSON text that normalizes without a problem,
-none is longer than MAX_FIELD_CHARS or nested deeper than MAX_DEPTH, and the file is plain
-(not gzip), UTF-8, with "\\n" line ends. Anything else makes the statement fail (the reader's
-own errors, or ``error()`` raised for a line that needs the per-entry path), the transaction
-is rolled back, and the caller loads the file the careful way, which names every bad line
-(forensics.ingest). So the store's rows are the same either way; only the cost differs.
+forensics.ndjson cuts an NDJSON file into Arrow batches in Python (reading, the bracket screen,
+the line split: 1.9 CPU s per 1M plain entries, 2.7 on a real-shaped day), and
+forensics.jsonarray walks a JSON array element by element with Python's decoder; DuckDB's CSV
+reader, told that a line is one column with no quoting, cuts the lines in 0.5-0.8 s, and
+``read_json_objects`` the elements of an array at about 1 GB/s. This path takes a file that
+needs nothing but that: every entry is JSON text that normalizes without a problem, none is
+longer than MAX_FIELD_CHARS or nested deeper than MAX_DEPTH, and the file is plain (not gzip),
+UTF-8, with "\\n" line ends (NDJSON) or one array (JSON). Anything else makes the statement
+fail (the readers' own errors, or ``error()`` raised for an entry that needs the per-entry
+path), the transaction is rolled back, and the caller loads the file the careful way, which
+names every bad line (forensics.ingest). So the store's rows are the same either way; only the
+cost differs.
 
-Cost: one pass over the file, O(entries); a line with more than MAX_DEPTH opening brackets
-(an upper bound of its depth, counted by string_split) is measured exactly in Python, one call
-per character of such a line in SQL (a real export has one every few thousand lines).
+Cost: one pass over the file, O(entries); an entry with more than MAX_DEPTH opening brackets
+(an upper bound of its depth, counted by string_split) has its depth measured exactly in SQL,
+O(its length) (a real export has one every few thousand lines).
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ DEPTH_SQL = r"""list_reduce(list_transform(string_split(regexp_replace(regexp_re
     0::BIGINT) // 1000000"""
 
 
-def lines_sql(path: Path) -> str:
-    """The file's lines as the relation forensics.normalize reads (``batch``)."""
+def lines_sql(path: Path, array: bool = False) -> str:
+    """The file's entries as the relation forensics.normalize reads (``batch``): its lines, or
+    with ``array`` the elements of its JSON array."""
     # Absolute, so that no prefix (s3:, http:, ~) can make DuckDB read anything but this file.
     literal = "'" + str(path.absolute()).replace("'", "''") + "'"
     brackets = "len(string_split(line, '{')) + len(string_split(line, '[')) - 2"
@@ -65,19 +69,30 @@ def lines_sql(path: Path) -> str:
         f"strlen(line) > {MAX_FIELD_CHARS} OR CASE WHEN {brackets} > {MAX_DEPTH} "
         f"THEN {DEPTH_SQL} > {MAX_DEPTH} ELSE false END"
     )
+    if array:
+        # Each element's text as it is in the file (normalize minifies it for ``raw``). A
+        # second array appended to the file, a cut one or anything after the closing bracket
+        # fails the statement.
+        source = (
+            f"(SELECT json AS line FROM read_json_objects({literal}, format = 'array', "
+            f"compression = 'uncompressed', maximum_object_size = {4 * MAX_FIELD_CHARS}))"
+        )
+    else:
+        source = f"""read_csv({literal}, columns = {{'line': 'VARCHAR'}}, delim = chr(1),
+    quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
+    compression = 'none', max_line_size = {4 * MAX_FIELD_CHARS})"""
     return f"""
 SELECT CAST(NULL AS BIGINT) AS line_no, line,
     CASE WHEN {needs_reader} THEN error('{FAST_PROBLEM}') END::VARCHAR AS given_problem
-FROM read_csv({literal}, columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '',
-    escape = '', header = false, auto_detect = false, new_line = '\\n',
-    compression = 'none', max_line_size = {4 * MAX_FIELD_CHARS})"""
+FROM {source}"""
 
 
-def fast_insert_sql(path: Path, columns: str) -> str:
-    """The INSERT of every entry of ``path`` (params ``source``, ``ingest_id``); it fails,
-    changing nothing once rolled back, for a file that needs the reader's path."""
+def fast_insert_sql(path: Path, columns: str, array: bool = False) -> str:
+    """The INSERT of every entry of ``path`` (params ``source``, ``ingest_id``), a JSON array
+    with ``array``; it fails, changing nothing once rolled back, for a file that needs the
+    reader's path."""
     return f"""
 INSERT INTO log_entries ({columns}, source, ingest_id)
 SELECT {columns}, $source, $ingest_id
-FROM ({normalize_sql(strict=True, batch_sql=lines_sql(path))})
+FROM ({normalize_sql(array, strict=True, batch_sql=lines_sql(path, array))})
 WHERE CASE WHEN problem IS NULL THEN true ELSE error('{FAST_PROBLEM}') END"""

@@ -152,21 +152,24 @@ def _settle(
     return result
 
 
-def _load_whole_file(store: Store, path: Path, source: str, ingest_id: int) -> IngestResult | None:
-    """Load ``path`` through DuckDB's own line reader in one transaction (forensics.fastload);
-    None, with nothing written, when the file needs the reader's path."""
+def _load_whole_file(
+    store: Store, path: Path, source: str, ingest_id: int, array: bool
+) -> IngestResult | None:
+    """Load ``path`` (a JSON array with ``array``, else NDJSON) through DuckDB's own readers in
+    one transaction (forensics.fastload); None, with nothing written, when the file needs the
+    reader's path."""
     conn = store.conn
     cols = ", ".join(f'"{c}"' for c in _STORED)
     try:
         with transaction(conn):
             before = conn.execute("SELECT coalesce(max(rowid), -1) FROM log_entries").fetchone()
             row = conn.execute(
-                fast_insert_sql(path, cols), {"source": source, "ingest_id": ingest_id}
+                fast_insert_sql(path, cols, array), {"source": source, "ingest_id": ingest_id}
             ).fetchone()
             result = _settle(conn, before[0] if before else -1, row, ingest_id)
     except (duckdb.Error, UnicodeDecodeError):
-        # Rolled back: a line that is not clean JSON, too long or too deep, or bytes that are
-        # not UTF-8 text with "\n" line ends. The reader's path names every such line.
+        # Rolled back: an entry that is not clean JSON, too long or too deep, or a file that is
+        # not UTF-8 NDJSON with "\n" line ends or one JSON array. The reader's path names them.
         return None
     return result
 
@@ -218,7 +221,7 @@ def _ingest_stream(
     total = IngestResult()
     status = "failed"
     if whole_file is not None:
-        part = _load_whole_file(store, whole_file, source, ingest_id)
+        part = _load_whole_file(store, whole_file, source, ingest_id, minify)
         if part is not None:
             if on_batch:
                 on_batch(part)
@@ -346,9 +349,9 @@ def ingest_files(
             def read(path: Path = path) -> Iterator[RawBatch | LineBatch]:
                 return read_batches(path, step)
 
-            # A clean NDJSON file is loaded whole by DuckDB's own reader, unless the caller
-            # asked for other transactions than the default ones.
-            fast = not minify and batch_size == BATCH_SIZE and fast_path_applies(path)
+            # A clean file is loaded whole by DuckDB's own readers, unless the caller asked for
+            # other transactions than the default ones.
+            fast = batch_size == BATCH_SIZE and fast_path_applies(path)
             total.add(
                 _ingest_stream(
                     store,

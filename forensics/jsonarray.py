@@ -68,17 +68,30 @@ def read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
     eof = False
     element = 0
 
+    # Newlines in buf[:counted_to], so that each element's line counts only the text since the
+    # last one (counting from the buffer's start for every element was quadratic: 30 CPU s
+    # for 100,000 pretty-printed entries).
+    counted_to = counted = 0
+
+    def line_at(at: int) -> int:
+        nonlocal counted_to, counted
+        if at < counted_to:
+            return line_no + buf.count("\n", 0, at)
+        counted += buf.count("\n", counted_to, at)
+        counted_to = at
+        return line_no + counted
+
     def more() -> bool:
-        nonlocal buf, pos, line_no, eof
+        nonlocal buf, pos, line_no, eof, counted_to, counted
         if eof:
             return False
         chunk = fh.read(_CHUNK)
         if not chunk:
             eof = True
             return False
-        line_no += buf.count("\n", 0, pos)
+        line_no = line_at(pos)
         buf = buf[pos:] + chunk
-        pos = 0
+        pos = counted_to = counted = 0
         return True
 
     expect_value = True
@@ -90,7 +103,7 @@ def read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
                 break
         if pos >= len(buf):
             raise InputError(
-                f"{path}: line {line_no + buf.count(chr(10), 0, pos)}: truncated JSON array "
+                f"{path}: line {line_at(pos)}: truncated JSON array "
                 f"(no closing ']' after element {element - 1})"
             )
         ch = buf[pos]
@@ -107,7 +120,7 @@ def read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
                 return
             if buf[pos] != "[":
                 raise InputError(
-                    f"{path}: line {line_no + buf.count(chr(10), 0, pos)}: unexpected "
+                    f"{path}: line {line_at(pos)}: unexpected "
                     f"{buf[pos]!r} after the JSON array's closing ']'"
                 )
             pos += 1
@@ -117,7 +130,7 @@ def read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
             pos += 1
             expect_value = True
             continue
-        start_line = line_no + buf.count("\n", 0, pos)
+        start_line = line_at(pos)
         while True:
             try:
                 _, end = decoder.raw_decode(buf, pos)
@@ -149,7 +162,7 @@ def read_array(path: Path, fh: IO[str]) -> Iterator[RawEntry]:
                         "is cut off"
                     ) from None
                 raise InputError(
-                    f"{path}: line {line_no + buf.count(chr(10), 0, err.pos)}: element {element}: "
+                    f"{path}: line {line_at(err.pos)}: element {element}: "
                     f"malformed JSON ({err.msg}); the array cannot be read past this point"
                 ) from None
         yield RawEntry(start_line, buf[pos:end], element)

@@ -93,6 +93,19 @@ def test_the_real_export_loads_whole_with_the_readers_rows(
     assert result.accepted + result.duplicates == len(lines)
 
 
+@requires_real_staging
+def test_the_real_export_as_a_json_array_loads_whole_with_the_readers_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As `gcloud logging read --format=json` writes it: one pretty-printed array.
+    lines = [line for line in REAL_STAGING_ENTRIES.read_text().splitlines() if line.strip()]
+    path = tmp_path / "real.json"
+    path.write_text(json.dumps([json.loads(line) for line in lines], indent=2))
+    result, reads = _both(tmp_path, "real-array", path, monkeypatch)
+    assert reads == 1
+    assert result.accepted + result.duplicates == len(lines)
+
+
 def test_a_shallow_line_with_many_brackets_stays_on_the_whole_file_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,6 +141,16 @@ NEEDS_THE_READER = {
     "long string": _lines(_entry(0), _entry(1, textPayload="x" * (MAX_FIELD_CHARS + 10))),
     "not utf-8": _lines(_entry(0)) + b'{"logName": "\xff"}\n' + _lines(_entry(2)),
     "control byte": _lines(_entry(0)) + b'{"a": 1}\x01\n',
+}
+
+
+_ARRAY = json.dumps([_entry(0), _entry(1)], indent=2).encode()
+NEEDS_THE_READER |= {
+    "arrays appended": _ARRAY + b"\n" + json.dumps([_entry(2)]).encode(),
+    "array cut off": _ARRAY[:-40],
+    "after the array": _ARRAY + b" trailing words",
+    "not an entry in the array": json.dumps([_entry(0), "text", _entry(2)]).encode(),
+    "deep in the array": json.dumps([_entry(0), _deep(MAX_DEPTH + 5)]).encode(),
 }
 
 

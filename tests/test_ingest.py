@@ -234,6 +234,30 @@ def test_bad_array_element_is_named_by_index(store: Store, tmp_path: Path) -> No
     assert "(element 1): not a LogEntry object (a JSON varchar)" in str(result.rejections[0])
 
 
+def test_array_elements_past_the_read_buffer_are_named_by_their_own_line(
+    store: Store, tmp_path: Path
+) -> None:
+    # Pretty-printed like gcloud's, big enough that the walk reads the file in several buffers
+    # (forensics.jsonarray: each line counted from the last element's, not the buffer's start).
+    entries: list[Any] = [_entry(i, jsonPayload={"pad": "x" * 200}) for i in range(6000)]
+    bad = {1000: 5, 4500: "now", 5999: 5}
+    for at, value in bad.items():
+        entries[at]["timestamp"] = value
+    text = json.dumps(entries, indent=2)
+    assert len(text) > 3 << 20
+    path = tmp_path / "big.json"
+    path.write_text(text)
+    result = ingest_files(store, [path])
+    # Each element starts on the line after the one holding the previous element's end.
+    starts = [0]
+    for _ in entries:
+        _, end = json.JSONDecoder().raw_decode(text, text.index("{", starts[-1]))
+        starts.append(end)
+    lines = {at: text.count("\n", 0, text.index("{", starts[at])) + 1 for at in bad}
+    assert [(r.element, r.line_no) for r in result.rejections] == sorted(lines.items())
+    assert result.accepted == len(entries) - len(bad)
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
