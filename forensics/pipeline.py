@@ -31,7 +31,8 @@ from forensics.derived_tables import derived_tables, stale_tables
 from forensics.incidents.build import analyze_incidents
 from forensics.incidents.classified import current_catalog
 from forensics.incidents.registry import Registry, load_registry
-from forensics.signatures import Catalog, classify_store, load_catalog
+from forensics.signatures import Catalog, load_catalog
+from forensics.signatures.classify_runs import classify_runs
 from forensics.signatures.mining import mine_templates
 from forensics.signatures.summary import with_attributed_issues
 from forensics.sql import run_named
@@ -174,8 +175,7 @@ def classify_pending(store: Store, sources: Sources | Catalog) -> Classification
     forget_reading(store)  # write the store's own matches, never a reader's shadow
     pending = stale_runs(store, catalog.version)
     with _classify_memory(store):
-        for ingest_id in pending:
-            classify_store(store, catalog, ingest_id=ingest_id)
+        classify_runs(store, catalog, pending)
         written = {  # per-run rows (forensics.derived): the tables some run lacked, saved
             d.table: len(runs)
             for d in derived_tables(catalog.version)
@@ -228,8 +228,7 @@ def prepare_reading(store: Store, sources: Sources | Catalog) -> Classification:
             {"version": catalog.version},
         )
         with _classify_memory(store):
-            for ingest_id in pending:
-                classify_store(store, catalog, ingest_id=ingest_id, mark=False)
+            classify_runs(store, catalog, pending, mark=False)
     store.conn.execute(
         f"CREATE OR REPLACE TEMP TABLE {_READING} AS SELECT $version AS catalog_version, "
         "$last_run::BIGINT AS last_run, $runs::BIGINT[] AS runs",

@@ -35,13 +35,13 @@ def _bytes(store: Store) -> float:
 
 def test_classification_runs_under_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[float] = []
-    real = pipeline.classify_store
+    real = pipeline.classify_runs
 
     def recording(store: Store, *args: Any, **kwargs: Any) -> Any:
         seen.append(_bytes(store))
         return real(store, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "classify_store", recording)
+    monkeypatch.setattr(pipeline, "classify_runs", recording)
     with open_store(":memory:") as store:
         before = _bytes(store)
         ingest_texts(store, [json.dumps(_LINE)], "test")

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ClassifyRun", "EntryResult", "classify_files", "classify_store", "classify_texts"]
 
-_MATCH_COLUMNS = ", ".join(f'"{c}"' for c in column_names("signature_matches"))
+MATCH_COLUMNS = ", ".join(f'"{c}"' for c in column_names("signature_matches"))
 _ENTRY_COLUMNS = [c for c in column_names("log_entries") if c not in ("source", "ingest_id")]
 
 
@@ -102,9 +102,7 @@ def classify_store(
     """
     catalog = catalog or load_catalog()
     where, params = _scope(since, until, ingest_id)
-    insert = (
-        f"INSERT INTO signature_matches ({_MATCH_COLUMNS}) {classification_sql(catalog, where)}"
-    )
+    insert = f"INSERT INTO signature_matches ({MATCH_COLUMNS}) {classification_sql(catalog, where)}"
     conn = store.conn
     if mark and not store.read_only:
         # a saving pass writes the stored matches, never a reader's in-memory shadow

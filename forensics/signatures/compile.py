@@ -234,13 +234,15 @@ def classification_sql(
     dialect: Dialect = DUCKDB,
     source: str = "log_entries",
     carry: tuple[str, ...] = (),
+    per_run: bool = False,
 ) -> str:
     """One SELECT yielding signature_matches rows for the ``source`` rows passing ``where``.
 
     ``source`` is a table, view or parenthesized subquery with the ``SOURCE_CONTRACT`` columns;
     ``carry`` names further source columns passed through to each output row (after
     ``catalog_version``), so that a remote collector can bring the whole entry home in the same
-    scan.
+    scan. ``per_run``: a split traceback's chunks join only within their ingest run (``carry``
+    must hold ingest_id), as when each run is classified alone.
     """
     sigs = catalog.active()
     if not sigs:
@@ -261,7 +263,9 @@ def classification_sql(
     # the gate run once per distinct message
     message_gate = message_gate_sql(sigs, "text", dialect) if dialect.distinct_flags else None
     gate = gate_sql(sigs, dialect, message=None if message_gate else _RAW_MESSAGE)
-    scope = split_traceback_ctes(f"{read}{extra}", source, where, gate, dialect, message_gate)
+    scope = split_traceback_ctes(
+        f"{read}{extra}", source, where, gate, dialect, message_gate, per_run
+    )
     texts = f"""
 WITH {scope}, texted AS (
     SELECT *, {failure_text_sql(dialect)} AS ft FROM gated

@@ -65,6 +65,7 @@ def split_traceback_ctes(
     gate: str,
     dialect: Dialect = DUCKDB,
     message_gate: str | None = None,
+    per_run: bool = False,
 ) -> str:
     """CTE definitions (for a WITH list) ending in ``gated``: ``columns`` (which include
     ``message`` and ``json_payload``) of the ``source`` rows passing ``where`` and then
@@ -75,7 +76,10 @@ def split_traceback_ctes(
     '')``), a row passing when either holds; it is evaluated once per distinct message of the
     entries that are not requests (one more scan, of those messages only, a hash aggregate and
     a hash semi-join), row by row on the requests: logs repeat their lines, so a costly test of
-    the text (the catalog's keyword regex) runs far fewer times."""
+    the text (the catalog's keyword regex) runs far fewer times.
+
+    ``per_run``: chunks join only within their ingest run (``columns`` must hold ingest_id), so
+    that several runs classified in one statement get the rows each would get alone."""
     lit, ts = dialect.literal, dialect.ident("timestamp")
 
     def matches(field: str, pattern: str) -> str:
@@ -97,9 +101,10 @@ def split_traceback_ctes(
         f"OR ({matches('message', _FRAME)} AND {matches(previous, _ENDS_WITH_EXCEPTION)}) "
         "THEN 1 ELSE 0 END"
     )
-    key = dialect.join_nonnull.format(
-        sep="'|'", parts="log_name, coalesce(service, ''), coalesce(instance_id, '')"
-    )
+    parts = "log_name, coalesce(service, ''), coalesce(instance_id, '')"
+    if per_run:
+        parts += ", CAST(ingest_id AS VARCHAR)"
+    key = dialect.join_nonnull.format(sep="'|'", parts=parts)
     order = f"{ts}, insert_id"
     return f"""scoped AS {dialect.streamed}(
     SELECT {columns}
