@@ -1,14 +1,38 @@
-"""Drop the entries of a just-inserted chunk whose identity the store already holds.
+"""Drop the entries of a just-inserted chunk (or file) whose identity the store already holds.
 
 Identity is the API's own, (log_name, insert_id, timestamp) (forensics.identity fills
-insert_id for entries without one). Runs inside the chunk's transaction, after its INSERT.
+insert_id for entries without one). Runs inside the chunk's transaction, after its INSERT;
+``settle_insert`` does both and counts the outcome on the ingest run, for either load path.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
-__all__ = ["delete_repeats"]
+from forensics.identity import fill_identities
+from forensics.ingest_result import IngestResult
+
+__all__ = ["delete_repeats", "settle_insert"]
+
+
+def settle_insert(
+    conn: duckdb.DuckDBPyConnection, before: int, inserted_row: Any, ingest_id: int
+) -> IngestResult:
+    """After an INSERT of rows past rowid ``before`` (its count in ``inserted_row``), inside its
+    transaction: give them identities, delete repeats, count the outcome on the run."""
+    inserted = int(inserted_row[0]) if inserted_row else 0
+    if inserted:
+        fill_identities(conn, "log_entries", "r.rowid > $before", {"before": before})
+    duplicates = delete_repeats(conn, before) if inserted else 0
+    result = IngestResult(accepted=inserted - duplicates, duplicates=duplicates)
+    conn.execute(
+        "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ? "
+        "WHERE ingest_id = ?",
+        [result.accepted, result.duplicates, ingest_id],
+    )
+    return result
 
 
 def delete_repeats(conn: duckdb.DuckDBPyConnection, before: int) -> int:

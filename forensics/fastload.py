@@ -20,12 +20,25 @@ O(its length) (a real export has one every few thousand lines).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
+
+from forensics.dedupe import settle_insert
+from forensics.ingest_result import IngestResult
 from forensics.limits import MAX_DEPTH, MAX_FIELD_CHARS
 from forensics.normalize import normalize_sql
+from forensics.store import Store, transaction
 
-__all__ = ["DEPTH_SQL", "FAST_PROBLEM", "fast_insert_sql", "fast_path_applies", "lines_sql"]
+__all__ = [
+    "DEPTH_SQL",
+    "FAST_PROBLEM",
+    "fast_insert_sql",
+    "fast_path_applies",
+    "lines_sql",
+    "load_whole_file",
+]
 
 # What the statement raises for a line the per-entry path must see (never shown to a user: the
 # file is then loaded the careful way, which names the line and its problem).
@@ -50,13 +63,14 @@ def fast_path_applies(path: Path) -> bool:
 
 # The exact nesting depth of a JSON text, in SQL (as forensics.limits.json_depth): strings cut
 # out, then the running depth over the brackets left, its maximum carried with it in one BIGINT
-# (maximum * 10^6 + depth) by list_reduce. Per character: only for a line whose brackets
-# (string_split's count, strings included) pass MAX_DEPTH.
+# (maximum * 10^7 + depth; a line read here is at most 1 MiB, so both stay below 10^7) by
+# list_reduce. Per character: only for a line whose brackets (string_split's count, strings
+# included) pass MAX_DEPTH.
 DEPTH_SQL = r"""list_reduce(list_transform(string_split(regexp_replace(regexp_replace(line,
     '"(?:[^"\\]|\\.)*"', '', 'g'), '[^\[\]{}]', '', 'g'), ''),
     ch -> CASE WHEN ch = '{' OR ch = '[' THEN 1::BIGINT ELSE -1::BIGINT END),
-    (acc, d) -> greatest(acc // 1000000, acc % 1000000 + d) * 1000000 + acc % 1000000 + d,
-    0::BIGINT) // 1000000"""
+    (acc, d) -> greatest(acc // 10000000, acc % 10000000 + d) * 10000000 + acc % 10000000 + d,
+    0::BIGINT) // 10000000"""
 
 
 def lines_sql(path: Path, array: bool = False) -> str:
@@ -96,3 +110,24 @@ INSERT INTO log_entries ({columns}, source, ingest_id)
 SELECT {columns}, $source, $ingest_id
 FROM ({normalize_sql(array, strict=True, batch_sql=lines_sql(path, array))})
 WHERE CASE WHEN problem IS NULL THEN true ELSE error('{FAST_PROBLEM}') END"""
+
+
+def load_whole_file(
+    store: Store, path: Path, source: str, ingest_id: int, array: bool, columns: Sequence[str]
+) -> IngestResult | None:
+    """Load ``path`` (a JSON array with ``array``, else NDJSON) into ``columns`` of log_entries
+    in one transaction, as run ``ingest_id``; None, with nothing written, when the file needs
+    the reader's path."""
+    conn = store.conn
+    listed = ", ".join(f'"{c}"' for c in columns)
+    try:
+        with transaction(conn):
+            before = conn.execute("SELECT coalesce(max(rowid), -1) FROM log_entries").fetchone()
+            row = conn.execute(
+                fast_insert_sql(path, listed, array), {"source": source, "ingest_id": ingest_id}
+            ).fetchone()
+            return settle_insert(conn, before[0] if before else -1, row, ingest_id)
+    except (duckdb.Error, UnicodeDecodeError):
+        # Rolled back: an entry that is not clean JSON, too long or too deep, or a file that is
+        # not UTF-8 NDJSON with "\n" line ends or one JSON array. The reader's path names them.
+        return None

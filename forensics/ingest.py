@@ -3,8 +3,8 @@
 Usage:
   1. ``ingest_files(store, paths)`` for export files, or ``ingest_texts(store, texts, source)``
      for entries already in memory (the API collectors use this with each page).
-  2. A clean NDJSON file is loaded whole, in one statement and one transaction, by DuckDB's own
-     line reader (forensics.fastload). Any other file, and a file that reader refuses, goes
+  2. A clean NDJSON file or JSON array is loaded whole, in one statement and one transaction,
+     by DuckDB's own readers (forensics.fastload). Any other file, and one they refuse, goes
      through batches: each chunk of ``batch_size`` entries streams (as small Arrow record
      batches, so memory stays bounded) through ONE normalizing INSERT (forensics.normalize)
      in one transaction. An interrupted ingest leaves only whole files and complete chunks,
@@ -21,16 +21,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from forensics.dedupe import delete_repeats
+from forensics.dedupe import settle_insert
 from forensics.errors import InputError
-from forensics.fastload import fast_insert_sql, fast_path_applies
+from forensics.fastload import fast_path_applies, load_whole_file
 from forensics.feed import Feed, normalized_batch
-from forensics.identity import fill_identities
 from forensics.ingest_result import IngestResult, Rejection
 from forensics.normalize import normalize_sql
 from forensics.readers import LineBatch, RawBatch, read_batches
@@ -128,49 +126,9 @@ def _load_chunk(
             ).fetchone()
         finally:
             conn.unregister("batch")
-        result = _settle(conn, before[0] if before else -1, row, ingest_id)
+        result = settle_insert(conn, before[0] if before else -1, row, ingest_id)
         if before_commit is not None:
             before_commit(conn)
-    return result
-
-
-def _settle(
-    conn: duckdb.DuckDBPyConnection, before: int, inserted_row: Any, ingest_id: int
-) -> IngestResult:
-    """After an INSERT of rows past rowid ``before`` (its count in ``inserted_row``), inside its
-    transaction: give them identities, delete repeats, count the outcome on the run."""
-    inserted = int(inserted_row[0]) if inserted_row else 0
-    if inserted:
-        fill_identities(conn, "log_entries", "r.rowid > $before", {"before": before})
-    duplicates = delete_repeats(conn, before) if inserted else 0
-    result = IngestResult(accepted=inserted - duplicates, duplicates=duplicates)
-    conn.execute(
-        "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ? "
-        "WHERE ingest_id = ?",
-        [result.accepted, result.duplicates, ingest_id],
-    )
-    return result
-
-
-def _load_whole_file(
-    store: Store, path: Path, source: str, ingest_id: int, array: bool
-) -> IngestResult | None:
-    """Load ``path`` (a JSON array with ``array``, else NDJSON) through DuckDB's own readers in
-    one transaction (forensics.fastload); None, with nothing written, when the file needs the
-    reader's path."""
-    conn = store.conn
-    cols = ", ".join(f'"{c}"' for c in _STORED)
-    try:
-        with transaction(conn):
-            before = conn.execute("SELECT coalesce(max(rowid), -1) FROM log_entries").fetchone()
-            row = conn.execute(
-                fast_insert_sql(path, cols, array), {"source": source, "ingest_id": ingest_id}
-            ).fetchone()
-            result = _settle(conn, before[0] if before else -1, row, ingest_id)
-    except (duckdb.Error, UnicodeDecodeError):
-        # Rolled back: an entry that is not clean JSON, too long or too deep, or a file that is
-        # not UTF-8 NDJSON with "\n" line ends or one JSON array. The reader's path names them.
-        return None
     return result
 
 
@@ -221,7 +179,11 @@ def _ingest_stream(
     total = IngestResult()
     status = "failed"
     if whole_file is not None:
-        part = _load_whole_file(store, whole_file, source, ingest_id, minify)
+        try:
+            part = load_whole_file(store, whole_file, source, ingest_id, minify, _STORED)
+        except BaseException:  # interrupted, or the store failed: the run says so
+            _finish_run(store, ingest_id, total, status)
+            raise
         if part is not None:
             if on_batch:
                 on_batch(part)
