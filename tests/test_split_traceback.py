@@ -71,3 +71,13 @@ def test_unrelated_exception_lines_stay_separate() -> None:
     assert signatures([_entry(line, 1), _entry(line, 2)]) == ["cloudsql/too-many-clients"] * 2
     after_a_traceback = [_entry(HEADER, 1), _entry(line, 2), _entry(line, 3)]
     assert signatures(after_a_traceback) == [None, *["cloudsql/too-many-clients"] * 2]
+
+
+def test_a_traceback_written_line_by_line_is_joined_from_its_header() -> None:
+    # A process that writes each line of its traceback apart gets one entry per line: the
+    # header alone, then the frames, then the exception.
+    lines = [*HEADER.split("\n"), FAILURE, SOCKET_LINE]
+    assert signatures([_entry(line, n + 1) for n, line in enumerate(lines)]) == [
+        *([None] * (len(lines) - 1)),
+        "cloudsql/socket-failure",
+    ]

@@ -56,6 +56,9 @@ _ANNOUNCES = r"(?:direct cause of the following exception|another exception occu
 # that is not the header) belongs to another traceback.
 _FRAME = r'^\s+File "'
 _ENDS_WITH_EXCEPTION = r"(?:^|\n)[^\s][^\n]*\s*$"
+# ... unless that unindented last line is the header: a traceback written line by line has its
+# header alone in one entry and its first frame in the next (RE2 has no lookahead to say both).
+_ENDS_WITH_HEADER = r"(?:^|\n)Traceback \(most recent call last\):?\s*$"
 
 
 def split_traceback_ctes(
@@ -98,7 +101,8 @@ def split_traceback_ctes(
         f"OR {us} = lag({us}) OVER w "
         f"OR (kind = 'H' AND NOT {matches(previous, _ANNOUNCES)}) "
         "OR (kind = 'E' AND lag(kind) OVER w = 'E') "
-        f"OR ({matches('message', _FRAME)} AND {matches(previous, _ENDS_WITH_EXCEPTION)}) "
+        f"OR ({matches('message', _FRAME)} AND {matches(previous, _ENDS_WITH_EXCEPTION)} "
+        f"AND NOT {matches(previous, _ENDS_WITH_HEADER)}) "
         "THEN 1 ELSE 0 END"
     )
     parts = "log_name, coalesce(service, ''), coalesce(instance_id, '')"
