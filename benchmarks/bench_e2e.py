@@ -28,6 +28,10 @@ FORENSICS_CACHE_DIR in the work directory (emptied first), so no earlier run's m
     python benchmarks/bench_e2e.py --entries 200000 --revisions 20000 --instances 200000  # wide
     python benchmarks/bench_e2e.py --entries 10000000 --days 10  # 10 days of 1M, last 24 h
     python benchmarks/bench_e2e.py --keep /tmp/e2e --reuse       # skip generating again
+    python benchmarks/bench_e2e.py --corpus export.jsonl         # any NDJSON export instead
+
+With --corpus the file is timed as it is (no corpus is generated; the shape flags are ignored) and
+the window analysed is the 24 h ending at the first whole minute after its latest entry.
 
 Measured (1M entries, 18 revisions, 1 day; CPU s and ratio to the raw load's CPU s; load
 average 11-19): at 0.3.0 the moved window cost 14.50 s, 0.94x (the same window, from the kept
@@ -45,7 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,6 +65,17 @@ start, cpu = time.perf_counter(), time.process_time()
 conn.execute("CREATE TABLE t AS SELECT * FROM read_ndjson(?)", [sys.argv[1]])
 load, load_cpu = time.perf_counter() - start, time.process_time() - cpu
 print(load, load_cpu, conn.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+
+# The latest entry's time in the raw load's table (its own column type, whatever DuckDB inferred):
+# an export given with --corpus is analysed for the 24 h that end at its last whole minute after it.
+_LATEST = """
+import duckdb, sys
+conn = duckdb.connect(sys.argv[1], read_only=True)
+conn.execute("SET TimeZone = 'UTC'")
+latest = "max(TRY_CAST(CAST(\\"timestamp\\" AS VARCHAR) AS TIMESTAMPTZ))"
+row = conn.execute(f"SELECT strftime({latest}, '%Y-%m-%dT%H:%M:%S') FROM t").fetchone()
+print(row[0] if row and row[0] else "")
 """
 
 
@@ -93,6 +108,21 @@ def _raw(path: Path, db: Path, env: dict[str, str]) -> dict[str, float]:
         "load_cpu": float(load_cpu),
         "rows": float(rows),
     }
+
+
+def _window_end(raw_db: Path, env: dict[str, str]) -> datetime:
+    """The first whole minute after the latest entry of the raw load's table (UTC)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _LATEST, str(raw_db)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if not out:
+        sys.exit(f"{raw_db}: the corpus has no readable timestamp to end the window at")
+    latest = datetime.fromisoformat(out).replace(tzinfo=UTC)
+    return latest.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
 def _generate(path: Path, shape: Shape) -> int:
@@ -159,6 +189,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", type=Path, help="Directory for the corpus, stores and reports.")
     parser.add_argument("--reuse", action="store_true", help="Reuse the corpus in --keep.")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        help="Time this NDJSON export instead of a generated corpus (shape flags ignored); the "
+        "24 h analysed end at the first whole minute after its latest entry.",
+    )
     args = parser.parse_args()
 
     shape = Shape(
@@ -173,19 +209,22 @@ def main() -> None:
     )
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    corpus = workdir / "corpus.jsonl"
-    if not (args.reuse and corpus.is_file()):
+    corpus = args.corpus.resolve() if args.corpus else workdir / "corpus.jsonl"
+    if args.corpus is None and not (args.reuse and corpus.is_file()):
         start = time.perf_counter()
         written = _generate(corpus, shape)
         print(f"generated {written:,} entries in {time.perf_counter() - start:.1f}s → {corpus}")
     size = corpus.stat().st_size / 2**20
-    print(
-        f"corpus: {args.entries:,} entries requested ({args.entries // shape.days:,} a day), "
-        f"{size:,.0f} MiB; {shape.services} services, "
-        f"{shape.revisions:,} revisions, {shape.instances:,} instances, "
-        f"{shape.error_rate:.1%} errors, {shape.traceback_lines}-line tracebacks, "
-        f"{shape.days} day(s)"
-    )
+    if args.corpus:
+        print(f"corpus: {corpus}, {size:,.0f} MiB (given)")
+    else:
+        print(
+            f"corpus: {args.entries:,} entries requested ({args.entries // shape.days:,} a day), "
+            f"{size:,.0f} MiB; {shape.services} services, "
+            f"{shape.revisions:,} revisions, {shape.instances:,} instances, "
+            f"{shape.error_rate:.1%} errors, {shape.traceback_lines}-line tracebacks, "
+            f"{shape.days} day(s)"
+        )
     for stale in [*workdir.glob("*.duckdb*"), *workdir.glob("cache/*")]:
         stale.unlink()
 
@@ -194,12 +233,13 @@ def main() -> None:
     env["FORENSICS_CACHE_DIR"] = str(workdir / "cache")
     forensics = [sys.executable, "-m", "forensics"]
     store = workdir / "store.duckdb"
-    until = shape.end.isoformat().replace("+00:00", "Z")
-    later = (shape.end + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    raw = _raw(corpus, workdir / "raw.duckdb", env)
+    end = _window_end(workdir / "raw.duckdb", env) if args.corpus else shape.end
+    until = end.isoformat().replace("+00:00", "Z")
+    later = (end + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
     window = ["--hours", "24", "--until", until, "--no-collect", "--db", str(store)]
     moved = ["--hours", "24", "--until", later, "--no-collect", "--db", str(store)]
 
-    raw = _raw(corpus, workdir / "raw.duckdb", env)
     commands = {
         "ingest": ["ingest", str(corpus), "--db", str(store)],
         "analyze --out": ["analyze", *window, "--out", str(workdir / "out")],
@@ -221,7 +261,7 @@ def main() -> None:
                 "raw": raw,
                 "steps": steps,
                 "window_end": until,
-                "window_start": (shape.end - timedelta(hours=24)).isoformat(),
+                "window_start": (end - timedelta(hours=24)).isoformat(),
             },
             default=str,
         )

@@ -1,0 +1,65 @@
+"""The end-to-end benchmark on a given export (--corpus): its 24 h end after its last entry.
+
+Held-back measurement runs the benchmark on exports nobody here wrote; the window must follow the
+file's own times, not the generated corpus's fixed day.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REAL = Path(__file__).resolve().parents[2] / "shared/fixtures/real-staging/entries.jsonl"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        import bench_e2e
+    finally:
+        sys.path.pop(0)
+    return bench_e2e
+
+
+def _latest(lines: list[str]) -> datetime:
+    return max(
+        datetime.fromisoformat(json.loads(line)["timestamp"].replace("Z", "+00:00"))
+        for line in lines
+    )
+
+
+@pytest.mark.parametrize("offset", ["Z", "+02:00"])
+def test_window_ends_at_the_minute_after_the_latest_entry(
+    bench: ModuleType, tmp_path: Path, offset: str
+) -> None:
+    if not REAL.is_file():
+        pytest.skip(f"{REAL} is not beside this checkout")
+    lines = REAL.read_text(encoding="utf-8").splitlines()[:300]
+    if offset != "Z":
+        # The same instants written in another zone: the window must not move.
+        shifted = []
+        for line in lines:
+            entry = json.loads(line)
+            when = datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00"))
+            local = when.astimezone(datetime.fromisoformat("2000-01-01T00:00:00" + offset).tzinfo)
+            entry["timestamp"] = local.isoformat()
+            shifted.append(json.dumps(entry))
+        lines = shifted
+    corpus = tmp_path / "export.jsonl"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORENSICS_")}
+
+    raw = bench._raw(corpus, tmp_path / "raw.duckdb", env)
+    end = bench._window_end(tmp_path / "raw.duckdb", env)
+
+    assert raw["rows"] == len(lines)
+    latest = _latest(lines).astimezone(UTC)
+    assert end - timedelta(minutes=1) <= latest < end
+    assert end == latest.replace(second=0, microsecond=0) + timedelta(minutes=1)
