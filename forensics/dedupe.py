@@ -14,7 +14,7 @@ import duckdb
 from forensics.identity import fill_identities
 from forensics.ingest_result import IngestResult
 
-__all__ = ["delete_repeats", "settle_insert"]
+__all__ = ["delete_repeats", "settle_insert", "settle_runs"]
 
 
 def settle_insert(
@@ -22,17 +22,46 @@ def settle_insert(
 ) -> IngestResult:
     """After an INSERT of rows past rowid ``before`` (its count in ``inserted_row``), inside its
     transaction: give them identities, delete repeats, count the outcome on the run."""
+    return settle_runs(conn, before, inserted_row, [ingest_id])[ingest_id]
+
+
+def settle_runs(
+    conn: duckdb.DuckDBPyConnection, before: int, inserted_row: Any, ingest_ids: list[int]
+) -> dict[int, IngestResult]:
+    """``settle_insert`` for an INSERT that added rows of several runs: each run's outcome."""
     inserted = int(inserted_row[0]) if inserted_row else 0
-    if inserted:
-        fill_identities(conn, "log_entries", "r.rowid > $before", {"before": before})
-    duplicates = delete_repeats(conn, before) if inserted else 0
-    result = IngestResult(accepted=inserted - duplicates, duplicates=duplicates)
-    conn.execute(
-        "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ? "
-        "WHERE ingest_id = ?",
-        [result.accepted, result.duplicates, ingest_id],
-    )
-    return result
+    if not inserted:
+        return {run: IngestResult() for run in ingest_ids}
+    fill_identities(conn, "log_entries", "r.rowid > $before", {"before": before})
+    added = _rows_per_run(conn, before) if len(ingest_ids) > 1 else {ingest_ids[0]: inserted}
+    duplicates = delete_repeats(conn, before)
+    kept = added
+    if duplicates:
+        kept = (
+            _rows_per_run(conn, before)
+            if len(ingest_ids) > 1
+            else {ingest_ids[0]: inserted - duplicates}
+        )
+    results = {}
+    for run in ingest_ids:
+        result = IngestResult(
+            accepted=kept.get(run, 0), duplicates=added.get(run, 0) - kept.get(run, 0)
+        )
+        conn.execute(
+            "UPDATE ingest_runs SET accepted = accepted + ?, duplicates = duplicates + ? "
+            "WHERE ingest_id = ?",
+            [result.accepted, result.duplicates, run],
+        )
+        results[run] = result
+    return results
+
+
+def _rows_per_run(conn: duckdb.DuckDBPyConnection, before: int) -> dict[int, int]:
+    rows = conn.execute(
+        "SELECT ingest_id, count(*) FROM log_entries WHERE rowid > ? GROUP BY ingest_id",
+        [before],
+    ).fetchall()
+    return {int(run): int(count) for run, count in rows}
 
 
 def delete_repeats(conn: duckdb.DuckDBPyConnection, before: int) -> int:

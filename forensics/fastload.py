@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from forensics.dedupe import settle_insert
+from forensics.dedupe import settle_insert, settle_runs
 from forensics.ingest_result import IngestResult
 from forensics.limits import MAX_DEPTH, MAX_FIELD_CHARS
 from forensics.normalize import normalize_sql
@@ -37,7 +37,10 @@ __all__ = [
     "fast_insert_sql",
     "fast_path_applies",
     "lines_sql",
+    "load_files_as_runs",
     "load_whole_file",
+    "run_lines_sql",
+    "runs_insert_sql",
 ]
 
 # What the statement raises for a line the per-entry path must see (never shown to a user: the
@@ -73,16 +76,30 @@ DEPTH_SQL = r"""list_reduce(list_transform(string_split(regexp_replace(regexp_re
     0::BIGINT) // 10000000"""
 
 
+_BRACKETS = "len(string_split(line, '{')) + len(string_split(line, '[')) - 2"
+# A line the per-entry path must see: too long, or (exactly, once the cheap bound says it may be)
+# nested too deep.
+_NEEDS_READER = (
+    f"strlen(line) > {MAX_FIELD_CHARS} OR CASE WHEN {_BRACKETS} > {MAX_DEPTH} "
+    f"THEN {DEPTH_SQL} > {MAX_DEPTH} ELSE false END"
+)
+_GIVEN_PROBLEM = f"CASE WHEN {_NEEDS_READER} THEN error('{FAST_PROBLEM}') END::VARCHAR"
+
+
+def _csv_lines(files: str, filename: bool = False) -> str:
+    """DuckDB's CSV reader over ``files`` (a literal or a parameter) told that a line is one
+    column with no quoting: the lines, cut in bulk."""
+    named = ", filename = true" if filename else ""
+    return f"""read_csv({files}, columns = {{'line': 'VARCHAR'}}, delim = chr(1),
+    quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
+    compression = 'none', max_line_size = {4 * MAX_FIELD_CHARS}{named})"""
+
+
 def lines_sql(path: Path, array: bool = False) -> str:
     """The file's entries as the relation forensics.normalize reads (``batch``): its lines, or
     with ``array`` the elements of its JSON array."""
     # Absolute, so that no prefix (s3:, http:, ~) can make DuckDB read anything but this file.
     literal = "'" + str(path.absolute()).replace("'", "''") + "'"
-    brackets = "len(string_split(line, '{')) + len(string_split(line, '[')) - 2"
-    needs_reader = (
-        f"strlen(line) > {MAX_FIELD_CHARS} OR CASE WHEN {brackets} > {MAX_DEPTH} "
-        f"THEN {DEPTH_SQL} > {MAX_DEPTH} ELSE false END"
-    )
     if array:
         # Each element's text as it is in the file (normalize minifies it for ``raw``). A
         # second array appended to the file, a cut one or anything after the closing bracket
@@ -92,13 +109,24 @@ def lines_sql(path: Path, array: bool = False) -> str:
             f"compression = 'uncompressed', maximum_object_size = {4 * MAX_FIELD_CHARS}))"
         )
     else:
-        source = f"""read_csv({literal}, columns = {{'line': 'VARCHAR'}}, delim = chr(1),
-    quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
-    compression = 'none', max_line_size = {4 * MAX_FIELD_CHARS})"""
+        source = _csv_lines(literal)
     return f"""
-SELECT CAST(NULL AS BIGINT) AS line_no, line,
-    CASE WHEN {needs_reader} THEN error('{FAST_PROBLEM}') END::VARCHAR AS given_problem
+SELECT CAST(NULL AS BIGINT) AS line_no, line, {_GIVEN_PROBLEM} AS given_problem
 FROM {source}"""
+
+
+def run_lines_sql() -> str:
+    """The lines of the NDJSON files in the list parameter ``$files`` (absolute paths) as
+    ``batch``, each line's ``line_no`` the ingest run of its file (``$runs``, in step)."""
+    # A file name DuckDB gives back other than it was given would lose its lines in the join:
+    # it fails the statement instead.
+    return f"""
+SELECT CASE WHEN file_runs.ingest_id IS NOT NULL THEN file_runs.ingest_id
+            ELSE error('{FAST_PROBLEM}')::BIGINT END AS line_no,
+    line, {_GIVEN_PROBLEM} AS given_problem
+FROM {_csv_lines("$files", filename=True)} AS lines
+LEFT JOIN (SELECT unnest($files) AS name, unnest($runs) AS ingest_id) AS file_runs
+    ON lines.filename = file_runs.name"""
 
 
 def fast_insert_sql(path: Path, columns: str, array: bool = False) -> str:
@@ -109,6 +137,20 @@ def fast_insert_sql(path: Path, columns: str, array: bool = False) -> str:
 INSERT INTO log_entries ({columns}, source, ingest_id)
 SELECT {columns}, $source, $ingest_id
 FROM ({normalize_sql(array, strict=True, batch_sql=lines_sql(path, array))})
+WHERE CASE WHEN problem IS NULL THEN true ELSE error('{FAST_PROBLEM}') END"""
+
+
+def runs_insert_sql(columns: str) -> str:
+    """The INSERT of every entry of the NDJSON files in ``$files``, each as its run in
+    ``$runs`` with its source in ``$sources`` (lists in step); it fails, changing nothing once
+    rolled back, when any file needs the reader's path."""
+    batch = run_lines_sql()
+    return f"""
+INSERT INTO log_entries ({columns}, source, ingest_id)
+SELECT {columns}, file_runs.source, entries.line_no
+FROM ({normalize_sql(strict=True, batch_sql=batch)}) AS entries
+JOIN (SELECT unnest($runs) AS ingest_id, unnest($sources) AS source) AS file_runs
+    ON entries.line_no = file_runs.ingest_id
 WHERE CASE WHEN problem IS NULL THEN true ELSE error('{FAST_PROBLEM}') END"""
 
 
@@ -131,3 +173,28 @@ def load_whole_file(
         # Rolled back: an entry that is not clean JSON, too long or too deep, or a file that is
         # not UTF-8 NDJSON with "\n" line ends or one JSON array. The reader's path names them.
         return None
+
+
+def load_files_as_runs(
+    store: Store, files: Sequence[tuple[Path, str, int]], columns: Sequence[str]
+) -> dict[int, IngestResult]:
+    """Load clean NDJSON files, each ``(path, source, ingest_id)``, in one statement: what each
+    run added and repeated. Call it inside the caller's transaction (which also holds the runs'
+    rows); it raises duckdb.Error (or UnicodeDecodeError) when any file needs the reader's path,
+    and the caller rolls back.
+
+    Why together: a small file's rows are fewer than a DuckDB row group, so its own commit goes
+    through the WAL and is written again at the checkpoint; a log sink's day (a file per log and
+    hour, thousands of entries each) paid about as much for that as for the load itself."""
+    conn = store.conn
+    listed = ", ".join(f'"{c}"' for c in columns)
+    before = conn.execute("SELECT coalesce(max(rowid), -1) FROM log_entries").fetchone()
+    row = conn.execute(
+        runs_insert_sql(listed),
+        {
+            "files": [str(path.absolute()) for path, _, _ in files],
+            "sources": [source for _, source, _ in files],
+            "runs": [ingest_id for _, _, ingest_id in files],
+        },
+    ).fetchone()
+    return settle_runs(conn, before[0] if before else -1, row, [run for _, _, run in files])

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from forensics.dedupe import settle_insert
 from forensics.errors import InputError
-from forensics.fastload import fast_path_applies, load_whole_file
+from forensics.fastload import fast_path_applies, load_files_as_runs, load_whole_file
 from forensics.feed import Feed, normalized_batch
 from forensics.ingest_result import IngestResult, Rejection
 from forensics.normalize import normalize_sql
@@ -55,6 +55,12 @@ READ_BATCH = 8_192
 # group is written: below a chunk's size (about 300 MB for 245,760 typical entries) they are
 # spilled and read back (a tenth of the load's CPU at 192 MB). Peak RSS stays under 1 GB.
 INGEST_MEMORY_LIMIT = "512MB"
+# Clean NDJSON files under GROUP_FILE_BYTES are loaded together, up to GROUP_BYTES a statement:
+# a log sink writes a file per log and hour, and each small file's own commit went through the
+# WAL and was written again at the checkpoint (a 1M-entry day in 103 sink files: 24.8 CPU s
+# against 14.5 for the same entries in one file). A bigger file fills row groups by itself.
+GROUP_FILE_BYTES = 64 * 2**20
+GROUP_BYTES = 512 * 2**20
 # Outside this limit, RSS also holds freed memory: glibc's heap (its dynamic mmap threshold
 # rises after the first freed 4 MiB read chunk, and the heap then keeps later chunks' pages:
 # ~230 MB at the peak of a real-shaped 1M-entry load) and jemalloc's dirty pages inside DuckDB
@@ -291,10 +297,22 @@ def ingest_files(
 ) -> IngestResult:
     """Ingest export files; a bad file is reported and the others still load.
 
-    ``batch_size`` is the number of entries per transaction (one INSERT statement).
+    ``batch_size`` is the number of entries per transaction (one INSERT statement). Each file
+    is one ingest run; consecutive small clean NDJSON files are loaded in one statement
+    (forensics.fastload.load_files_as_runs), still one run each.
     """
     total = IngestResult()
     step = min(batch_size, READ_BATCH)
+    group: list[Path] = []
+    group_bytes = 0
+
+    def load_group() -> None:
+        nonlocal group_bytes
+        if group:
+            total.add(_ingest_together(store, group, step, on_batch))
+        group.clear()
+        group_bytes = 0
+
     with _bounded_memory(store):
         for path in paths:
             try:
@@ -307,24 +325,83 @@ def ingest_files(
                 total.errors.append(f"{path}: empty file, no entries")
                 continue
             minify = first.elements is not None
-
-            def read(path: Path = path) -> Iterator[RawBatch | LineBatch]:
-                return read_batches(path, step)
-
-            # A clean file is loaded whole by DuckDB's own readers, unless the caller asked for
-            # other transactions than the default ones.
+            # A clean file is loaded whole by DuckDB's own readers, unless the caller asked
+            # for other transactions than the default ones.
             fast = batch_size == BATCH_SIZE and fast_path_applies(path)
-            total.add(
-                _ingest_stream(
-                    store,
-                    read,
-                    -(-batch_size // step),
-                    str(path),
-                    minify,
-                    on_batch,
-                    whole_file=path if fast else None,
-                )
-            )
+            size = path.stat().st_size
+            if fast and not minify and size < GROUP_FILE_BYTES:
+                # The same file twice in one statement would join each of its lines to both runs.
+                if path.absolute() in map(Path.absolute, group) or group_bytes + size > GROUP_BYTES:
+                    load_group()
+                group.append(path)
+                group_bytes += size
+                continue
+            load_group()
+            total.add(_ingest_file(store, path, step, batch_size, minify, fast, on_batch))
+        load_group()
+    return total
+
+
+def _ingest_file(
+    store: Store,
+    path: Path,
+    step: int,
+    batch_size: int,
+    minify: bool,
+    fast: bool,
+    on_batch: Callable[[IngestResult], None] | None,
+) -> IngestResult:
+    """One file as one run: whole (``fast``) when DuckDB's readers take it, else in chunks."""
+
+    def read() -> Iterator[RawBatch | LineBatch]:
+        return read_batches(path, step)
+
+    return _ingest_stream(
+        store,
+        read,
+        -(-batch_size // step),
+        str(path),
+        minify,
+        on_batch,
+        whole_file=path if fast else None,
+    )
+
+
+def _ingest_together(
+    store: Store,
+    paths: list[Path],
+    step: int,
+    on_batch: Callable[[IngestResult], None] | None,
+) -> IngestResult:
+    """Clean-looking NDJSON files in one statement and one transaction, a run each; when any of
+    them needs the reader's path, nothing is kept and each file is loaded on its own."""
+    if len(paths) == 1:
+        return _ingest_file(store, paths[0], step, BATCH_SIZE, False, True, on_batch)
+    runs: list[int] = []
+    parts: dict[int, IngestResult] | None = None
+    try:
+        with transaction(store.conn):
+            runs = [_start_run(store, str(path)) for path in paths]
+            files = [(path, str(path), run) for path, run in zip(paths, runs, strict=True)]
+            parts = load_files_as_runs(store, files, _STORED)
+            for run in runs:
+                _finish_run(store, run, parts[run], "complete")
+    except (duckdb.Error, UnicodeDecodeError):
+        # Rolled back, the runs' rows with it: a file that is not clean NDJSON. Each file
+        # then takes its own path, which names its bad lines.
+        parts = None
+    finally:
+        for run in runs:
+            run_finished(store.path, run)
+    total = IngestResult()
+    if parts is None:
+        for path in paths:
+            total.add(_ingest_file(store, path, step, BATCH_SIZE, False, True, on_batch))
+        return total
+    for run in runs:
+        if on_batch:
+            on_batch(parts[run])
+        total.add(parts[run])
     return total
 
 

@@ -1,0 +1,171 @@
+"""Small clean NDJSON files loaded together (forensics.fastload.load_files_as_runs): one statement,
+still one ingest run per file, storing exactly what loading each file on its own stores.
+
+A log sink writes a file per log and hour; loaded one by one, each small file's commit went
+through the WAL and was written again at the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from forensics import fastload, ingest
+from forensics.ingest import BATCH_SIZE, IngestResult, ingest_files
+from forensics.store import open_store
+
+from .conftest import REAL_STAGING_ENTRIES, requires_real_staging
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _sink(tmp_path: Path, parts: int = 5) -> list[Path]:
+    """The real export cut into ``parts`` files, by log as a sink does, then in pieces."""
+    lines = [line for line in REAL_STAGING_ENTRIES.read_text("utf-8").splitlines() if line.strip()]
+    by_log: dict[str, list[str]] = {}
+    for line in lines:
+        by_log.setdefault(json.loads(line)["logName"].rsplit("/", 1)[-1], []).append(line)
+    files = []
+    for log, entries in sorted(by_log.items()):
+        step = -(-len(entries) // parts)
+        for k in range(0, len(entries), step):
+            name = f"{log.replace('%2F', '_')}/{k // step:02d}:00:00_{k // step:02d}:59:59_S0.json"
+            files.append(_write(tmp_path / "sink" / name, entries[k : k + step]))
+    return files
+
+
+def _store_state(db: Path, paths: list[Path], batch_size: int) -> tuple[IngestResult, Any, Any]:
+    """Ingest ``paths`` into a new store ``db``: the result, its rows and its runs."""
+    with open_store(db) as store:
+        result = ingest_files(store, paths, batch_size=batch_size)
+        rows = store.conn.execute(
+            "SELECT * EXCLUDE (ingest_id) FROM log_entries "
+            'ORDER BY log_name, insert_id, "timestamp", source, raw'
+        ).fetchall()
+        runs = store.conn.execute(
+            "SELECT source, accepted, duplicates, rejected, status FROM ingest_runs "
+            "ORDER BY ingest_id"
+        ).fetchall()
+    return result, rows, runs
+
+
+def _as_each_alone(
+    tmp_path: Path, paths: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> tuple[IngestResult, Any]:
+    """Ingest ``paths`` the default way, asserting it stores what the reader's path stores
+    file by file (a batch size other than the default asks for it), and that the files were
+    loaded together at least once."""
+    calls = 0
+    real = fastload.load_files_as_runs
+
+    def counted(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(*args)
+
+    monkeypatch.setattr(ingest, "load_files_as_runs", counted)
+    together = _store_state(tmp_path / "together.duckdb", paths, BATCH_SIZE)
+    alone = _store_state(tmp_path / "alone.duckdb", paths, BATCH_SIZE - 1)
+    assert calls >= 1
+    assert together[1] == alone[1]
+    assert together[2] == alone[2]
+    assert [str(r) for r in together[0].rejections] == [str(r) for r in alone[0].rejections]
+    assert together[0].errors == alone[0].errors
+    return together[0], together[2]
+
+
+@requires_real_staging
+def test_a_sink_day_loads_together_with_each_files_rows_and_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _sink(tmp_path)
+    result, runs = _as_each_alone(tmp_path, paths, monkeypatch)
+    lines = sum(len(p.read_text("utf-8").splitlines()) for p in paths)
+    assert len(runs) == len(paths)
+    assert [r[0] for r in runs] == [str(p) for p in paths]
+    assert {r[4] for r in runs} == {"complete"}
+    assert result.accepted + result.duplicates == lines
+
+
+@requires_real_staging
+def test_overlapping_files_count_repeats_on_the_later_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = REAL_STAGING_ENTRIES.read_text("utf-8").splitlines()[:600]
+    first = _write(tmp_path / "a.json", lines[:400])
+    second = _write(tmp_path / "b.json", lines[200:])  # repeats first's last 200
+    result, runs = _as_each_alone(tmp_path, [first, second], monkeypatch)
+    # The fixture itself holds repeats; the later run's are at least the overlap.
+    assert runs[1][2] >= 200
+    assert result.duplicates == runs[0][2] + runs[1][2]
+
+
+def test_the_same_file_twice_is_repeated_not_doubled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = [
+        json.dumps(
+            {
+                "logName": "projects/p/logs/run.googleapis.com%2Fstdout",
+                "timestamp": f"2025-09-16T10:00:{i:02d}Z",
+                "insertId": f"id-{i}",
+                "textPayload": f"line {i}",
+            }
+        )
+        for i in range(30)
+    ]
+    path = _write(tmp_path / "one.json", entries)
+    other = _write(tmp_path / "two.json", entries[:5])
+    relative = Path(path.name)
+    monkeypatch.chdir(tmp_path)
+    _, runs = _as_each_alone(tmp_path, [path, other, relative, path], monkeypatch)
+    assert [r[1:3] for r in runs] == [(30, 0), (0, 5), (0, 30), (0, 30)]
+
+
+@requires_real_staging
+def test_a_damaged_file_among_them_is_named_and_the_others_still_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _sink(tmp_path, parts=3)
+    damaged = paths[len(paths) // 2]
+    text = damaged.read_text("utf-8").splitlines()
+    text.insert(1, '{"logName": "projects/p/logs/x", "timestamp": "not a time"')
+    _write(damaged, text)
+    result, runs = _as_each_alone(tmp_path, paths, monkeypatch)
+    assert result.rejected == 1
+    assert f"{damaged}: line 2" in str(result.rejections[0])
+    assert len(runs) == len(paths)
+
+
+@requires_real_staging
+def test_files_beyond_a_statements_bytes_load_in_several(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _sink(tmp_path)
+    monkeypatch.setattr(ingest, "GROUP_BYTES", 3 * max(p.stat().st_size for p in paths))
+    _, runs = _as_each_alone(tmp_path, paths, monkeypatch)
+    assert len(runs) == len(paths)
+
+
+@requires_real_staging
+def test_an_interrupted_load_together_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _sink(tmp_path)
+
+    def interrupted(*args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fastload, "settle_runs", interrupted)
+    with open_store(tmp_path / "cut.duckdb") as store:
+        with pytest.raises(KeyboardInterrupt):
+            ingest_files(store, paths)
+        assert store.scalar("SELECT count(*) FROM log_entries") == 0
+        assert store.scalar("SELECT count(*) FROM ingest_runs") == 0
