@@ -31,7 +31,7 @@ from forensics.fastload import fast_path_applies, load_files_as_runs, load_whole
 from forensics.feed import Feed, normalized_batch
 from forensics.ingest_result import IngestResult, Rejection
 from forensics.normalize import normalize_sql
-from forensics.readers import LineBatch, RawBatch, read_batches
+from forensics.readers import LineBatch, RawBatch, detect_format, read_batches
 from forensics.schema import column_names
 from forensics.store import Store, run_finished, run_started, transaction
 
@@ -315,21 +315,26 @@ def ingest_files(
 
     with _bounded_memory(store):
         for path in paths:
-            try:
-                with closing(read_batches(path, step)) as probe:
-                    first = next(probe, None)  # missing, empty or not JSON: no run row
-            except InputError as err:
-                total.errors.append(str(err))
-                continue
-            if first is None:
-                total.errors.append(f"{path}: empty file, no entries")
-                continue
-            minify = first.elements is not None
             # A clean file is loaded whole by DuckDB's own readers, unless the caller asked
             # for other transactions than the default ones.
             fast = batch_size == BATCH_SIZE and fast_path_applies(path)
+            first = None
+            try:
+                # A plain NDJSON file's format says all the probe below would: it is there,
+                # not empty, an export, and has no array to minify.
+                plain_ndjson = fast and detect_format(path) == "ndjson"
+                if not plain_ndjson:
+                    with closing(read_batches(path, step)) as probe:
+                        first = next(probe, None)  # missing, empty or not JSON: no run row
+            except InputError as err:
+                total.errors.append(str(err))
+                continue
+            if not plain_ndjson and first is None:
+                total.errors.append(f"{path}: empty file, no entries")
+                continue
+            minify = first is not None and first.elements is not None
             size = path.stat().st_size
-            if fast and not minify and size < GROUP_FILE_BYTES:
+            if plain_ndjson and size < GROUP_FILE_BYTES:
                 # The same file twice in one statement would join each of its lines to both runs.
                 if path.absolute() in map(Path.absolute, group) or group_bytes + size > GROUP_BYTES:
                     load_group()
