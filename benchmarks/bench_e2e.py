@@ -29,6 +29,7 @@ FORENSICS_CACHE_DIR in the work directory (emptied first), so no earlier run's m
     python benchmarks/bench_e2e.py --entries 10000000 --days 10  # 10 days of 1M, last 24 h
     python benchmarks/bench_e2e.py --keep /tmp/e2e --reuse       # skip generating again
     python benchmarks/bench_e2e.py --corpus export.jsonl         # any NDJSON export instead
+    python benchmarks/bench_e2e.py --layout sink                 # a file per log and hour
 
 With --corpus the file is timed as it is (no corpus is generated; the shape flags are ignored) and
 the window analysed is the 24 h ending at the first whole minute after its latest entry.
@@ -45,6 +46,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,6 +57,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from e2e_corpus import Shape
+from sink_layout import write_sink_layout
 
 _RAW = """
 import duckdb, sys, time
@@ -62,7 +65,11 @@ conn = duckdb.connect(sys.argv[2])
 conn.execute("SET threads = 1")
 conn.execute("SET enable_progress_bar = false")
 start, cpu = time.perf_counter(), time.process_time()
-conn.execute("CREATE TABLE t AS SELECT * FROM read_ndjson(?)", [sys.argv[1]])
+files = sys.argv[1].split("\\n")  # a sink layout's files, or the one corpus file
+if len(files) == 1:
+    conn.execute("CREATE TABLE t AS SELECT * FROM read_ndjson(?)", files)
+else:  # each log's entries have their own fields: the union of the files' columns
+    conn.execute("CREATE TABLE t AS SELECT * FROM read_ndjson(?, union_by_name = true)", [files])
 load, load_cpu = time.perf_counter() - start, time.process_time() - cpu
 print(load, load_cpu, conn.execute("SELECT count(*) FROM t").fetchone()[0])
 """
@@ -96,10 +103,11 @@ def _timed(argv: list[str], env: dict[str, str]) -> tuple[dict[str, float], str]
     return figures, out
 
 
-def _raw(path: Path, db: Path, env: dict[str, str]) -> dict[str, float]:
-    """DuckDB's own load; ``seconds`` and ``load_cpu`` are the load itself, without the
-    interpreter's start."""
-    figures, out = _timed([sys.executable, "-c", _RAW, str(path), str(db)], env)
+def _raw(paths: list[Path], db: Path, env: dict[str, str]) -> dict[str, float]:
+    """DuckDB's own load of ``paths`` in one statement; ``seconds`` and ``load_cpu`` are the
+    load itself, without the interpreter's start."""
+    listed = "\n".join(str(path) for path in paths)
+    figures, out = _timed([sys.executable, "-c", _RAW, listed, str(db)], env)
     seconds, load_cpu, rows = out.split()
     return {
         **figures,
@@ -187,6 +195,14 @@ def main() -> None:
         "1-day corpus of --entries / --days entries); the last 24 h is analysed.",
     )
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--layout",
+        choices=["file", "sink"],
+        default="file",
+        help="file: the corpus as one NDJSON file; sink: a file per log and hour, as a log "
+        "sink to Cloud Storage writes it (benchmarks/sink_layout.py), raw and ingest both "
+        "reading all of them.",
+    )
     parser.add_argument("--keep", type=Path, help="Directory for the corpus, stores and reports.")
     parser.add_argument("--reuse", action="store_true", help="Reuse the corpus in --keep.")
     parser.add_argument(
@@ -233,7 +249,13 @@ def main() -> None:
     env["FORENSICS_CACHE_DIR"] = str(workdir / "cache")
     forensics = [sys.executable, "-m", "forensics"]
     store = workdir / "store.duckdb"
-    raw = _raw(corpus, workdir / "raw.duckdb", env)
+    files = [corpus]
+    if args.layout == "sink":
+        sink = workdir / "sink"
+        shutil.rmtree(sink, ignore_errors=True)
+        files = write_sink_layout(corpus, sink)
+        print(f"sink layout: {len(files):,} files (a file per log and hour) in {sink}")
+    raw = _raw(files, workdir / "raw.duckdb", env)
     end = _window_end(workdir / "raw.duckdb", env) if args.corpus else shape.end
     until = end.isoformat().replace("+00:00", "Z")
     later = (end + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
@@ -241,7 +263,7 @@ def main() -> None:
     moved = ["--hours", "24", "--until", later, "--no-collect", "--db", str(store)]
 
     commands = {
-        "ingest": ["ingest", str(corpus), "--db", str(store)],
+        "ingest": ["ingest", *map(str, files), "--db", str(store)],
         "analyze --out": ["analyze", *window, "--out", str(workdir / "out")],
         "analyze again": ["analyze", *window],
         "analyze +5 min": ["analyze", *moved],

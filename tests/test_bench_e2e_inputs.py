@@ -1,7 +1,8 @@
-"""The end-to-end benchmark on a given export (--corpus): its 24 h end after its last entry.
+"""The end-to-end benchmark's inputs: a given export (--corpus) and a sink's layout (--layout sink).
 
-Held-back measurement runs the benchmark on exports nobody here wrote; the window must follow the
-file's own times, not the generated corpus's fixed day.
+Held-back measurement runs the benchmark on exports nobody here wrote: the window must follow the
+file's own times, not the generated corpus's fixed day. A sink's day is many small files: every
+entry must land in the file of its log and hour, once.
 """
 
 from __future__ import annotations
@@ -56,10 +57,33 @@ def test_window_ends_at_the_minute_after_the_latest_entry(
     corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORENSICS_")}
 
-    raw = bench._raw(corpus, tmp_path / "raw.duckdb", env)
+    raw = bench._raw([corpus], tmp_path / "raw.duckdb", env)
     end = bench._window_end(tmp_path / "raw.duckdb", env)
 
     assert raw["rows"] == len(lines)
     latest = _latest(lines).astimezone(UTC)
     assert end - timedelta(minutes=1) <= latest < end
     assert end == latest.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def test_the_sink_layout_puts_each_entry_in_its_log_and_hour(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    if not REAL.is_file():
+        pytest.skip(f"{REAL} is not beside this checkout")
+    files = bench.write_sink_layout(REAL, tmp_path / "sink")
+    lines = [line for line in REAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+    placed: list[str] = []
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            log_id = entry["logName"].split("/logs/", 1)[1].replace("%2F", "/")
+            when = datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00"))
+            expected = tmp_path / "sink" / log_id / when.strftime("%Y/%m/%d")
+            assert path == expected / when.strftime("%H:00:00_%H:59:59_S0.json")
+            placed.append(line)
+    assert sorted(placed) == sorted(lines)
+    assert len(files) > 1
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORENSICS_")}
+    raw = bench._raw(files, tmp_path / "raw.duckdb", env)
+    assert raw["rows"] == len(lines)
