@@ -4,7 +4,8 @@ Usage:
   1. ``ingest_files(store, paths)`` for export files, or ``ingest_texts(store, texts, source)``
      for entries already in memory (the API collectors use this with each page).
   2. A clean NDJSON file or JSON array is loaded whole, in one statement and one transaction,
-     by DuckDB's own readers (forensics.fastload). Any other file, and one they refuse, goes
+     by DuckDB's own readers (forensics.fastload); consecutive small NDJSON files (a log sink's
+     file per log and hour) together, still one run each. Any other file, and one they refuse, goes
      through batches: each chunk of ``batch_size`` entries streams (as small Arrow record
      batches, so memory stays bounded) through ONE normalizing INSERT (forensics.normalize)
      in one transaction. An interrupted ingest leaves only whole files and complete chunks,
