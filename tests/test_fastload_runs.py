@@ -7,6 +7,7 @@ through the WAL and was written again at the checkpoint.
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,38 @@ def test_an_interrupted_load_together_leaves_nothing(
             ingest_files(store, paths)
         assert store.scalar("SELECT count(*) FROM log_entries") == 0
         assert store.scalar("SELECT count(*) FROM ingest_runs") == 0
+
+
+def test_every_kind_of_file_among_small_ones_loads_as_each_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file the whole-file path refuses (tests/test_fastload.py), and gzip, arrays, empty
+    and missing files, between clean ones: the clean ones still load together where they can,
+    and the store, the runs and every message are what loading each alone gives."""
+    from .test_fastload import NEEDS_THE_READER, _entry, _lines
+
+    paths: list[Path] = []
+    for n, (name, data) in enumerate(sorted(NEEDS_THE_READER.items())):
+        clean = tmp_path / f"clean-{n}.json"
+        clean.write_bytes(_lines(*(_entry(100 * n + i) for i in range(3))))
+        odd = tmp_path / f"{name.replace(' ', '_')}.json"
+        odd.write_bytes(data)
+        paths += [clean, odd]
+    gz = tmp_path / "hour.json.gz"
+    gz.write_bytes(gzip.compress(_lines(_entry(900), _entry(901))))
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([_entry(902), _entry(903)], indent=2), encoding="utf-8")
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"\n\n")
+    tail = [tmp_path / f"tail-{i}.json" for i in range(3)]
+    for i, path in enumerate(tail):
+        path.write_bytes(_lines(_entry(950 + i)))
+    paths += [gz, tail[0], array, tail[1], empty, tmp_path / "missing.json", tail[2]]
+
+    result, runs = _as_each_alone(tmp_path, paths, monkeypatch)
+    assert f"{empty}: empty file, no entries" in result.errors
+    assert f"{tmp_path / 'missing.json'}: no such file" in result.errors
+    assert result.rejected >= 1
+    # every clean file is a complete run of its own
+    complete = {source for source, *_, status in runs if status == "complete"}
+    assert {str(p) for p in paths if p.name.startswith(("clean-", "tail-"))} <= complete
