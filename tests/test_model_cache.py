@@ -150,3 +150,25 @@ def test_deploys_and_drift_are_kept_as_columns_and_read_back_the_same(
     again = pickle.loads(pickle.dumps(kept.incidents))
     assert again.deploys == kept.incidents.deploys
     assert again.drift == kept.incidents.drift
+
+
+def test_the_evidence_is_kept_compressed_and_read_back_the_same(
+    runner: CliRunner, store: Path, tmp_path: Path
+) -> None:
+    """The evidence rows (one per issue and line, their strings repeated row after row) are
+    kept as compressed Arrow IPC, much smaller than pickled, and read back equal."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from forensics.incidents.build import packed_frame, unpacked_frame
+
+    _analyze(runner, store, "--out", str(tmp_path / "out"))
+    kept = pickle.loads(next((tmp_path / "cache").glob("model-*-report.pickle")).read_bytes())
+    evidence = kept.incidents.evidence
+    assert evidence.height  # the sample has evidence
+    assert isinstance(kept.incidents.__getstate__()["evidence"], bytes)
+    assert_frame_equal(pickle.loads(pickle.dumps(kept.incidents)).evidence, evidence)
+    # a busy day's evidence: the same few issues, logs and instances on every row
+    busy = pl.concat([evidence] * 1000)
+    assert len(packed_frame(busy)) < len(pickle.dumps(busy)) / 2
+    assert_frame_equal(unpacked_frame(packed_frame(busy)), busy)
