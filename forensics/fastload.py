@@ -88,11 +88,14 @@ _GIVEN_PROBLEM = f"CASE WHEN {_NEEDS_READER} THEN error('{FAST_PROBLEM}') END::V
 
 def _csv_lines(files: str, filename: bool = False) -> str:
     """DuckDB's CSV reader over ``files`` (a literal or a parameter) told that a line is one
-    column with no quoting: the lines, cut in bulk."""
+    column with no quoting: the lines, cut in bulk. Not Hive-partitioned: a directory named
+    ``line=null`` on the way to the file would otherwise replace every line with NULL (and
+    the blank-line rule would drop them all, silently)."""
     named = ", filename = true" if filename else ""
     return f"""read_csv({files}, columns = {{'line': 'VARCHAR'}}, delim = chr(1),
     quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
-    compression = 'none', max_line_size = {4 * MAX_FIELD_CHARS}{named})"""
+    compression = 'none', max_line_size = {4 * MAX_FIELD_CHARS},
+    hive_partitioning = false{named})"""
 
 
 def lines_sql(path: Path, array: bool = False) -> str:
@@ -106,7 +109,8 @@ def lines_sql(path: Path, array: bool = False) -> str:
         # fails the statement.
         source = (
             f"(SELECT json AS line FROM read_json_objects({literal}, format = 'array', "
-            f"compression = 'uncompressed', maximum_object_size = {4 * MAX_FIELD_CHARS}))"
+            f"compression = 'uncompressed', maximum_object_size = {4 * MAX_FIELD_CHARS}, "
+            "hive_partitioning = false))"
         )
     else:
         source = _csv_lines(literal)

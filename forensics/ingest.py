@@ -18,6 +18,7 @@ Usage:
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
@@ -304,7 +305,8 @@ def ingest_files(
     """
     total = IngestResult()
     step = min(batch_size, READ_BATCH)
-    group: list[Path] = []
+    group: list[tuple[Path, str]] = []
+    in_group: set[str] = set()  # their absolute names: the same file twice splits the group
     group_bytes = 0
 
     def load_group() -> None:
@@ -312,45 +314,71 @@ def ingest_files(
         if group:
             total.add(_ingest_together(store, group, step, on_batch))
         group.clear()
+        in_group.clear()
         group_bytes = 0
 
     with _bounded_memory(store):
         for path in paths:
+            source = source_name(path)
             # A clean file is loaded whole by DuckDB's own readers, unless the caller asked
-            # for other transactions than the default ones.
-            fast = batch_size == BATCH_SIZE and fast_path_applies(path)
+            # for other transactions than the default ones (or its name is not UTF-8, which
+            # DuckDB cannot be given).
+            fast = batch_size == BATCH_SIZE and source == str(path) and fast_path_applies(path)
             first = None
+            size = 0
             try:
                 # A plain NDJSON file's format says all the probe below would: it is there,
                 # not empty, an export, and has no array to minify.
                 plain_ndjson = fast and detect_format(path) == "ndjson"
-                if not plain_ndjson:
+                if plain_ndjson:
+                    size = _size(path)
+                else:
                     with closing(read_batches(path, step)) as probe:
                         first = next(probe, None)  # missing, empty or not JSON: no run row
             except InputError as err:
                 total.errors.append(str(err))
                 continue
             if not plain_ndjson and first is None:
-                total.errors.append(f"{path}: empty file, no entries")
+                total.errors.append(f"{source}: empty file, no entries")
                 continue
             minify = first is not None and first.elements is not None
-            size = path.stat().st_size
             if plain_ndjson and size < GROUP_FILE_BYTES:
                 # The same file twice in one statement would join each of its lines to both runs.
-                if path.absolute() in map(Path.absolute, group) or group_bytes + size > GROUP_BYTES:
+                name = str(path.absolute())
+                if name in in_group or group_bytes + size > GROUP_BYTES:
                     load_group()
-                group.append(path)
+                group.append((path, source))
+                in_group.add(name)
                 group_bytes += size
                 continue
             load_group()
-            total.add(_ingest_file(store, path, step, batch_size, minify, fast, on_batch))
+            total.add(_ingest_file(store, path, source, step, batch_size, minify, fast, on_batch))
         load_group()
     return total
+
+
+def source_name(path: Path) -> str:
+    """The name a file's run and entries are stored under: its path, with any bytes that are
+    not UTF-8 (a name from another system's encoding) shown as U+FFFD."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", errors="replace")
+    return name
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as err:  # gone or unreadable since its format was read
+        raise InputError(f"{source_name(path)}: cannot read: {err.strerror}") from None
 
 
 def _ingest_file(
     store: Store,
     path: Path,
+    source: str,
     step: int,
     batch_size: int,
     minify: bool,
@@ -366,7 +394,7 @@ def _ingest_file(
         store,
         read,
         -(-batch_size // step),
-        str(path),
+        source,
         minify,
         on_batch,
         whole_file=path if fast else None,
@@ -375,21 +403,23 @@ def _ingest_file(
 
 def _ingest_together(
     store: Store,
-    paths: list[Path],
+    files: list[tuple[Path, str]],
     step: int,
     on_batch: Callable[[IngestResult], None] | None,
 ) -> IngestResult:
-    """Clean-looking NDJSON files in one statement and one transaction, a run each; when any of
-    them needs the reader's path, nothing is kept and each file is loaded on its own."""
-    if len(paths) == 1:
-        return _ingest_file(store, paths[0], step, BATCH_SIZE, False, True, on_batch)
+    """Clean-looking NDJSON files, each ``(path, source)``, in one statement and one
+    transaction, a run each; when any of them needs the reader's path, nothing is kept and
+    each file is loaded on its own."""
+    if len(files) == 1:
+        path, source = files[0]
+        return _ingest_file(store, path, source, step, BATCH_SIZE, False, True, on_batch)
     runs: list[int] = []
     parts: dict[int, IngestResult] | None = None
     try:
         with transaction(store.conn):
-            runs = [_start_run(store, str(path)) for path in paths]
-            files = [(path, str(path), run) for path, run in zip(paths, runs, strict=True)]
-            parts = load_files_as_runs(store, files, _STORED)
+            runs = [_start_run(store, source) for _, source in files]
+            named = [(path, source, run) for (path, source), run in zip(files, runs, strict=True)]
+            parts = load_files_as_runs(store, named, _STORED)
             for run in runs:
                 _finish_run(store, run, parts[run], "complete")
     except (duckdb.Error, UnicodeDecodeError):
@@ -401,8 +431,8 @@ def _ingest_together(
             run_finished(store.path, run)
     total = IngestResult()
     if parts is None:
-        for path in paths:
-            total.add(_ingest_file(store, path, step, BATCH_SIZE, False, True, on_batch))
+        for path, source in files:
+            total.add(_ingest_file(store, path, source, step, BATCH_SIZE, False, True, on_batch))
         return total
     for run in runs:
         if on_batch:

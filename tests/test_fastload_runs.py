@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,146 @@ def test_every_kind_of_file_among_small_ones_loads_as_each_alone(
     # every clean file is a complete run of its own
     complete = {source for source, *_, status in runs if status == "complete"}
     assert {str(p) for p in paths if p.name.startswith(("clean-", "tail-"))} <= complete
+
+
+def _files(tmp_path: Path, names: list[str], per: int = 3) -> list[Path]:
+    """Clean files of ``per`` entries each under ``tmp_path/in``, named ``names``."""
+    from .test_fastload import _entry, _lines
+
+    paths = []
+    for n, name in enumerate(names):
+        path = tmp_path / "in" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_lines(*(_entry(100 * n + i) for i in range(per))))
+        paths.append(path)
+    return paths
+
+
+HOSTILE_NAMES = [
+    "plain.json",
+    "with space.json",
+    "comma,here.json",
+    "quote'one.json",
+    'dquote"two.json',
+    "semi;colon; DROP TABLE log_entries;--.json",
+    "new\nline.json",
+    "tab\there.json",
+    "caf\u00e9-nfc.json",
+    "cafe\u0301-nfd.json",
+    "back\\slash.json",
+    "~tilde.json",
+    "s3:x.json",
+    "http:/host/a.json",
+    "s3:/bucket/b.json",
+    "x" * 250 + ".json",
+    "-dash.json",
+    ".hidden.json",
+    "percent%2F.json",
+]
+
+
+def test_hostile_file_names_load_together_as_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _files(tmp_path, HOSTILE_NAMES)
+    _, runs = _as_each_alone(tmp_path, paths, monkeypatch)
+    assert [r[1] for r in runs] == [3] * len(paths)
+
+
+def test_relative_dotdot_and_symlinked_paths_are_one_file_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _files(tmp_path, ["a.json", "sub/b.json"])
+    link = tmp_path / "in" / "link.json"
+    link.symlink_to(paths[0])
+    monkeypatch.chdir(tmp_path / "in" / "sub")
+    mixed = [
+        Path("../a.json"),
+        Path("b.json"),
+        tmp_path / "in" / "sub" / ".." / "a.json",
+        link,
+        Path("./b.json"),
+        Path("../sub/b.json"),
+    ]
+    _, runs = _as_each_alone(tmp_path, mixed, monkeypatch)
+    assert [r[1:3] for r in runs] == [(3, 0), (3, 0), (0, 3), (0, 3), (0, 3), (0, 3)]
+
+
+@pytest.mark.parametrize("part", ["date=2025-09-16", "line=1", "filename=x", "line=null"])
+def test_a_directory_named_like_a_hive_partition_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part: str
+) -> None:
+    """DuckDB's readers would take ``line=null`` on the way to a file for a partition column
+    and replace every line with NULL: every entry lost, silently."""
+    paths = _files(tmp_path, [f"{part}/a.json", f"{part}/b.json"])
+    _, runs = _as_each_alone(tmp_path, paths, monkeypatch)
+    assert [r[1] for r in runs] == [3, 3]
+
+
+def test_a_json_array_under_a_hive_looking_directory_loads_whole(tmp_path: Path) -> None:
+    from .test_fastload import _entry
+
+    path = tmp_path / "json=null" / "a.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps([_entry(0), _entry(1)], indent=2), encoding="utf-8")
+    with open_store(tmp_path / "s.duckdb") as store:
+        assert ingest_files(store, [path]).accepted == 2
+
+
+def test_a_file_name_that_is_not_utf8_is_loaded_under_a_shown_name(tmp_path: Path) -> None:
+    from .test_fastload import _entry, _lines
+
+    good = _files(tmp_path, ["a.json", "c.json"])
+    odd = tmp_path / "in" / os.fsdecode(b"b\xff.json")
+    odd.write_bytes(_lines(_entry(500)))
+    with open_store(tmp_path / "t.duckdb") as store:
+        result = ingest_files(store, [good[0], odd, good[1]])
+        sources = [r[0] for r in store.conn.execute("SELECT source FROM ingest_runs").fetchall()]
+        assert store.scalar("SELECT count(*) FROM log_entries") == 7
+    assert result.accepted == 7
+    assert sources[1] == str(tmp_path / "in" / "b\ufffd.json")
+
+
+def test_checking_for_the_same_file_twice_is_linear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`forensics ingest logs/*.json` of a sink's thousands of small files: each file's
+    absolute name is made once, not once per earlier file of its group."""
+    from .test_fastload import _entry, _lines
+
+    n = 300
+    for i in range(n):
+        (tmp_path / f"log{i:04d}.json").write_bytes(_lines(_entry(i, insertId=f"f{i}")))
+    monkeypatch.chdir(tmp_path)
+    paths = [Path(f"log{i:04d}.json") for i in range(n)]
+    calls = 0
+    real = Path.absolute
+
+    def counted(self: Path) -> Path:
+        nonlocal calls
+        calls += 1
+        return real(self)
+
+    monkeypatch.setattr(Path, "absolute", counted)
+    with open_store(tmp_path / "s.duckdb") as store:
+        assert ingest_files(store, paths).accepted == n
+    assert calls < 10 * n
+
+
+def test_a_file_gone_after_its_format_was_read_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _files(tmp_path, ["a.json", "b.json", "c.json"])
+    real = ingest.detect_format
+
+    def then_gone(path: Path) -> str:
+        found = real(path)
+        if path.name == "b.json":
+            path.unlink()  # rotated away by the sink, or a concurrent cleanup
+        return found
+
+    monkeypatch.setattr(ingest, "detect_format", then_gone)
+    with open_store(tmp_path / "s.duckdb") as store:
+        result = ingest_files(store, paths)
+    assert result.errors == [f"{paths[1]}: cannot read: No such file or directory"]
+    assert result.accepted == 6
