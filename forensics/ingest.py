@@ -319,7 +319,7 @@ def ingest_files(
 
     with _bounded_memory(store):
         for path in paths:
-            source = source_name(path)
+            source = _source_name(path)
             # A clean file is loaded whole by DuckDB's own readers, unless the caller asked
             # for other transactions than the default ones (or its name is not UTF-8, which
             # DuckDB cannot be given).
@@ -357,7 +357,7 @@ def ingest_files(
     return total
 
 
-def source_name(path: Path) -> str:
+def _source_name(path: Path) -> str:
     """The name a file's run and entries are stored under: its path, with any bytes that are
     not UTF-8 (a name from another system's encoding) shown as U+FFFD."""
     name = str(path)
@@ -372,7 +372,7 @@ def _size(path: Path) -> int:
     try:
         return path.stat().st_size
     except OSError as err:  # gone or unreadable since its format was read
-        raise InputError(f"{source_name(path)}: cannot read: {err.strerror}") from None
+        raise InputError(f"{_source_name(path)}: cannot read: {err.strerror}") from None
 
 
 def _ingest_file(
