@@ -2,7 +2,8 @@
 
 Identity is the API's own, (log_name, insert_id, timestamp) (forensics.identity fills
 insert_id for entries without one). Runs inside the chunk's transaction, after its INSERT;
-``settle_insert`` does both and counts the outcome on the ingest run, for either load path.
+``settle_runs`` (``settle_insert`` for one run) does both and counts the outcome on each
+ingest run, for every load path.
 """
 
 from __future__ import annotations
@@ -33,15 +34,9 @@ def settle_runs(
     if not inserted:
         return {run: IngestResult() for run in ingest_ids}
     fill_identities(conn, "log_entries", "r.rowid > $before", {"before": before})
-    added = _rows_per_run(conn, before) if len(ingest_ids) > 1 else {ingest_ids[0]: inserted}
+    added = _rows_per_run(conn, before, ingest_ids, inserted)
     duplicates = delete_repeats(conn, before)
-    kept = added
-    if duplicates:
-        kept = (
-            _rows_per_run(conn, before)
-            if len(ingest_ids) > 1
-            else {ingest_ids[0]: inserted - duplicates}
-        )
+    kept = _rows_per_run(conn, before, ingest_ids, inserted - duplicates) if duplicates else added
     results = {}
     for run in ingest_ids:
         result = IngestResult(
@@ -56,7 +51,12 @@ def settle_runs(
     return results
 
 
-def _rows_per_run(conn: duckdb.DuckDBPyConnection, before: int) -> dict[int, int]:
+def _rows_per_run(
+    conn: duckdb.DuckDBPyConnection, before: int, ingest_ids: list[int], total: int
+) -> dict[int, int]:
+    """Each run's rows past rowid ``before``; one run's is ``total``, counted already."""
+    if len(ingest_ids) == 1:
+        return {ingest_ids[0]: total}
     rows = conn.execute(
         "SELECT ingest_id, count(*) FROM log_entries WHERE rowid > ? GROUP BY ingest_id",
         [before],

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from forensics.dedupe import settle_insert, settle_runs
+from forensics.dedupe import settle_runs
 from forensics.ingest_result import IngestResult
 from forensics.limits import MAX_DEPTH, MAX_FIELD_CHARS
 from forensics.normalize import normalize_sql
@@ -133,6 +134,10 @@ LEFT JOIN (SELECT unnest($files) AS name, unnest($runs) AS ingest_id) AS file_ru
     ON lines.filename = file_runs.name"""
 
 
+# An entry normalize finds a problem in fails the whole statement (the reader's path names it).
+_REFUSE_PROBLEMS = f"WHERE CASE WHEN problem IS NULL THEN true ELSE error('{FAST_PROBLEM}') END"
+
+
 def fast_insert_sql(path: Path, columns: str, array: bool = False) -> str:
     """The INSERT of every entry of ``path`` (params ``source``, ``ingest_id``), a JSON array
     with ``array``; it fails, changing nothing once rolled back, for a file that needs the
@@ -141,7 +146,7 @@ def fast_insert_sql(path: Path, columns: str, array: bool = False) -> str:
 INSERT INTO log_entries ({columns}, source, ingest_id)
 SELECT {columns}, $source, $ingest_id
 FROM ({normalize_sql(array, strict=True, batch_sql=lines_sql(path, array))})
-WHERE CASE WHEN problem IS NULL THEN true ELSE error('{FAST_PROBLEM}') END"""
+{_REFUSE_PROBLEMS}"""
 
 
 def runs_insert_sql(columns: str) -> str:
@@ -155,7 +160,7 @@ SELECT {columns}, file_runs.source, entries.line_no
 FROM ({normalize_sql(strict=True, batch_sql=batch)}) AS entries
 JOIN (SELECT unnest($runs) AS ingest_id, unnest($sources) AS source) AS file_runs
     ON entries.line_no = file_runs.ingest_id
-WHERE CASE WHEN problem IS NULL THEN true ELSE error('{FAST_PROBLEM}') END"""
+{_REFUSE_PROBLEMS}"""
 
 
 def load_whole_file(
@@ -164,15 +169,11 @@ def load_whole_file(
     """Load ``path`` (a JSON array with ``array``, else NDJSON) into ``columns`` of log_entries
     in one transaction, as run ``ingest_id``; None, with nothing written, when the file needs
     the reader's path."""
-    conn = store.conn
-    listed = ", ".join(f'"{c}"' for c in columns)
     try:
-        with transaction(conn):
-            before = conn.execute("SELECT coalesce(max(rowid), -1) FROM log_entries").fetchone()
-            row = conn.execute(
-                fast_insert_sql(path, listed, array), {"source": source, "ingest_id": ingest_id}
-            ).fetchone()
-            return settle_insert(conn, before[0] if before else -1, row, ingest_id)
+        with transaction(store.conn):
+            sql = fast_insert_sql(path, _listed(columns), array)
+            params = {"source": source, "ingest_id": ingest_id}
+            return _insert_settled(store, sql, params, [ingest_id])[ingest_id]
     except (duckdb.Error, UnicodeDecodeError):
         # Rolled back: an entry that is not clean JSON, too long or too deep, or a file that is
         # not UTF-8 NDJSON with "\n" line ends or one JSON array. The reader's path names them.
@@ -190,15 +191,24 @@ def load_files_as_runs(
     Why together: a small file's rows are fewer than a DuckDB row group, so its own commit goes
     through the WAL and is written again at the checkpoint; a log sink's day (a file per log and
     hour, thousands of entries each) paid about as much for that as for the load itself."""
+    runs = [ingest_id for _, _, ingest_id in files]
+    params = {
+        "files": [str(path.absolute()) for path, _, _ in files],
+        "sources": [source for _, source, _ in files],
+        "runs": runs,
+    }
+    return _insert_settled(store, runs_insert_sql(_listed(columns)), params, runs)
+
+
+def _listed(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def _insert_settled(
+    store: Store, sql: str, params: dict[str, Any], ingest_ids: list[int]
+) -> dict[int, IngestResult]:
+    """Run the INSERT ``sql`` and settle what it added (forensics.dedupe.settle_runs)."""
     conn = store.conn
-    listed = ", ".join(f'"{c}"' for c in columns)
     before = conn.execute("SELECT coalesce(max(rowid), -1) FROM log_entries").fetchone()
-    row = conn.execute(
-        runs_insert_sql(listed),
-        {
-            "files": [str(path.absolute()) for path, _, _ in files],
-            "sources": [source for _, source, _ in files],
-            "runs": [ingest_id for _, _, ingest_id in files],
-        },
-    ).fetchone()
-    return settle_runs(conn, before[0] if before else -1, row, [run for _, _, run in files])
+    row = conn.execute(sql, params).fetchone()
+    return settle_runs(conn, before[0] if before else -1, row, ingest_ids)

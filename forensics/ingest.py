@@ -20,22 +20,22 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing, contextmanager
-from datetime import UTC, datetime
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from forensics.dedupe import settle_insert
 from forensics.errors import InputError
 from forensics.fastload import fast_path_applies, load_files_as_runs, load_whole_file
 from forensics.feed import Feed, normalized_batch
 from forensics.ingest_result import IngestResult, Rejection
+from forensics.ingest_runs import count_rejected, finish_run, start_run
+from forensics.ingest_settings import bounded_memory
 from forensics.normalize import normalize_sql
 from forensics.readers import LineBatch, RawBatch, detect_format, read_batches
 from forensics.schema import column_names
-from forensics.store import Store, run_finished, run_started, transaction
+from forensics.store import Store, run_finished, transaction
 
 __all__ = [
     "BATCH_SIZE",
@@ -53,51 +53,14 @@ __all__ = [
 BATCH_SIZE = 2 * 122_880
 # Lines (array elements) per batch streamed into that statement.
 READ_BATCH = 8_192
-# DuckDB's buffer pool during ingest. A chunk's rows wait in it, uncompressed, until their row
-# group is written: below a chunk's size (about 300 MB for 245,760 typical entries) they are
-# spilled and read back (a tenth of the load's CPU at 192 MB). Peak RSS stays under 1 GB.
-INGEST_MEMORY_LIMIT = "512MB"
 # Clean NDJSON files under GROUP_FILE_BYTES are loaded together, up to GROUP_BYTES a statement:
 # a log sink writes a file per log and hour, and each small file's own commit went through the
-# WAL and was written again at the checkpoint (a 1M-entry day in 103 sink files: 24.8 CPU s
-# against 14.5 for the same entries in one file). A bigger file fills row groups by itself.
+# WAL and was written again at the checkpoint (`bench_e2e.py --layout sink`, a 1M-entry day in
+# 103 files: 21.6 CPU s file by file, 13.6 together). A bigger file fills row groups by itself.
 GROUP_FILE_BYTES = 64 * 2**20
 GROUP_BYTES = 512 * 2**20
-# Outside this limit, RSS also holds freed memory: glibc's heap (its dynamic mmap threshold
-# rises after the first freed 4 MiB read chunk, and the heap then keeps later chunks' pages:
-# ~230 MB at the peak of a real-shaped 1M-entry load) and jemalloc's dirty pages inside DuckDB
-# (~50-140 MB, freed about a second later). Fixing glibc's threshold at 1 MiB (mallopt) saved
-# the first for +1.4 s of system CPU per 1M entries (a fresh mapping per chunk); not done,
-# since the plain and demo corpora peak well under 1 GB without it.
 
 _STORED = [c for c in column_names("log_entries") if c not in ("source", "ingest_id")]
-
-
-def _start_run(store: Store, source: str) -> int:
-    row = store.conn.execute(
-        "INSERT INTO ingest_runs (ingest_id, source, started, status) "
-        "VALUES (nextval('ingest_id_seq'), ?, ?, 'running') RETURNING ingest_id",
-        [source, datetime.now(UTC)],
-    ).fetchone()
-    assert row is not None
-    run_started(store.path, int(row[0]))
-    return int(row[0])
-
-
-def _finish_run(store: Store, ingest_id: int, result: IngestResult, status: str) -> None:
-    run_finished(store.path, ingest_id)
-    store.conn.execute(
-        "UPDATE ingest_runs SET finished = ?, accepted = ?, duplicates = ?, rejected = ?, "
-        "status = ? WHERE ingest_id = ?",
-        [
-            datetime.now(UTC),
-            result.accepted,
-            result.duplicates,
-            result.rejected,
-            status,
-            ingest_id,
-        ],
-    )
 
 
 # Runs inside a chunk's transaction just before COMMIT (see ingest_texts).
@@ -183,20 +146,20 @@ def _ingest_stream(
     each time it is called: a chunk whose counts do not add up is read again to name its
     problems. ``whole_file``: the file ``read`` reads, tried first in one statement
     (forensics.fastload); the chunks only run when it needs the reader's path."""
-    ingest_id = _start_run(store, source)
+    ingest_id = start_run(store, source)
     total = IngestResult()
     status = "failed"
     if whole_file is not None:
         try:
             part = load_whole_file(store, whole_file, source, ingest_id, minify, _STORED)
         except BaseException:  # interrupted, or the store failed: the run says so
-            _finish_run(store, ingest_id, total, status)
+            finish_run(store, ingest_id, total, status)
             raise
         if part is not None:
             if on_batch:
                 on_batch(part)
             total.add(part)
-            _finish_run(store, ingest_id, total, "complete")
+            finish_run(store, ingest_id, total, "complete")
             return total
     batches = read()
     strict = True  # until a chunk holds a line that is not JSON
@@ -222,7 +185,7 @@ def _ingest_stream(
                     again = itertools.islice(read(), start, start + batches_per_chunk)
                     part.rejections = _find_problems(store, _until_damage(again), source, minify)
                     part.rejected = len(part.rejections)
-                    _count_rejected(store, ingest_id, part.rejected)
+                    count_rejected(store, ingest_id, part.rejected)
                 part.notes = [f"{source}: line {line}: {note}" for line, note in feed.notes]
                 if on_batch and feed.entries:
                     on_batch(part)
@@ -236,7 +199,7 @@ def _ingest_stream(
         except InputError as err:
             total.errors.append(str(err))
     finally:
-        _finish_run(store, ingest_id, total, status)
+        finish_run(store, ingest_id, total, status)
     return total
 
 
@@ -257,12 +220,6 @@ def _until_damage(
         yield from batches
     except InputError:
         return
-
-
-def _count_rejected(store: Store, ingest_id: int, rejected: int) -> None:
-    store.conn.execute(
-        "UPDATE ingest_runs SET rejected = rejected + ? WHERE ingest_id = ?", [rejected, ingest_id]
-    )
 
 
 def ingest_texts(
@@ -317,7 +274,7 @@ def ingest_files(
         in_group.clear()
         group_bytes = 0
 
-    with _bounded_memory(store):
+    with bounded_memory(store):
         for path in paths:
             source = _source_name(path)
             # A clean file is loaded whole by DuckDB's own readers, unless the caller asked
@@ -417,11 +374,11 @@ def _ingest_together(
     parts: dict[int, IngestResult] | None = None
     try:
         with transaction(store.conn):
-            runs = [_start_run(store, source) for _, source in files]
+            runs = [start_run(store, source) for _, source in files]
             named = [(path, source, run) for (path, source), run in zip(files, runs, strict=True)]
             parts = load_files_as_runs(store, named, _STORED)
             for run in runs:
-                _finish_run(store, run, parts[run], "complete")
+                finish_run(store, run, parts[run], "complete")
     except (duckdb.Error, UnicodeDecodeError):
         # Rolled back, the runs' rows with it: a file that is not clean NDJSON. Each file
         # then takes its own path, which names its bad lines.
@@ -439,33 +396,3 @@ def _ingest_together(
             on_batch(parts[run])
         total.add(parts[run])
     return total
-
-
-@contextmanager
-def _bounded_memory(store: Store) -> Iterator[None]:
-    """Cap DuckDB's buffer pool while ingesting so a huge file cannot grow RSS without bound."""
-    previous = store.scalar("SELECT current_setting('memory_limit')")
-    order = store.scalar("SELECT current_setting('preserve_insertion_order')")
-    threshold = store.scalar("SELECT current_setting('checkpoint_threshold')")
-    disabled = store.scalar("SELECT current_setting('disabled_compression_methods')")
-    store.conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-    # One checkpoint at the end instead of one after every batch: a checkpoint rewrites the
-    # table's last, partly filled row group, so checkpointing per batch rewrites data again
-    # and again. Committed batches are safe in the WAL meanwhile.
-    store.conn.execute("SET checkpoint_threshold = '16GB'")
-    # Row order inside the table carries no meaning (queries order by timestamp); letting
-    # DuckDB drop it saves buffering on insert.
-    store.conn.execute("SET preserve_insertion_order = false")
-    # Dictionary+FSST is never the pick for log text, but trying it costs time on every column.
-    store.conn.execute("SET disabled_compression_methods = 'dict_fsst'")
-    try:
-        yield
-    finally:
-        # What Arrow's allocator kept for reuse goes back, before the classification after an
-        # ingest adds its own peak.
-        pa.default_memory_pool().release_unused()
-        store.conn.execute(f"SET checkpoint_threshold = '{threshold}'")
-        store.conn.execute("CHECKPOINT")
-        store.conn.execute(f"SET memory_limit = '{previous}'")
-        store.conn.execute(f"SET preserve_insertion_order = {order}")
-        store.conn.execute(f"SET disabled_compression_methods = '{disabled}'")
