@@ -207,7 +207,7 @@ def test_logging_filter_is_bounded_and_short() -> None:
     # The collector packs the clauses into as few filters as the API's 20,000-character limit
     # allows (collectors.filters._pack): each clause must be short, and the bundled catalog
     # must take few pulls.
-    longest = max(len(sig.logging_filter()) for sig in CATALOG.active())
+    longest = max(len(sig.pushdown_filter()) for sig in CATALOG.active())
     assert longest < MAX_FILTER_CHARS // 5
     sources = log_sources("p", Resources(), pushdown=True, signatures=CATALOG.active())
     runs = [s for s in sources if s.key == "run" or s.key.startswith("run~")]

@@ -98,7 +98,7 @@ class Sig:
     id: str
     clause: str
 
-    def logging_filter(self) -> str:
+    def pushdown_filter(self) -> str:
         return self.clause
 
 

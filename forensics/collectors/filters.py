@@ -87,7 +87,7 @@ class HasLoggingFilter(Protocol):
     @property
     def id(self) -> str: ...
 
-    def logging_filter(self) -> str: ...
+    def pushdown_filter(self) -> str: ...
 
 
 def catalog_signatures() -> list[HasLoggingFilter] | None:
@@ -229,7 +229,7 @@ def _pack(scope: str, first: str, signatures: Sequence[HasLoggingFilter]) -> lis
     budget = MAX_FILTER_CHARS - len(scope) - _TIME_RESERVE
     groups: list[list[str]] = [[first]]
     for sig in signatures:
-        clause = sig.logging_filter().strip()
+        clause = sig.pushdown_filter().strip()
         if not clause:
             continue
         if len(clause) + 8 > budget:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from forensics.signatures.condition import And, Name, Node, Not
+from forensics.signatures.keywords import keyword_chain, minimal, re_escape
 from forensics.signatures.matchtext import ERROR_FIELD_MIN_SEVERITY, ERROR_FIELD_PATHS
 from forensics.signatures.model import Predicate, Selection, Signature
 from forensics.signatures.predicates import regex_for
@@ -81,8 +82,52 @@ def _relaxed(regex: str) -> str:
     return _ANCHOR_START.sub(r"\1", regex)
 
 
-def _message_clause(regexes: list[str]) -> str:
-    pattern = quote(_relaxed("|".join(regexes)))
+# A signature's message regexes longer than this together are pushed down coarser, as keywords
+# one of which each text they match holds (forensics.signatures.keywords): still a superset.
+# Written out once per message field, the regexes themselves took auth/timeout's clause past
+# the share of the API's 20,000-character filter the collector packs clauses by
+# (collectors.filters._pack); more entries come back, and the local pass decides.
+MAX_PUSHDOWN_PATTERN = 1000
+
+
+def _coarse_pattern(tests: list[Predicate]) -> str:
+    """A short pattern every text one of ``tests`` matches holds: of each regex's keyword
+    chain one set (one another set's keywords already cover where there is one, else the
+    shortest), all of them in one case-insensitive alternation of the keywords no other
+    holds ("auth" covers "auth service"); a value without keywords adds its own regex."""
+    chains: list[list[list[str]]] = []
+    own: list[str] = []
+    for test in tests:
+        for value in test.values:
+            chain = keyword_chain(str(value)) if test.modifier == "re" else None
+            if chain:
+                chains.append([minimal(need.keywords) for need in chain])
+            else:
+                own.append(_relaxed(regex_for(Predicate(test.field, test.modifier, (value,)))))
+    shortest = [min(chain, key=lambda words: len("|".join(words))) for chain in chains]
+    kept = minimal(frozenset(word for words in shortest for word in words))
+
+    def covered(words: list[str]) -> bool:
+        return all(any(k in word for k in kept) for word in words)
+
+    chosen = [
+        next((words for words in chain if covered(words)), pick)
+        for chain, pick in zip(chains, shortest, strict=True)
+    ]
+    keywords = minimal(frozenset(word for words in chosen for word in words))
+    parts = [*own, "(?i)" + "|".join(re_escape(k) for k in keywords)] if keywords else own
+    return "|".join(f"(?:{part})" for part in parts)
+
+
+def _message_pattern(tests: list[Predicate], bounded: bool) -> str:
+    """One RE2 pattern that matches every text one of the message ``tests`` matches: their
+    regexes, or ``bounded`` when those are too long together, the coarse keyword pattern."""
+    whole = _relaxed("|".join(regex_for(test) for test in tests))
+    return _coarse_pattern(tests) if bounded and len(whole) > MAX_PUSHDOWN_PATTERN else whole
+
+
+def _message_clause(tests: list[Predicate], bounded: bool) -> str:
+    pattern = quote(_message_pattern(tests, bounded))
     return "(" + " OR ".join(f"{f}=~{pattern}" for f in MESSAGE_FIELDS) + ")"
 
 
@@ -107,44 +152,50 @@ def _predicate(pred: Predicate) -> str | None:
     return f"{path}=~{quote(_relaxed(regex_for(pred)))}"
 
 
-def _selection(sel: Selection) -> str | None:
+def _selection(sel: Selection, bounded: bool) -> str | None:
     clauses = [c for p in sel.predicates if (c := _predicate(p))]
-    messages = [regex_for(p) for p in sel.predicates if p.field == "message"]
+    messages = [p for p in sel.predicates if p.field == "message"]
     if messages:
-        clauses.insert(0, _message_clause(messages[:1]))
-    return " AND ".join(clauses) if clauses else None
+        clauses.insert(0, _message_clause(messages[:1], bounded))
+    if len(clauses) > 1:
+        # in the Logging query language OR binds tighter than AND: unbracketed, a selection's
+        # "A AND B" inside the signature's OR read as "(... OR A) AND B"
+        return "(" + " AND ".join(clauses) + ")"
+    return clauses[0] if clauses else None
 
 
-def _message_only(sel: Selection) -> str | None:
-    """The selection's regex when the selection is a single message test (mergeable)."""
+def _message_only(sel: Selection) -> Predicate | None:
+    """The selection's test when the selection is a single message test (mergeable)."""
     if len(sel.predicates) == 1 and sel.predicates[0].field == "message":
-        return regex_for(sel.predicates[0])
+        return sel.predicates[0]
     return None
 
 
-def _node(sig: Signature, node: Node) -> str | None:
+def _node(sig: Signature, node: Node, bounded: bool) -> str | None:
     if isinstance(node, Name):
-        return _selection(sig.selections[node.name])
+        return _selection(sig.selections[node.name], bounded)
     if isinstance(node, Not):
         return None
     if isinstance(node, And):
-        parts = [c for child in node.children if (c := _node(sig, child))]
+        parts = [c for child in node.children if (c := _node(sig, child, bounded))]
         return "(" + " AND ".join(parts) + ")" if parts else None
-    merged: list[str] = []
+    merged: list[Predicate] = []
     parts = []
     for child in node.children:
-        if isinstance(child, Name) and (regex := _message_only(sig.selections[child.name])):
-            merged.append(regex)
+        if isinstance(child, Name) and (test := _message_only(sig.selections[child.name])):
+            merged.append(test)
             continue
-        clause = _node(sig, child)
+        clause = _node(sig, child, bounded)
         if clause is None:
             return None  # one unbounded branch makes the whole OR unbounded
         parts.append(clause)
     if merged:
-        parts.insert(0, _message_clause(merged))
+        parts.insert(0, _message_clause(merged, bounded))
     return "(" + " OR ".join(parts) + ")"
 
 
-def signature_filter(sig: Signature) -> str:
-    """The clause for ``sig``; empty when nothing in it can narrow the query."""
-    return _node(sig, sig.tree) or ""
+def signature_filter(sig: Signature, *, bounded: bool = False) -> str:
+    """The clause for ``sig``; empty when nothing in it can narrow the query. ``bounded``: the
+    collector's, whose message regexes over MAX_PUSHDOWN_PATTERN are keywords; unbounded, the
+    one a person reads and runs in the Console (reports' query links), the regexes as written."""
+    return _node(sig, sig.tree, bounded) or ""

@@ -159,6 +159,13 @@ class Signature:
 
         return signature_filter(self)
 
+    def pushdown_filter(self) -> str:
+        """``logging_filter`` as the collector sends it: regexes too long to repeat for every
+        message field become the keywords they need (forensics.signatures.logfilter)."""
+        from forensics.signatures.logfilter import signature_filter
+
+        return signature_filter(self, bounded=True)
+
 
 def _fail(path: Path | None, key: str, problem: str) -> ConfigError:
     return ConfigError(f"{path or '<signature>'}: {key}: {problem}")
