@@ -268,11 +268,15 @@ def cause_texts(store: Store, identities: pl.DataFrame) -> dict[str, str]:
             _CAUSE_CHUNKS_SQL,
             {**bounds, "gap": gap, "gap_us": _GAP_US, "n": _MAX_CHUNKS},
         )
+    # each cause's chunk messages as one list (a DataFrame per group cost an error-dense day's
+    # 8,000 causes a third of a second)
+    grouped = (
+        chunks.sort("timestamp", "insert_id")
+        .group_by("cause_id", maintain_order=True)
+        .agg(pl.col("message").fill_null(""))
+    )
     out: dict[str, str] = {}
-    for (cause_id,), rows in chunks.sort("timestamp", "insert_id").group_by(
-        "cause_id", maintain_order=True
-    ):
-        messages = [m or "" for m in rows["message"].to_list()]
+    for cause_id, messages in grouped.iter_rows():
         found = next((line for m in messages if (line := exception_line(m))), None)
         # no exception line in any chunk: the chunks' deepest frame, else the first line
         out[str(cause_id)] = found or error_text("\n".join(messages))
