@@ -20,7 +20,8 @@ from pathlib import Path
 from forensics.ingest import ingest_files
 from forensics.readers import read_entries
 from forensics.signatures.catalog import Catalog, load_catalog
-from forensics.signatures.classify import classify_files, classify_store
+from forensics.signatures.classify import classify_store
+from forensics.signatures.classify_input import classify_files
 from forensics.signatures.examples import run_examples
 from forensics.store import open_store
 
