@@ -372,8 +372,10 @@ def test_a_catalog_too_long_for_one_filter_is_split_not_dropped(store: Store) ->
 def test_pushdown_pulls_a_failure_kept_only_in_structured_error_fields(store: Store) -> None:
     """The pushdown reads the error fields match text reads (one list, matchtext's): a
     DEFAULT line whose `msg` is neutral and whose failure sits in `error`/`err.message` is
-    pulled and classified; the same payload at INFO (whose error fields match text ignores) and
-    a neutral DEFAULT line without error fields are left on the server."""
+    pulled and classified; the same payload at INFO (whose error fields match text ignores) is
+    left on the server. A neutral DEFAULT line with its text under `msg` is pulled too (the
+    signatures' clauses read the usual message fields only: logfilter.other_text_clause) and
+    matches nothing; one with its text under `message` is left on the server."""
     from forensics.signatures import load_catalog
     from forensics.signatures.classify import classify_store
 
@@ -404,11 +406,12 @@ def test_pushdown_pulls_a_failure_kept_only_in_structured_error_fields(store: St
             "jsonPayload": neutral | {"error": "Auth unreachable after 0.51s"},
         },
         base | {"insertId": "plain", "jsonPayload": neutral},
+        base | {"insertId": "usual", "jsonPayload": {"message": "request finished"}},
     ]
     catalog = load_catalog()
     with Emulator(entries, clock=FastForwardClock()) as em:
         g.collect_from(store, em, metrics=False, signatures=catalog.active())
-    assert {i for _, i in g.stored_ids(store)} == {"zerolog", "pino", "flat"}
+    assert {i for _, i in g.stored_ids(store)} == {"zerolog", "pino", "flat", "plain"}
     classify_store(store, catalog)
     found = dict(
         store.conn.execute("SELECT insert_id, signature FROM signature_matches").fetchall()

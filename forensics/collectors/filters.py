@@ -198,7 +198,7 @@ def _text_terms(terms: Sequence[str], fields: Sequence[str]) -> str:
 def run_candidates(project: str) -> str:
     """What of the Cloud Run revision logs is worth pulling: failures and platform events."""
     # imported here: the signatures package loads DuckDB, which `--help` must not
-    from forensics.signatures.logfilter import error_fields_clause
+    from forensics.signatures.logfilter import error_fields_clause, other_text_clause
 
     default_lines = _all(
         "severity=DEFAULT",
@@ -215,6 +215,9 @@ def run_candidates(project: str) -> str:
         f"({default_lines})",
         # a failure a structured logger keeps in `error`/`err.message`, beside a neutral `msg`
         error_fields_clause(),
+        # a logger that writes no severity and its text under `msg`, `event`, ... (zap, pino,
+        # structlog): the signatures' clauses read the usual message fields only
+        other_text_clause(),
     ]
     return "(" + " OR ".join(clauses) + ")"
 

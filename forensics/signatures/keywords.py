@@ -32,6 +32,7 @@ _SMALL_CLASS = 8
 _NEWLINE = 10
 _RE_SPECIAL = set("\\.^$|?*+()[]{}")
 
+_POSIX_CLASS = re.compile(r"\[:\^?[a-z]+:\]")
 Keywords = frozenset[str]
 _EMPTY: Keywords = frozenset([""])
 _NEWLINE_CATEGORIES = {_c.CATEGORY_SPACE, _c.CATEGORY_NOT_DIGIT, _c.CATEGORY_NOT_WORD}
@@ -191,6 +192,8 @@ def keyword_chain(regex: str, length: int = 2) -> Chain | None:
 @functools.lru_cache(maxsize=4096)
 def _keyword_chain(regex: str, length: int) -> tuple[Need, ...] | None:
     """``keyword_chain``, as a tuple (the cached value is never changed)."""
+    if _POSIX_CLASS.search(regex):
+        return None  # Python's parser reads RE2's [[:space:]] as a set of "[", ":", ...
     try:
         tree = _p.parse(regex)
     except (re.error, ValueError, OverflowError, RecursionError):

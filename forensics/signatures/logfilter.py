@@ -18,16 +18,27 @@ from __future__ import annotations
 
 import re
 
-from forensics.signatures.condition import And, Name, Node, Not
+from forensics.normalize import JSON_MESSAGE_KEYS
+from forensics.signatures.condition import And, Name, Node, Not, Or
 from forensics.signatures.keywords import keyword_chain, minimal, re_escape
 from forensics.signatures.matchtext import ERROR_FIELD_MIN_SEVERITY, ERROR_FIELD_PATHS
 from forensics.signatures.model import Predicate, Selection, Signature
 from forensics.signatures.predicates import regex_for
 
-__all__ = ["ERROR_FIELDS", "MESSAGE_FIELDS", "error_fields_clause", "signature_filter"]
+__all__ = [
+    "ERROR_FIELDS",
+    "MESSAGE_FIELDS",
+    "OTHER_TEXT_KEYS",
+    "error_fields_clause",
+    "other_text_clause",
+    "signature_filter",
+]
 
 # Where the message text lives on the wire (normalize takes the same places first).
 MESSAGE_FIELDS = ("textPayload", "jsonPayload.message", "protoPayload.status.message")
+# The other keys normalize takes a JSON entry's text from (a structured logger's `msg`,
+# structlog's `event`, ...), error keys aside (error_fields_clause covers those).
+OTHER_TEXT_KEYS = tuple(k for k in JSON_MESSAGE_KEYS[1:] if f"$.{k}" not in ERROR_FIELD_PATHS)
 
 
 def _logging_path(json_path: str) -> str:
@@ -46,7 +57,8 @@ def _top_key(field: str) -> str:
 
 # Their top-level keys: a presence test on `jsonPayload.err` covers `jsonPayload.err.message`.
 _ERROR_KEYS = tuple(dict.fromkeys(_top_key(f) for f in ERROR_FIELDS))
-_ANCHOR_START = re.compile(r"^((?:\(\?[a-zA-Z]+\))?)\^")
+# a leading ^, also inside the group regex_for wraps a regex in, after its flags
+_ANCHOR_START = re.compile(r"^((?:\(\?:)?(?:\(\?[a-zA-Z]+\))?)\^")
 _SEVERITY_NAMES = {
     0: "DEFAULT",
     100: "DEBUG",
@@ -69,6 +81,16 @@ _TEXT_FIELDS = {
 def quote(text: str) -> str:
     """A Logging-query string literal (backslash and double quote escaped)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def other_text_clause() -> str:
+    """DEFAULT entries whose text is under another key than ``message`` (OTHER_TEXT_KEYS): one
+    clause for the whole catalog, since the signatures' clauses test the usual message fields
+    only (repeated for every key they would not fit the filter). A logger that writes no
+    severity and its text under `msg` is pulled whole; one that writes a severity is pulled by
+    the candidates' severity tests (WARNING and worse) like any other."""
+    present = " OR ".join(f"jsonPayload.{key}:*" for key in OTHER_TEXT_KEYS)
+    return f"(severity=DEFAULT AND NOT jsonPayload.message:* AND ({present}))"
 
 
 def error_fields_clause() -> str:
@@ -122,7 +144,7 @@ def _coarse_pattern(tests: list[Predicate]) -> str:
 def _message_pattern(tests: list[Predicate], bounded: bool) -> str:
     """One RE2 pattern that matches every text one of the message ``tests`` matches: their
     regexes, or ``bounded`` when those are too long together, the coarse keyword pattern."""
-    whole = _relaxed("|".join(regex_for(test) for test in tests))
+    whole = "|".join(_relaxed(regex_for(test)) for test in tests)
     return _coarse_pattern(tests) if bounded and len(whole) > MAX_PUSHDOWN_PATTERN else whole
 
 
@@ -175,7 +197,7 @@ def _node(sig: Signature, node: Node, bounded: bool) -> str | None:
     if isinstance(node, Name):
         return _selection(sig.selections[node.name], bounded)
     if isinstance(node, Not):
-        return None
+        return _not_below(sig, node.child) if bounded else None
     if isinstance(node, And):
         parts = [c for child in node.children if (c := _node(sig, child, bounded))]
         return "(" + " AND ".join(parts) + ")" if parts else None
@@ -192,6 +214,24 @@ def _node(sig: Signature, node: Node, bounded: bool) -> str | None:
     if merged:
         parts.insert(0, _message_clause(merged, bounded))
     return "(" + " OR ".join(parts) + ")"
+
+
+def _not_below(sig: Signature, node: Node) -> str | None:
+    """What ``not node`` implies that Logging can test: a stated level below a severity
+    (``level|lt: WARNING``, one of an OR of exclusions) leaves that severity and worse, and
+    DEFAULT (whose level is read from its text: forensics.signatures.levels). None: nothing."""
+    names = node.children if isinstance(node, Or) else (node,)
+    clauses = []
+    for name in names:
+        if not isinstance(name, Name):
+            continue
+        preds = sig.selections[name.name].predicates
+        if len(preds) == 1 and preds[0].field == "level" and len(preds[0].values) == 1:
+            floor = _SEVERITY_NAMES.get(int(preds[0].values[0]))
+            op = {"lt": ">=", "lte": ">"}.get(preds[0].modifier)
+            if floor and op:
+                clauses.append(f"(severity{op}{floor} OR severity=DEFAULT)")
+    return " AND ".join(clauses) if clauses else None
 
 
 def signature_filter(sig: Signature, *, bounded: bool = False) -> str:
