@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
@@ -21,13 +21,9 @@ from forensics.signatures.catalog import Catalog, load_catalog
 from forensics.signatures.compile import classification_sql
 from forensics.store import Store, transaction
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ["MATCH_COLUMNS", "classify_store", "lean_planning"]
 
 MATCH_COLUMNS = ", ".join(f'"{c}"' for c in column_names("signature_matches"))
-_ENTRY_COLUMNS = [c for c in column_names("log_entries") if c not in ("source", "ingest_id")]
 
 
 def _scope(
