@@ -104,12 +104,12 @@ def _relaxed(regex: str) -> str:
     return _ANCHOR_START.sub(r"\1", regex)
 
 
-# A signature's message regexes longer than this together are pushed down coarser, as keywords
-# one of which each text they match holds (forensics.signatures.keywords): still a superset.
-# Written out once per message field, the regexes themselves took auth/timeout's clause past
-# the share of the API's 20,000-character filter the collector packs clauses by
-# (collectors.filters._pack); more entries come back, and the local pass decides.
-MAX_PUSHDOWN_PATTERN = 1000
+# A signature's message clause longer than this (its regexes written out once per message
+# field) is pushed down coarser, as keywords one of which each text they match holds
+# (forensics.signatures.keywords): still a superset. A fifth of the API's 20,000-character
+# filter is each clause's share when the collector packs them (collectors.filters._pack);
+# auth/timeout's regexes passed it. More entries come back, and the local pass decides.
+MAX_PUSHDOWN_CLAUSE = 3900
 
 
 def _coarse_pattern(tests: list[Predicate]) -> str:
@@ -141,16 +141,18 @@ def _coarse_pattern(tests: list[Predicate]) -> str:
     return "|".join(f"(?:{part})" for part in parts)
 
 
-def _message_pattern(tests: list[Predicate], bounded: bool) -> str:
-    """One RE2 pattern that matches every text one of the message ``tests`` matches: their
-    regexes, or ``bounded`` when those are too long together, the coarse keyword pattern."""
-    whole = "|".join(_relaxed(regex_for(test)) for test in tests)
-    return _coarse_pattern(tests) if bounded and len(whole) > MAX_PUSHDOWN_PATTERN else whole
+def _fields_clause(pattern: str) -> str:
+    quoted = quote(pattern)
+    return "(" + " OR ".join(f"{f}=~{quoted}" for f in MESSAGE_FIELDS) + ")"
 
 
 def _message_clause(tests: list[Predicate], bounded: bool) -> str:
-    pattern = quote(_message_pattern(tests, bounded))
-    return "(" + " OR ".join(f"{f}=~{pattern}" for f in MESSAGE_FIELDS) + ")"
+    """The message fields matching one of the ``tests``' regexes; ``bounded``, when that is
+    longer than MAX_PUSHDOWN_CLAUSE, their coarse keyword pattern instead."""
+    exact = _fields_clause("|".join(_relaxed(regex_for(test)) for test in tests))
+    if bounded and len(exact) > MAX_PUSHDOWN_CLAUSE:
+        return _fields_clause(_coarse_pattern(tests))
+    return exact
 
 
 def _predicate(pred: Predicate) -> str | None:
@@ -236,6 +238,6 @@ def _not_below(sig: Signature, node: Node) -> str | None:
 
 def signature_filter(sig: Signature, *, bounded: bool = False) -> str:
     """The clause for ``sig``; empty when nothing in it can narrow the query. ``bounded``: the
-    collector's, whose message regexes over MAX_PUSHDOWN_PATTERN are keywords; unbounded, the
+    collector's, whose message clauses over MAX_PUSHDOWN_CLAUSE read keywords; unbounded, the
     one a person reads and runs in the Console (reports' query links), the regexes as written."""
     return _node(sig, sig.tree, bounded) or ""
