@@ -85,7 +85,7 @@ def test_patterns_list_show_lint_test(runner: CliRunner) -> None:
     shown = runner.invoke(app, ["patterns", "show", "startup/exit-code-3", "--json"])
     info = json.loads(shown.output)
     assert info["issues"] == [] and info["symptom_of"] == ["#1278", "#1263"]
-    assert "textPayload=~" in info["logging_filter"]
+    assert "textPayload=~" in info["logging_filter"] and "textPayload=~" in info["pushdown_filter"]
     lint = runner.invoke(app, ["patterns", "lint"])
     assert lint.exit_code == 0 and "no problems" in lint.output
     test = runner.invoke(app, ["patterns", "test"])

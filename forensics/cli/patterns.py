@@ -98,7 +98,8 @@ def show(
     patterns: PatternsOption = None,
     issues_file: IssuesFileOption = None,
 ) -> None:
-    """Show one signature: its file, its Cloud Logging filter and its compiled SQL condition.
+    """Show one signature: its file, its Cloud Logging filter, the collector's pushdown of it and
+    its compiled SQL condition.
 
     Example:
         forensics patterns show startup/exit-code-3
@@ -121,6 +122,7 @@ def show(
         "path": str(sig.path),
         "description": sig.description,
         "logging_filter": sig.logging_filter(),
+        "pushdown_filter": sig.pushdown_filter(),
         "sql_condition": condition_sql(sig),
     }
     if as_json:
@@ -131,8 +133,10 @@ def show(
         text = ", ".join(value) or "none" if isinstance(value, list) else str(value)
         console.print(f"[bold]{key}[/bold]: ", end="", highlight=False)
         console.print(text, markup=False, highlight=False)
-    console.print("[bold]Cloud Logging filter[/bold] (superset, for pushdown):")
+    console.print("[bold]Cloud Logging filter[/bold] (a superset of its entries, for the Console):")
     console.print(info["logging_filter"], markup=False, soft_wrap=True)
+    console.print("[bold]Collector pushdown[/bold] (the same, bounded: forensics collect):")
+    console.print(info["pushdown_filter"], markup=False, soft_wrap=True)
     console.print(f"[bold]file[/bold] {sig.path}:")
     assert sig.path is not None
     console.print(sig.path.read_text(encoding="utf-8"), markup=False, highlight=False)
