@@ -3,7 +3,11 @@
 The clause matches a *superset* of the signature's entries: exclusions (``not ...``) and tests
 Cloud Logging cannot express (the derived ``level``, latency) are dropped, and regex anchors
 are relaxed, because the server sees raw payloads (ANSI codes included) while we match the
-normalized text. The collector fetches with the clause and the local pass decides.
+normalized text. The collector fetches with the clause and the local pass decides. Two forms:
+``signature_filter(sig)``, the regexes as written (the reports' Console links), and with
+``bounded`` the collector's, in which a message clause too long for its share of a filter reads
+keywords instead and an exclusion of lines stated below a level keeps that severity and worse
+(and DEFAULT, whose level is read from its text).
 
 A signature's message tests also read the structured error fields (``error``, ``err.message``,
 ...; ``matchtext.ERROR_FIELD_PATHS``). Repeating every regex on each of those fields would
