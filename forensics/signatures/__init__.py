@@ -3,7 +3,8 @@
 Public API:
   - ``load_catalog(directory=None) -> Catalog``: ``.signatures`` (precedence order), ``.version``,
     ``.get(id)``; each Signature has ``.id, .title, .level, .references, .description`` and
-    ``.logging_filter()`` (a Cloud Logging clause matching a superset of its entries).
+    ``.logging_filter()`` (a Cloud Logging clause matching a superset of its entries) and
+    ``.pushdown_filter()`` (the same clause as the collector sends it, bounded in length).
   - ``classify_store(store, catalog=None, since=None, until=None, *, ingest_id=None) -> int``.
   - ``classify_texts(texts)`` / ``classify_files(paths)``: classify without a store
     (forensics.signatures.classify_input, imported on first use: reading a store needs none of

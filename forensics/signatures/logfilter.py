@@ -42,7 +42,9 @@ __all__ = [
 MESSAGE_FIELDS = ("textPayload", "jsonPayload.message", "protoPayload.status.message")
 # The other keys normalize takes a JSON entry's text from (a structured logger's `msg`,
 # structlog's `event`, ...), error keys aside (error_fields_clause covers those).
-OTHER_TEXT_KEYS = tuple(k for k in JSON_MESSAGE_KEYS[1:] if f"$.{k}" not in ERROR_FIELD_PATHS)
+OTHER_TEXT_KEYS = tuple(
+    k for k in JSON_MESSAGE_KEYS if k != "message" and f"$.{k}" not in ERROR_FIELD_PATHS
+)
 
 
 def _logging_path(json_path: str) -> str:
