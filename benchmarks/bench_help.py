@@ -57,7 +57,7 @@ def _medians(
     runs: dict[str, list[dict[str, float]]] = {side: [] for side in envs}
     for _ in range(repeat):
         for side, env in envs.items():
-            figures, _out = _timed(argv, env)
+            figures, _out, _err = _timed(argv, env)
             assert not figures["exit"], f"{side}: {argv}: exit {figures['exit']:.0f}"
             runs[side].append(figures)
     return {

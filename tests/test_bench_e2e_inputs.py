@@ -87,3 +87,67 @@ def test_the_sink_layout_puts_each_entry_in_its_log_and_hour(
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORENSICS_")}
     raw = bench._raw(files, tmp_path / "raw.duckdb", env)
     assert raw["rows"] == len(lines)
+
+
+def _real_lines(n: int | None = None) -> list[str]:
+    if not REAL.is_file():
+        pytest.skip(f"{REAL} is not beside this checkout")
+    lines = [line for line in REAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return lines[:n] if n else lines
+
+
+def test_a_json_array_export_is_loaded_by_duckdbs_array_reader(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    # `gcloud logging read --format=json` writes one JSON array, not NDJSON.
+    lines = _real_lines(400)
+    corpus = tmp_path / "export.json"
+    corpus.write_text(json.dumps([json.loads(line) for line in lines], indent=2), "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORENSICS_")}
+
+    raw = bench._raw([corpus], tmp_path / "raw.duckdb", env)
+
+    assert raw["rows"] == len(lines)
+    assert raw["tolerant"] == 0
+    assert bench._window_end(tmp_path / "raw.duckdb", env) > _latest(lines)
+
+
+def test_a_bad_line_is_skipped_by_the_raw_load_as_ingest_skips_it(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    lines = _real_lines(300)
+    corpus = tmp_path / "export.jsonl"
+    corpus.write_text("\n".join([*lines[:100], "{not json", *lines[100:]]) + "\n", "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORENSICS_")}
+
+    raw = bench._raw([corpus], tmp_path / "raw.duckdb", env)
+
+    assert raw["tolerant"] == 1  # the strict load failed; the figure is the tolerant one's
+    # DuckDB keeps the line it could not read as a row of NULLs; every other line is loaded
+    assert raw["rows"] == len(lines) + 1
+
+
+def test_a_corpus_duckdb_cannot_read_is_one_line_not_a_traceback(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "export.json"  # an array of something that is not JSON
+    corpus.write_text("[these are not log entries]\n", "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORENSICS_")}
+
+    with pytest.raises(SystemExit) as stop:
+        bench._raw([corpus], tmp_path / "raw.duckdb", env)
+
+    message = str(stop.value.code)
+    assert str(corpus) in message and "\n" not in message
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_directory_corpus_is_its_export_files(bench: ModuleType, tmp_path: Path) -> None:
+    # A log sink's day arrives as a directory tree of files, one per log and hour.
+    files = bench.write_sink_layout(REAL if REAL.is_file() else _real_lines(), tmp_path / "sink")
+    (tmp_path / "sink" / ".hidden").write_text("{}", "utf-8")
+
+    found = bench.corpus_files([tmp_path / "sink"])
+
+    assert sorted(found) == sorted(files)
+    assert bench.corpus_files([files[0]]) == [files[0]]
