@@ -349,7 +349,9 @@ def main() -> None:
     forensics = [sys.executable, "-m", "forensics"]
     store = workdir / "store.duckdb"
     files = given or [corpus]
-    if args.layout == "sink" and not given:
+    if args.layout == "sink":
+        if len(files) > 1:
+            sys.exit("--layout sink lays out one file as a sink writes it: give one --corpus file")
         sink = workdir / "sink"
         shutil.rmtree(sink, ignore_errors=True)
         files = write_sink_layout(corpus, sink)
