@@ -2,6 +2,9 @@
 -- description: The highest value per time bucket ($bucket_s seconds), service and metric type, for the metric overlays of the report's timeline (utilizations, Cloud SQL backends).
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $bucket_s INTEGER, $metric_types VARCHAR
 -- returns: bucket, service, metric_type, peak
+-- cost: the window's points of the listed metric types (metric_points filtered on point_time:
+--   row groups outside the window are skipped by their min/max), one hash aggregate: O(p) for
+--   the p points in the window; the rows out are buckets x services x types.
 SELECT
     to_timestamp(floor(epoch(point_time) / $bucket_s) * $bucket_s) AS bucket,
     coalesce(service, '(none)') AS service,

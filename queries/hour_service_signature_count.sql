@@ -2,6 +2,9 @@
 -- description: Primary signature matches per hour, service and signature in the window, with the first and last entries (identity and revision), the distinct revisions, instances and catalog versions, and how many fell at or after $recent_since (watch's last interval; $until counts none). The one source of per-signature counts: the analysis' hourly table, the report's per-signature rows (aggregated) and watch's spike check all read it (classify the window first).
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $recent_since TIMESTAMPTZ
 -- returns: hour, service, signature, n, n_recent, first_seen, first_insert_id, first_revision, last_seen, last_insert_id, last_revision, revisions, instances, catalog_versions
+-- cost: the window's primary matches (signature_matches filtered on timestamp), one hash
+--   aggregate: O(m) for the m matches in the window, and per group its distinct revisions,
+--   instances and catalog versions sorted (O(d log d) for a group's d distinct values).
 SELECT
     date_trunc('hour', "timestamp") AS hour,
     coalesce(service, '(none)') AS service,

@@ -2,6 +2,11 @@
 -- description: Runs of consecutive minutes where a resource's metric stays at or over a threshold (or above the fewest the resource ever ran): the metric signals.
 -- params: $metric_type VARCHAR, $threshold DOUBLE, $min_points INTEGER, $sum_series BOOLEAN, $above_baseline BOOLEAN
 -- returns: service, resource_type, resource_labels, start, end, points, peak, baseline
+-- cost: run when a collect rebuilds the signals table (forensics/collectors/signals.py), not by
+--   an analysis, which reads that table (queries/window_signals.sql). Every point of
+--   $metric_type in the store: O(p) to put them into resource-minutes, a hash join with each
+--   resource's smallest value and one sort per resource for both windows: O(q log q) for the q
+--   resource-minutes. The baseline ("the fewest the resource ever ran") needs all of them.
 -- Values: a distribution counts by its value_max (at least one sample was that high) and a
 -- '%' unit becomes a fraction, so every utilization compares with a fraction threshold.
 -- $sum_series sums the series of one resource in one minute (num_backends per database) instead

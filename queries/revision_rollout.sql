@@ -2,7 +2,8 @@
 -- description: When a revision went live: its "Ready condition ... True for Revision" audit event, else its first entry, both from $since on (the look-back: forensics/incidents/lookback.py).
 -- params: $revision VARCHAR, $since TIMESTAMPTZ
 -- returns: service, ready_at, first_seen
--- cost: one scan of the entries from $since (timestamp, revision, log_id, message columns).
+-- cost: one scan of the entries from $since (timestamp, revision, log_id, message columns):
+--   O(e) for the e entries from $since on, one aggregate row.
 SELECT
     any_value(service) AS service,
     min("timestamp") FILTER (

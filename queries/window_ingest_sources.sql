@@ -2,6 +2,9 @@
 -- description: The sources collected: per source, its ingest runs and how many of the window's log entries and metric points it holds.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ
 -- returns: source, runs, accepted, duplicates, rejected, unfinished_runs, first_started, last_finished, entries_in_window, points_in_window
+-- cost: the ingest_id of the window's entries and metric points (scans filtered on time, so
+--   O(e + p) for the e entries and p points in the window), hash-aggregated per run, then
+--   every ingest run (O(r), a small table: the report lists each source) grouped by source.
 WITH entries_in AS (
     SELECT
         ingest_id,

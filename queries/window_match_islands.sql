@@ -2,6 +2,9 @@
 -- description: Primary signature matches in the window numbered into islands per service: a gap longer than $gap_s between consecutive matches of a service starts a new island.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ, $gap_s DOUBLE
 -- returns: timestamp, log_name, insert_id, island
+-- cost: O(m log m) for the window's m primary matches (signature_matches filtered on
+--   timestamp): a sort per service for the gap test and the running island number, and the
+--   final order.
 WITH marked AS (
     SELECT
         "timestamp",

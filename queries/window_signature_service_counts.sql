@@ -2,6 +2,8 @@
 -- description: Entries matching each signature per service in the window (any match, and as primary), with first/last seen and an example entry.
 -- params: $since TIMESTAMPTZ, $until TIMESTAMPTZ
 -- returns: signature, service, n, n_primary, first_seen, last_seen, example_insert_id
+-- cost: the window's matches (signature_matches filtered on timestamp), one hash aggregate:
+--   O(m) for the m matches in the window.
 SELECT
     signature,
     service,
