@@ -85,7 +85,16 @@ WHERE kind IS NOT NULL""",
 # it is vectorized, ILIKE and the regex are not. The seconds are extracted only from lines the
 # line regex matched. Cost: two scans of the lines' messages, the tests O(distinct messages).
 _DURATION = "'(?i)\\b(?:in|after|took)\\s+(\\d+(?:\\.\\d+)?)\\s*(ms|s)\\b'"
-_CONNECTED = "regexp_matches(e.message, '(?i)\\b(?:database|postgres(?:ql)?|cloud sql|db)\\b[^\\n]{0,80}?\\b(?:connected|connection (?:established|succeeded|successful|ok)|initiali[sz]ed)\\b[^\\n]{0,40}?\\b(?:in|after|took)\\s+\\d+(?:\\.\\d+)?\\s*(?:ms|s)\\b')"  # noqa: E501
+# The database named before the verb ("Database connected in 2.3s") or after it ("connected to
+# the database in 2.3s").
+_DB_WORD = "(?:database|postgres(?:ql)?|cloud sql|db)"
+_CONNECTED_VERB = "connected|connection (?:established|succeeded|successful|ok)"
+_CONNECTED = (
+    "regexp_matches(e.message, '(?i)(?:"
+    f"\\b{_DB_WORD}\\b[^\\n]{{0,80}}?\\b(?:{_CONNECTED_VERB}|initiali[sz]ed)\\b"
+    f"|\\b(?:{_CONNECTED_VERB}) to\\b[^\\n]{{0,20}}?\\b{_DB_WORD}\\b"
+    ")[^\\n]{0,40}?\\b(?:in|after|took)\\s+\\d+(?:\\.\\d+)?\\s*(?:ms|s)\\b')"
+)
 DB_TIMINGS = Derived(
     "db_timings",
     f"""

@@ -3,6 +3,7 @@ health checks that fail on 5xx as well as on timeouts."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,45 @@ def test_health_check_fails_when_health_requests_answer_5xx(store: Store) -> Non
     assert health_check["status"] == "fail"
     assert f"{failed:,} answered 5xx" in health_check["measured"]
     assert f"{total:,} /health* requests" in health_check["measured"]
+
+
+def _line(n: int, when: datetime, **payload: Any) -> str:
+    return json.dumps(
+        {
+            "timestamp": when.isoformat().replace("+00:00", "Z"),
+            "insertId": f"conn-{n}",
+            "severity": "INFO",
+            "logName": "projects/p/logs/run.googleapis.com%2Fstdout",
+            "resource": {
+                "type": "cloud_run_revision",
+                "labels": {"service_name": "orders", "revision_name": "orders-00001-abc"},
+            },
+            **payload,
+        }
+    )
+
+
+def test_db_connection_check_reads_connected_to_the_database_in(
+    store: Store, tmp_path: Path
+) -> None:
+    """The documented form of a logged connection timing, "connected to the database in 2.3s"
+    (the verb first, as most apps log it), is a timed attempt like "Database connected in 2.3s";
+    it was not counted, so the check said no_data on a day of fast connections."""
+    start = datetime(2025, 10, 2, 14, tzinfo=UTC)
+    texts = [
+        "connected to the database in 2.3s",
+        "Connected to PostgreSQL in 120ms",
+        "Database connected in 0.5s",
+        "Successfully connected to the db after 12.5 s",
+    ]
+    export = tmp_path / "connections.jsonl"
+    lines = [_line(i, start + timedelta(minutes=i), textPayload=t) for i, t in enumerate(texts)]
+    lines.append(_line(9, start + timedelta(minutes=9), jsonPayload={"message": texts[0]}))
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ingest_files(store, [export])
+    window = Window(start, start + timedelta(hours=1))
+    result = build_analysis(store, window, registry=load_registry(None))
+    db = check(result, "db-connection")
+    assert db["status"] == "fail"  # 12.5 s is over the 10 s target
+    assert db["measured"].startswith(f"{len(lines)} timed attempts, 1 at or over 10 s")
+    assert "longest 12.5 s" in db["measured"]
