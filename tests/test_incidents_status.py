@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from forensics.cli import app
 from forensics.incidents import build_analysis, load_registry
+from forensics.ingest import ingest_files
 from forensics.store import open_store
 from forensics.timeutil import Window
+from tests.conftest import REAL_STAGING_ENTRIES, requires_real_staging
 from tests.incidents_support import DEMO_WINDOW, demo_registry, demo_store_copy, demo_truth
 
 
@@ -157,3 +162,48 @@ def test_first_and_last_seen_name_the_entrys_own_place(demo_db: Path, result) ->
     assert status["first_seen_revision"] is None
     assert status["first_seen_place"] == first[0][2]
     assert f"on {status['last_seen_place']}" in status["basis"]
+
+
+@requires_real_staging
+def test_a_window_that_ends_before_the_claimed_fix_is_no_contradiction(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """Real export, shipped claims: #1278 is claimed resolved at 2025-09-17T00:00Z and its
+    2025-09-16 evidence is all before that. The day ending at the fix said "active until the
+    fix, as claimed"; the same day ending an hour earlier said "claimed resolved, but no fix
+    time or revision is given", a contradiction (exit 1 with --fail-on-contradiction), though
+    the claim and the lines were the same. Any window that ends before a claimed fix holds only
+    evidence from before it."""
+    db = tmp_path / "real.duckdb"
+    with open_store(db) as store:
+        ingest_files(store, [REAL_STAGING_ENTRIES])
+    registry = load_registry(None)
+    claimed = {i.id: i.claimed_resolved_at for i in registry.issues}
+    fix = claimed["#1278"]
+    assert fix is not None
+    at_fix = Window(fix - timedelta(hours=24), fix)
+    before = Window(fix - timedelta(hours=25), fix - timedelta(hours=1))
+    with open_store(db) as store:
+        statuses = [
+            issue(build_analysis(store, w, registry=registry), "#1278") for w in (at_fix, before)
+        ]
+    for status in statuses:
+        assert status["evidence"] and when(status["last_seen"]) < before.until
+        assert status["status"] == "ACTIVE" and status["active_before_fix"]
+        assert status["contradiction"] is False
+        assert status["fix"]["time"] == fix.isoformat().replace("+00:00", "Z")
+        assert "no fix time or revision is given" not in status["basis"]
+    assert statuses[0]["evidence"] == statuses[1]["evidence"]
+    # #395's timeouts of 2025-09-07, days before its claimed fix (2025-09-11)
+    fix_395 = claimed["#395"]
+    assert fix_395 is not None
+    day = datetime(2025, 9, 8, tzinfo=UTC)
+    assert day < fix_395
+    args = ["issues", "--hours", "24", "--until", day.isoformat(), "--db", str(db)]
+    result = runner.invoke(app, [*args, "--issue", "#395", "--json"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.stdout)["issues"][0]
+    assert status["evidence"].get("auth/timeout")
+    assert status["status"] == "ACTIVE" and not status["contradiction"]
+    assert str(fix_395.year) in status["basis"] and "after the window's end" in status["basis"]
+    assert runner.invoke(app, [*args, "--fail-on-contradiction"]).exit_code == 0

@@ -6,9 +6,9 @@ Rules (F = the fix time: the claimed fix revision's rollout, else ``claimed_reso
     were still draining are not counted).
   - RESOLVED: no evidence since F, and since F at least ``min_requests_after_fix`` requests or
     ``min_starts_after_fix`` instance starts of the issue's services: absence means something.
-  - ACTIVE: evidence in the window and no fix time at or before the window's end; or evidence
-    in the window before F and too little traffic since F to call it resolved (the basis says
-    "fix claimed at F, evidence until T": the issue was active up to the fix, as claimed).
+  - ACTIVE: evidence in the window and no fix time; or evidence in the window before F (a
+    window that ends before F, or too little traffic since F to call it resolved: the basis
+    says so): the issue was active up to the fix, as claimed, which is no contradiction.
   - QUIET: no evidence in the window at all (and too little traffic since F, if any, to tell).
 A claimed-resolved issue that is REGRESSED, or ACTIVE with no fix time, or a claimed-open one
 that is RESOLVED, is a contradiction; the meta issue (``meta: contradictions``, #1176) is
@@ -151,11 +151,12 @@ def _status_of(
         )
         return out
     fix = history.fixes.get(issue.id)
-    if fix is not None and fix["time"] > window.until:
-        fix = None  # the window ends before the fix: judge it as unfixed
     out.fix = fix
     if fix is None:
         _unfixed(out, in_window, counts, issue)
+        return out
+    if fix["time"] > window.until:
+        _before_fix(out, in_window, counts, issue, fix)
         return out
     # Traffic of the services the evidence came from, and of the fixed one.
     services = set(rows["service"].cast(pl.String).drop_nulls().unique().to_list()) - {""}
@@ -223,6 +224,29 @@ def _unfixed(
         out.basis = (
             f"{in_window.height:,} {_noun(issue)} in the window ({_top(counts)}), "
             f"{_last(in_window)}; {claim}."
+        )
+    else:
+        out.status = "QUIET"
+        out.basis = f"No evidence in the window; {claim}."
+
+
+def _before_fix(
+    out: IssueStatus,
+    in_window: pl.DataFrame,
+    counts: dict[str, int],
+    issue: TrackedIssue,
+    fix: dict[str, Any],
+) -> None:
+    """The window ends before the claimed fix: its evidence is from before the fix, which is
+    what the claim says (the issue was active until then), so ACTIVE up to the fix, never a
+    contradiction; a window with none is QUIET. Nothing after the fix is in the window."""
+    claim = f"the fix is claimed at {iso(fix['time'])} ({fix['source']}), after the window's end"
+    if in_window.height:
+        out.status = "ACTIVE"
+        out.active_before_fix = True
+        out.basis = (
+            f"{in_window.height:,} {_noun(issue)} in the window ({_top(counts)}), "
+            f"{_last(in_window)}; {claim}: the window says nothing about the fix."
         )
     else:
         out.status = "QUIET"
