@@ -128,6 +128,9 @@ def normalize_sql(
     # The LogSeverity number, NULL for an unknown name: one CASE both checks and converts (an
     # IN list of the nine names became a hash join, run twice).
     severity_case = " ".join(f"WHEN '{name}' THEN {num}" for name, num in SEVERITY_LEVELS.items())
+    # proto3 JSON parsers take an enum's number too (``"severity": 500``): its name is stored.
+    severity_case += " " + " ".join(f"WHEN '{num}' THEN {num}" for num in SEVERITY_LEVELS.values())
+    severity_name = " ".join(f"WHEN '{num}' THEN '{name}'" for name, num in SEVERITY_LEVELS.items())
     # Lines arrive without their line end (forensics.ndjson cuts it out in bulk: substr() here
     # scanned every character of every entry, a twentieth of the load).
     raw_expr = "json(line)" if minify_raw else "line"
@@ -175,7 +178,8 @@ WITH {given}lines AS (
     SELECT *,
         {_time_cast('"timestamp"')} AS ts,
         {_time_cast("receiveTimestamp")} AS rts,
-        upper(coalesce(severity, 'DEFAULT')) AS sev,
+        CASE upper(coalesce(severity, 'DEFAULT')) {severity_name}
+            ELSE upper(coalesce(severity, 'DEFAULT')) END AS sev,
         CAST(CASE upper(coalesce(severity, 'DEFAULT')) {severity_case} END AS SMALLINT) AS sev_num,
         TRY_CAST(status AS INTEGER) AS http_code,
         url_decode(logName) AS decoded_log_name

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from forensics.cli import app
 from forensics.ingest import ingest_files, ingest_texts
 from forensics.limits import MAX_DEPTH, MAX_FIELD_CHARS, TRUNCATION_MARK
+from forensics.schema import SEVERITY_LEVELS
 from forensics.signatures import classify_files, load_catalog
 from forensics.store import Store, open_store
 
@@ -314,6 +315,32 @@ def test_wrong_types_keep_values_faithfully(store: Store) -> None:
     assert ingest_texts(store, texts, "t").accepted == 1
     row = store.conn.execute("SELECT http_status, http_latency_ms FROM entries").fetchone()
     assert row == (503, 1500.0)
+
+
+def test_severity_as_its_enum_number_is_kept_as_its_name(store: Store, tmp_path: Path) -> None:
+    """proto3 JSON writes an enum by name, and its parsers take the number too: a LogEntry whose
+    severity is 500 is an ERROR entry (protojson with enum numbers, hand-written fixtures). It
+    was rejected as "unknown LogSeverity 500", by ingest (both readers) and classify; a number
+    LogSeverity does not define is still refused by name."""
+    numbered = [entry(i, severity=num) for i, num in enumerate(SEVERITY_LEVELS.values())]
+    unknown = entry(99, severity=7)
+    path = tmp_path / "numbers.jsonl"
+    path.write_text(lines(*numbered, unknown), encoding="utf-8")
+    result = ingest_files(store, [path])
+    assert result.accepted == len(numbered)
+    assert [r.problem for r in result.rejections] == ["field severity: unknown LogSeverity 7"]
+    rows = store.conn.execute(
+        "SELECT insert_id, severity, severity_number FROM entries ORDER BY severity_number"
+    ).fetchall()
+    levels = SEVERITY_LEVELS.items()
+    assert rows == [(e["insertId"], *lv) for e, lv in zip(numbered, levels, strict=True)]
+    # the careful reader (a CRLF file) and classify say the same
+    crlf = tmp_path / "numbers-crlf.jsonl"
+    crlf.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    with open_store(tmp_path / "careful.duckdb") as careful:
+        assert ingest_files(careful, [crlf]).accepted == len(numbered)
+    run = classify_files([path], load_catalog())
+    assert [r.error is None for r in run.results] == [True] * len(numbered) + [False]
 
 
 # --- oversized entries ---------------------------------------------------------------------
