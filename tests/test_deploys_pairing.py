@@ -1,11 +1,12 @@
-"""Deploy pairing by time ranges gives exactly what the plain rule says, on any event list.
+"""Deploy pairing by bisection gives exactly what the plain rule says, on any event list.
 
 The rule (forensics.incidents.deploys; the kind of each marker and the previous-revision links
-are shared with it): a call is paired with the first unused Ready event of its
-service at or within 15 min after it, else the last one within 2 min before it; a revision label
-no event names goes to the last unnamed call of its service between 15 min before and 2 min
-after it. The reference below applies that rule by scanning every event for every call (the
-former, quadratic implementation); the indexed one must agree with it event for event.
+are shared with it): each Ready event goes to the call of its service nearest it in time among
+those at most 15 min before it or 2 min after it (the call before it on equal distance, then
+the first call), and each call keeps the nearest event it was given (the first on equal
+distance); a revision label no event names goes to the last unnamed call of its service between
+15 min before and 2 min after it. The reference below applies that rule by scanning every call
+for every event; the indexed one must agree with it event for event.
 """
 
 from __future__ import annotations
@@ -23,23 +24,33 @@ from forensics.incidents.deploys import _AFTER, _BEFORE, _Event, _marker
 T0 = datetime(2025, 9, 16, tzinfo=UTC)
 
 
-def _reference_pair(call: _Event, events: list[_Event], kind: str) -> _Event | None:
-    same = [e for e in events if e.kind == kind and e.service == call.service and not e.used]
-    after = [e for e in same if call.time <= e.time <= call.time + _AFTER]
-    before = [e for e in same if call.time - _BEFORE <= e.time < call.time]
-    found = (
-        min(after, key=lambda e: e.time)
-        if after
-        else (max(before, key=lambda e: e.time) if before else None)
-    )
-    if found is not None:
-        found.used = True
-    return found
+def _reference_assign(events: list[_Event], kind: str) -> dict[int, _Event]:
+    calls = [e for e in events if e.kind == "call"]
+    kept: dict[int, tuple[timedelta, int, _Event]] = {}
+    for order, event in enumerate(e for e in events if e.kind == kind):
+        near = [
+            (abs(event.time - call.time), 0 if call.time <= event.time else 1, index, call)
+            for index, call in enumerate(calls)
+            if call.service == event.service
+            and call.time - _BEFORE <= event.time <= call.time + _AFTER
+        ]
+        if not near:
+            continue
+        gap, _, _, call = min(near, key=lambda candidate: candidate[:3])
+        held = kept.get(id(call))
+        if held is None or (gap, order) < held[:2]:
+            kept[id(call)] = (gap, order, event)
+    return {key: event for key, (_, _, event) in kept.items()}
 
 
 def _reference_markers(events: list[_Event]) -> list[dict[str, Any]]:
+    reporting = {kind: _reference_assign(events, kind) for kind in ("revision", "service")}
+
     def pair(call: _Event, kind: str) -> _Event | None:
-        return _reference_pair(call, events, kind)
+        found = reporting[kind].get(id(call))
+        if found is not None:
+            found.used = True
+        return found
 
     calls = [e for e in events if e.kind in ("call", "connector")]
     out = [deploys._call_marker(call, pair)[0] for call in calls]
@@ -96,3 +107,49 @@ def test_indexed_pairing_agrees_with_the_plain_rule(events: list[_Event]) -> Non
     expected = _reference_markers(copy.deepcopy(events))
     got = [m.as_dict() for m, _ in deploys._markers(copy.deepcopy(events))]
     assert got == expected
+
+
+def _ev(second: float, kind: str, n: int, revision: str | None = None) -> _Event:
+    return _Event(
+        time=T0 + timedelta(seconds=second),
+        insert_id=f"id-{n}",
+        service="orders-api",
+        kind=kind,
+        method="google.cloud.run.v1.Services.ReplaceService" if kind == "call" else "",
+        severity="NOTICE" if kind == "call" else "INFO",
+        revision=revision,
+        ready=True if kind != "call" else None,
+    )
+
+
+def _paired(events: list[_Event]) -> dict[str, str | None]:
+    """Each call's marker: its insert id -> the revision it is credited with."""
+    return {
+        m.insert_id: m.revision
+        for m, _ in deploys._markers(events)
+        if m.method.endswith("ReplaceService")
+    }
+
+
+def test_a_ready_event_goes_to_the_call_nearest_it_not_the_first_call_before_it() -> None:
+    # A bad deploy at 14:10:00 whose revision never became Ready, then the fix deployed at
+    # 14:12:30, Ready 20 s later: the fix's call rolled the fix out, not the bad one's.
+    events = [
+        _ev(0, "call", 1),
+        _ev(150, "call", 2),
+        _ev(170, "revision", 3, "orders-api-00012-fix"),
+    ]
+    assert _paired(events) == {"id-1": None, "id-2": "orders-api-00012-fix"}
+
+
+def test_calls_logged_after_their_ready_events_each_keep_their_own() -> None:
+    # The real export's order: Cloud Run logs the call when its operation ends, seconds after
+    # the revision's Ready event (2025-08-25 16:19:01 Ready, 16:19:07 ReplaceService). Two
+    # deploys five minutes apart: the first call must not take the second one's revision.
+    events = [
+        _ev(0, "revision", 1, "orders-api-00011-aaa"),
+        _ev(6, "call", 2),
+        _ev(300, "revision", 3, "orders-api-00012-bbb"),
+        _ev(306, "call", 4),
+    ]
+    assert _paired(events) == {"id-2": "orders-api-00011-aaa", "id-4": "orders-api-00012-bbb"}

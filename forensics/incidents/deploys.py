@@ -6,14 +6,14 @@ Usage:
   deploy markers and the drift between each service's consecutive configurations, oldest first
   (callers keep the window's part). The last audit entries of each service before the
   look-back seed the configuration its first deploy in it is compared with.
-  Cost: O(a log a + a·u) for a audit events and revision labels, u the used Ready events of
-  one service a pairing passes within its range (minutes; nearly always none); one JSON parse
-  per call's configuration, the rest read in DuckDB; O(s) per configuration compared.
+  Cost: O(a log a) for a audit events and revision labels; one JSON parse per call's
+  configuration, the rest read in DuckDB; O(s) per configuration compared.
 
 A deploy call (``ReplaceService``, v2 ``UpdateService``/``CreateService``) is paired with the
-"Ready condition ... for Revision X" system event of the same service (after the call, or a
-moment before: Cloud Run logs the call when its operation ends), which names the revision and
-says whether it became ready. A call with no new revision is a traffic or no-op update.
+"Ready condition ... for Revision X" system event of the same service nearest it in time (up
+to 15 minutes after the call, or 2 minutes before it: Cloud Run logs the call when its
+operation ends, seconds after the Ready event), which names the revision and says whether it
+became ready. A call with no new revision is a traffic or no-op update.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ __all__ = ["deploys_and_drift"]
 _CALLS = ("ReplaceService", "UpdateService", "CreateService")
 _AFTER = timedelta(minutes=15)  # a rollout takes minutes
 _BEFORE = timedelta(minutes=2)  # the call is logged when its operation finishes
+_NONE = timedelta.max  # no call on that side of an event
 _SEED = 3  # audit entries per log and service read before the look-back: the configuration
 # the first deploy in it changed (a call, its Ready event and the service's)
 
@@ -160,34 +161,42 @@ def _earliest_latest(items: list[_T], time_of: Callable[[_T], datetime]) -> _T |
     return next(item for item in items if time_of(item) == latest)
 
 
-def _pair(call: _Event, timelines: dict[Hashable, _Timeline[_Event]], kind: str) -> _Event | None:
-    """The event of ``kind`` that reports on ``call``: first after it, else just before it.
+def _nearest_events(calls: list[_Event], events: list[_Event]) -> dict[int, _Event]:
+    """Which of ``events`` (Ready events of one kind, in time order) reports on which of
+    ``calls``, keyed by ``id(call)``.
 
-    O(log n + u): a bisection, then a walk over the u used events it meets (a range's first
-    event is nearly always unused), not over every event of the range."""
-    timeline = timelines.get((kind, call.service))
-    if timeline is None:
-        return None
-    items, times = timeline.items, timeline.times
-    found: _Event | None = None
-    start = bisect_left(times, call.time)
-    hi = call.time + _AFTER
-    for i in range(start, bisect_right(times, hi, lo=start)):
-        if not items[i].used:
-            found = items[i]
-            break
-    else:  # the latest unused one in [call - _BEFORE, call); among equal times the first
-        lo = call.time - _BEFORE
-        i = start - 1
-        while i >= 0 and times[i] >= lo and found is None:
-            found = None if items[i].used else items[i]
-            i -= 1
-        while found is not None and i >= 0 and times[i] == found.time:
-            found = found if items[i].used else items[i]
-            i -= 1
-    if found is not None:
-        found.used = True
-    return found
+    Each event goes to the call of its service nearest it in time among those it may report
+    on: one at most ``_AFTER`` before it (a rollout takes minutes) or at most ``_BEFORE`` after
+    it (Cloud Run logs the call when its operation ends, seconds after the revision became
+    Ready: the real export's calls follow their Ready events by 5-8 s); on equal distance the
+    call before it. Each call keeps the nearest event it was given (the first on equal
+    distance); the others stay unused. Nearest, not first: a bad deploy's call must not take
+    the fix's Ready event from the fix's own call, nor a call the next deploy's.
+    O(e log c): the event's two neighbouring calls, found by bisection, are the only
+    candidates.
+    """
+    timelines = _timelines(calls, lambda call: call.service, _event_time)
+    kept: dict[int, tuple[timedelta, int, _Event]] = {}
+    for order, event in enumerate(events):
+        timeline = timelines.get(event.service)
+        if timeline is None:
+            continue
+        times, items, at = timeline.times, timeline.items, event.time
+        after = bisect_right(times, at)  # items[:after]: the calls at or before it
+        gap = at - times[after - 1] if after else _NONE
+        if gap <= _AFTER:
+            # the latest call at or before it; among calls logged at that instant, the first
+            last = times[after - 1]
+            first = after - 1 if after < 2 or times[after - 2] != last else bisect_left(times, last)
+            call = items[first]
+        if after < len(times) and times[after] - at <= _BEFORE and times[after] - at < gap:
+            gap, call = times[after] - at, items[after]
+        elif gap > _AFTER:
+            continue
+        held = kept.get(id(call))
+        if held is None or (gap, order) < held[:2]:
+            kept[id(call)] = (gap, order, event)
+    return {key: event for key, (_, _, event) in kept.items()}
 
 
 def _event_time(event: _Event) -> datetime:
@@ -241,12 +250,21 @@ def _call_marker(call: _Event, pair: _Pairing) -> tuple[DeployMarker, RevisionCo
 def _markers(events: list[_Event]) -> list[tuple[DeployMarker, RevisionConfig | None]]:
     """Calls paired with their Ready events; revisions only Ready events or labels show.
 
-    O(n log n + n·u) for n events, u the used ones a pairing passes (``_pair``); a label's
-    lookup walks the k calls of its service within its range.
+    O(n log n) for n events (``_nearest_events``: each Ready event's neighbouring calls by
+    bisection); a label's lookup walks the k calls of its service within its range.
     """
-    ready = [e for e in events if e.kind in ("revision", "service")]
-    timelines = _timelines(ready, lambda e: (e.kind, e.service), _event_time)
-    pair: _Pairing = lambda call, kind: _pair(call, timelines, kind)  # noqa: E731
+    calls = [e for e in events if e.kind == "call"]
+    reporting = {
+        kind: _nearest_events(calls, [e for e in events if e.kind == kind])
+        for kind in ("revision", "service")
+    }
+
+    def pair(call: _Event, kind: str) -> _Event | None:
+        found = reporting[kind].get(id(call))
+        if found is not None:
+            found.used = True
+        return found
+
     out = [_call_marker(e, pair) for e in events if e.kind in ("call", "connector")]
     named = {m.revision for m, _ in out if m.revision}
     for rev in (e for e in events if e.kind == "revision" and not e.used):
