@@ -62,7 +62,8 @@ def present(path: str) -> str:
 
 _TYPE_WORDS = (
     "CASE {t} WHEN 'VARCHAR' THEN 'a string' WHEN 'OBJECT' THEN 'an object' "
-    "WHEN 'ARRAY' THEN 'an array' WHEN 'BOOLEAN' THEN 'a boolean' ELSE 'a number' END"
+    "WHEN 'ARRAY' THEN 'an array' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'NULL' THEN 'null' "
+    "ELSE 'a number' END"
 )
 
 
@@ -128,7 +129,8 @@ def first_problem_case() -> str:
             WHEN ok THEN NULL
             WHEN given_problem IS NOT NULL THEN given_problem
             WHEN NOT valid THEN 'not valid JSON (truncated or malformed)'
-            WHEN t[1] <> 'OBJECT' THEN 'not a LogEntry object (a JSON ' || lower(t[1]) || ')'
+            WHEN t[1] <> 'OBJECT'
+                THEN 'not a LogEntry object (' || {_TYPE_WORDS.format(t="t[1]")} || ')'
             WHEN NOT {present("logName")} THEN 'field logName: missing'
             {_type_problem("logName", ("VARCHAR",), "a string")}
             WHEN NOT {present("timestamp")} THEN 'field timestamp: missing'

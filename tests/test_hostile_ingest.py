@@ -134,7 +134,7 @@ CASES = [
         "array-first-line",
         _text("[1, 2]\n" + lines(entry(1), entry(2))),
         _ids(1, 2),
-        ("not a LogEntry object (a JSON array)",),
+        ("not a LogEntry object (an array)",),
     ),
     Case(
         "deep-array-first-line",

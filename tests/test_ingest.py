@@ -231,7 +231,7 @@ def test_bad_array_element_is_named_by_index(store: Store, tmp_path: Path) -> No
     result = ingest_files(store, [path])
     assert result.accepted == 1
     assert [r.element for r in result.rejections] == [1, 2]
-    assert "(element 1): not a LogEntry object (a JSON varchar)" in str(result.rejections[0])
+    assert "(element 1): not a LogEntry object (a string)" in str(result.rejections[0])
 
 
 def test_array_elements_past_the_read_buffer_are_named_by_their_own_line(
@@ -352,3 +352,17 @@ def test_a_line_that_is_not_json_in_a_later_chunk_is_named_and_the_rest_kept(
     assert all("not valid JSON" in r.problem for r in result.rejections)
     assert (result.accepted, result.duplicates, result.rejected) == (998, 0, 2)
     assert _count(store) == 998 == store.scalar("SELECT count(DISTINCT insert_id) FROM entries")
+
+
+@pytest.mark.parametrize(
+    ("element", "said"),
+    [(42, "a number"), (True, "a boolean"), (None, "null"), ([1], "an array"), ("x", "a string")],
+)
+def test_an_element_that_is_no_object_is_named_in_json_words(
+    store: Store, tmp_path: Path, element: Any, said: str
+) -> None:
+    path = tmp_path / "arr.json"
+    path.write_text(json.dumps([_entry(0), element]))
+    result = ingest_files(store, [path])
+    assert result.accepted == 1
+    assert f"not a LogEntry object ({said})" in str(result.rejections[0])
