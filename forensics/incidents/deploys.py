@@ -183,6 +183,7 @@ def _nearest_events(calls: list[_Event], events: list[_Event]) -> dict[int, _Eve
             continue
         times, items, at = timeline.times, timeline.items, event.time
         after = bisect_right(times, at)  # items[:after]: the calls at or before it
+        call: _Event | None = None
         gap = at - times[after - 1] if after else _NONE
         if gap <= _AFTER:
             # the latest call at or before it; among calls logged at that instant, the first
@@ -190,8 +191,8 @@ def _nearest_events(calls: list[_Event], events: list[_Event]) -> dict[int, _Eve
             first = after - 1 if after < 2 or times[after - 2] != last else bisect_left(times, last)
             call = items[first]
         if after < len(times) and times[after] - at <= _BEFORE and times[after] - at < gap:
-            gap, call = times[after] - at, items[after]
-        elif gap > _AFTER:
+            gap, call = times[after] - at, items[after]  # nearer: the call logged after it
+        if call is None:
             continue
         held = kept.get(id(call))
         if held is None or (gap, order) < held[:2]:
