@@ -227,11 +227,14 @@ def _pack(scope: str, first: str, signatures: Sequence[HasLoggingFilter]) -> lis
 
     The catalog's clauses are long (case-insensitive regexes on two payload fields). When they
     do not fit next to the scope in one filter, the rest go into further filters: one more
-    call each per page, instead of failing or silently dropping a signature.
+    call each per page, instead of failing or silently dropping a signature. First fit by
+    decreasing length (each clause, longest first, into the first filter with room; within a
+    filter the catalog's order): filled in catalog order, the catalog needed a filter more
+    than the clauses' total length does. O(c·f) for c clauses and f filters.
     """
     budget = MAX_FILTER_CHARS - len(scope) - _TIME_RESERVE
-    groups: list[list[str]] = [[first]]
-    for sig in signatures:
+    clauses: list[tuple[int, str]] = []  # (catalog position, clause)
+    for position, sig in enumerate(signatures):
         clause = sig.pushdown_filter().strip()
         if not clause:
             continue
@@ -240,10 +243,19 @@ def _pack(scope: str, first: str, signatures: Sequence[HasLoggingFilter]) -> lis
                 f"signature {sig.id}: its logging filter is {len(clause):,} characters, too long "
                 f"for one Logging filter ({MAX_FILTER_CHARS:,} with the scope); shorten it"
             )
-        if len(" OR ".join(groups[-1])) + len(clause) + 8 > budget:
+        clauses.append((position, f"({clause})"))
+    groups: list[list[tuple[int, str]]] = [[(-1, first)]]
+    lengths = [len(first)]  # each filter's " OR "-joined length so far
+    for position, clause in sorted(clauses, key=lambda c: (-len(c[1]), c[0])):
+        fits = (i for i, used in enumerate(lengths) if used + len(clause) + 8 <= budget)
+        target = next(fits, None)
+        if target is None:
             groups.append([])
-        groups[-1].append(f"({clause})")
-    return ["(" + " OR ".join(g) + ")" for g in groups]
+            lengths.append(-4)  # no " OR " before a filter's first clause
+            target = len(groups) - 1
+        groups[target].append((position, clause))
+        lengths[target] += len(clause) + 4
+    return ["(" + " OR ".join(c for _, c in sorted(g)) + ")" for g in groups]
 
 
 def _services(resources: Resources) -> str | None:
