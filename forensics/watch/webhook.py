@@ -54,6 +54,12 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError("--webhook: not an http(s) URL with a host (the value is not shown)")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        raise InputError(
+            "--webhook: the port is not a number from 0 to 65535 (the value is not shown)"
+        ) from None
     return url
 
 
