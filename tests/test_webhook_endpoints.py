@@ -7,6 +7,10 @@ message the endpoint did not take.
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -16,7 +20,7 @@ from forensics.cli import app
 from forensics.snapshots import take_snapshots
 from forensics.snapshots.state import Sources
 from forensics.store import open_store
-from forensics.watch.webhook import check_url
+from forensics.watch.webhook import check_url, post_json
 
 from .snapdata import EXIT3, ingest_spread
 
@@ -64,3 +68,57 @@ def test_a_webhook_url_with_a_bad_port_is_a_usage_error(
     )
     assert watch.exit_code == 2 and "error: --webhook" in watch.output, watch.output
     assert isinstance(watch.exception, SystemExit) and "secret-token" not in watch.output
+
+
+@contextmanager
+def raw_server(answer: bytes) -> Iterator[tuple[str, list[bytes]]]:
+    """A TCP server on 127.0.0.1 that reads a request and writes ``answer`` verbatim."""
+    seen: list[bytes] = []
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = sock.getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/services/T000/B000/secret-token", seen
+    finally:
+        stop.set()
+        thread.join(5)
+        sock.close()
+
+
+NOT_HTTP = {
+    "garbage": b"\x1b[31mthis is not http\x1b[0m\r\n\r\n",
+    "too many headers": b"HTTP/1.1 200 OK\r\n"
+    + b"".join(b"X-%d: a\r\n" % i for i in range(150))
+    + b"\r\n",
+}
+
+
+@pytest.mark.parametrize("answer", NOT_HTTP.values(), ids=NOT_HTTP.keys())
+def test_an_answer_that_is_not_http_is_a_failed_delivery(
+    runner: CliRunner, loud_db: str, answer: bytes
+) -> None:
+    with raw_server(answer) as (url, seen):
+        delivery = post_json(url, {"text": "x"}, attempts=2, backoff_s=0)
+        assert not delivery.ok and delivery.attempts == 2 and len(seen) == 2  # retried
+        assert "\x1b" not in (delivery.error or "") and "secret-token" not in (delivery.error or "")
+        code, output = _diff(runner, loud_db, url)
+    assert code == 1, output  # the diff's own answer: it needs attention
+    assert "webhook http://127.0.0.1:" in output and "failed after 2 attempt(s)" in output
+    assert "Traceback" not in output and "\x1b" not in output

@@ -5,13 +5,14 @@ the fallback for notifications and for chat tools that ignore blocks. Log text i
 escaped (``&``, ``<``, ``>``), so a message cannot turn into a link or a mention. The URL of a
 webhook is a secret (it carries the token): it is never printed; ``mask_url`` keeps the host.
 
-Retries: a connection error, a timeout, 429 and 5xx are retried up to ``attempts`` times in all,
-waiting ``backoff_s * 2**(n-1)`` (or the server's Retry-After, at most 60 s) between attempts;
-other 4xx answers are final. A stop request cuts the wait short.
+Retries: a connection error, a timeout, an answer that is not HTTP, 429 and 5xx are retried up
+to ``attempts`` times in all, waiting ``backoff_s * 2**(n-1)`` (or the server's Retry-After, at
+most 60 s) between attempts; other 4xx answers are final. A stop request cuts the wait short.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -137,6 +138,10 @@ def post_json(
             status = None
             reason = getattr(err, "reason", err)
             error = f"{type(err).__name__}: {reason}"
+        except http.client.HTTPException as err:  # an answer that is not HTTP: retried
+            status = None
+            # the server's own bytes: controls neutralised, cut to one short line
+            error = f"not an HTTP answer: {type(err).__name__}: {redact_text(str(err))[:120]}"
         if attempt == attempts:
             break
         delay = wait if wait is not None else min(MAX_WAIT_S, backoff_s * 2 ** (attempt - 1))
