@@ -122,3 +122,29 @@ def test_an_answer_that_is_not_http_is_a_failed_delivery(
     assert code == 1, output  # the diff's own answer: it needs attention
     assert "webhook http://127.0.0.1:" in output and "failed after 2 attempt(s)" in output
     assert "Traceback" not in output and "\x1b" not in output
+
+
+REDIRECTS = [301, 302, 303, 307, 308]
+
+
+@pytest.mark.parametrize("status", REDIRECTS)
+def test_a_redirect_is_not_followed_nor_called_delivered(
+    runner: CliRunner, loud_db: str, status: int
+) -> None:
+    """A 302 to a page that answers 200 was followed as a GET without the body, and reported
+    as "posted": the alert was lost while the log said it went out."""
+    with raw_server(b"") as (landing, landed):
+        pass  # only its URL: nothing may reach it
+    answer = (
+        f"HTTP/1.1 {status} Moved\r\nLocation: {landing}\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with raw_server(answer) as (url, seen):
+        delivery = post_json(url, {"text": "x"}, attempts=3, backoff_s=0)
+        code, output = _diff(runner, loud_db, url)
+    assert not delivery.ok and delivery.status == status and delivery.attempts == 1
+    assert "redirect" in (delivery.error or "")
+    assert len(seen) == 2 and all(line.startswith(b"POST ") for line in seen)
+    assert landed == []
+    assert code == 1 and "posted to" not in output, output
+    assert f"failed after 1 attempt(s): HTTP {status}" in output

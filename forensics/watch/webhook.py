@@ -7,7 +7,8 @@ webhook is a secret (it carries the token): it is never printed; ``mask_url`` ke
 
 Retries: a connection error, a timeout, an answer that is not HTTP, 429 and 5xx are retried up
 to ``attempts`` times in all, waiting ``backoff_s * 2**(n-1)`` (or the server's Retry-After, at
-most 60 s) between attempts; other 4xx answers are final. A stop request cuts the wait short.
+most 60 s) between attempts; other 4xx answers are final, and so is a redirect (not followed:
+urllib would re-send a POST as a GET without its body). A stop request cuts the wait short.
 """
 
 from __future__ import annotations
@@ -97,6 +98,17 @@ def slack_payload(title: str, lines: list[str], footer: str = "") -> dict[str, A
     return {"text": summary, "blocks": blocks}
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: urllib would follow a 301/302/303 as a GET
+    without the body (and call the message delivered when that page answers 200)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises HTTPError with the 3xx status
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def _retry_after(err: urllib.error.HTTPError) -> float | None:
     value = err.headers.get("Retry-After") if err.headers else None
     try:
@@ -127,10 +139,12 @@ def post_json(
         wait: float | None = None
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            with _OPENER.open(request, timeout=timeout_s) as response:
                 return Delivery(True, attempt, response.status)
         except urllib.error.HTTPError as err:
             status, error = err.code, f"HTTP {err.code}"
+            if 300 <= err.code < 400:
+                error += " (a redirect, not followed: give --webhook the URL it points to)"
             if err.code != 429 and err.code < 500:
                 return Delivery(False, attempt, status, error)
             wait = _retry_after(err)
