@@ -150,6 +150,18 @@ class ForensicsGroup(TyperGroup):
         except ForensicsError as err:
             _say(str(err))
             raise typer.Exit(err.exit_code) from None
+        except OSError as err:
+            if err.filename is None:  # not about a path the user gave (a socket, a pipe)
+                raise
+            # An output path that cannot be written (a directory where a file goes, a file
+            # where a directory goes, no permission): the path and why, as other errors do.
+            # Writers go through a temporary file, so nothing half-written is left.
+            where = err.filename2 if err.filename2 is not None else err.filename
+            why = err.strerror or type(err).__name__
+            if isinstance(err, FileExistsError):  # mkdir(exist_ok=True) met a file
+                why = "exists and is not a directory"
+            _say(f"{where}: {why}")
+            raise typer.Exit(EXIT_USAGE) from None
         except (MemoryError, RecursionError) as err:
             # The last line of defence for input the limits did not foresee: one line, not a
             # traceback (forensics.limits keeps the known shapes from getting here).
