@@ -106,6 +106,16 @@ class PullOutcome:
     gaps: list[Range] = field(default_factory=list)
 
 
+class TokenCycle(Exception):
+    """The API answered with a page token this pull had already sent: paging would not end."""
+
+    def __init__(self, pages: int) -> None:
+        super().__init__(
+            f"the API gave back a page token it had already answered (after {pages} page(s)): "
+            "stopped, as paging on would never end"
+        )
+
+
 def _fraction(ranges: Sequence[Range], reached: datetime | None) -> float:
     total = sum((b - a).total_seconds() for a, b in ranges) or 1.0
     if reached is None:
@@ -126,6 +136,7 @@ def run_pull(
     outcome = PullOutcome(ckpt.source, title, "complete")
     ctx.progress.start(ckpt.source, title)
     token = ckpt.page_token
+    sent: set[str] = set()  # the tokens this pull sent: one coming back again is a loop
 
     def on_retry(err: BaseException, delay: float) -> None:
         ctx.progress.retry(ckpt.source, describe_error(err), delay)
@@ -156,11 +167,15 @@ def run_pull(
             ctx.progress.update(ckpt.source, items=ckpt.items, pages=ckpt.pages, fraction=fraction)
             if next_token is None:
                 break
+            if token is not None:
+                sent.add(token)
+            if next_token in sent:
+                raise TokenCycle(outcome.pages)
             token = next_token
-    except RetriesExhausted as err:
+    except (RetriesExhausted, TokenCycle) as err:
         outcome.status = "failed"
         outcome.error = str(err)
-        outcome.permanent = not is_retryable(err.last)
+        outcome.permanent = isinstance(err, RetriesExhausted) and not is_retryable(err.last)
         outcome.gaps = source.remaining(ckpt)
         ctx.checkpoints.fail(ckpt, outcome.error)
         ctx.checkpoints.record_gap(ckpt.source, outcome.gaps, outcome.error)
