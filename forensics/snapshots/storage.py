@@ -16,6 +16,7 @@ import os
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from forensics.errors import InputError
 from forensics.redact import redact_obj, redact_text
@@ -151,20 +152,44 @@ def load_day(store: Store, day: date) -> State:
     summary = next((r for r in rows if r[0] == "day"), None)
     if summary is None:
         raise missing_day_error(store, [day])
-    meta = json.loads(summary[5] or "{}")
+    meta = _object(day, "summary", summary[5])
+    recorded, gaps, notes = (meta.get(name, []) for name in ("recorded", "gaps", "notes"))
+    if not (_list_of(recorded, str) and _list_of(gaps, dict) and _list_of(notes, str)):
+        raise _damaged(day, "summary", "recorded, gaps and notes must be lists")
     return State(
         label=day.isoformat(),
         entries=int(summary[3]),
         items=[
-            Item(kind, key, service, int(count), status, json.loads(details or "{}"))
+            Item(kind, key, service, int(count), status, _object(day, f"{kind} {key}", details))
             for kind, key, service, count, status, details in rows
             if kind != "day"
         ],
-        recorded=frozenset(meta.get("recorded", [])),
-        gaps=list(meta.get("gaps", [])),
-        notes=list(meta.get("notes", [])),
+        recorded=frozenset(recorded),
+        gaps=list(gaps),
+        notes=list(notes),
         catalog_version=str(meta.get("catalog_version", "")),
     )
+
+
+def _list_of(value: object, kind: type) -> bool:
+    return isinstance(value, list) and all(isinstance(v, kind) for v in value)
+
+
+def _damaged(day: date, row: str, why: str) -> InputError:
+    return InputError(
+        f"snapshot {day.isoformat()}: row {row!r} is not as `forensics snapshot` writes it "
+        f"({why}); take the day again with `forensics snapshot --date {day.isoformat()}`"
+    )
+
+
+def _object(day: date, row: str, details: str | None) -> dict[str, Any]:
+    """A row's details: a JSON object (an edited row may hold any JSON value)."""
+    value = json.loads(details) if details else {}
+    if not isinstance(value, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+        why = "null" if value is None else kind
+        raise _damaged(day, row, f"its details are {why}, not a JSON object")
+    return value
 
 
 def export_snapshots(store: Store, path: Path, fmt: str, days: Sequence[date] | None) -> int:
