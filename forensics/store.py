@@ -184,6 +184,7 @@ def open_store(
     read_only: bool = False,
     lock_timeout_s: float | None = None,
     sandbox: bool = False,
+    existing: bool = False,
 ) -> Iterator[Store]:
     """Open the store at ``path`` (default: ``default_db_path()``), creating the schema.
 
@@ -194,6 +195,8 @@ def open_store(
             default $FORENSICS_LOCK_TIMEOUT or 30 s.
         sandbox: read-only, and nothing but the store is reachable (see SANDBOX_CONFIG); for
             SQL from a person or a file.
+        existing: a writer that must not create the store (a command that adds to a store the
+            user already has: a mistyped path is an error, not a new empty store).
 
     Example:
         >>> with open_store(":memory:") as store:
@@ -204,7 +207,7 @@ def open_store(
     if lock_timeout_s is None:
         lock_timeout_s = _env_lock_timeout()
     read_only = read_only or sandbox
-    if read_only and str(db_path) != ":memory:" and not db_path.exists():
+    if (read_only or existing) and str(db_path) != ":memory:" and not db_path.exists():
         raise StoreError(f"{db_path}: no store here yet; run `forensics ingest` or `make demo`")
     if str(db_path) != ":memory:":
         db_path.parent.mkdir(parents=True, exist_ok=True)

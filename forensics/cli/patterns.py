@@ -186,7 +186,7 @@ def apply(patterns: PatternsOption = None, db: DbOption = None) -> None:
     from forensics.store import open_store
 
     catalog = load_catalog(patterns)
-    with open_store(db_path(db)) as store:
+    with open_store(db_path(db), existing=True) as store:
         done = classify_pending(store, catalog)
     runs, tables = len(done.stale_runs), done.stale_tables
     saved = f"; per-run tables saved: {', '.join(tables)}" if tables else ""

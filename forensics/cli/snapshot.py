@@ -61,7 +61,7 @@ def snapshot(
     wanted = [last - timedelta(days=k) for k in range(days - 1, -1, -1)]
     taken: list[tuple[str, State]] = []
     exported: dict[str, int] = {}
-    with open_store(db_path(db)) as store:
+    with open_store(db_path(db), existing=True) as store:
         if not list_only:
             states = take_snapshots(store, wanted, Sources.load(issues_file))
             taken = [(d.isoformat(), s) for d, s in zip(wanted, states, strict=True)]
