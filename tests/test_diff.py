@@ -402,3 +402,14 @@ def test_data_gaps_of_the_day_are_named(runner: CliRunner, tmp_path: Path) -> No
         "incomplete data for logging:netra-staging:run between 2025-09-16T03:00:00Z and "
         "2025-09-16T04:30:00Z (429 after 8 attempts)"
     ) in notes
+
+
+def test_a_cut_finding_says_it_was_cut() -> None:
+    """A watch line or webhook message cut at its length ends in "…", not mid-sentence."""
+    long_text = "pool exhausted while " + " ".join(f"word{i}" for i in range(80))
+    result = compare(
+        state("d2", [template("t-long", 5, long_text)]), [state("d1", [])], SpikeRule()
+    )
+    (line,) = [line for line in finding_lines(result) if line.startswith("new unknown error")]
+    assert line.endswith("…")
+    assert long_text not in line

@@ -26,6 +26,7 @@ from forensics.paths import reports_dir
 from forensics.report import mdescape
 from forensics.report.chart import sparkline
 from forensics.report.svg import layout, signature_colors
+from forensics.textclip import clip
 
 __all__ = ["FORMATS", "render", "render_html", "render_json", "render_markdown", "write_reports"]
 
@@ -104,11 +105,6 @@ def ts(value: Any, seconds: bool = True) -> str:
 
 def clock(value: Any) -> str:
     return str(value)[11:19] if value else "—"
-
-
-def clip(value: Any, limit: int = 400) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def num(value: Any) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from forensics.textclip import clip
+
 __all__ = ["PALETTE", "Chart", "layout", "signature_colors"]
 
 WIDTH = 1120
@@ -94,7 +96,7 @@ def _grid(scale: _Scale, since: datetime, until: datetime, height: int) -> list[
 
 
 def _short(text: str, limit: int = 24) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 def _lane_bars(

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from forensics.redact import redact_text
 from forensics.snapshots.diff import DiffResult
+from forensics.textclip import clip
 
 __all__ = ["finding_lines", "headline", "markdown", "print_rich"]
 
@@ -192,7 +193,7 @@ def finding_lines(result: DiffResult) -> list[str]:
         was = f" (was {c.previous})" if c.previous else ""
         claim = f", claimed {c.claimed_status}" if c.claimed_status else ""
         contra = ": the claim is contradicted" if c.contradiction else ""
-        why = f". {' '.join(redact_text(c.basis).split())[:200]}" if c.basis else ""
+        why = f". {clip(' '.join(redact_text(c.basis).split()), 200)}" if c.basis else ""
         lines.append(f"issue {c.id} {c.status}{was}{claim}{contra}{why}")
     for n in result.new_signatures:
         lines.append(f"new signature {n.key} on {n.service or '(no service)'}: {n.count} entries")
@@ -202,7 +203,7 @@ def finding_lines(result: DiffResult) -> list[str]:
             f"{_fmt(s.baseline)} (x{_fmt(s.ratio)}, p={_fmt(s.p_value)})"
         )
     for n in result.new_templates[:MAX_LINES]:
-        text = " ".join(_template_text(n.details, n.key).split())[:160]
+        text = clip(" ".join(_template_text(n.details, n.key).split()), 160)
         services = _fmt(n.details.get("services") or n.service or "")
         where = f" on {services}" if services else ""
         lines.append(f"new unknown error{where} ({n.count} entries): {text}")
