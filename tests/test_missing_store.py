@@ -31,3 +31,30 @@ def test_a_mistyped_store_is_refused_and_not_created(
     assert result.exit_code == 2, result.output
     assert f"{typo}: no store here yet" in result.output
     assert not typo.exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_output_to_a_full_disk_is_one_line(tmp_path: Path) -> None:
+    """Standard output on a full disk (`forensics query ... > /dev/full`): one line saying
+    so, not a traceback."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.duckdb"
+    made = CliRunner().invoke(app, ["query", "select 1", "--db", str(db)])
+    assert "no store here yet" in made.output  # a reading command never makes one
+    from forensics.store import open_store
+
+    with open_store(db):
+        pass
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "forensics", "query", "select 1 AS x", "-f", "csv",
+             "--db", str(db)],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: cannot write the output: No space left on device"
+    ]

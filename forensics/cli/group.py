@@ -9,6 +9,7 @@ group fixes all three once, for every command it holds, when it is built.
 
 from __future__ import annotations
 
+import errno
 import re
 import types
 from pathlib import Path
@@ -34,6 +35,11 @@ _BULLET = re.compile(r"^(?:[-*•] |\d+[.)] )")
 # not yet escaped, so escaping twice changes nothing.
 _TAG = re.compile(r"(?<!\\)\[(?=[a-z#/@][^\[]*?\])")
 _TYPE_NAMES = {str: "TEXT", int: "INTEGER", float: "NUMBER", Path: "PATH", bool: "BOOLEAN"}
+
+
+# What writing the output can meet that is no one's mistake in the command line: the disk or
+# the quota full, a file too large, a device error.
+_OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def reflow(text: str | None) -> str | None:
@@ -152,7 +158,11 @@ class ForensicsGroup(TyperGroup):
             raise typer.Exit(err.exit_code) from None
         except OSError as err:
             if err.filename is None:  # not about a path the user gave (a socket, a pipe)
-                raise
+                if err.errno not in _OUTPUT_FULL:
+                    raise
+                # standard output on a full disk or a dead device (`... > /dev/full`)
+                _say(f"cannot write the output: {err.strerror}")
+                raise typer.Exit(EXIT_USAGE) from None
             # An output path that cannot be written (a directory where a file goes, a file
             # where a directory goes, no permission): the path and why, as other errors do.
             # Writers go through a temporary file, so nothing half-written is left.
