@@ -19,6 +19,7 @@ pace ourselves; full jitter keeps several clients from retrying in lockstep
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -27,6 +28,7 @@ import requests
 from google.api_core import exceptions as gexc
 
 from forensics.clock import Clock
+from forensics.textclip import clip
 
 __all__ = [
     "CallStats",
@@ -72,12 +74,26 @@ class RetriesExhausted(Exception):
 
 
 def describe_error(err: BaseException) -> str:
-    """A one-line description of an API error, without URLs that could carry tokens."""
+    """A one-line description of an API error, without URLs that could carry tokens: an HTML
+    error page (a proxy's 502) is its text without the markup, and a long one is cut with
+    "…" (a gap's reason and a retry's progress line are read in a terminal and a report)."""
     if isinstance(err, gexc.GoogleAPICallError):
         code = err.code if err.code is not None else "?"
         message = str(err.message).split(": ", 1)[-1] if err.message else type(err).__name__
-        return f"{code} {type(err).__name__}: {message}"[:300]
-    return f"{type(err).__name__}: {err}"[:300]
+        said = f"{code} {type(err).__name__}: {_text_of(message)}"
+    else:
+        said = f"{type(err).__name__}: {_text_of(str(err))}"
+    return clip(said, 300)
+
+
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def _text_of(message: str) -> str:
+    """``message`` on one line; an HTML page's text without its tags."""
+    if "<html" in message.lower() or "<!doctype" in message.lower():
+        message = _MARKUP.sub(" ", message)
+    return " ".join(message.split())
 
 
 @dataclass
