@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from forensics.cli import app
 from forensics.clock import FastForwardClock
 from forensics.collectors.auth import google_credentials
-from forensics.collectors.filters import MAX_FILTER_CHARS, log_sources
+from forensics.collectors.filters import MAX_FILTER_CHARS, _pack, log_sources
 from forensics.collectors.logging_api import _check_version
 from forensics.config import Resources
 from forensics.emulator.faults import FaultPlan
@@ -98,7 +98,7 @@ class Sig:
     id: str
     clause: str
 
-    def pushdown_filter(self) -> str:
+    def pushdown_filter(self, coarse: bool = False) -> str:
         return self.clause
 
 
@@ -417,3 +417,41 @@ def test_pushdown_pulls_a_failure_kept_only_in_structured_error_fields(store: St
         store.conn.execute("SELECT insert_id, signature FROM signature_matches").fetchall()
     )
     assert found == {"zerolog": "auth/timeout", "pino": "auth/timeout", "flat": "auth/timeout"}
+
+
+@dataclass(frozen=True)
+class _TwoClauses:
+    """A signature with a precise clause and a shorter coarse one (keywords)."""
+
+    id: str
+    precise: str
+    rough: str
+
+    def pushdown_filter(self, coarse: bool = False) -> str:
+        return self.rough if coarse else self.precise
+
+
+def test_precise_clauses_unless_they_cost_a_filter() -> None:
+    """Each signature sends its precise clause while the filters stay as few as the coarse
+    clauses need; a filter more, and the clauses that save the most turn coarse."""
+    scope, first = 'resource.type="cloud_run_revision"', "(severity>=WARNING)"
+    budget = MAX_FILTER_CHARS - len(scope) - 64  # the time bounds' reserve, generously
+    short = [
+        _TwoClauses(f"s/{i}", f'textPayload=~"{"p" * 900}{i}"', f'textPayload:"k{i}"')
+        for i in range(4)
+    ]
+    roomy = _pack_texts(scope, first, short)
+    assert len(roomy) == 1 and all(s.precise in roomy[0] for s in short)
+    # one filter's worth of precise clauses too many: the coarse ones keep it at one
+    wide = [
+        _TwoClauses(f"w/{i}", f'textPayload=~"{"q" * (budget // 3)}{i}"', f'textPayload:"w{i}"')
+        for i in range(4)
+    ]
+    packed = _pack_texts(scope, first, wide)
+    coarse_only = _pack_texts(scope, first, [_TwoClauses(s.id, s.rough, s.rough) for s in wide])
+    assert len(packed) == len(coarse_only) == 1
+    assert any(s.precise in packed[0] for s in wide)  # not every one had to give way
+
+
+def _pack_texts(scope: str, first: str, sigs: list[_TwoClauses]) -> list[str]:
+    return _pack(scope, first, sigs)

@@ -152,13 +152,34 @@ def _fields_clause(pattern: str) -> str:
     return "(" + " OR ".join(f"{f}=~{quoted}" for f in MESSAGE_FIELDS) + ")"
 
 
-def _message_clause(tests: list[Predicate], bounded: bool) -> str:
+def _exact_pattern(tests: list[Predicate]) -> str:
+    return "|".join(_relaxed(regex_for(test)) for test in tests)
+
+
+def _message_clause(tests: list[Predicate], bounded: bool, coarse: bool = False) -> str:
     """The message fields matching one of the ``tests``' regexes; ``bounded``, when that is
-    longer than MAX_PUSHDOWN_CLAUSE, their coarse keyword pattern instead."""
-    exact = _fields_clause("|".join(_relaxed(regex_for(test)) for test in tests))
-    if bounded and len(exact) > MAX_PUSHDOWN_CLAUSE:
+    longer than MAX_PUSHDOWN_CLAUSE, as many of the regexes as fit (the shortest first) and
+    the coarse keyword pattern of the others, so one long form added to a signature costs
+    the collector its own keywords, not every regex's; with ``coarse`` too, the keyword
+    pattern of all of them (shorter: the collector's packing falls back to it when the
+    precise clauses would need one filter more). O(t^2) pattern joins for t tests."""
+    exact = _fields_clause(_exact_pattern(tests))
+    if not bounded or len(exact) <= MAX_PUSHDOWN_CLAUSE:
+        return exact
+    if coarse:
         return _fields_clause(_coarse_pattern(tests))
-    return exact
+    kept: list[int] = []
+    for index in sorted(range(len(tests)), key=lambda i: (len(regex_for(tests[i])), i)):
+        trial = sorted([*kept, index])
+        rest = [t for i, t in enumerate(tests) if i not in trial]
+        pattern = "|".join(
+            p for p in (_exact_pattern([tests[i] for i in trial]), _coarse_pattern(rest)) if p
+        )
+        if len(_fields_clause(pattern)) <= MAX_PUSHDOWN_CLAUSE:
+            kept = trial
+    rest = [t for i, t in enumerate(tests) if i not in kept]
+    parts = (_exact_pattern([tests[i] for i in kept]), _coarse_pattern(rest))
+    return _fields_clause("|".join(p for p in parts if p))
 
 
 def _predicate(pred: Predicate) -> str | None:
@@ -182,11 +203,11 @@ def _predicate(pred: Predicate) -> str | None:
     return f"{path}=~{quote(_relaxed(regex_for(pred)))}"
 
 
-def _selection(sel: Selection, bounded: bool) -> str | None:
+def _selection(sel: Selection, bounded: bool, coarse: bool = False) -> str | None:
     clauses = [c for p in sel.predicates if (c := _predicate(p))]
     messages = [p for p in sel.predicates if p.field == "message"]
     if messages:
-        clauses.insert(0, _message_clause(messages[:1], bounded))
+        clauses.insert(0, _message_clause(messages[:1], bounded, coarse))
     if len(clauses) > 1:
         # in the Logging query language OR binds tighter than AND: unbracketed, a selection's
         # "A AND B" inside the signature's OR read as "(... OR A) AND B"
@@ -201,13 +222,13 @@ def _message_only(sel: Selection) -> Predicate | None:
     return None
 
 
-def _node(sig: Signature, node: Node, bounded: bool) -> str | None:
+def _node(sig: Signature, node: Node, bounded: bool, coarse: bool = False) -> str | None:
     if isinstance(node, Name):
-        return _selection(sig.selections[node.name], bounded)
+        return _selection(sig.selections[node.name], bounded, coarse)
     if isinstance(node, Not):
         return _not_below(sig, node.child) if bounded else None
     if isinstance(node, And):
-        parts = [c for child in node.children if (c := _node(sig, child, bounded))]
+        parts = [c for child in node.children if (c := _node(sig, child, bounded, coarse))]
         return "(" + " AND ".join(parts) + ")" if parts else None
     merged: list[Predicate] = []
     parts = []
@@ -215,12 +236,12 @@ def _node(sig: Signature, node: Node, bounded: bool) -> str | None:
         if isinstance(child, Name) and (test := _message_only(sig.selections[child.name])):
             merged.append(test)
             continue
-        clause = _node(sig, child, bounded)
+        clause = _node(sig, child, bounded, coarse)
         if clause is None:
             return None  # one unbounded branch makes the whole OR unbounded
         parts.append(clause)
     if merged:
-        parts.insert(0, _message_clause(merged, bounded))
+        parts.insert(0, _message_clause(merged, bounded, coarse))
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -242,8 +263,9 @@ def _not_below(sig: Signature, node: Node) -> str | None:
     return " AND ".join(clauses) if clauses else None
 
 
-def signature_filter(sig: Signature, *, bounded: bool = False) -> str:
+def signature_filter(sig: Signature, *, bounded: bool = False, coarse: bool = False) -> str:
     """The clause for ``sig``; empty when nothing in it can narrow the query. ``bounded``: the
-    collector's, whose message clauses over MAX_PUSHDOWN_CLAUSE read keywords; unbounded, the
-    one a person reads and runs in the Console (reports' query links), the regexes as written."""
-    return _node(sig, sig.tree, bounded) or ""
+    collector's, whose message clauses over MAX_PUSHDOWN_CLAUSE keep the regexes that fit and
+    read keywords for the others (all of them with ``coarse``); unbounded, the one a person
+    reads and runs in the Console (reports' query links), the regexes as written."""
+    return _node(sig, sig.tree, bounded, coarse) or ""

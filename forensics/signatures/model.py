@@ -159,12 +159,13 @@ class Signature:
 
         return signature_filter(self)
 
-    def pushdown_filter(self) -> str:
+    def pushdown_filter(self, coarse: bool = False) -> str:
         """``logging_filter`` as the collector sends it: regexes too long to repeat for every
-        message field become the keywords they need (forensics.signatures.logfilter)."""
+        message field become the keywords they need, the ones that do not fit (all of them
+        with ``coarse``) (forensics.signatures.logfilter)."""
         from forensics.signatures.logfilter import signature_filter
 
-        return signature_filter(self, bounded=True)
+        return signature_filter(self, bounded=True, coarse=coarse)
 
 
 def _fail(path: Path | None, key: str, problem: str) -> ConfigError:
