@@ -186,3 +186,12 @@ def test_exit_codes_survive_the_real_entry_point(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{oops\n")
     assert run_main("ingest", str(bad), "--db", str(tmp_path / "s.duckdb")) == 1
+
+
+def test_patterns_show_gives_the_coarse_pushdown_where_it_differs(runner: CliRunner) -> None:
+    shown = runner.invoke(app, ["patterns", "show", "auth/timeout"])
+    info = json.loads(runner.invoke(app, ["patterns", "show", "auth/timeout", "--json"]).output)
+    assert len(info["pushdown_filter_coarse"]) < len(info["pushdown_filter"])
+    assert "Collector pushdown, coarse" in shown.output
+    plain = runner.invoke(app, ["patterns", "show", "startup/exit-code-3"])
+    assert "Collector pushdown, coarse" not in plain.output

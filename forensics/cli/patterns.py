@@ -123,6 +123,7 @@ def show(
         "description": sig.description,
         "logging_filter": sig.logging_filter(),
         "pushdown_filter": sig.pushdown_filter(),
+        "pushdown_filter_coarse": sig.pushdown_filter(coarse=True),
         "sql_condition": condition_sql(sig),
     }
     if as_json:
@@ -137,6 +138,12 @@ def show(
     console.print(info["logging_filter"], markup=False, soft_wrap=True)
     console.print("[bold]Collector pushdown[/bold] (the same, bounded: forensics collect):")
     console.print(info["pushdown_filter"], markup=False, soft_wrap=True)
+    if info["pushdown_filter_coarse"] != info["pushdown_filter"]:
+        console.print(
+            "[bold]Collector pushdown, coarse[/bold] (sent instead when the catalog's precise "
+            "clauses would need one Logging filter more):"
+        )
+        console.print(info["pushdown_filter_coarse"], markup=False, soft_wrap=True)
     console.print(f"[bold]file[/bold] {sig.path}:")
     assert sig.path is not None
     console.print(sig.path.read_text(encoding="utf-8"), markup=False, highlight=False)
