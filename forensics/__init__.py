@@ -1,3 +1,3 @@
 """forensics: GCP log and incident forensics for Cloud Run services on Cloud SQL."""
 
-__version__ = "0.9.0"
+__version__ = "0.10.0"
