@@ -128,8 +128,8 @@ def normalize_sql(
     # The LogSeverity number, NULL for an unknown name: one CASE both checks and converts (an
     # IN list of the nine names became a hash join, run twice).
     severity_case = " ".join(f"WHEN '{name}' THEN {num}" for name, num in SEVERITY_LEVELS.items())
-    # proto3 JSON parsers take an enum's number too (``"severity": 500``): its name is stored.
-    severity_case += " " + " ".join(f"WHEN '{num}' THEN {num}" for num in SEVERITY_LEVELS.values())
+    # proto3 JSON parsers take an enum's number too (``"severity": 500``): its name is stored,
+    # and the number read from that name.
     severity_name = " ".join(f"WHEN '{num}' THEN '{name}'" for name, num in SEVERITY_LEVELS.items())
     # Lines arrive without their line end (forensics.ndjson cuts it out in bulk: substr() here
     # scanned every character of every entry, a twentieth of the load).
@@ -181,7 +181,7 @@ WITH {given}lines AS (
         -- a number's name; a name (the usual case) costs one byte comparison more
         CASE WHEN severity >= '0' AND severity < ':' THEN CASE severity {severity_name}
             ELSE severity END ELSE upper(coalesce(severity, 'DEFAULT')) END AS sev,
-        CAST(CASE upper(coalesce(severity, 'DEFAULT')) {severity_case} END AS SMALLINT) AS sev_num,
+        CAST(CASE sev {severity_case} END AS SMALLINT) AS sev_num,
         TRY_CAST(status AS INTEGER) AS http_code,
         url_decode(logName) AS decoded_log_name
     FROM extracted

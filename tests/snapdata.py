@@ -10,10 +10,11 @@ import itertools
 import json
 import os
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from forensics.ingest import ingest_texts
-from forensics.store import Store
+from forensics.store import Store, open_store
 
 __all__ = ["EXIT3", "MEMORY", "entries_for", "ingest_spread", "log_entry"]
 
@@ -72,3 +73,13 @@ def ingest_spread(
     result = ingest_texts(store, texts, "test")
     assert result.accepted == len(texts), result.rejections[:3]
     return len(texts)
+
+
+def spread_store(
+    path: Path, plan: dict[tuple[tuple[str | None, str, str], str], dict[date, int]]
+) -> Path:
+    """A store file at ``path`` holding ``plan`` (ingest_spread's ``{(failure, service): {day:
+    count}}``)."""
+    with open_store(path) as store:
+        ingest_spread(store, plan)
+    return path

@@ -205,7 +205,7 @@ def test_logging_filter_is_bounded_and_short() -> None:
     whole = CATALOG.logging_filter()
     assert len(whole) > 0
     # The collector packs the clauses into as few filters as the API's 20,000-character limit
-    # allows (collectors.filters._pack): each clause must be short, and the bundled catalog
+    # allows (collectors.packing.pack): each clause must be short, and the bundled catalog
     # must take few pulls.
     longest = max(len(sig.pushdown_filter()) for sig in CATALOG.active())
     assert longest < MAX_FILTER_CHARS // 5

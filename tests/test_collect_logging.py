@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from forensics.cli import app
 from forensics.clock import FastForwardClock
 from forensics.collectors.auth import google_credentials
-from forensics.collectors.filters import MAX_FILTER_CHARS, _pack, log_sources
+from forensics.collectors.filters import MAX_FILTER_CHARS, log_sources
 from forensics.collectors.logging_api import _check_version
+from forensics.collectors.packing import filter_budget, pack
 from forensics.config import Resources
 from forensics.emulator.faults import FaultPlan
 from forensics.emulator.filter_parser import parse_filter
@@ -435,23 +436,19 @@ def test_precise_clauses_unless_they_cost_a_filter() -> None:
     """Each signature sends its precise clause while the filters stay as few as the coarse
     clauses need; a filter more, and the clauses that save the most turn coarse."""
     scope, first = 'resource.type="cloud_run_revision"', "(severity>=WARNING)"
-    budget = MAX_FILTER_CHARS - len(scope) - 64  # the time bounds' reserve, generously
+    budget = filter_budget(scope)
     short = [
         _TwoClauses(f"s/{i}", f'textPayload=~"{"p" * 900}{i}"', f'textPayload:"k{i}"')
         for i in range(4)
     ]
-    roomy = _pack_texts(scope, first, short)
+    roomy = pack(scope, first, short)
     assert len(roomy) == 1 and all(s.precise in roomy[0] for s in short)
     # one filter's worth of precise clauses too many: the coarse ones keep it at one
     wide = [
         _TwoClauses(f"w/{i}", f'textPayload=~"{"q" * (budget // 3)}{i}"', f'textPayload:"w{i}"')
         for i in range(4)
     ]
-    packed = _pack_texts(scope, first, wide)
-    coarse_only = _pack_texts(scope, first, [_TwoClauses(s.id, s.rough, s.rough) for s in wide])
+    packed = pack(scope, first, wide)
+    coarse_only = pack(scope, first, [_TwoClauses(s.id, s.rough, s.rough) for s in wide])
     assert len(packed) == len(coarse_only) == 1
     assert any(s.precise in packed[0] for s in wide)  # not every one had to give way
-
-
-def _pack_texts(scope: str, first: str, sigs: list[_TwoClauses]) -> list[str]:
-    return _pack(scope, first, sigs)

@@ -18,17 +18,14 @@ from forensics.snapshots import load_day, stored_days
 from forensics.store import _is_lock_error, open_store
 
 from .procs import ENV, hold
-from .snapdata import EXIT3, ingest_spread
+from .snapdata import EXIT3, ingest_spread, spread_store
 
 DAY = date(2025, 9, 16)
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = tmp_path / "shared.duckdb"
-    with open_store(path) as store:
-        ingest_spread(store, {(EXIT3, "svc-a"): {DAY: 5}})
-    return path
+    return spread_store(tmp_path / "shared.duckdb", {(EXIT3, "svc-a"): {DAY: 5}})
 
 
 def forensics(*args: str, timeout_s: str) -> subprocess.CompletedProcess[str]:

@@ -17,17 +17,14 @@ from forensics.cli import app
 from forensics.snapshots import stored_days
 from forensics.store import open_store
 
-from .snapdata import EXIT3, ingest_spread
+from .snapdata import EXIT3, spread_store
 
 DAY = date(2025, 9, 16)
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    path = tmp_path / "o.duckdb"
-    with open_store(path) as store:
-        ingest_spread(store, {(EXIT3, "svc-a"): {DAY: 4}})
-    return str(path)
+    return str(spread_store(tmp_path / "o.duckdb", {(EXIT3, "svc-a"): {DAY: 4}}))
 
 
 def _one_line_error(result: object, needle: str) -> None:

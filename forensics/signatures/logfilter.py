@@ -113,7 +113,7 @@ def _relaxed(regex: str) -> str:
 # A signature's message clause longer than this (its regexes written out once per message
 # field) is pushed down coarser, as keywords one of which each text they match holds
 # (forensics.signatures.keywords): still a superset. A fifth of the API's 20,000-character
-# filter is each clause's share when the collector packs them (collectors.filters._pack);
+# filter is each clause's share when the collector packs them (collectors.packing.pack);
 # auth/timeout's regexes passed it. More entries come back, and the local pass decides.
 MAX_PUSHDOWN_CLAUSE = 3900
 
